@@ -1,0 +1,75 @@
+import { ChangeMessageVisibilityCommand, type MessageAttributeValue, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DispatchRoute } from '../domain/send-plan.ts';
+import type { Rejection } from '../domain/validate-job.ts';
+
+/** Message attribute on deferred-queue messages: when the job is due (epoch ms). */
+export const DUE_AT_ATTRIBUTE = 'dueAt';
+
+export interface DeadLetterDetails {
+  rejection: Rejection;
+  sourceMessageId: string;
+  rejectedAt: number;
+}
+
+export interface JobQueues {
+  /** Puts a job back on the way to the send queue, due at the route's time. */
+  dispatch(body: string, route: DispatchRoute, reason: string): Promise<void>;
+  /** Moves a job that can never be sent to the DLQ, its original body intact and the reason attached. */
+  deadLetter(body: string, details: DeadLetterDetails): Promise<void>;
+  /** Hides a deferred message until it is (nearly) due. */
+  park(receiptHandle: string, visibilitySeconds: number): Promise<void>;
+}
+
+export interface JobQueueUrls {
+  sendQueueUrl: string;
+  deferredQueueUrl: string;
+  /** Only the send function dead-letters jobs; the release function has no need for it. */
+  sendDeadLetterQueueUrl?: string;
+}
+
+const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+/** SQS adapter for the send path. */
+export function createJobQueues(sqs: SQSClient, urls: JobQueueUrls): JobQueues {
+  return {
+    async dispatch(body, route, reason) {
+      const attributes = { reason: text(reason.slice(0, 256)) };
+      if (route.queue === 'send') {
+        await sqs.send(new SendMessageCommand({ QueueUrl: urls.sendQueueUrl, MessageBody: body, DelaySeconds: route.delaySeconds, MessageAttributes: attributes }));
+        return;
+      }
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: urls.deferredQueueUrl,
+          MessageBody: body,
+          MessageAttributes: {
+            ...attributes,
+            [DUE_AT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(route.dueAt) },
+            dueAtIso: text(new Date(route.dueAt).toISOString()),
+          },
+        }),
+      );
+    },
+
+    async deadLetter(body, { rejection, sourceMessageId, rejectedAt }) {
+      if (!urls.sendDeadLetterQueueUrl) throw new Error('no dead-letter queue configured for this function');
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: urls.sendDeadLetterQueueUrl,
+          MessageBody: body.length > 0 ? body : '(empty body)',
+          MessageAttributes: {
+            rejectionReason: text(rejection.reason),
+            rejectionDetail: text(rejection.detail.slice(0, 1024) || '-'),
+            rejectedAt: text(new Date(rejectedAt).toISOString()),
+            sourceMessageId: text(sourceMessageId),
+            ...(rejection.campaignId ? { campaignId: text(rejection.campaignId) } : {}),
+          },
+        }),
+      );
+    },
+
+    async park(receiptHandle, visibilitySeconds) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: urls.deferredQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilitySeconds }));
+    },
+  };
+}

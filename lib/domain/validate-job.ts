@@ -1,0 +1,66 @@
+import { type SendJob, SEND_JOB_SCHEMA_VERSION, sendJobSchema } from './job-contract.ts';
+import { type E164, type RecipientPolicy, normalisePhoneNumber, recipientRestriction } from './phone.ts';
+
+/** Why a job can never be sent as it is. Operators see this on the dead-lettered message. */
+export type RejectionReason =
+  | 'malformed_json'
+  | 'unsupported_schema_version'
+  | 'schema_violation'
+  | 'invalid_recipient'
+  | 'restricted_recipient';
+
+export interface Rejection {
+  reason: RejectionReason;
+  /** Human-readable detail, safe to log: field paths and rules, never the phone number. */
+  detail: string;
+  /** Present when the body parsed far enough to tell which campaign it belongs to. */
+  campaignId?: string;
+}
+
+/** A job that passed validation, with its recipient normalised. */
+export interface ValidJob extends SendJob {
+  recipient: E164;
+  recipientCountry: string | undefined;
+}
+
+export type JobValidation = { ok: true; job: ValidJob } | { ok: false; rejection: Rejection };
+
+/** Parses and validates one raw queue message body. Pure: no I/O, no clock. */
+export function validateJobBody(body: string, policy: RecipientPolicy): JobValidation {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (error) {
+    return reject('malformed_json', `body is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return reject('malformed_json', 'body must be a JSON object (one job per message)');
+  }
+  const campaignId = campaignIdOf(raw);
+  const version = (raw as Record<string, unknown>).schemaVersion;
+  if (version !== SEND_JOB_SCHEMA_VERSION) {
+    return reject('unsupported_schema_version', `schemaVersion must be ${SEND_JOB_SCHEMA_VERSION}, got ${JSON.stringify(version)}`, campaignId);
+  }
+  const parsed = sendJobSchema.safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    return reject('schema_violation', detail, campaignId);
+  }
+  const phone = normalisePhoneNumber(parsed.data.recipient);
+  if (!phone.ok) return reject('invalid_recipient', `recipient: ${phone.reason}`, campaignId);
+  const restriction = recipientRestriction(phone.e164, phone.country, policy);
+  if (restriction) return reject('restricted_recipient', restriction, campaignId);
+  return { ok: true, job: { ...parsed.data, recipient: phone.e164, recipientCountry: phone.country } };
+}
+
+function campaignIdOf(raw: object): string | undefined {
+  const value = (raw as Record<string, unknown>).campaignId;
+  return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(value) ? value : undefined;
+}
+
+function reject(reason: RejectionReason, detail: string, campaignId?: string): JobValidation {
+  return { ok: false, rejection: campaignId ? { reason, detail, campaignId } : { reason, detail } };
+}

@@ -1,0 +1,45 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { CampaignCounters } from '../adapters/campaign-counters.ts';
+import { BatchTally } from './batch-tally.ts';
+import { type SendDeps, sendRecord } from './send-record.ts';
+
+export interface SendRuntime extends SendDeps {
+  counters: CampaignCounters;
+  metrics: Metrics;
+}
+
+/**
+ * One invocation of the send function: every record on its own (one failure never fails the
+ * others), then the batch's counters in one write per campaign. Records that threw are
+ * reported as batch item failures and come back after the queue's visibility timeout.
+ */
+export async function sendBatch(event: SQSEvent, context: Context, runtime: SendRuntime): Promise<SQSBatchResponse> {
+  const tally = new BatchTally();
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, runtime, tally), processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  for (const [index, failure] of processor.failureMessages.entries()) {
+    runtime.logger.error('record handed back to the queue', { messageId: (failure as SQSRecord).messageId, error: processor.errors[index] });
+  }
+  tally.metric('RecordsHandedBack', response.batchItemFailures.length);
+  await flushTally(tally, runtime);
+  return response;
+}
+
+async function flushTally(tally: BatchTally, runtime: SendRuntime): Promise<void> {
+  for (const [name, value] of tally.metrics) {
+    if (value > 0) runtime.metrics.addMetric(name, MetricUnit.Count, value);
+  }
+  try {
+    await runtime.counters.add(tally.byCampaign);
+  } catch (error) {
+    // Counters are reporting, not state: the job items stay the truth, so a failed counter
+    // write must not send the batch round again (the claims would make it a no-op anyway).
+    runtime.logger.error('campaign counters not updated', { error: error as Error, campaigns: [...tally.byCampaign.keys()] });
+    runtime.metrics.addMetric('CounterWriteFailures', MetricUnit.Count, 1);
+  }
+}
