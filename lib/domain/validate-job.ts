@@ -33,8 +33,13 @@ export function validateJobBody(body: string, policy: RecipientPolicy): JobValid
   } catch (error) {
     return reject('malformed_json', `body is not JSON: ${(error as Error).message}`);
   }
+  return validateJob(raw, policy);
+}
+
+/** Validates an already-parsed job (the producer helper's entry point). */
+export function validateJob(raw: unknown, policy: RecipientPolicy): JobValidation {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return reject('malformed_json', 'body must be a JSON object (one job per message)');
+    return reject('malformed_json', 'a job must be a JSON object (one job per message)');
   }
   const campaignId = campaignIdOf(raw);
   const version = (raw as Record<string, unknown>).schemaVersion;

@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isKnownErrorCode } from './meta-errors.ts';
+
+/**
+ * The simulator's scenario: accounts, templates, limits and an ordered list of rules that
+ * inject outcomes. Documented field by field in docs/simulator.md.
+ */
+
+const E164_NUMBER = /^\+?[1-9]\d{4,14}$/;
+
+const latencySchema = z.union(
+  [
+    z.number().int().min(0).max(600_000),
+    z
+      .strictObject({ min: z.number().int().min(0).max(600_000), max: z.number().int().min(0).max(600_000) })
+      .refine((range) => range.min <= range.max, { message: 'min must not exceed max', path: ['max'] }),
+  ],
+  { error: 'must be a number of milliseconds or { "min": ms, "max": ms } with min <= max' },
+);
+
+const errorCodeSchema = z
+  .number()
+  .int()
+  .refine(isKnownErrorCode, {
+    error: (issue) =>
+      `${String(issue.input)} is not an error code the simulator knows (mm-api.md §3 lists them; see docs/simulator.md)`,
+  });
+
+const phoneNumberSchema = z.strictObject({
+  /** Meta's phone number id, as used in the URL path. */
+  id: z.string().regex(/^\d{1,20}$/, 'must be a numeric phone number id'),
+  /** Throughput: accepted sends in any sliding one-second window (Meta's default is 80). */
+  ratePerSecond: z.number().int().positive().default(80),
+  /** The business number itself, so that sending to it fails with 131021. */
+  displayPhoneNumber: z.string().regex(E164_NUMBER, 'must be an E.164 number like +15550001111').optional(),
+  /** False models a number whose id exists but is not registered: every send fails with 133010. */
+  registered: z.boolean().default(true),
+});
+
+const ttlRangeByCategory: Record<string, { min: number; max: number }> = {
+  // mm-api.md §2: marketing templates take 12 hours to 30 days.
+  MARKETING: { min: 43_200, max: 2_592_000 },
+};
+
+const templateSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be lowercase letters, digits and underscores, like Meta template names'),
+    category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']),
+    /** Approved translations, e.g. ["en_US", "de_DE"]. */
+    languages: z.array(z.string().regex(/^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$/, 'must be a language code like en_US')).min(1),
+    /** Number of `{{n}}` variables in the body: sends must pass exactly this many body parameters. */
+    bodyParams: z.number().int().min(0).default(0),
+    /** `message_send_ttl_seconds` of the template (informational for now). */
+    ttlSeconds: z.number().int().positive().optional(),
+  })
+  .superRefine((template, ctx) => {
+    const range = ttlRangeByCategory[template.category];
+    if (range && template.ttlSeconds !== undefined && (template.ttlSeconds < range.min || template.ttlSeconds > range.max)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ttlSeconds'],
+        message: `must be between ${range.min} and ${range.max} for ${template.category} templates`,
+      });
+    }
+  });
+
+/** Reserved for webhook outcomes emitted after a 200 (a later issue); validated and recorded now. */
+const asyncOutcomeSchema = z.strictObject({
+  /** The code a later `failed` status webhook should carry, e.g. 131049. */
+  failWith: errorCodeSchema,
+});
+
+const ruleSchema = z
+  .strictObject({
+    /** Shown in call records; also salts `fraction` so that rules pick independent recipients. */
+    name: z.string().min(1).optional(),
+
+    // Matchers: every one given must match; a rule without matchers matches every send.
+    recipients: z.array(z.string().regex(E164_NUMBER, 'must be an E.164 number like +4915112345678')).min(1).optional(),
+    recipientPrefix: z.string().regex(/^\+?\d+$/, 'must be digits, optionally after a "+"').optional(),
+    recipientSuffix: z.string().regex(/^\d+$/, 'must be digits').optional(),
+    fraction: z.number().min(0).max(1).optional(),
+    /** Overrides the name as the `fraction` hash salt, to pick another deterministic subset. */
+    salt: z.string().optional(),
+    template: z.string().min(1).optional(),
+    phoneNumberId: z.string().regex(/^\d{1,20}$/, 'must be a numeric phone number id').optional(),
+
+    // Effects.
+    error: errorCodeSchema.optional(),
+    /** Replaces the standard `error_data.details` of `error`. */
+    errorDetails: z.string().min(1).optional(),
+    timeout: z.literal(true).optional(),
+    reset: z.literal(true).optional(),
+    latencyMs: latencySchema.optional(),
+    messageStatus: z.enum(['accepted', 'held_for_quality_assessment', 'paused']).optional(),
+    async: asyncOutcomeSchema.optional(),
+
+    /** Apply only to the first N matching sends per recipient, then fall through to later rules. */
+    times: z.number().int().positive().optional(),
+  })
+  .superRefine((rule, ctx) => {
+    const terminal = (['error', 'timeout', 'reset'] as const).filter((key) => rule[key] !== undefined);
+    if (terminal.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [terminal[1] ?? 'error'], message: `cannot be combined with ${terminal[0]}: a rule has one outcome` });
+    }
+    if (terminal.length > 0) {
+      for (const successOnly of ['messageStatus', 'async'] as const) {
+        if (rule[successOnly] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [successOnly], message: `only applies to accepted sends, not with ${terminal[0]}` });
+        }
+      }
+    }
+    if (rule.errorDetails !== undefined && rule.error === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['errorDetails'], message: 'needs error' });
+    }
+  });
+
+/** The scenario schema: validate untrusted JSON with it (or use {@link parseScenario}). */
+export const scenarioSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    /** Bearer tokens the simulator accepts. */
+    tokens: z.array(z.string().min(1)).min(1).default(() => ['local-dev-token']),
+    phoneNumbers: z.array(phoneNumberSchema).min(1).default(() => [{ id: '100000000000001', ratePerSecond: 80, registered: true }]),
+    templates: z.array(templateSchema).default(() => [
+      { name: 'autumn_sale', category: 'MARKETING' as const, languages: ['en_US', 'de_DE'], bodyParams: 1, ttlSeconds: 86_400 },
+      { name: 'order_update', category: 'UTILITY' as const, languages: ['en_US', 'de_DE'], bodyParams: 1 },
+    ]),
+    /** Added before every answer of the send endpoints; a matching rule's latencyMs replaces it. */
+    latencyMs: latencySchema.default(0),
+    /** Meta's limit on one business number messaging one user too fast (131056). */
+    pairRateLimit: z.boolean().default(true),
+    pairBurst: z.number().int().positive().default(45),
+    pairIntervalSeconds: z.number().positive().default(6),
+    /** Ordered; the first rule that matches decides. */
+    rules: z.array(ruleSchema).default(() => []),
+  })
+  .superRefine((scenario, ctx) => {
+    reportDuplicates(scenario.phoneNumbers.map((phone) => phone.id), 'phoneNumbers', 'id', ctx);
+    reportDuplicates(scenario.templates.map((template) => template.name), 'templates', 'name', ctx);
+    const templateNames = new Set(scenario.templates.map((template) => template.name));
+    const phoneIds = new Set(scenario.phoneNumbers.map((phone) => phone.id));
+    scenario.rules.forEach((rule, index) => {
+      if (rule.template !== undefined && !templateNames.has(rule.template)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', index, 'template'], message: `"${rule.template}" is not one of the scenario's templates` });
+      }
+      if (rule.phoneNumberId !== undefined && !phoneIds.has(rule.phoneNumberId)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', index, 'phoneNumberId'], message: `"${rule.phoneNumberId}" is not one of the scenario's phoneNumbers` });
+      }
+    });
+  });
+
+function reportDuplicates(values: string[], arrayField: string, keyField: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  values.forEach((value, index) => {
+    if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [arrayField, index, keyField], message: `duplicate "${value}"` });
+    seen.add(value);
+  });
+}
+
+/** A validated scenario with every default filled in. */
+export type Scenario = z.output<typeof scenarioSchema>;
+/** What a scenario file or `setScenario` may contain: every field is optional. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioRule = Scenario['rules'][number];
+export type ScenarioTemplate = Scenario['templates'][number];
+export type ScenarioPhoneNumber = Scenario['phoneNumbers'][number];
+/** A fixed delay or a uniform range, in milliseconds. */
+export type Latency = Scenario['latencyMs'];
+export type AsyncOutcome = NonNullable<ScenarioRule['async']>;
+
+/** A scenario that failed validation; `issues` name each bad field (`rules[2].error: …`). */
+export class ScenarioError extends Error {
+  readonly issues: readonly string[];
+
+  constructor(source: string | undefined, issues: readonly string[]) {
+    super(`Invalid scenario${source ? ` in ${source}` : ''}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.name = 'ScenarioError';
+    this.issues = issues;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    text += typeof segment === 'number' ? `[${segment}]` : `${text ? '.' : ''}${String(segment)}`;
+  }
+  return text;
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.flatMap((issue) => {
+    const where = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => `${where ? `${where}.` : ''}${key}: unknown field`);
+    }
+    return [`${where || '(root)'}: ${issue.message}`];
+  });
+}
+
+/**
+ * Validates a scenario object and fills in defaults.
+ *
+ * @param source Named in the error message (a file path, "POST /_sim/scenario").
+ * @throws ScenarioError naming every bad field.
+ */
+export function parseScenario(input: unknown, source?: string): Scenario {
+  const result = scenarioSchema.safeParse(input);
+  if (!result.success) throw new ScenarioError(source, formatIssues(result.error));
+  return result.data;
+}
+
+/**
+ * Reads and validates a scenario JSON file.
+ *
+ * @throws ScenarioError when the file cannot be read, is not JSON, or fails validation.
+ */
+export function loadScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ScenarioError(path, [`cannot read the file: ${(cause as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ScenarioError(path, [`not valid JSON: ${(cause as Error).message}`]);
+  }
+  return parseScenario(json, path);
+}

@@ -1,0 +1,136 @@
+import type { MatchedRuleSummary, SimulatedCall } from './call-log.ts';
+import { PairRateLimiter, SlidingWindowLimiter } from './rate-limiters.ts';
+import { summariseBody, validateSend, type SendEndpoint } from './request-validation.ts';
+import { errorAnswer, newWamid, successBody, type ErrorAnswer, type ErrorOverrides, type MessageStatus } from './responses.ts';
+import { RuleEngine, type MatchedRule } from './rules.ts';
+import type { Latency, Scenario, ScenarioPhoneNumber } from './scenario.ts';
+
+/** A send request as the HTTP layer hands it over. */
+export interface SendRequest {
+  endpoint: SendEndpoint;
+  apiVersion: string;
+  phoneNumberId: string;
+  /** From `Authorization: Bearer …` or Graph's `access_token` query parameter. */
+  accessToken: string | undefined;
+  /** Parsed JSON, or `invalidJson` when the body could not be parsed. */
+  body: unknown;
+  invalidJson: boolean;
+}
+
+/** What the HTTP layer must do with a send. */
+export type SendAction =
+  | { kind: 'answer'; status: number; body: object; latencyMs: number }
+  /** Never answer; hold the socket until the client or `stop()` closes it. */
+  | { kind: 'timeout' }
+  /** Destroy the socket without an answer, after `latencyMs`. */
+  | { kind: 'reset'; latencyMs: number };
+
+/** The decision for one send plus its call record (without `seq`, which the log assigns). */
+export interface SendDecision {
+  action: SendAction;
+  call: Omit<SimulatedCall, 'seq'>;
+}
+
+function sampleLatency(latency: Latency): number {
+  if (typeof latency === 'number') return latency;
+  return latency.min + Math.floor(Math.random() * (latency.max - latency.min + 1));
+}
+
+function summariseRule(matched: MatchedRule): MatchedRuleSummary {
+  return { index: matched.index, name: matched.rule.name, async: matched.rule.async };
+}
+
+/**
+ * Decides every send for one scenario: auth, phone number, body, throughput, pair rate, rules,
+ * success, in that order. Holds the rate and rule state, so replacing the scenario or resetting
+ * means building a new pipeline.
+ */
+export class SendPipeline {
+  readonly scenario: Scenario;
+  private readonly now: () => number;
+  private readonly tokens: ReadonlySet<string>;
+  private readonly phones: ReadonlyMap<string, ScenarioPhoneNumber>;
+  private readonly throughput = new Map<string, SlidingWindowLimiter>();
+  private readonly pairRate: PairRateLimiter | undefined;
+  private readonly rules: RuleEngine;
+
+  constructor(scenario: Scenario, now: () => number) {
+    this.scenario = scenario;
+    this.now = now;
+    this.tokens = new Set(scenario.tokens);
+    this.phones = new Map(scenario.phoneNumbers.map((phone) => [phone.id, phone]));
+    for (const phone of scenario.phoneNumbers) this.throughput.set(phone.id, new SlidingWindowLimiter(phone.ratePerSecond));
+    this.pairRate = scenario.pairRateLimit
+      ? new PairRateLimiter({ burst: scenario.pairBurst, intervalMs: scenario.pairIntervalSeconds * 1000 })
+      : undefined;
+    this.rules = new RuleEngine(scenario.rules);
+  }
+
+  decide(request: SendRequest): SendDecision {
+    const at = this.now();
+    const summary = summariseBody(request.body);
+    const baseCall = {
+      at: Math.floor(at),
+      endpoint: request.endpoint,
+      apiVersion: request.apiVersion,
+      phoneNumberId: request.phoneNumberId,
+      ...summary,
+      body: request.invalidJson ? undefined : request.body,
+    };
+    const defaultLatency = sampleLatency(this.scenario.latencyMs);
+
+    const fail = (code: number, overrides: ErrorOverrides = {}, rule?: MatchedRule, latencyMs = defaultLatency): SendDecision => {
+      const answer: ErrorAnswer = errorAnswer(code, overrides);
+      return {
+        action: { kind: 'answer', status: answer.status, body: answer.body, latencyMs },
+        call: { ...baseCall, outcome: code, httpStatus: answer.status, latencyMs, ...(rule ? { rule: summariseRule(rule) } : {}) },
+      };
+    };
+
+    if (request.accessToken === undefined || !this.tokens.has(request.accessToken)) return fail(190);
+
+    const phone = this.phones.get(request.phoneNumberId);
+    if (!phone) {
+      // What Graph answers for an id that does not exist or that the token cannot see.
+      return fail(100, {
+        title: `Unsupported post request. Object with ID '${request.phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
+        type: 'GraphMethodException',
+        subcode: 33,
+        graphLevel: true,
+      });
+    }
+    if (!phone.registered) return fail(133010);
+
+    if (request.invalidJson) return fail(100, { details: 'The request body is not valid JSON.' });
+    const validation = validateSend(request.body, request.endpoint, this.scenario, phone);
+    if (!validation.ok) return fail(validation.error.code, validation.error.overrides);
+    const send = validation.send;
+
+    // Only admitted sends take a throughput slot; a 130429 does not, or a client that overshoots
+    // once would be locked out for as long as it keeps retrying.
+    if (!this.throughput.get(phone.id)?.tryAdmit(at)) return fail(130429);
+    if (this.pairRate && !this.pairRate.tryTake(`${phone.id}|${send.recipientKey}`, at)) return fail(131056);
+
+    const matched = this.rules.decide({ phoneNumberId: phone.id, recipientKey: send.recipientKey, template: send.template?.name });
+    const rule = matched?.rule;
+    const latencyMs = rule?.latencyMs !== undefined ? sampleLatency(rule.latencyMs) : defaultLatency;
+    const ruleSummary = matched ? { rule: summariseRule(matched) } : {};
+
+    if (rule?.error !== undefined) {
+      return fail(rule.error, rule.errorDetails !== undefined ? { details: rule.errorDetails } : {}, matched, latencyMs);
+    }
+    if (rule?.timeout) {
+      return { action: { kind: 'timeout' }, call: { ...baseCall, outcome: 'timeout', httpStatus: undefined, latencyMs: 0, ...ruleSummary } };
+    }
+    if (rule?.reset) {
+      return { action: { kind: 'reset', latencyMs }, call: { ...baseCall, outcome: 'reset', httpStatus: undefined, latencyMs, ...ruleSummary } };
+    }
+
+    const messageStatus: MessageStatus = rule?.messageStatus ?? 'accepted';
+    const wamid = newWamid(send.waId);
+    return {
+      action: { kind: 'answer', status: 200, body: successBody(send.recipientInput, send.waId, wamid, messageStatus), latencyMs },
+      call: { ...baseCall, outcome: 'accepted', httpStatus: 200, wamid, messageStatus, latencyMs, ...ruleSummary },
+    };
+  }
+}
