@@ -73,16 +73,15 @@ export function errorAnswer(code: number, overrides: ErrorOverrides = {}): Error
   if (!definition) throw new Error(`No Meta error definition for code ${code}`);
   const title = overrides.title ?? definition.title;
   const graphLevel = overrides.graphLevel ?? definition.graphLevel;
+  // Built in Meta's key order, which some snapshot-style client tests compare.
   const error: MetaErrorBody['error'] = {
     message: graphLevel ? title : `(#${code}) ${title}`,
     type: overrides.type ?? definition.type,
     code,
+    ...(overrides.subcode !== undefined ? { error_subcode: overrides.subcode } : {}),
+    ...(graphLevel ? {} : { error_data: { messaging_product: 'whatsapp' as const, details: overrides.details ?? definition.details } }),
     fbtrace_id: newFbtraceId(),
   };
-  if (overrides.subcode !== undefined) error.error_subcode = overrides.subcode;
-  if (!graphLevel) {
-    error.error_data = { messaging_product: 'whatsapp', details: overrides.details ?? definition.details };
-  }
   return { status: overrides.httpStatus ?? definition.httpStatus, body: { error } };
 }
 

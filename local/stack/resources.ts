@@ -131,11 +131,12 @@ function referencedIds(value: unknown): string[] {
 }
 
 function parseGetAtt(value: unknown): [string, string] {
-  const parts = typeof value === 'string' ? value.split('.') : value;
-  if (!Array.isArray(parts) || parts.length !== 2 || !parts.every((part) => typeof part === 'string')) {
-    throw new Error(`Fn::GetAtt must be [LogicalId, Attribute], got ${JSON.stringify(value)}`);
+  const parts: unknown = typeof value === 'string' ? value.split('.') : value;
+  if (Array.isArray(parts) && parts.length === 2) {
+    const [logicalId, attribute] = parts as unknown[];
+    if (typeof logicalId === 'string' && typeof attribute === 'string') return [logicalId, attribute];
   }
-  return [parts[0], parts[1]];
+  throw new Error(`Fn::GetAtt must be [LogicalId, Attribute], got ${JSON.stringify(value)}`);
 }
 
 /** Replaces `Ref` and `Fn::GetAtt` with local values; any other intrinsic is an error. */

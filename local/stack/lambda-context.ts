@@ -1,0 +1,40 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+
+/** What a local invocation needs to build the Context Lambda would pass. */
+export interface LambdaContextOptions {
+  functionName: string;
+  /** The function timeout: `getRemainingTimeInMillis()` counts down from it. */
+  timeoutMs: number;
+  region: string;
+  accountId: string;
+  memoryLimitInMB?: number;
+}
+
+/**
+ * Builds a Lambda `Context` for one invocation, shaped like the one the nodejs24.x runtime passes:
+ * a fresh `awsRequestId`, the function's ARN, log group and stream, and a countdown to the timeout.
+ * The deprecated callback methods throw: nodejs24.x no longer supports callback-style handlers.
+ */
+export function createLambdaContext(options: LambdaContextOptions): Context {
+  const deadline = Date.now() + options.timeoutMs;
+  const { functionName, region, accountId } = options;
+  const unsupported = (method: string) => () => {
+    throw new Error(`context.${method}() is not available on nodejs24.x: return a value or throw instead`);
+  };
+  const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
+    memoryLimitInMB: String(options.memoryLimitInMB ?? 1024),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `${today}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported('done'),
+    fail: unsupported('fail'),
+    succeed: unsupported('succeed'),
+  };
+}
