@@ -33,6 +33,19 @@ const sendEnvSchema = z.object({
   MAX_LIMIT_ATTEMPTS: int(1, 20).default(DEFAULT_RETRY_POLICY.maxLimitAttempts),
   HOLD_SECONDS: int(1, 86_400).default(DEFAULT_RETRY_POLICY.holdSeconds),
   RETRY_131009_AFTER_SECONDS: int(0, 86_400).default(0),
+  /** JSON object of Meta error code to wait in seconds, e.g. {"131000":120}. */
+  META_RETRY_WAITS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^\d+$/), z.number().min(0).max(900)))
+    .optional(),
   COUNTER_SHARDS: int(1, 100).default(10),
   JOB_RETENTION_DAYS: int(1, 365).default(35),
 });
@@ -82,6 +95,7 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
       perUserLimitDelaySeconds: e.PER_USER_LIMIT_DELAY_SECONDS,
       maxLimitAttempts: e.MAX_LIMIT_ATTEMPTS,
       holdSeconds: e.HOLD_SECONDS,
+      ...(e.META_RETRY_WAITS ? { waitOverrides: Object.fromEntries(Object.entries(e.META_RETRY_WAITS).map(([code, s]) => [Number(code), s])) } : {}),
       ...(e.RETRY_131009_AFTER_SECONDS > 0 ? { classify: { retryInvalidParameterAfterSeconds: e.RETRY_131009_AFTER_SECONDS } } : {}),
     },
     defaultValiditySeconds: e.DEFAULT_VALIDITY_SECONDS,

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { maskPhoneNumber } from './domain/phone.ts';
 
@@ -6,8 +7,8 @@ export const SERVICE_NAME = 'wa-marketing-sender';
 export const METRICS_NAMESPACE = 'WaMarketingSender';
 
 /** Structured JSON logs (Powertools). Log level from POWERTOOLS_LOG_LEVEL. */
-export function createLogger(functionName: string): Logger {
-  return new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component: functionName } });
+export function createLogger(functionName: string, logLevel?: LogLevel): Logger {
+  return new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component: functionName }, ...(logLevel ? { logLevel } : {}) });
 }
 
 /** EMF metrics (Powertools), flushed once per invocation by the middy middleware. */

@@ -63,12 +63,20 @@ export interface EventSource {
   /** Stops receiving and waits for running invocations to finish and delete their successes. */
   stop(): Promise<void>;
   /**
-   * Resolves once nothing is in flight and the queue holds no visible, in-flight or delayed
-   * message. Messages waiting out a visibility timeout keep it pending, so failures that will be
-   * retried are waited for. Rejects if the source stops or cannot start.
+   * Resolves once nothing is in flight here and the queue has no visible message, observed twice
+   * in a row: everything deliverable now has been handled. Messages that are delayed or waiting
+   * out a visibility timeout (failures to retry, parked jobs) do not count, unless `drain` is set:
+   * then it waits until the queue holds no message at all, so retries have run to success or to
+   * the DLQ. Rejects if the source stops or cannot start.
    */
-  idle(): Promise<void>;
+  idle(options?: IdleOptions): Promise<void>;
   stats(): EventSourceStats;
+}
+
+/** Options for {@link EventSource.idle}. */
+export interface IdleOptions {
+  /** Also wait for delayed messages and messages waiting out a visibility timeout (default false). */
+  drain?: boolean;
 }
 
 /** The handler ran longer than the function timeout. */
@@ -99,7 +107,7 @@ const MAX_POLL_BACKOFF_MS = 5_000;
  *
  * @example
  * const source = startEventSource({ sqs, queueUrl, queueArn, handler, functionTimeoutMs: 5_000 });
- * await source.idle();
+ * await source.idle(); // or idle({ drain: true }) to also wait for retries
  * await source.stop();
  */
 export function startEventSource(options: EventSourceOptions): EventSource {
@@ -121,6 +129,8 @@ export function startEventSource(options: EventSourceOptions): EventSource {
 
   const counters = { invocations: 0, records: 0, deleted: 0, failures: 0, errors: 0, pollErrors: 0 };
   let inFlight = 0;
+  /** Batches received so far: lets idle() notice a batch that arrived between two of its checks. */
+  let receivedBatches = 0;
   let fatal: Error | undefined;
   const stopping = new AbortController();
   let stopped: Promise<void> | undefined;
@@ -214,6 +224,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         continue;
       }
       if (messages.length === 0) continue;
+      receivedBatches += 1;
       inFlight += 1;
       try {
         await invoke(messages);
@@ -229,18 +240,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   });
   const slots = Array.from({ length: maximumConcurrency }, () => runSlot(ready));
 
-  async function queueIsEmpty(): Promise<boolean> {
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    );
-    return (
-      Number(Attributes?.ApproximateNumberOfMessages) === 0 &&
-      Number(Attributes?.ApproximateNumberOfMessagesNotVisible) === 0 &&
-      Number(Attributes?.ApproximateNumberOfMessagesDelayed) === 0
-    );
+  /** With `drain`, messages not visible or delayed count too. */
+  async function queueIsEmpty(drain: boolean): Promise<boolean> {
+    const counted = drain
+      ? (['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const)
+      : (['ApproximateNumberOfMessages'] as const);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...counted] }));
+    return counted.every((name) => Number(Attributes?.[name]) === 0);
   }
 
   return {
@@ -252,13 +258,20 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       return stopped;
     },
 
-    async idle() {
+    async idle(idleOptions = {}) {
+      const drain = idleOptions.drain ?? false;
       await ready;
+      let emptySeenAfterBatch: number | undefined;
       for (;;) {
         if (fatal) throw fatal;
-        if (stopping.signal.aborted) throw new Error(`${functionName}: event source stopped before ${queueName} drained`);
-        // Checking inFlight first: a batch received after this point is still counted by SQS as not visible.
-        if (inFlight === 0 && (await queueIsEmpty())) return;
+        if (stopping.signal.aborted) throw new Error(`${functionName}: event source stopped before ${queueName} was idle`);
+        const batchesBefore = receivedBatches;
+        const empty = inFlight === 0 && (await queueIsEmpty(drain)) && receivedBatches === batchesBefore;
+        // Draining counts messages in transit to a receive as not visible, so one sighting is exact.
+        // Otherwise a batch can be on its way to us while SQS already reports nothing visible: a
+        // second sighting with no batch received in between rules that out.
+        if (empty && (drain || emptySeenAfterBatch === batchesBefore)) return;
+        emptySeenAfterBatch = empty ? batchesBefore : undefined;
         await sleep(IDLE_CHECK_INTERVAL_MS);
       }
     },

@@ -16,6 +16,8 @@ export interface RetryPolicy {
   holdSeconds: number;
   /** Spread of retry waits, 0..1, so a burst of errors does not come back as a burst. */
   jitterRatio: number;
+  /** Operator-tuned waits per Meta error code, replacing the classification's default. */
+  waitOverrides?: Readonly<Record<number, number>>;
   classify?: ClassifyOptions;
 }
 
@@ -96,11 +98,11 @@ function planMetaError(code: number, progress: JobProgress, now: number, policy:
     case 'per_user_limit':
       return planPerUserLimitRetry(progress, now, policy, code);
     case 'retry': {
-      const waitSeconds = cls.backoff === 'exponential4' ? 4 ** (progress.retries + 1) : cls.waitSeconds;
+      const waitSeconds = policy.waitOverrides?.[code] ?? (cls.backoff === 'exponential4' ? 4 ** (progress.retries + 1) : cls.waitSeconds);
       return planRetry(progress, now, policy, random, { waitSeconds, reason, errorCode: code, errorKind: cls.kind });
     }
     case 'throttled':
-      return planRetry(progress, now, policy, random, { waitSeconds: cls.waitSeconds, reason, errorCode: code, errorKind: cls.kind });
+      return planRetry(progress, now, policy, random, { waitSeconds: policy.waitOverrides?.[code] ?? cls.waitSeconds, reason, errorCode: code, errorKind: cls.kind });
     case 'stop_phone_number':
     case 'pause_campaign':
       // Not the job's fault: it waits without spending one of its retries.

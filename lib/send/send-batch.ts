@@ -17,6 +17,7 @@ export interface SendRuntime extends SendDeps {
  */
 export async function sendBatch(event: SQSEvent, context: Context, runtime: SendRuntime): Promise<SQSBatchResponse> {
   const tally = new BatchTally();
+  tally.metric('RecordsReceived', event.Records.length);
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, runtime, tally), processor, {
     context,

@@ -83,11 +83,16 @@ export function summariseBody(body: unknown): BodySummary {
 
 /**
  * Validates a parsed send body for `endpoint` against the scenario's templates.
- * Order: shape and unknown fields, optional fields, messaging_product, recipient, type,
- * template (existence, language, category, parameters).
+ * Order: shape, messaging_product, type (MM API: template only), unknown fields, optional
+ * fields, recipient, template (existence, language, category, parameters).
  */
 export function validateSend(body: unknown, endpoint: SendEndpoint, scenario: Scenario, phone: ScenarioPhoneNumber): ValidationResult {
   if (!isObject(body)) return invalidParameter('The request body must be a JSON object.');
+
+  if (body.messaging_product === undefined) return invalidParameter('The parameter messaging_product is required.');
+  if (body.messaging_product !== 'whatsapp') return invalidParameter('Param messaging_product must be "whatsapp".');
+  // Checked before unknown fields so that a text or media body gets the telling answer, not "unexpected key text".
+  if (endpoint === 'marketing_messages' && body.type !== 'template') return invalidParameter('Message must be a template message.');
 
   const allowed = ALLOWED_FIELDS[endpoint];
   const unknownField = Object.keys(body).find((key) => !allowed.has(key));
@@ -95,9 +100,6 @@ export function validateSend(body: unknown, endpoint: SendEndpoint, scenario: Sc
 
   const optionalFieldsError = checkOptionalFields(body);
   if (optionalFieldsError) return optionalFieldsError;
-
-  if (body.messaging_product === undefined) return invalidParameter('The parameter messaging_product is required.');
-  if (body.messaging_product !== 'whatsapp') return invalidParameter('Param messaging_product must be "whatsapp".');
   if (body.recipient_type !== undefined && body.recipient_type !== 'individual') {
     return invalidParameter('Param recipient_type must be "individual".');
   }
@@ -105,12 +107,9 @@ export function validateSend(body: unknown, endpoint: SendEndpoint, scenario: Sc
   const recipient = checkRecipient(body, phone);
   if (!recipient.ok) return recipient.result;
 
-  // The Cloud API defaults a missing type to text; the MM API only takes templates.
-  const type = body.type ?? (endpoint === 'messages' ? 'text' : undefined);
-  if (type !== 'template') {
-    if (endpoint === 'marketing_messages') return invalidParameter('Message must be a template message.');
-    return checkCloudMessage(body, type, recipient.value);
-  }
+  // The Cloud API defaults a missing type to text.
+  const type = body.type ?? 'text';
+  if (type !== 'template') return checkCloudMessage(body, type, recipient.value);
 
   return checkTemplate(body.template, endpoint, scenario, recipient.value);
 }

@@ -1,13 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { LOCAL_REGION } from './local-aws.ts';
 
 /** What a local invocation needs to build the Context Lambda would pass. */
 export interface LambdaContextOptions {
   functionName: string;
   /** The function timeout: `getRemainingTimeInMillis()` counts down from it. */
   timeoutMs: number;
-  region: string;
-  accountId: string;
+  /** Default: the local region. */
+  region?: string;
+  /** Default: 000000000000, the account fauxqs uses. */
+  accountId?: string;
   memoryLimitInMB?: number;
 }
 
@@ -18,7 +21,7 @@ export interface LambdaContextOptions {
  */
 export function createLambdaContext(options: LambdaContextOptions): Context {
   const deadline = Date.now() + options.timeoutMs;
-  const { functionName, region, accountId } = options;
+  const { functionName, region = LOCAL_REGION, accountId = '000000000000' } = options;
   const unsupported = (method: string) => () => {
     throw new Error(`context.${method}() is not available on nodejs24.x: return a value or throw instead`);
   };

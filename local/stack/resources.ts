@@ -6,7 +6,14 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { isRecord, loadTemplateResources, mergeProperties, substituteVariables, type TemplateResource } from './template.ts';
 
@@ -207,7 +214,8 @@ async function createQueue(sqs: SQSClient, resource: TemplateResource, propertie
     url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
   } catch (error) {
     // Same name, different attributes (an earlier run with other overrides): converge on these.
-    if (!(error instanceof Error) || (error.name !== 'QueueNameExists' && error.name !== 'QueueAlreadyExists')) throw error;
+    // The SDK names this error after the legacy query code when the server sends one (fauxqs does).
+    if (!(error instanceof QueueNameExists) && !/Queue(Name|Already)Exists$/.test((error as Error).name)) throw error;
     url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
     const { FifoQueue: _immutable, ...settable } = attributes;
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: settable }));

@@ -1,0 +1,130 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll } from 'vitest';
+import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
+import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
+import { enqueuePrepared, prepareJobs } from '../../lib/producer.ts';
+import { createCampaignCounters } from '../../lib/adapters/campaign-counters.ts';
+import { deployLocally, type LocalDeployment, type LocalDeploymentOptions } from '../../local/deployment.ts';
+import { queueOf, tableOf } from '../../local/stack/index.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../local/simulator/server.ts';
+import { useLocalStack } from './local-stack.ts';
+
+export const PHONE_NUMBER_ID = '100000000000001';
+
+/** A scenario with the templates the factories use and no injected faults. */
+export function baseScenario(overrides: SimulatorOptions = {}): SimulatorOptions {
+  return {
+    tokens: ['local-dev-token'],
+    phoneNumbers: [{ id: PHONE_NUMBER_ID, ratePerSecond: 1_000 }],
+    templates: [{ name: 'autumn_sale', category: 'MARKETING', languages: ['en_US', 'de_DE'], bodyParams: 1, ttlSeconds: 86_400 }],
+    pairRateLimit: false,
+    rules: [],
+    ...overrides,
+  } as SimulatorOptions;
+}
+
+export interface SendHarness {
+  sim: Simulator;
+  deployment: LocalDeployment;
+  /** Validates and enqueues jobs with the producer helper, as upstream systems do. */
+  enqueue(jobs: unknown[]): Promise<void>;
+  /** Puts a raw body on the send queue (for malformed input). */
+  sendRaw(body: string): Promise<void>;
+  job(campaignId: string, recipient: string): Promise<JobRecord | undefined>;
+  allJobs(): Promise<JobRecord[]>;
+  /** Polls until `done` holds for the job records, or fails after `timeoutMs`. */
+  waitForJobs(done: (jobs: JobRecord[]) => boolean, timeoutMs?: number): Promise<JobRecord[]>;
+  /** Receives (and leaves hidden) every message on a queue by logical id. */
+  drain(logicalId: string): Promise<Message[]>;
+  queueCounts(logicalId: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  /** Waits until a queue has nothing visible or in flight (delayed messages may remain). */
+  quiet(logicalId: string): Promise<void>;
+  counters(campaignId: string): Promise<Record<string, number>>;
+}
+
+/** Starts a simulator and a local deployment of the service for one test file; stopped after the file. */
+export async function startSendHarness(
+  simulator: SimulatorOptions = baseScenario(),
+  deployment: Omit<LocalDeploymentOptions, 'endpoints' | 'metaBaseUrl'> = {},
+): Promise<SendHarness> {
+  const { endpoints, clients } = useLocalStack();
+  const sim = await startSimulator(simulator);
+  const deployed = await deployLocally({ endpoints, metaBaseUrl: sim.url, ...deployment });
+  afterAll(async () => {
+    await deployed.stop();
+    await sim.stop();
+  });
+  const sendQueue = queueOf(deployed.resources, 'SendQueue');
+  const jobsTable = tableOf(deployed.resources, 'JobsTable').name;
+  const counters = createCampaignCounters(clients.documents, { tableName: tableOf(deployed.resources, 'CampaignsTable').name, shards: 10 });
+
+  const allJobs = async () => {
+    const items: JobRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await clients.documents.send(new ScanCommand({ TableName: jobsTable, ExclusiveStartKey: startKey, ConsistentRead: true }));
+      items.push(...((page.Items ?? []) as JobRecord[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+
+  return {
+    sim,
+    deployment: deployed,
+    async enqueue(jobs) {
+      const prepared = prepareJobs(jobs, { blockedCountries: [...SANCTIONED_COUNTRIES], blockedPrefixes: [] });
+      if (prepared.rejected.length > 0) throw new Error(`test jobs invalid: ${JSON.stringify(prepared.rejected)}`);
+      const report = await enqueuePrepared(clients.sqs, sendQueue.url, prepared.valid);
+      if (report.failed.length > 0) throw new Error(`enqueue failed: ${JSON.stringify(report.failed)}`);
+    },
+    async sendRaw(body) {
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: sendQueue.url, MessageBody: body }));
+    },
+    async job(campaignId, recipient) {
+      return (await allJobs()).find((j) => j.jobKey === jobKeyOf(campaignId, recipient));
+    },
+    allJobs,
+    async waitForJobs(done, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const jobs = await allJobs();
+        if (done(jobs)) return jobs;
+        if (Date.now() > deadline) throw new Error(`jobs not settled in ${timeoutMs} ms: ${JSON.stringify(jobs.map((j) => [j.jobKey, j.state]))}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async drain(logicalId) {
+      const queue = queueOf(deployed.resources, logicalId);
+      const messages: Message[] = [];
+      for (;;) {
+        const page = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], VisibilityTimeout: 600 }),
+        );
+        if (!page.Messages?.length) return messages;
+        messages.push(...page.Messages);
+      }
+    },
+    async queueCounts(logicalId) {
+      const queue = queueOf(deployed.resources, logicalId);
+      const { Attributes: a = {} } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queue.url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+    },
+    async quiet(logicalId) {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const counts = await this.queueCounts(logicalId);
+        if (counts.visible === 0 && counts.inFlight === 0) return;
+        if (Date.now() > deadline) throw new Error(`${logicalId} not quiet: ${JSON.stringify(counts)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    counters: (campaignId) => counters.read(campaignId),
+  };
+}

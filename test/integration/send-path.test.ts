@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { JOB_STATES } from '../../lib/domain/job-state.ts';
+import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { baseScenario, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
+
+const r = (n: number) => recipientNumber(n);
+
+const harness = await startSendHarness(
+  baseScenario({
+    rules: [
+      { name: 'permanent', recipients: [r(101)], error: 131026 },
+      { name: 'transient-once', recipients: [r(102)], times: 1, error: 131000 },
+      { name: 'limit', recipients: [r(103)], error: 131049 },
+      { name: 'opt-out', recipients: [r(104)], error: 131050 },
+      { name: 'token', recipients: [r(105)], error: 190 },
+      { name: 'template-paused', recipients: [r(106)], error: 132015 },
+      { name: 'throttled-twice', recipients: [r(107)], times: 2, error: 130429 },
+      { name: 'slow-maintenance', recipients: [r(108)], error: 131057 },
+      { name: 'hangs', recipients: [r(300)], timeout: true },
+    ],
+  }),
+  {
+    resourceOverrides: { SendQueue: { VisibilityTimeout: 3, RedrivePolicy: { maxReceiveCount: 3 } } },
+    functionTimeoutMs: 2_500,
+    env: { META_REQUEST_TIMEOUT_MS: '1000', META_RETRY_WAITS: JSON.stringify({ 131000: 1, 130429: 1 }) },
+  },
+);
+
+const stateOf = async (campaignId: string, recipient: string) => (await harness.job(campaignId, recipient))?.state;
+const settled = (campaignId: string, count: number, states: string[] = [JOB_STATES.accepted]) => (jobs: Array<{ campaignId: string; state: string }>) =>
+  jobs.filter((j) => j.campaignId === campaignId && states.includes(j.state)).length === count;
+
+describe('send path through the real handler, fauxqs, DynamoDB Local and the simulator', () => {
+  it('sends every job exactly once and records its wamid', async () => {
+    const recipients = Array.from({ length: 25 }, (_, i) => r(i));
+    await harness.enqueue(recipients.map((recipient) => aJob({ campaignId: 'happy', recipient, callbackData: 'campaign=happy' })));
+    const jobs = (await harness.waitForJobs(settled('happy', 25))).filter((j) => j.campaignId === 'happy');
+
+    for (const recipient of recipients) {
+      const calls = harness.sim.acceptedFor(recipient);
+      expect(calls).toHaveLength(1);
+      const job = jobs.find((j) => j.recipient === recipient)!;
+      expect(job).toMatchObject({ state: 'accepted', wamid: calls[0]!.wamid, messageStatus: 'accepted', attempt: 1, apiCalls: 1, phoneNumberId: PHONE_NUMBER_ID });
+      expect(job.acceptedAt).toBeDefined();
+      expect(Date.parse(job.validUntil) - Date.parse(job.createdAt)).toBe(2_592_000_000);
+    }
+    const body = harness.sim.acceptedFor(r(0))[0]!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ messaging_product: 'whatsapp', to: r(0), type: 'template', product_policy: 'STRICT', biz_opaque_callback_data: 'campaign=happy' });
+    expect(await harness.counters('happy')).toMatchObject({ accepted: 25 });
+  });
+
+  it('fails a permanent error without retrying', async () => {
+    await harness.enqueue([aJob({ campaignId: 'errors-permanent', recipient: r(101) })]);
+    await harness.waitForJobs(settled('errors-permanent', 1, ['failed']));
+    expect(await harness.job('errors-permanent', r(101))).toMatchObject({ state: 'failed', lastErrorCode: 131026, apiCalls: 1 });
+    expect(harness.sim.calls().filter((c) => c.recipient === r(101))).toHaveLength(1);
+  });
+
+  it('retries a transient error after the classified wait and then sends', async () => {
+    const before = Date.now();
+    await harness.enqueue([aJob({ campaignId: 'errors-transient', recipient: r(102) })]);
+    const [job] = (await harness.waitForJobs(settled('errors-transient', 1))).filter((j) => j.campaignId === 'errors-transient');
+    expect(job).toMatchObject({ state: 'accepted', retries: 1, apiCalls: 2 });
+    const calls = harness.sim.calls().filter((c) => c.recipient === r(102));
+    expect(calls.map((c) => c.outcome)).toEqual([131000, 'accepted']);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1_000);
+    expect(Date.now() - before).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('slows down on 130429 and retries instead of failing', async () => {
+    await harness.enqueue([aJob({ campaignId: 'errors-throttled', recipient: r(107) })]);
+    await harness.waitForJobs(settled('errors-throttled', 1));
+    expect(await harness.job('errors-throttled', r(107))).toMatchObject({ state: 'accepted', retries: 2, apiCalls: 3 });
+    expect(await harness.counters('errors-throttled')).toMatchObject({ accepted: 1, retriesScheduled: 2 });
+  });
+
+  it('keeps a job whose wait is long on the queue with its due time, within SQS limits', async () => {
+    const before = Date.now();
+    await harness.enqueue([aJob({ campaignId: 'errors-maintenance', recipient: r(108) })]);
+    await harness.waitForJobs(settled('errors-maintenance', 1, ['retry_wait']));
+    const job = await harness.job('errors-maintenance', r(108));
+    expect(job).toMatchObject({ state: 'retry_wait', lastErrorCode: 131057, retries: 1 });
+    const waitMs = Date.parse(job!.dueAt!) - before;
+    expect(waitMs).toBeGreaterThanOrEqual(60_000);
+    expect(waitMs).toBeLessThan(60_000 * 1.2 + 5_000);
+    expect((await harness.queueCounts('SendQueue')).delayed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('defers a 131049 by 24 hours through the deferred queue as the next attempt', async () => {
+    const before = Date.now();
+    await harness.enqueue([aJob({ campaignId: 'errors-limit', recipient: r(103), validitySeconds: 3 * 86_400 })]);
+    await harness.waitForJobs(settled('errors-limit', 1, ['deferred']));
+    const job = await harness.job('errors-limit', r(103));
+    expect(job).toMatchObject({ state: 'deferred', attempt: 2, lastErrorCode: 131049 });
+    expect(Date.parse(job!.dueAt!) - before).toBeGreaterThanOrEqual(86_400_000);
+    // The release function parked it: on the deferred queue, hidden, not back on the send queue.
+    await expect.poll(async () => (await harness.queueCounts('DeferredQueue')).inFlight, { timeout: 10_000 }).toBe(1);
+    expect(harness.deployment.sources.release!.stats().invocations).toBeGreaterThanOrEqual(1);
+  });
+
+  it('expires instead of deferring when the validity ends before the next allowed attempt', async () => {
+    await harness.enqueue([aJob({ campaignId: 'errors-limit-expiring', recipient: r(103), validitySeconds: 43_200 })]);
+    await harness.waitForJobs(settled('errors-limit-expiring', 1, ['expired']));
+    expect(await harness.job('errors-limit-expiring', r(103))).toMatchObject({ state: 'expired', lastErrorCode: 131049 });
+  });
+
+  it('suppresses an opted-out recipient', async () => {
+    await harness.enqueue([aJob({ campaignId: 'errors-optout', recipient: r(104) })]);
+    await harness.waitForJobs(settled('errors-optout', 1, ['suppressed']));
+    expect(await harness.job('errors-optout', r(104))).toMatchObject({ state: 'suppressed', lastErrorCode: 131050 });
+  });
+
+  it.each([
+    ['errors-token', r(105), 190],
+    ['errors-template', r(106), 132015],
+  ])('holds jobs on an account or template error without failing them (%s)', async (campaignId, recipient, code) => {
+    await harness.enqueue([aJob({ campaignId, recipient })]);
+    await harness.waitForJobs(settled(campaignId, 1, ['retry_wait']));
+    const job = await harness.job(campaignId, recipient);
+    expect(job).toMatchObject({ state: 'retry_wait', lastErrorCode: code, retries: 0 });
+    expect(Date.parse(job!.dueAt!) - Date.parse(job!.updatedAt)).toBeGreaterThanOrEqual(900_000 - 1_000);
+    expect(await stateOf(campaignId, recipient)).not.toBe('failed');
+  });
+
+  it('sends a job delivered twice by SQS only once', async () => {
+    const job = aJob({ campaignId: 'duplicates', recipient: r(200) });
+    await harness.enqueue([job, job, job]);
+    await harness.waitForJobs(settled('duplicates', 1));
+    await harness.quiet('SendQueue');
+    expect(harness.sim.calls().filter((c) => c.recipient === r(200))).toHaveLength(1);
+    expect(await harness.counters('duplicates')).toEqual({ accepted: 1 });
+  });
+
+  it('sends the same SQS message handed to the handler twice only once', async () => {
+    const { sendHandler } = harness.deployment;
+    const { sqsRecord } = await import('../helpers/factories.ts');
+    const { createLambdaContext } = await import('../../local/stack/lambda-context.ts');
+    const record = sqsRecord(JSON.stringify({ ...aJob({ campaignId: 'redelivered', recipient: r(201) }), createdAt: new Date().toISOString() }));
+    const context = () => createLambdaContext({ functionName: 'send', timeoutMs: 10_000 } as never);
+    expect(await sendHandler({ Records: [record] }, context())).toEqual({ batchItemFailures: [] });
+    expect(await sendHandler({ Records: [record] }, context())).toEqual({ batchItemFailures: [] });
+    expect(harness.sim.calls().filter((c) => c.recipient === r(201))).toHaveLength(1);
+  });
+
+  it('never sends a job whose validity has passed', async () => {
+    const createdAt = new Date(Date.now() - 43_201_000).toISOString();
+    await harness.enqueue([aJob({ campaignId: 'expired', recipient: r(202), validitySeconds: 43_200, createdAt })]);
+    await harness.waitForJobs(settled('expired', 1, ['expired']));
+    expect(harness.sim.calls().filter((c) => c.recipient === r(202))).toHaveLength(0);
+    expect(await harness.job('expired', r(202))).toMatchObject({ state: 'expired', apiCalls: 0 });
+    expect(await harness.counters('expired')).toEqual({ expired: 1 });
+  });
+
+  it('waits for notBefore', async () => {
+    const notBefore = new Date(Date.now() + 2_000).toISOString();
+    await harness.enqueue([aJob({ campaignId: 'not-before', recipient: r(203), notBefore })]);
+    await harness.waitForJobs(settled('not-before', 1));
+    const [call] = harness.sim.calls().filter((c) => c.recipient === r(203));
+    expect(call!.at).toBeGreaterThanOrEqual(Date.parse(notBefore) - 1_000);
+  });
+
+  it('marks a request that timed out as unknown and never re-sends it', async () => {
+    await harness.enqueue([aJob({ campaignId: 'timeout', recipient: r(300) })]);
+    await harness.waitForJobs(settled('timeout', 1, ['unknown']));
+    await harness.quiet('SendQueue');
+    expect(await harness.job('timeout', r(300))).toMatchObject({ state: 'unknown', apiCalls: 1 });
+    expect(harness.sim.calls().filter((c) => c.recipient === r(300))).toHaveLength(1);
+    expect(await harness.counters('timeout')).toEqual({ unknown: 1 });
+  });
+
+  it('dead-letters invalid jobs with a readable reason and counts them', async () => {
+    const bodies = [
+      '{"schemaVersion":1,"campaignId":"bad-input"',
+      JSON.stringify({ ...aJob({ campaignId: 'bad-input' }), recipient: 4915112345678 }),
+      JSON.stringify(aJob({ campaignId: 'bad-input', recipient: '+15551234567' })),
+      JSON.stringify(aJob({ campaignId: 'bad-input', recipient: '+5351234567' })),
+      JSON.stringify({ ...aJob({ campaignId: 'bad-input' }), schemaVersion: 7 }),
+      JSON.stringify({ ...aJob({ campaignId: 'bad-input' }), surprise: true }),
+    ];
+    for (const body of bodies) await harness.sendRaw(body);
+    await expect.poll(async () => (await harness.queueCounts('SendDeadLetterQueue')).visible, { timeout: 15_000 }).toBe(bodies.length);
+    const dead = await harness.drain('SendDeadLetterQueue');
+    const reasons = dead.map((m) => m.MessageAttributes?.rejectionReason?.StringValue).sort();
+    expect(reasons).toEqual(['invalid_recipient', 'malformed_json', 'restricted_recipient', 'schema_violation', 'schema_violation', 'unsupported_schema_version']);
+    expect(dead.map((m) => m.Body).sort()).toEqual([...bodies].sort());
+    for (const message of dead) {
+      expect(message.MessageAttributes?.rejectionDetail?.StringValue?.length).toBeGreaterThan(5);
+      expect(message.MessageAttributes?.sourceMessageId?.StringValue).toBeTruthy();
+    }
+    expect(await harness.counters('bad-input')).toEqual({ rejected: 5 });
+    expect(harness.sim.calls().filter((c) => JSON.stringify(c.body).includes('bad-input'))).toHaveLength(0);
+  });
+});
