@@ -33,6 +33,8 @@ export interface LocalDeploymentOptions {
   maximumConcurrency?: number;
   logLevel?: LogLevel;
   now?: () => number;
+  /** The token stored in SSM; `null` stores none (a missing parameter). Default: the simulator's token. */
+  accessToken?: string | null;
   /** Start the event sources (default true); false lets a test drive the handler itself. */
   startPollers?: boolean;
 }
@@ -75,9 +77,11 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   const releaseEnv = { ...process.env, ...release.environment } as Record<string, string>;
 
   const clients = clientsFor(options.endpoints);
-  await clients.ssm.send(
-    new PutParameterCommand({ Name: sendEnv.META_ACCESS_TOKEN_PARAMETER, Value: LOCAL_ACCESS_TOKEN, Type: 'SecureString', Overwrite: true }),
-  );
+  if (options.accessToken !== null) {
+    await clients.ssm.send(
+      new PutParameterCommand({ Name: sendEnv.META_ACCESS_TOKEN_PARAMETER, Value: options.accessToken ?? LOCAL_ACCESS_TOKEN, Type: 'SecureString', Overwrite: true }),
+    );
+  }
 
   const logLevel = options.logLevel ?? 'SILENT';
   const sendLogger = createLogger('send', logLevel);

@@ -228,6 +228,11 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       inFlight += 1;
       try {
         await invoke(messages);
+      } catch (error) {
+        // Not the handler (invoke() catches its failures) but a malformed message or a throwing
+        // onInvoke hook: nothing was deleted, so the batch comes back like any failure.
+        counters.pollErrors += 1;
+        onError(asError(error));
       } finally {
         inFlight -= 1;
       }

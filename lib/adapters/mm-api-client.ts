@@ -13,6 +13,8 @@ export interface MmApiClientOptions {
 }
 
 export interface MmApiClient {
+  /** Loads the access token (cached). Throws when it cannot be had, before any job is claimed. */
+  warmUp(): Promise<void>;
   sendMarketingMessage(phoneNumberId: string, body: Record<string, unknown>): Promise<SendOutcome>;
 }
 
@@ -24,9 +26,17 @@ export function createMmApiClient(options: MmApiClientOptions): MmApiClient {
   const doFetch = options.fetch ?? fetch;
   const base = options.baseUrl.replace(/\/+$/, '');
   return {
+    async warmUp() {
+      await options.accessToken();
+    },
     async sendMarketingMessage(phoneNumberId, body) {
       const url = `${base}/${options.apiVersion}/${encodeURIComponent(phoneNumberId)}/marketing_messages`;
-      const token = await options.accessToken();
+      let token: string;
+      try {
+        token = await options.accessToken();
+      } catch (error) {
+        return { kind: 'not_sent', reason: `access token unavailable: ${(error as Error).name}` };
+      }
       let response: Response;
       let text: string;
       try {

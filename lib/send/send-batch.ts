@@ -16,6 +16,8 @@ export interface SendRuntime extends SendDeps {
  * reported as batch item failures and come back after the queue's visibility timeout.
  */
 export async function sendBatch(event: SQSEvent, context: Context, runtime: SendRuntime): Promise<SQSBatchResponse> {
+  // Without a token nothing can be sent: hand the whole batch back before claiming any job.
+  await runtime.mmApi.warmUp();
   const tally = new BatchTally();
   tally.metric('RecordsReceived', event.Records.length);
   const processor = new BatchProcessor(EventType.SQS);

@@ -63,7 +63,8 @@ export async function startSsmLocal(options: SsmLocalOptions = {}): Promise<SsmL
 
   const server = createServer((request, response) => {
     handle(request, response, operations).catch((error: unknown) => {
-      respond(response, 500, { __type: 'InternalServerError', message: String(error) });
+      if (response.headersSent) response.destroy();
+      else respond(response, 500, { __type: 'InternalServerError', message: String(error) });
     });
   });
   await new Promise<void>((resolve, reject) => {
