@@ -10,6 +10,7 @@ import { createLogger, createMetrics } from '../lib/observability.ts';
 import { createSendRuntime } from '../lib/send/runtime.ts';
 import type { SendRuntime } from '../lib/send/send-batch.ts';
 import { type EventSource, type SqsLambdaHandler, startEventSource } from './poller.ts';
+import type { RequestCounter } from './request-counter.ts';
 import { localFunctionSettings, serviceName } from './serverless-config.ts';
 import { clientsFor, createResources, type LocalEndpoints, type LocalResources, localStackEnv, queueOf } from './stack/index.ts';
 
@@ -35,6 +36,8 @@ export interface LocalDeploymentOptions {
   now?: () => number;
   /** The token stored in SSM; `null` stores none (a missing parameter). Default: the simulator's token. */
   accessToken?: string | null;
+  /** Counts every SDK request the functions and the event sources make. */
+  requestCounter?: RequestCounter;
   /** Start the event sources (default true); false lets a test drive the handler itself. */
   startPollers?: boolean;
 }
@@ -77,6 +80,13 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   const releaseEnv = { ...process.env, ...release.environment } as Record<string, string>;
 
   const clients = clientsFor(options.endpoints);
+  const functionClients = (env: Record<string, string>) => {
+    const created = createAwsClients(env);
+    options.requestCounter?.instrument(created.sqs, 'sqs');
+    options.requestCounter?.instrument(created.dynamodb, 'dynamodb');
+    options.requestCounter?.instrument(created.ssm, 'ssm');
+    return created;
+  };
   if (options.accessToken !== null) {
     await clients.ssm.send(
       new PutParameterCommand({ Name: sendEnv.META_ACCESS_TOKEN_PARAMETER, Value: options.accessToken ?? LOCAL_ACCESS_TOKEN, Type: 'SecureString', Overwrite: true }),
@@ -85,21 +95,25 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
 
   const logLevel = options.logLevel ?? 'SILENT';
   const sendLogger = createLogger('send', logLevel);
-  const sendMetrics = createMetrics('send');
+  // Concurrent local invocations share one Metrics object (on Lambda each has its own), so one
+  // may publish another's metrics and the other then warns that it has none: not worth showing.
+  const sendMetrics = createMetrics('send', { logger: { ...console, warn: () => {} } });
   const sendRuntime = createSendRuntime({
     config: loadSendConfig(sendEnv),
-    clients: createAwsClients(sendEnv),
+    clients: functionClients(sendEnv),
     logger: sendLogger,
     metrics: sendMetrics,
     ...(options.now ? { now: options.now } : {}),
   });
   const realSendHandler = createSendHandler(() => sendRuntime, { logger: sendLogger, metrics: sendMetrics }) as SqsLambdaHandler;
   const sendHandler = options.wrapSendHandler ? options.wrapSendHandler(realSendHandler) : realSendHandler;
-  const releaseDeps = { queues: createJobQueues(createAwsClients(releaseEnv).sqs, loadReleaseConfig(releaseEnv)), now: options.now ?? Date.now };
+  const releaseDeps = { queues: createJobQueues(functionClients(releaseEnv).sqs, loadReleaseConfig(releaseEnv)), now: options.now ?? Date.now };
   const releaseHandler = createReleaseHandler(() => releaseDeps, createLogger('release', logLevel)) as SqsLambdaHandler;
 
   const sources: LocalDeployment['sources'] = {};
   if (options.startPollers !== false) {
+    // The event sources' receives and deletes are billed SQS requests on AWS too.
+    options.requestCounter?.instrument(clients.sqs, 'sqs');
     const sendQueue = queueOf(resources, send.queue);
     const deferredQueue = queueOf(resources, release.queue);
     sources.send = startEventSource({

@@ -102,7 +102,14 @@ function planMetaError(code: number, progress: JobProgress, now: number, policy:
       return planRetry(progress, now, policy, random, { waitSeconds, reason, errorCode: code, errorKind: cls.kind });
     }
     case 'throttled':
-      return planRetry(progress, now, policy, random, { waitSeconds: policy.waitOverrides?.[code] ?? cls.waitSeconds, reason, errorCode: code, errorKind: cls.kind });
+      // The fleet sent too fast, not the job's fault: it waits without spending a retry.
+      return planWait(progress, now, {
+        waitSeconds: (policy.waitOverrides?.[code] ?? cls.waitSeconds) * (1 + policy.jitterRatio * random()),
+        reason,
+        errorCode: code,
+        errorKind: cls.kind,
+        retries: progress.retries,
+      });
     case 'stop_phone_number':
     case 'pause_campaign':
       // Not the job's fault: it waits without spending one of its retries.

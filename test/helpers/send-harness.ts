@@ -70,6 +70,17 @@ export async function startSendHarness(
     return items;
   };
 
+  const queueCounts = async (logicalId: string) => {
+    const queue = queueOf(deployed.resources, logicalId);
+    const { Attributes: a = {} } = await clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+  };
+
   return {
     sim,
     deployment: deployed,
@@ -106,20 +117,11 @@ export async function startSendHarness(
         messages.push(...page.Messages);
       }
     },
-    async queueCounts(logicalId) {
-      const queue = queueOf(deployed.resources, logicalId);
-      const { Attributes: a = {} } = await clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queue.url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-        }),
-      );
-      return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
-    },
+    queueCounts,
     async quiet(logicalId) {
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const counts = await this.queueCounts(logicalId);
+        const counts = await queueCounts(logicalId);
         if (counts.visible === 0 && counts.inFlight === 0) return;
         if (Date.now() > deadline) throw new Error(`${logicalId} not quiet: ${JSON.stringify(counts)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));

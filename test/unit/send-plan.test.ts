@@ -42,6 +42,10 @@ describe('planAfterSend', () => {
     expect(plan(metaError(code))).toMatchObject({ state: 'retry_wait', dueAt: now + seconds * 1000, errorCode: code });
   });
 
+  it('does not spend a retry on 130429 (the fleet was too fast, not the job)', () => {
+    expect(plan(metaError(130429), { ...fresh, retries: 10 })).toMatchObject({ state: 'retry_wait', retries: 10 });
+  });
+
   it('backs off 4^n seconds after repeated 131056', () => {
     expect(plan(metaError(131056), { ...fresh, retries: 0 })).toMatchObject({ dueAt: now + 4_000 });
     expect(plan(metaError(131056), { ...fresh, retries: 2 })).toMatchObject({ dueAt: now + 64_000, retries: 3 });
