@@ -12,6 +12,11 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Runs `osls package` offline and checks the CloudFormation it writes.
+        test: { name: 'package', include: ['test/package/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/local-stack/**/*.test.ts'],

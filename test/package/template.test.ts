@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Packages the service with `osls package` (offline, no credentials) and checks the
+ * CloudFormation it writes: what serverless.yml promises is really deployed.
+ */
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
+let resources: Record<string, Resource>;
+const root = new URL('../../', import.meta.url);
+
+beforeAll(async () => {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none-offline', SLS_TELEMETRY_DISABLED: '1' };
+  await promisify(execFile)('npx', ['osls', 'package', '--stage', 'ci'], { cwd: root, env, timeout: 120_000 });
+  const template = JSON.parse(readFileSync(new URL('.serverless/cloudformation-template-update-stack.json', root), 'utf8'));
+  resources = template.Resources;
+}, 180_000);
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('packaged CloudFormation', () => {
+  it('has the send queue with a redrive policy to its DLQ, and the deferred queue with its own', () => {
+    expect(resources.SendQueue?.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['SendDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+    expect(resources.SendDeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
+    expect(resources.DeferredQueue?.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['DeferredDeadLetterQueue', 'Arn'] });
+    expect(resources.DeferredQueue!.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(resources.SendQueue!.Properties.RedrivePolicy.maxReceiveCount);
+  });
+
+  it('has the jobs table with its wamid index and TTL, and the users and campaigns tables', () => {
+    const jobs = resources.JobsTable!.Properties;
+    expect(jobs.KeySchema).toEqual([{ AttributeName: 'jobKey', KeyType: 'HASH' }]);
+    expect(jobs.GlobalSecondaryIndexes[0].IndexName).toBe('byWamid');
+    expect(jobs.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(resources.UsersTable!.Properties.TimeToLiveSpecification.Enabled).toBe(true);
+    expect(resources.CampaignsTable!.Type).toBe('AWS::DynamoDB::Table');
+  });
+
+  it('runs the send function on nodejs24.x from the send queue with partial batch responses and a concurrency cap', () => {
+    expect(resources.SendLambdaFunction!.Properties.Runtime).toBe('nodejs24.x');
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue')![1];
+    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
+    const queueVisibility = resources.SendQueue!.Properties.VisibilityTimeout;
+    expect(queueVisibility).toBeGreaterThanOrEqual(6 * resources.SendLambdaFunction!.Properties.Timeout);
+  });
+
+  it('reads the access token from SSM and keeps no secret in the environment', () => {
+    const env = resources.SendLambdaFunction!.Properties.Environment.Variables;
+    expect(env.META_ACCESS_TOKEN_PARAMETER).toBe('/wa-marketing-sender/ci/meta-access-token');
+    for (const [name, value] of Object.entries(env)) {
+      expect(name).not.toMatch(/TOKEN$|SECRET/);
+      expect(JSON.stringify(value)).not.toMatch(/EAA[A-Za-z0-9]{20,}/);
+    }
+  });
+
+  it('grants least privilege: named actions on named resources only', () => {
+    const statements = resources.IamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>;
+    for (const statement of statements) {
+      for (const action of statement.Action) expect(action).not.toMatch(/\*/);
+      for (const resource of statement.Resource) expect(JSON.stringify(resource)).not.toBe('"*"');
+    }
+    const ssm = statements.find((s) => s.Action.includes('ssm:GetParameter'))!;
+    expect(JSON.stringify(ssm.Resource)).toContain(':parameter/wa-marketing-sender/ci/meta-access-token');
+    const dynamo = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:'))).flatMap((s) => s.Action);
+    expect(dynamo).not.toContain('dynamodb:DeleteItem');
+    expect(dynamo).not.toContain('dynamodb:Scan');
+  });
+
+  it('alarms on dead-lettered jobs and a stalled send queue', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']));
+  });
+});
