@@ -34,6 +34,8 @@ export interface LocalDeploymentOptions {
   maximumConcurrency?: number;
   logLevel?: LogLevel;
   now?: () => number;
+  /** The release function's clock, when a test lets it run ahead to release long waits at once. */
+  releaseNow?: () => number;
   /** The token stored in SSM; `null` stores none (a missing parameter). Default: the simulator's token. */
   accessToken?: string | null;
   /** Counts every SDK request the functions and the event sources make. */
@@ -107,7 +109,7 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   });
   const realSendHandler = createSendHandler(() => sendRuntime, { logger: sendLogger, metrics: sendMetrics }) as SqsLambdaHandler;
   const sendHandler = options.wrapSendHandler ? options.wrapSendHandler(realSendHandler) : realSendHandler;
-  const releaseDeps = { queues: createJobQueues(functionClients(releaseEnv).sqs, loadReleaseConfig(releaseEnv)), now: options.now ?? Date.now };
+  const releaseDeps = { queues: createJobQueues(functionClients(releaseEnv).sqs, loadReleaseConfig(releaseEnv)), now: options.releaseNow ?? options.now ?? Date.now };
   const releaseHandler = createReleaseHandler(() => releaseDeps, createLogger('release', logLevel)) as SqsLambdaHandler;
 
   const sources: LocalDeployment['sources'] = {};

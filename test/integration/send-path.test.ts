@@ -17,6 +17,7 @@ const harness = await startSendHarness(
       { name: 'throttled-twice', recipients: [r(107)], times: 2, error: 130429 },
       { name: 'slow-maintenance', recipients: [r(108)], error: 131057 },
       { name: 'hangs', recipients: [r(300)], timeout: true },
+      { name: 'resets', recipients: [r(301)], reset: true },
     ],
   }),
   {
@@ -166,6 +167,12 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     expect(await harness.job('timeout', r(300))).toMatchObject({ state: 'unknown', apiCalls: 1 });
     expect(harness.sim.calls().filter((c) => c.recipient === r(300))).toHaveLength(1);
     expect(await harness.counters('timeout')).toEqual({ unknown: 1 });
+  });
+
+  it('treats a connection reset after the request as unknown, not as a reason to resend', async () => {
+    await harness.enqueue([aJob({ campaignId: 'reset', recipient: r(301) })]);
+    await harness.waitForJobs(settled('reset', 1, ['unknown']));
+    expect(harness.sim.calls().filter((c) => c.recipient === r(301))).toHaveLength(1);
   });
 
   it('dead-letters invalid jobs with a readable reason and counts them', async () => {

@@ -83,3 +83,35 @@ describe('published JSON Schema', () => {
     expect(published).toEqual(sendJobJsonSchema());
   });
 });
+
+describe('loadSendConfig', async () => {
+  const { ConfigError, loadSendConfig } = await import('../../lib/config.ts');
+  const valid = {
+    JOBS_TABLE: 'jobs',
+    CAMPAIGNS_TABLE: 'campaigns',
+    SEND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send',
+    SEND_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send-dlq',
+    DEFERRED_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/deferred',
+    META_ACCESS_TOKEN_PARAMETER: '/svc/prod/meta-access-token',
+  };
+
+  it('applies the documented defaults', () => {
+    const config = loadSendConfig(valid);
+    expect(config.meta).toMatchObject({ apiVersion: 'v26.0', timeoutMs: 10_000, baseUrl: 'https://graph.facebook.com' });
+    expect(config.message).toEqual({ productPolicy: 'STRICT', sendCallbackData: true });
+    expect(config.retryPolicy).toMatchObject({ perUserLimitDelaySeconds: 86_400, maxLimitAttempts: 3 });
+    expect(config.recipientPolicy.blockedCountries).toEqual(['CU', 'IR', 'KP', 'SY']);
+  });
+
+  it('parses lists and retry-wait overrides', () => {
+    const config = loadSendConfig({ ...valid, BLOCKED_COUNTRIES: 'CU, US', META_RETRY_WAITS: '{"131000":5}' });
+    expect(config.recipientPolicy.blockedCountries).toEqual(['CU', 'US']);
+    expect(config.retryPolicy.waitOverrides).toEqual({ 131000: 5 });
+  });
+
+  it('names every bad variable at once', () => {
+    const env = { ...valid, JOBS_TABLE: undefined, META_PRODUCT_POLICY: 'LOOSE', META_RETRY_WAITS: '{"131000":5000}' };
+    expect(() => loadSendConfig(env)).toThrow(ConfigError);
+    expect(() => loadSendConfig(env)).toThrow(/JOBS_TABLE.*META_PRODUCT_POLICY.*META_RETRY_WAITS/s);
+  });
+});

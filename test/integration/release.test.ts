@@ -1,0 +1,52 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { DUE_AT_ATTRIBUTE } from '../../lib/adapters/job-queues.ts';
+import { queueOf } from '../../local/stack/index.ts';
+import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { useLocalStack } from '../helpers/local-stack.ts';
+import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
+
+const limited = recipientNumber(4_000);
+const HOUR = 3_600_000;
+
+/** The release function's clock runs 25 h ahead: it releases a 24-hour deferral at once. */
+const harness = await startSendHarness(baseScenario({ rules: [{ name: 'limit-once', recipients: [limited], times: 1, error: 131049 }] }), {
+  releaseNow: () => Date.now() + 25 * HOUR,
+});
+const { clients } = useLocalStack();
+
+async function putDeferred(body: string, dueAt?: number) {
+  await clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueOf(harness.deployment.resources, 'DeferredQueue').url,
+      MessageBody: body,
+      MessageAttributes: dueAt === undefined ? {} : { [DUE_AT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(dueAt) } },
+    }),
+  );
+}
+
+describe('deferred queue and release function', () => {
+  it('takes a 131049 through the deferred queue to a second attempt', async () => {
+    await harness.enqueue([aJob({ campaignId: 'deferral', recipient: limited, validitySeconds: 3 * 86_400 })]);
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'deferral' && j.state === 'accepted'));
+    const job = await harness.job('deferral', limited);
+    expect(job).toMatchObject({ state: 'accepted', attempt: 2, apiCalls: 2 });
+    expect(harness.sim.calls().filter((c) => c.recipient === limited).map((c) => c.outcome)).toEqual([131049, 'accepted']);
+    expect(harness.deployment.sources.release!.stats().deleted).toBeGreaterThanOrEqual(1);
+    expect(await harness.counters('deferral')).toEqual({ perUserLimitHits: 1, acceptedOnRetry: 1 });
+  });
+
+  it('parks a message that is not due, without forwarding it', async () => {
+    // Due 30 h from now, 5 h after the release clock: parked for 5 h minus the last 900 s.
+    await putDeferred(JSON.stringify(aJob({ campaignId: 'parked', recipient: recipientNumber(4_001) })), Date.now() + 30 * HOUR);
+    await expect.poll(async () => (await harness.queueCounts('DeferredQueue')).inFlight, { timeout: 10_000 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await harness.queueCounts('DeferredQueue')).inFlight).toBe(1);
+    expect(await harness.job('parked', recipientNumber(4_001))).toBeUndefined();
+  });
+
+  it('forwards a message without a readable due time at once, for the send function to judge', async () => {
+    await putDeferred(JSON.stringify(aJob({ campaignId: 'no-due', recipient: recipientNumber(4_002) })));
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'no-due' && j.state === 'accepted'));
+  });
+});
