@@ -167,19 +167,8 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       );
     },
 
-    async markUnknown(jobKey, token, now, reason) {
-      return conditional(() =>
-        doc.send(
-          new UpdateCommand({
-            TableName: options.tableName,
-            Key: { jobKey },
-            ConditionExpression: 'claimToken = :token AND #state = :sending',
-            UpdateExpression: 'SET #state = :unknown, updatedAt = :now, lastErrorReason = :reason',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':token': token, ':sending': JOB_STATES.sending, ':unknown': JOB_STATES.unknown, ':now': iso(now), ':reason': reason },
-          }),
-        ),
-      );
+    markUnknown(jobKey, token, now, reason) {
+      return this.recordDecision(jobKey, token, { state: JOB_STATES.unknown, reason }, now);
     },
 
     async get(jobKey) {
