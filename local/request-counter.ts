@@ -5,12 +5,15 @@
  */
 export class RequestCounter {
   readonly counts = new Map<string, number>();
+  /** Called with every command's input, e.g. for tests that check what was sent to SQS. */
+  readonly observers: Array<(key: string, input: Record<string, unknown>) => void> = [];
 
   instrument(client: { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }, service: string): void {
-    const counts = this.counts;
-    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+    const { counts, observers } = this;
+    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
       const key = `${service}.${context.commandName ?? 'unknown'}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      for (const observe of observers) observe(key, args.input ?? {});
       return next(args);
     };
     client.middlewareStack.add(middleware as never, { step: 'initialize', name: `requestCounter-${service}` });

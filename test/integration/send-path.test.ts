@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { JOB_STATES } from '../../lib/domain/job-state.ts';
+import { RequestCounter } from '../../local/request-counter.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
 
 const r = (n: number) => recipientNumber(n);
+
+/** Every SendMessage the functions make: fauxqs would accept a delay over 900 s that AWS rejects. */
+const requests = new RequestCounter();
+const sent: Array<{ QueueUrl?: string; DelaySeconds?: number }> = [];
+requests.observers.push((key, input) => key === 'sqs.SendMessageCommand' && sent.push(input));
 
 const harness = await startSendHarness(
   baseScenario({
@@ -23,6 +29,7 @@ const harness = await startSendHarness(
   {
     resourceOverrides: { SendQueue: { VisibilityTimeout: 3, RedrivePolicy: { maxReceiveCount: 3 } } },
     functionTimeoutMs: 2_500,
+    requestCounter: requests,
     env: { META_REQUEST_TIMEOUT_MS: '1000', META_RETRY_WAITS: JSON.stringify({ 131000: 1, 130429: 1 }) },
   },
 );
@@ -97,6 +104,12 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     // The release function parked it: on the deferred queue, hidden, not back on the send queue.
     await expect.poll(async () => (await harness.queueCounts('DeferredQueue')).inFlight, { timeout: 10_000 }).toBe(1);
     expect(harness.deployment.sources.release!.stats().invocations).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never asks SQS for a delay over 900 s: longer waits went through the deferred queue', () => {
+    expect(sent.length).toBeGreaterThan(3);
+    for (const input of sent) expect(input.DelaySeconds ?? 0).toBeLessThanOrEqual(900);
+    expect(sent.some((input) => input.QueueUrl?.endsWith('-deferred'))).toBe(true);
   });
 
   it('expires instead of deferring when the validity ends before the next allowed attempt', async () => {
