@@ -1,6 +1,6 @@
 import { type SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { RecipientPolicy } from './domain/phone.ts';
-import { type Rejection, type ValidJob, validateJob } from './domain/validate-job.ts';
+import { contractOf, type Rejection, type ValidJob, validateJob } from './domain/validate-job.ts';
 
 /** SQS's limit on one message; a job is far smaller, so a larger one is a producer bug. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -35,8 +35,7 @@ export function prepareJobs(jobs: readonly unknown[], policy: RecipientPolicy, n
 }
 
 function jobBody(job: ValidJob, now: number): string {
-  const { recipientCountry: _country, ...contract } = job;
-  return JSON.stringify({ ...contract, createdAt: contract.createdAt ?? new Date(now).toISOString() });
+  return JSON.stringify({ ...contractOf(job), createdAt: job.createdAt ?? new Date(now).toISOString() });
 }
 
 export interface EnqueueReport {

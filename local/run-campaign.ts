@@ -17,7 +17,7 @@ import { deployLocally } from './deployment.ts';
 import { DEMO_BLOCKED_COUNTRIES, demoCampaign } from './demo-campaign.ts';
 import { RequestCounter } from './request-counter.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
-import { FINAL_STATES } from '../lib/domain/job-state.ts';
+import { createCampaignCounters } from '../lib/adapters/campaign-counters.ts';
 
 const { values } = parseArgs({
   options: {
@@ -95,18 +95,30 @@ try {
     return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
   };
 
-  // Done when every valid job reached a final state and every invalid one is in the DLQ.
-  let states = new Map<string, number>();
+  // Progress from the campaign's sharded counters (a cheap query); one scan at the end for the table.
+  const counters = createCampaignCounters(clients.documents, { tableName: tableOf(deployment.resources, 'CampaignsTable').name, shards: 10 });
+  const FINAL_COUNTERS = ['accepted', 'acceptedOnRetry', 'failed', 'expired', 'unknown', 'suppressed', 'limitExhausted'];
   let rejected = 0;
+  let lastProgress = { final: -1, at: performance.now() };
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    [states, rejected] = await Promise.all([countStates(), dlqDepth()]);
-    const final = FINAL_STATES.reduce((sum, state) => sum + (states.get(state) ?? 0), 0);
+    const [totals, dead] = await Promise.all([counters.read(campaign.campaignId), dlqDepth()]);
+    rejected = dead;
+    const final = FINAL_COUNTERS.reduce((sum, name) => sum + (totals[name] ?? 0), 0);
     const elapsed = (performance.now() - enqueueStarted) / 1000;
-    const line = `  ${elapsed.toFixed(0).padStart(4)} s  final ${final}/${prepared.valid.length}  accepted ${states.get('accepted') ?? 0}  waiting ${(states.get('retry_wait') ?? 0) + (states.get('deferred') ?? 0)}  rejected ${rejected}/${campaign.invalidBodies.length}  API calls ${sim.stats().total}`;
-    say(line);
-    if (final === prepared.valid.length && rejected === campaign.invalidBodies.length) break;
+    say(
+      `  ${elapsed.toFixed(0).padStart(4)} s  final ${final}/${prepared.valid.length}  accepted ${(totals.accepted ?? 0) + (totals.acceptedOnRetry ?? 0)}` +
+        `  retries ${totals.retriesScheduled ?? 0}  rejected ${rejected}/${campaign.invalidBodies.length}  MM API calls ${sim.stats().total}`,
+    );
+    if (final >= prepared.valid.length && rejected === campaign.invalidBodies.length) break;
+    if (final !== lastProgress.final) lastProgress = { final, at: performance.now() };
+    if (performance.now() - lastProgress.at > 120_000) {
+      console.error('no progress for 120 s: stopping early; the table below shows where the jobs are');
+      process.exitCode = 1;
+      break;
+    }
   }
+  const states = await countStates();
   const seconds = (performance.now() - enqueueStarted) / 1000;
   const summary = {
     campaignId: campaign.campaignId,

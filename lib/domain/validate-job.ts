@@ -23,6 +23,12 @@ export interface ValidJob extends SendJob {
   recipientCountry: string | undefined;
 }
 
+/** The job as the contract defines it (what goes back on a queue), without derived fields. */
+export function contractOf(job: ValidJob): SendJob {
+  const { recipientCountry: _country, ...contract } = job;
+  return contract;
+}
+
 export type JobValidation = { ok: true; job: ValidJob } | { ok: false; rejection: Rejection };
 
 /** Parses and validates one raw queue message body. Pure: no I/O, no clock. */

@@ -6,7 +6,7 @@ import type { MmApiClient } from '../adapters/mm-api-client.ts';
 import type { SendConfig } from '../config.ts';
 import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
 import { type Decision, type WaitDecision, dispatchRoute, planAfterSend, validityDeadline } from '../domain/send-plan.ts';
-import { type ValidJob, validateJobBody } from '../domain/validate-job.ts';
+import { contractOf, type ValidJob, validateJobBody } from '../domain/validate-job.ts';
 import { marketingMessageBody } from '../meta/marketing-message.ts';
 import { jobRef } from '../observability.ts';
 import type { BatchTally } from './batch-tally.ts';
@@ -102,8 +102,7 @@ async function applyDecision(job: ValidJob, token: string, decision: Decision, d
 
 /** The message body that carries a job to its next attempt: same job, new dispatch id. */
 function redispatchBody(job: ValidJob, attempt: number, dispatchId: string, createdAt: string): string {
-  const { recipientCountry: _country, ...contract } = job;
-  return JSON.stringify({ ...contract, createdAt, attempt, dispatchId });
+  return JSON.stringify({ ...contractOf(job), createdAt, attempt, dispatchId });
 }
 
 async function redispatch(job: ValidJob, decision: { dueAt: number; attempt: number; reason: string }, dispatchId: string, deps: SendDeps, createdAt?: string): Promise<void> {

@@ -3,12 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Meta's send bodies are small; anything this big is a client bug, not a message. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** A request body read to the end, or a marker that it exceeded {@link MAX_BODY_BYTES}. */
-export type BodyText = { ok: true; text: string } | { ok: false; reason: 'too_large' };
+/** A request body read to the end, or why it could not be: over {@link MAX_BODY_BYTES}, or the client went away. */
+export type BodyText = { ok: true; text: string } | { ok: false; reason: 'too_large' | 'aborted' };
 
-/** Reads the whole body; past the size cap it keeps draining (so the answer can still be sent) but drops the bytes. */
+/**
+ * Reads the whole body; past the size cap it keeps draining (so the answer can still be sent)
+ * but drops the bytes. Never rejects: a client that disconnects mid-body is an `aborted` result.
+ */
 export function readBody(request: IncomingMessage): Promise<BodyText> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
@@ -18,7 +21,10 @@ export function readBody(request: IncomingMessage): Promise<BodyText> {
     request.on('end', () => {
       resolve(size > MAX_BODY_BYTES ? { ok: false, reason: 'too_large' } : { ok: true, text: Buffer.concat(chunks).toString('utf8') });
     });
-    request.on('error', reject);
+    request.on('error', () => resolve({ ok: false, reason: 'aborted' }));
+    request.on('close', () => {
+      if (!request.complete) resolve({ ok: false, reason: 'aborted' });
+    });
   });
 }
 

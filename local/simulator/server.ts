@@ -108,6 +108,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     query: URLSearchParams,
   ): Promise<void> {
     const body = await readBody(request);
+    // The client left before sending its body: nothing reached "Meta", so nothing is recorded.
+    if (!body.ok && body.reason === 'aborted') return;
     const json = body.ok ? parseJson(body.text) : { ok: false as const };
     const decision = pipeline.decide({
       ...route,
