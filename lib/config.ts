@@ -1,22 +1,53 @@
 import { z } from 'zod';
 import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from './domain/job-contract.ts';
+import type { OptOutPolicy } from './domain/opt-out.ts';
 import { SANCTIONED_COUNTRIES, type RecipientPolicy } from './domain/phone.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/send-plan.ts';
 import type { MarketingMessageOptions } from './meta/marketing-message.ts';
 
-const list = z
-  .string()
-  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
+/**
+ * Function configuration from the environment. serverless.yml sets these; README's table
+ * documents them. Each function parses only what it uses, and a bad or missing variable stops
+ * the cold start with one error that names every problem.
+ */
+const list = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+const jsonMap = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^\d+$/), z.number().min(0).max(900)));
 
-/** Environment of the send function. serverless.yml sets every one of these; README's table documents them. */
-const sendEnvSchema = z.object({
+const tablesEnv = z.object({
   JOBS_TABLE: z.string().min(1),
+  USERS_TABLE: z.string().min(1),
   CAMPAIGNS_TABLE: z.string().min(1),
-  SEND_QUEUE_URL: z.url(),
+  COUNTER_SHARDS: int(1, 100).default(10),
+  JOB_RETENTION_DAYS: int(1, 365).default(35),
+  USER_RETENTION_DAYS: int(1, 3650).default(400),
+});
+
+const dispatchEnv = z.object({ SEND_QUEUE_URL: z.url(), DEFERRED_QUEUE_URL: z.url() });
+
+const retryEnv = z.object({
+  MAX_TRANSIENT_RETRIES: int(0, 100).default(DEFAULT_RETRY_POLICY.maxTransientRetries),
+  PER_USER_LIMIT_DELAY_SECONDS: int(1, 30 * 86_400).default(DEFAULT_RETRY_POLICY.perUserLimitDelaySeconds),
+  MAX_LIMIT_ATTEMPTS: int(1, 20).default(DEFAULT_RETRY_POLICY.maxLimitAttempts),
+  HOLD_SECONDS: int(1, 86_400).default(DEFAULT_RETRY_POLICY.holdSeconds),
+  RETRY_131009_AFTER_SECONDS: int(0, 86_400).default(0),
+  /** Meta error code → wait in seconds, e.g. {"131000":120}. */
+  META_RETRY_WAITS: jsonMap.optional(),
+});
+
+const sendEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend(retryEnv.shape).extend({
   SEND_DLQ_URL: z.url(),
-  DEFERRED_QUEUE_URL: z.url(),
   META_ACCESS_TOKEN_PARAMETER: z.string().startsWith('/'),
   META_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com'),
   META_API_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v26.0'),
@@ -28,53 +59,79 @@ const sendEnvSchema = z.object({
   DEFAULT_VALIDITY_SECONDS: int(MIN_VALIDITY_SECONDS, MAX_VALIDITY_SECONDS).default(MAX_VALIDITY_SECONDS),
   BLOCKED_COUNTRIES: list.default([...SANCTIONED_COUNTRIES]),
   BLOCKED_PREFIXES: list.default([]),
-  MAX_TRANSIENT_RETRIES: int(0, 100).default(DEFAULT_RETRY_POLICY.maxTransientRetries),
-  PER_USER_LIMIT_DELAY_SECONDS: int(1, 30 * 86_400).default(DEFAULT_RETRY_POLICY.perUserLimitDelaySeconds),
-  MAX_LIMIT_ATTEMPTS: int(1, 20).default(DEFAULT_RETRY_POLICY.maxLimitAttempts),
-  HOLD_SECONDS: int(1, 86_400).default(DEFAULT_RETRY_POLICY.holdSeconds),
-  RETRY_131009_AFTER_SECONDS: int(0, 86_400).default(0),
-  /** JSON object of Meta error code to wait in seconds, e.g. {"131000":120}. */
-  META_RETRY_WAITS: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^\d+$/), z.number().min(0).max(900)))
-    .optional(),
-  COUNTER_SHARDS: int(1, 100).default(10),
-  JOB_RETENTION_DAYS: int(1, 365).default(35),
 });
 
-export interface SendConfig {
-  tables: { jobs: string; campaigns: string };
-  queues: { sendQueueUrl: string; sendDeadLetterQueueUrl: string; deferredQueueUrl: string };
-  meta: { baseUrl: string; apiVersion: string; timeoutMs: number; accessTokenParameter: string; tokenCacheSeconds: number };
-  message: MarketingMessageOptions;
-  recipientPolicy: RecipientPolicy;
-  retryPolicy: RetryPolicy;
-  defaultValiditySeconds: number;
-  counterShards: number;
-  jobRetentionDays: number;
-}
+const statusEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend(retryEnv.shape).extend({
+  STATUS_DLQ_URL: z.url(),
+  STATUS_QUEUE_URL: z.url(),
+  OPT_OUT_PAYLOADS: list.default(['STOP_PROMOTIONS']),
+  OPT_OUT_KEYWORDS: list.default(['STOP']),
+  OPT_IN_KEYWORDS: list.default(['START']),
+});
+
+const webhookEnvSchema = z.object({
+  STATUS_QUEUE_URL: z.url(),
+  META_APP_SECRET_PARAMETER: z.string().startsWith('/'),
+  WEBHOOK_VERIFY_TOKEN_PARAMETER: z.string().startsWith('/'),
+  TOKEN_CACHE_SECONDS: int(0, 3600).default(300),
+  // Meta's payloads reach 3 MB; a function URL takes 6 MB.
+  WEBHOOK_MAX_BODY_BYTES: int(1_024, 6_000_000).default(3_500_000),
+});
 
 /** Thrown at cold start when the environment is incomplete: the message lists every bad variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig {
-  const parsed = sendEnvSchema.safeParse(env);
+function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, name: string): z.infer<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(`invalid send configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(`invalid ${name} configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export interface StoreConfig {
+  tables: { jobs: string; users: string; campaigns: string };
+  counterShards: number;
+  jobRetentionDays: number;
+  userRetentionDays: number;
+}
+
+function storeConfig(e: z.infer<typeof tablesEnv>): StoreConfig {
   return {
-    tables: { jobs: e.JOBS_TABLE, campaigns: e.CAMPAIGNS_TABLE },
+    tables: { jobs: e.JOBS_TABLE, users: e.USERS_TABLE, campaigns: e.CAMPAIGNS_TABLE },
+    counterShards: e.COUNTER_SHARDS,
+    jobRetentionDays: e.JOB_RETENTION_DAYS,
+    userRetentionDays: e.USER_RETENTION_DAYS,
+  };
+}
+
+function retryPolicy(e: z.infer<typeof retryEnv>): RetryPolicy {
+  return {
+    ...DEFAULT_RETRY_POLICY,
+    maxTransientRetries: e.MAX_TRANSIENT_RETRIES,
+    perUserLimitDelaySeconds: e.PER_USER_LIMIT_DELAY_SECONDS,
+    maxLimitAttempts: e.MAX_LIMIT_ATTEMPTS,
+    holdSeconds: e.HOLD_SECONDS,
+    ...(e.META_RETRY_WAITS ? { waitOverrides: Object.fromEntries(Object.entries(e.META_RETRY_WAITS).map(([code, s]) => [Number(code), s])) } : {}),
+    ...(e.RETRY_131009_AFTER_SECONDS > 0 ? { classify: { retryInvalidParameterAfterSeconds: e.RETRY_131009_AFTER_SECONDS } } : {}),
+  };
+}
+
+export interface SendConfig extends StoreConfig {
+  queues: { sendQueueUrl: string; sendDeadLetterQueueUrl: string; deferredQueueUrl: string };
+  meta: { baseUrl: string; apiVersion: string; timeoutMs: number; accessTokenParameter: string; tokenCacheSeconds: number };
+  message: MarketingMessageOptions;
+  recipientPolicy: RecipientPolicy;
+  retryPolicy: RetryPolicy;
+  defaultValiditySeconds: number;
+}
+
+export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig {
+  const e = parseEnv(sendEnvSchema, env, 'send');
+  return {
+    ...storeConfig(e),
     queues: { sendQueueUrl: e.SEND_QUEUE_URL, sendDeadLetterQueueUrl: e.SEND_DLQ_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL },
     meta: {
       baseUrl: e.META_GRAPH_BASE_URL,
@@ -89,22 +146,50 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
       ...(e.META_MESSAGE_ACTIVITY_SHARING === undefined ? {} : { messageActivitySharing: e.META_MESSAGE_ACTIVITY_SHARING }),
     },
     recipientPolicy: { blockedCountries: e.BLOCKED_COUNTRIES, blockedPrefixes: e.BLOCKED_PREFIXES },
-    retryPolicy: {
-      ...DEFAULT_RETRY_POLICY,
-      maxTransientRetries: e.MAX_TRANSIENT_RETRIES,
-      perUserLimitDelaySeconds: e.PER_USER_LIMIT_DELAY_SECONDS,
-      maxLimitAttempts: e.MAX_LIMIT_ATTEMPTS,
-      holdSeconds: e.HOLD_SECONDS,
-      ...(e.META_RETRY_WAITS ? { waitOverrides: Object.fromEntries(Object.entries(e.META_RETRY_WAITS).map(([code, s]) => [Number(code), s])) } : {}),
-      ...(e.RETRY_131009_AFTER_SECONDS > 0 ? { classify: { retryInvalidParameterAfterSeconds: e.RETRY_131009_AFTER_SECONDS } } : {}),
-    },
+    retryPolicy: retryPolicy(e),
     defaultValiditySeconds: e.DEFAULT_VALIDITY_SECONDS,
-    counterShards: e.COUNTER_SHARDS,
-    jobRetentionDays: e.JOB_RETENTION_DAYS,
   };
 }
 
-const releaseEnvSchema = z.object({ SEND_QUEUE_URL: z.url(), DEFERRED_QUEUE_URL: z.url() });
+export interface StatusConfig extends StoreConfig {
+  queues: { sendQueueUrl: string; deferredQueueUrl: string; statusQueueUrl: string; statusDeadLetterQueueUrl: string };
+  retryPolicy: RetryPolicy;
+  optOutPolicy: OptOutPolicy;
+}
+
+export function loadStatusConfig(env: NodeJS.ProcessEnv = process.env): StatusConfig {
+  const e = parseEnv(statusEnvSchema, env, 'status');
+  return {
+    ...storeConfig(e),
+    queues: { sendQueueUrl: e.SEND_QUEUE_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL, statusQueueUrl: e.STATUS_QUEUE_URL, statusDeadLetterQueueUrl: e.STATUS_DLQ_URL },
+    retryPolicy: retryPolicy(e),
+    optOutPolicy: { payloads: e.OPT_OUT_PAYLOADS, stopKeywords: e.OPT_OUT_KEYWORDS, resumeKeywords: e.OPT_IN_KEYWORDS },
+  };
+}
+
+/** The sweep that marks jobs `dropped` needs the jobs and campaigns tables only. */
+export function loadSweepConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  return storeConfig(parseEnv(tablesEnv, env, 'sweep'));
+}
+
+export interface WebhookConfig {
+  statusQueueUrl: string;
+  appSecretParameter: string;
+  verifyTokenParameter: string;
+  secretCacheSeconds: number;
+  maxBodyBytes: number;
+}
+
+export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  const e = parseEnv(webhookEnvSchema, env, 'webhook');
+  return {
+    statusQueueUrl: e.STATUS_QUEUE_URL,
+    appSecretParameter: e.META_APP_SECRET_PARAMETER,
+    verifyTokenParameter: e.WEBHOOK_VERIFY_TOKEN_PARAMETER,
+    secretCacheSeconds: e.TOKEN_CACHE_SECONDS,
+    maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+  };
+}
 
 export interface ReleaseConfig {
   sendQueueUrl: string;
@@ -112,9 +197,6 @@ export interface ReleaseConfig {
 }
 
 export function loadReleaseConfig(env: NodeJS.ProcessEnv = process.env): ReleaseConfig {
-  const parsed = releaseEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid release configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  return { sendQueueUrl: parsed.data.SEND_QUEUE_URL, deferredQueueUrl: parsed.data.DEFERRED_QUEUE_URL };
+  const e = parseEnv(dispatchEnv, env, 'release');
+  return { sendQueueUrl: e.SEND_QUEUE_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL };
 }

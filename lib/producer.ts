@@ -1,11 +1,10 @@
-import { type SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sendInBatches } from './adapters/sqs-batch-sender.ts';
 import type { RecipientPolicy } from './domain/phone.ts';
 import { contractOf, type Rejection, type ValidJob, validateJob } from './domain/validate-job.ts';
 
 /** SQS's limit on one message; a job is far smaller, so a larger one is a producer bug. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
-const BATCH_SIZE = 10;
-const MAX_BATCH_TRIES = 5;
 
 export interface PreparedJobs {
   valid: Array<{ index: number; body: string }>;
@@ -44,43 +43,8 @@ export interface EnqueueReport {
   failed: Array<{ index: number; error: string }>;
 }
 
-/**
- * Sends prepared jobs in batches of 10 (SQS's maximum). Entries SQS reports as failed are
- * retried with backoff; what still fails is returned, never silently dropped.
- */
+/** Sends prepared jobs in batches of 10; what SQS refuses after retries is returned, never dropped. */
 export async function enqueuePrepared(sqs: SQSClient, queueUrl: string, jobs: PreparedJobs['valid'], concurrency = 4): Promise<EnqueueReport> {
-  const report: EnqueueReport = { enqueued: 0, failed: [] };
-  const batches: Array<PreparedJobs['valid']> = [];
-  for (let i = 0; i < jobs.length; i += BATCH_SIZE) batches.push(jobs.slice(i, i + BATCH_SIZE));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      await sendBatchWithRetries(sqs, queueUrl, batch, report);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-  return report;
-}
-
-async function sendBatchWithRetries(sqs: SQSClient, queueUrl: string, batch: PreparedJobs['valid'], report: EnqueueReport): Promise<void> {
-  let pending = batch;
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    const entries: SendMessageBatchRequestEntry[] = pending.map((job) => ({ Id: String(job.index), MessageBody: job.body }));
-    let failedIds: Map<string, string>;
-    try {
-      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-      failedIds = new Map((result.Failed ?? []).map((f) => [f.Id ?? '', `${f.Code}: ${f.Message ?? ''}`]));
-    } catch (error) {
-      failedIds = new Map(pending.map((job) => [String(job.index), (error as Error).message]));
-    }
-    report.enqueued += pending.length - failedIds.size;
-    const retry = pending.filter((job) => failedIds.has(String(job.index)));
-    if (attempt >= MAX_BATCH_TRIES) {
-      for (const job of retry) report.failed.push({ index: job.index, error: failedIds.get(String(job.index)) ?? 'unknown error' });
-      return;
-    }
-    pending = retry;
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-  }
+  const report = await sendInBatches(sqs, queueUrl, jobs, concurrency);
+  return { enqueued: report.sent, failed: report.failed };
 }

@@ -3,19 +3,32 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { createReleaseHandler } from '../functions/release.ts';
 import { createSendHandler } from '../functions/send.ts';
+import { createStatusHandler } from '../functions/status.ts';
+import { createSweepHandler } from '../functions/sweep.ts';
+import { createWebhookHandler } from '../functions/webhook.ts';
 import { createJobQueues } from '../lib/adapters/job-queues.ts';
-import { createAwsClients } from '../lib/aws-clients.ts';
-import { loadReleaseConfig, loadSendConfig } from '../lib/config.ts';
+import { type AwsClients, createAwsClients } from '../lib/aws-clients.ts';
+import { loadReleaseConfig, loadSendConfig, loadStatusConfig, loadSweepConfig, loadWebhookConfig } from '../lib/config.ts';
 import { createLogger, createMetrics } from '../lib/observability.ts';
 import { createSendRuntime } from '../lib/send/runtime.ts';
 import type { SendRuntime } from '../lib/send/send-batch.ts';
+import { createStatusRuntime, createSweepDeps } from '../lib/status/runtime.ts';
+import type { StatusRuntime } from '../lib/status/status-batch.ts';
+import type { SweepResult } from '../lib/status/sweep-dropped.ts';
+import { createWebhookDeps } from '../lib/webhook/runtime.ts';
+import { type FunctionUrlHandler, type LocalFunctionUrl, startFunctionUrl } from './function-url.ts';
 import { type EventSource, type SqsLambdaHandler, startEventSource } from './poller.ts';
 import type { RequestCounter } from './request-counter.ts';
-import { localFunctionSettings, serviceName } from './serverless-config.ts';
+import { localFunctionSettings, serviceName, type LocalFunctionSettings } from './serverless-config.ts';
 import { clientsFor, createResources, type LocalEndpoints, type LocalResources, localStackEnv, queueOf } from './stack/index.ts';
+import { createLambdaContext } from './stack/lambda-context.ts';
 
-/** The access token the simulator accepts by default; stored in the local SSM stand-in, as on AWS. */
-export const LOCAL_ACCESS_TOKEN = 'local-dev-token';
+/** Secrets as stored in the local SSM stand-in, as an operator stores the real ones on AWS. */
+export const LOCAL_SECRETS = {
+  accessToken: 'local-dev-token',
+  appSecret: 'local-app-secret',
+  verifyToken: 'local-verify-token',
+} as const;
 
 export interface LocalDeploymentOptions {
   endpoints: LocalEndpoints;
@@ -25,7 +38,7 @@ export interface LocalDeploymentOptions {
   stage?: string;
   /** Property changes per logical id, e.g. a short VisibilityTimeout for tests. */
   resourceOverrides?: Record<string, Record<string, unknown>>;
-  /** Extra or changed function environment (README's configuration table). */
+  /** Extra or changed environment for every function (README's configuration table). */
   env?: Record<string, string>;
   /** Wraps the send handler, e.g. to inject a crash. */
   wrapSendHandler?: (handler: SqsLambdaHandler) => SqsLambdaHandler;
@@ -40,8 +53,10 @@ export interface LocalDeploymentOptions {
   accessToken?: string | null;
   /** Counts every SDK request the functions and the event sources make. */
   requestCounter?: RequestCounter;
-  /** Start the event sources (default true); false lets a test drive the handler itself. */
+  /** Start the event sources and the webhook URL (default true); false lets a test drive the handlers itself. */
   startPollers?: boolean;
+  /** Run the scheduled sweep this often (ms); default: not at all (tests call `sweep()`). */
+  sweepEveryMs?: number;
 }
 
 export interface LocalDeployment {
@@ -49,20 +64,26 @@ export interface LocalDeployment {
   resources: LocalResources;
   /** The send function's resolved environment. */
   sendEnv: Record<string, string>;
-  /** The send function's handler and its runtime, exactly as the event source calls it. */
+  /** The handlers exactly as the event sources call them. */
   sendHandler: SqsLambdaHandler;
   sendRuntime: SendRuntime;
   releaseHandler: SqsLambdaHandler;
-  sources: { send?: EventSource; release?: EventSource };
-  /** Resolves when both queues are empty and nothing is in flight. */
-  idle(): Promise<void>;
+  statusHandler: SqsLambdaHandler;
+  statusRuntime: StatusRuntime;
+  webhookHandler: FunctionUrlHandler;
+  sources: { send?: EventSource; release?: EventSource; status?: EventSource };
+  /** The webhook function's URL, where the simulator posts Meta's webhooks. */
+  webhookUrl?: string;
+  /** Invokes the scheduled sweep once. */
+  sweep(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
 /**
  * "Deploys" the service onto the local stack the way serverless.yml deploys it onto AWS: the
  * same queues and tables (from infra/*.yml), the same function environments and event source
- * settings (from serverless.yml), the real handlers, and the access token in (local) SSM.
+ * settings (from serverless.yml), the real handlers, a function URL for the webhook, and the
+ * secrets in (local) SSM.
  */
 export async function deployLocally(options: LocalDeploymentOptions): Promise<LocalDeployment> {
   const stage = options.stage ?? `t${randomBytes(4).toString('hex')}`;
@@ -76,72 +97,87 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     stage,
     ...(options.resourceOverrides ? { overrides: options.resourceOverrides } : {}),
   });
-  const send = localFunctionSettings('send', resources, stage);
-  const release = localFunctionSettings('release', resources, stage);
-  const sendEnv = { ...process.env, ...send.environment, META_GRAPH_BASE_URL: options.metaBaseUrl, ...options.env } as Record<string, string>;
-  const releaseEnv = { ...process.env, ...release.environment } as Record<string, string>;
+  const settings = (name: string) => localFunctionSettings(name, resources, stage);
+  const envOf = (fn: LocalFunctionSettings) => ({ ...process.env, ...fn.environment, ...options.env }) as Record<string, string>;
+  const send = settings('send');
+  const release = settings('release');
+  const status = settings('status');
+  const webhook = settings('webhook');
+  const sweep = settings('sweep');
+  const sendEnv: Record<string, string> = { ...envOf(send), META_GRAPH_BASE_URL: options.metaBaseUrl, ...options.env };
 
   const clients = clientsFor(options.endpoints);
-  const functionClients = (env: Record<string, string>) => {
+  await putSecrets(clients.ssm, [
+    [sendEnv.META_ACCESS_TOKEN_PARAMETER!, options.accessToken === undefined ? LOCAL_SECRETS.accessToken : options.accessToken],
+    [envOf(webhook).META_APP_SECRET_PARAMETER!, LOCAL_SECRETS.appSecret],
+    [envOf(webhook).WEBHOOK_VERIFY_TOKEN_PARAMETER!, LOCAL_SECRETS.verifyToken],
+  ]);
+  const functionClients = (env: Record<string, string>): AwsClients => {
     const created = createAwsClients(env);
     options.requestCounter?.instrument(created.sqs, 'sqs');
     options.requestCounter?.instrument(created.dynamodb, 'dynamodb');
     options.requestCounter?.instrument(created.ssm, 'ssm');
     return created;
   };
-  if (options.accessToken !== null) {
-    await clients.ssm.send(
-      new PutParameterCommand({ Name: sendEnv.META_ACCESS_TOKEN_PARAMETER, Value: options.accessToken ?? LOCAL_ACCESS_TOKEN, Type: 'SecureString', Overwrite: true }),
-    );
-  }
 
-  const logLevel = options.logLevel ?? 'SILENT';
-  const sendLogger = createLogger('send', logLevel);
+  const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
+  const now = options.now ? { now: options.now } : {};
   // Concurrent local invocations share one Metrics object (on Lambda each has its own), so one
   // may publish another's metrics and the other then warns that it has none: not worth showing.
-  const sendMetrics = createMetrics('send', { logger: { ...console, warn: () => {} } });
-  const sendRuntime = createSendRuntime({
-    config: loadSendConfig(sendEnv),
-    clients: functionClients(sendEnv),
-    logger: sendLogger,
-    metrics: sendMetrics,
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const realSendHandler = createSendHandler(() => sendRuntime, { logger: sendLogger, metrics: sendMetrics }) as SqsLambdaHandler;
+  const quietMetrics = (name: string) => createMetrics(name, { logger: { ...console, warn: () => {} } });
+
+  const sendObservability = { logger: createLogger('send', logLevel), metrics: quietMetrics('send') };
+  const sendRuntime = createSendRuntime({ config: loadSendConfig(sendEnv), clients: functionClients(sendEnv), ...sendObservability, ...now });
+  const realSendHandler = createSendHandler(() => sendRuntime, sendObservability) as SqsLambdaHandler;
   const sendHandler = options.wrapSendHandler ? options.wrapSendHandler(realSendHandler) : realSendHandler;
+
+  const releaseEnv = envOf(release);
   const releaseDeps = { queues: createJobQueues(functionClients(releaseEnv).sqs, loadReleaseConfig(releaseEnv)), now: options.releaseNow ?? options.now ?? Date.now };
   const releaseHandler = createReleaseHandler(() => releaseDeps, createLogger('release', logLevel)) as SqsLambdaHandler;
 
+  const statusEnv = envOf(status);
+  const statusObservability = { logger: createLogger('status', logLevel), metrics: quietMetrics('status') };
+  const statusRuntime = createStatusRuntime({ config: loadStatusConfig(statusEnv), clients: functionClients(statusEnv), ...statusObservability, ...now });
+  const statusHandler = createStatusHandler(() => statusRuntime, statusObservability) as SqsLambdaHandler;
+
+  const webhookEnv = envOf(webhook);
+  const webhookLogger = createLogger('webhook', logLevel);
+  const webhookDeps = createWebhookDeps({ config: loadWebhookConfig(webhookEnv), clients: functionClients(webhookEnv), logger: webhookLogger, ...now });
+  const webhookHandler = createWebhookHandler(() => webhookDeps, webhookLogger) as FunctionUrlHandler;
+
+  const sweepEnv = envOf(sweep);
+  const sweepLogger = createLogger('sweep', logLevel);
+  const sweepDeps = createSweepDeps({ config: loadSweepConfig(sweepEnv), clients: functionClients(sweepEnv), logger: sweepLogger, ...now });
+  const sweepHandler = createSweepHandler(() => sweepDeps, sweepLogger);
+  const runSweep = () => sweepHandler({}, createLambdaContext({ functionName: 'sweep', timeoutMs: sweep.timeoutMs }));
+
   const sources: LocalDeployment['sources'] = {};
+  let functionUrl: LocalFunctionUrl | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   if (options.startPollers !== false) {
     // The event sources' receives and deletes are billed SQS requests on AWS too.
     options.requestCounter?.instrument(clients.sqs, 'sqs');
-    const sendQueue = queueOf(resources, send.queue);
-    const deferredQueue = queueOf(resources, release.queue);
-    sources.send = startEventSource({
-      sqs: clients.sqs,
-      queueUrl: sendQueue.url,
-      queueArn: sendQueue.arn,
-      handler: sendHandler,
-      functionName: 'send',
-      batchSize: send.batchSize,
-      maximumConcurrency: options.maximumConcurrency ?? send.maximumConcurrency,
-      reportBatchItemFailures: send.reportBatchItemFailures,
-      functionTimeoutMs: options.functionTimeoutMs ?? send.timeoutMs,
-      onError: () => {},
-    });
-    sources.release = startEventSource({
-      sqs: clients.sqs,
-      queueUrl: deferredQueue.url,
-      queueArn: deferredQueue.arn,
-      handler: releaseHandler,
-      functionName: 'release',
-      batchSize: release.batchSize,
-      maximumConcurrency: release.maximumConcurrency,
-      reportBatchItemFailures: release.reportBatchItemFailures,
-      functionTimeoutMs: options.functionTimeoutMs ?? release.timeoutMs,
-      onError: () => {},
-    });
+    const poll = (fn: LocalFunctionSettings, handler: SqsLambdaHandler) => {
+      if (!fn.sqs) throw new Error(`function ${fn.name} has no SQS event in serverless.yml`);
+      const queue = queueOf(resources, fn.sqs.queue);
+      return startEventSource({
+        sqs: clients.sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        handler,
+        functionName: fn.name,
+        batchSize: fn.sqs.batchSize,
+        maximumConcurrency: fn.name === 'send' ? (options.maximumConcurrency ?? fn.sqs.maximumConcurrency) : fn.sqs.maximumConcurrency,
+        reportBatchItemFailures: fn.sqs.reportBatchItemFailures,
+        functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,
+        onError: () => {},
+      });
+    };
+    sources.send = poll(send, sendHandler);
+    sources.release = poll(release, releaseHandler);
+    sources.status = poll(status, statusHandler);
+    functionUrl = await startFunctionUrl(webhookHandler, { functionName: 'webhook', timeoutMs: webhook.timeoutMs });
+    if (options.sweepEveryMs) sweepTimer = setInterval(() => void runSweep().catch(() => {}), options.sweepEveryMs);
   }
   return {
     stage,
@@ -150,13 +186,22 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     sendHandler,
     sendRuntime,
     releaseHandler,
+    statusHandler,
+    statusRuntime,
+    webhookHandler,
     sources,
-    async idle() {
-      await Promise.all([sources.send?.idle(), sources.release?.idle()]);
-    },
+    ...(functionUrl ? { webhookUrl: functionUrl.url } : {}),
+    sweep: runSweep,
     async stop() {
-      await Promise.all([sources.send?.stop(), sources.release?.stop()]);
+      clearInterval(sweepTimer);
+      await Promise.all([sources.send?.stop(), sources.release?.stop(), sources.status?.stop(), functionUrl?.stop()]);
       clients.destroy();
     },
   };
+}
+
+async function putSecrets(ssm: ReturnType<typeof clientsFor>['ssm'], secrets: Array<[name: string, value: string | null]>): Promise<void> {
+  for (const [name, value] of secrets) {
+    if (value !== null) await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
+  }
 }

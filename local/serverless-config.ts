@@ -22,12 +22,15 @@ interface ServerlessFunction {
 export interface LocalFunctionSettings {
   name: string;
   timeoutMs: number;
-  /** The logical id of the queue its SQS event reads. */
-  queue: string;
-  batchSize: number;
-  maximumConcurrency: number;
-  reportBatchItemFailures: boolean;
   environment: Record<string, string>;
+  /** Its SQS event source, if it has one. */
+  sqs?: {
+    /** The logical id of the queue it reads. */
+    queue: string;
+    batchSize: number;
+    maximumConcurrency: number;
+    reportBatchItemFailures: boolean;
+  };
 }
 
 const SERVICE_FILE = `${REPO_ROOT}serverless.yml`;
@@ -52,8 +55,6 @@ export function localFunctionSettings(name: string, resources: LocalResources, s
   if (!fn) throw new Error(`serverless.yml has no function ${name}`);
   const resolve = resolver(file, resources, stage);
   const sqsEvent = fn.events?.find((event) => event.sqs)?.sqs;
-  if (!sqsEvent) throw new Error(`function ${name} has no SQS event in serverless.yml`);
-  const queue = (sqsEvent.arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...file.provider?.environment, ...fn.environment })) {
     environment[key] = resolve(value, `${name}.environment.${key}`);
@@ -61,11 +62,17 @@ export function localFunctionSettings(name: string, resources: LocalResources, s
   return {
     name,
     timeoutMs: (fn.timeout ?? file.provider?.timeout ?? 6) * 1000,
-    queue,
-    batchSize: sqsEvent.batchSize ?? 10,
-    maximumConcurrency: Number(resolve(sqsEvent.maximumConcurrency ?? 2, `${name}.maximumConcurrency`)),
-    reportBatchItemFailures: sqsEvent.functionResponseType === 'ReportBatchItemFailures',
     environment,
+    ...(sqsEvent
+      ? {
+          sqs: {
+            queue: (sqsEvent.arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+            batchSize: sqsEvent.batchSize ?? 10,
+            maximumConcurrency: Number(resolve(sqsEvent.maximumConcurrency ?? 2, `${name}.maximumConcurrency`)),
+            reportBatchItemFailures: sqsEvent.functionResponseType === 'ReportBatchItemFailures',
+          },
+        }
+      : {}),
   };
 }
 

@@ -21,6 +21,14 @@ export const JOB_STATES = {
   suppressed: 'suppressed',
   /** 131049 came back on every allowed attempt. */
   limitExhausted: 'limit_exhausted',
+  /** Meta's `sent` webhook: on its way to the user's device. */
+  sent: 'sent',
+  /** Meta's `delivered` webhook: on at least one of the user's devices. */
+  delivered: 'delivered',
+  /** Meta's `read` webhook (implies delivered). */
+  read: 'read',
+  /** No delivered/read status by the validity deadline: Meta dropped it without a word. */
+  dropped: 'dropped',
 } as const;
 
 export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
@@ -28,12 +36,19 @@ export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
 /** States in which the job waits to be dispatched again by the message that holds `nextDispatchId`. */
 export const WAITING_STATES: readonly JobState[] = [JOB_STATES.retryWait, JOB_STATES.deferred];
 
-/** States that end the send path for this job (webhooks may still refine `accepted`). */
+/** States that end the send path for this job (webhooks may still refine the accepted ones). */
 export const FINAL_STATES: readonly JobState[] = [
   JOB_STATES.accepted,
+  JOB_STATES.sent,
+  JOB_STATES.delivered,
+  JOB_STATES.read,
+  JOB_STATES.dropped,
   JOB_STATES.failed,
   JOB_STATES.expired,
   JOB_STATES.unknown,
   JOB_STATES.suppressed,
   JOB_STATES.limitExhausted,
 ];
+
+/** Every state, for counters and reports. */
+export const ALL_STATES: readonly JobState[] = Object.values(JOB_STATES);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { createAccessTokenSource } from '../adapters/access-token.ts';
+import { createSecretSource } from '../adapters/secret-source.ts';
 import { createCampaignCounters } from '../adapters/campaign-counters.ts';
 import { createJobQueues } from '../adapters/job-queues.ts';
 import { createJobStore } from '../adapters/job-store.ts';
+import { createUserStore } from '../adapters/user-store.ts';
 import { createMmApiClient } from '../adapters/mm-api-client.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { SendConfig } from '../config.ts';
@@ -22,12 +23,13 @@ export interface SendRuntimeOptions {
 
 /** Wires the send path's adapters from configuration: the one place that knows them all. */
 export function createSendRuntime({ config, clients, logger, metrics, now, random, fetch }: SendRuntimeOptions): SendRuntime {
-  const accessToken = createAccessTokenSource({ parameterName: config.meta.accessTokenParameter, cacheSeconds: config.meta.tokenCacheSeconds, ssm: clients.ssm });
+  const accessToken = createSecretSource({ parameterName: config.meta.accessTokenParameter, cacheSeconds: config.meta.tokenCacheSeconds, ssm: clients.ssm });
   return {
     config,
     logger,
     metrics,
     jobs: createJobStore(clients.doc, { tableName: config.tables.jobs, retentionDays: config.jobRetentionDays }),
+    users: createUserStore(clients.doc, { tableName: config.tables.users, retentionDays: config.userRetentionDays }),
     queues: createJobQueues(clients.sqs, config.queues),
     counters: createCampaignCounters(clients.doc, { tableName: config.tables.campaigns, shards: config.counterShards }),
     mmApi: createMmApiClient({ baseUrl: config.meta.baseUrl, apiVersion: config.meta.apiVersion, timeoutMs: config.meta.timeoutMs, accessToken, ...(fetch ? { fetch } : {}) }),

@@ -3,7 +3,8 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
 import { BatchTally } from './batch-tally.ts';
-import { type SendDeps, sendRecord } from './send-record.ts';
+import { validateJobBody } from '../domain/validate-job.ts';
+import { type BatchContext, type SendDeps, sendRecord } from './send-record.ts';
 
 export interface SendRuntime extends SendDeps {
   counters: CampaignCounters;
@@ -20,8 +21,9 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   await runtime.mmApi.warmUp();
   const tally = new BatchTally();
   tally.metric('RecordsReceived', event.Records.length);
+  const contexts = await lookUpBatch(event.Records, runtime);
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, runtime, tally), processor, {
+  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, contexts.get(record.messageId)!, runtime, tally), processor, {
     context,
     throwOnFullBatchFailure: false,
   });
@@ -31,6 +33,14 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   tally.metric('RecordsHandedBack', response.batchItemFailures.length);
   await flushTally(tally, runtime);
   return response;
+}
+
+/** Validates every record and reads all recipients' user records in one request. */
+async function lookUpBatch(records: SQSRecord[], runtime: SendRuntime): Promise<Map<string, BatchContext>> {
+  const validations = records.map((record) => [record.messageId, validateJobBody(record.body, runtime.config.recipientPolicy)] as const);
+  const recipients = validations.flatMap(([, v]) => (v.ok ? [v.job.recipient] : []));
+  const users = recipients.length > 0 ? await runtime.users.getMany(recipients) : new Map();
+  return new Map(validations.map(([id, validation]) => [id, { validation, user: validation.ok ? users.get(validation.job.recipient) : undefined }]));
 }
 
 async function flushTally(tally: BatchTally, runtime: SendRuntime): Promise<void> {

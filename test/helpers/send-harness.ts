@@ -1,7 +1,9 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { UserRecord } from '../../lib/adapters/user-store.ts';
 import { afterAll } from 'vitest';
 import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
+import { campaignFigures, type CampaignFigures } from '../../lib/domain/campaign-figures.ts';
 import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
 import { enqueuePrepared, prepareJobs } from '../../lib/producer.ts';
 import { createCampaignCounters } from '../../lib/adapters/campaign-counters.ts';
@@ -32,6 +34,7 @@ export interface SendHarness {
   /** Puts a raw body on the send queue (for malformed input). */
   sendRaw(body: string): Promise<void>;
   job(campaignId: string, recipient: string): Promise<JobRecord | undefined>;
+  user(recipient: string): Promise<UserRecord | undefined>;
   allJobs(): Promise<JobRecord[]>;
   /** Polls until `done` holds for the job records, or fails after `timeoutMs`. */
   waitForJobs(done: (jobs: JobRecord[]) => boolean, timeoutMs?: number): Promise<JobRecord[]>;
@@ -41,6 +44,8 @@ export interface SendHarness {
   /** Waits until a queue has nothing visible or in flight (delayed messages may remain). */
   quiet(logicalId: string): Promise<void>;
   counters(campaignId: string): Promise<Record<string, number>>;
+  /** The campaign's figures, as the report command prints them. */
+  figures(campaignId: string): Promise<CampaignFigures>;
 }
 
 /** Starts a simulator and a local deployment of the service for one test file; stopped after the file. */
@@ -97,6 +102,10 @@ export async function startSendHarness(
       return (await allJobs()).find((j) => j.jobKey === jobKeyOf(campaignId, recipient));
     },
     allJobs,
+    async user(recipient) {
+      const result = await clients.documents.send(new GetCommand({ TableName: tableOf(deployed.resources, 'UsersTable').name, Key: { recipient }, ConsistentRead: true }));
+      return result.Item as UserRecord | undefined;
+    },
     async waitForJobs(done, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -128,5 +137,6 @@ export async function startSendHarness(
       }
     },
     counters: (campaignId) => counters.read(campaignId),
+    figures: async (campaignId) => campaignFigures(await counters.read(campaignId)),
   };
 }

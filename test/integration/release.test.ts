@@ -10,7 +10,9 @@ const limited = recipientNumber(4_000);
 const HOUR = 3_600_000;
 
 /** The release function's clock runs 25 h ahead: it releases a 24-hour deferral at once. */
+let sendClockOffset = 0;
 const harness = await startSendHarness(baseScenario({ rules: [{ name: 'limit-once', recipients: [limited], times: 1, error: 131049 }] }), {
+  now: () => Date.now() + sendClockOffset,
   releaseNow: () => Date.now() + 25 * HOUR,
 });
 const { clients } = useLocalStack();
@@ -28,12 +30,15 @@ async function putDeferred(body: string, dueAt?: number) {
 describe('deferred queue and release function', () => {
   it('takes a 131049 through the deferred queue to a second attempt', async () => {
     await harness.enqueue([aJob({ campaignId: 'deferral', recipient: limited, validitySeconds: 3 * 86_400 })]);
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'deferral' && j.state === 'deferred'));
+    // The released attempt is sent "25 h later", when the recipient's 131049 has cleared.
+    sendClockOffset = 25 * HOUR;
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'deferral' && j.state === 'accepted'));
     const job = await harness.job('deferral', limited);
     expect(job).toMatchObject({ state: 'accepted', attempt: 2, apiCalls: 2 });
     expect(harness.sim.calls().filter((c) => c.recipient === limited).map((c) => c.outcome)).toEqual([131049, 'accepted']);
     expect(harness.deployment.sources.release!.stats().deleted).toBeGreaterThanOrEqual(1);
-    expect(await harness.counters('deferral')).toEqual({ perUserLimitHits: 1, acceptedOnRetry: 1 });
+    expect(await harness.figures('deferral')).toMatchObject({ byState: { accepted: 1 }, uniqueAccepted: 1, perUserLimitHits: 1, retries: { scheduled: 1, acceptedOnRetry: 1 } });
   });
 
   it('parks a message that is not due, without forwarding it', async () => {

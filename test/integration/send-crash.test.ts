@@ -35,6 +35,6 @@ describe('crash in the middle of a batch', () => {
     await harness.quiet('SendQueue');
     expect((await harness.queueCounts('SendDeadLetterQueue')).visible).toBe(0);
     // Counters count each job once although half a batch was handled twice.
-    expect(await harness.counters('crash')).toEqual({ accepted: 30 });
+    expect(await harness.figures('crash')).toMatchObject({ byState: { accepted: 30 }, uniqueAccepted: 30 });
   });
 });

@@ -23,6 +23,6 @@ describe('worker stopped during the send', () => {
     const job = await harness.job('interrupted', slow);
     expect(job).toMatchObject({ state: 'unknown', apiCalls: 1, lastErrorReason: 'worker stopped during the send' });
     expect(harness.sim.calls().filter((c) => c.recipient === slow)).toHaveLength(1);
-    expect(await harness.counters('interrupted')).toEqual({ unknown: 1 });
+    expect((await harness.figures('interrupted')).byState).toEqual({ unknown: 1 });
   });
 });

@@ -16,7 +16,7 @@ const harness = await startSendHarness(
     rules: [
       { name: 'permanent', recipients: [r(101)], error: 131026 },
       { name: 'transient-once', recipients: [r(102)], times: 1, error: 131000 },
-      { name: 'limit', recipients: [r(103)], error: 131049 },
+      { name: 'limit', recipients: [r(103), r(110)], error: 131049 },
       { name: 'opt-out', recipients: [r(104)], error: 131050 },
       { name: 'token', recipients: [r(105)], error: 190 },
       { name: 'template-paused', recipients: [r(106)], error: 132015 },
@@ -54,7 +54,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     }
     const body = harness.sim.acceptedFor(r(0))[0]!.body as Record<string, unknown>;
     expect(body).toMatchObject({ messaging_product: 'whatsapp', to: r(0), type: 'template', product_policy: 'STRICT', biz_opaque_callback_data: 'campaign=happy' });
-    expect(await harness.counters('happy')).toMatchObject({ accepted: 25 });
+    expect(await harness.figures('happy')).toMatchObject({ byState: { accepted: 25 }, uniqueAccepted: 25, retries: { scheduled: 0 } });
   });
 
   it('fails a permanent error without retrying', async () => {
@@ -79,7 +79,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await harness.enqueue([aJob({ campaignId: 'errors-throttled', recipient: r(107) })]);
     await harness.waitForJobs(settled('errors-throttled', 1));
     expect(await harness.job('errors-throttled', r(107))).toMatchObject({ state: 'accepted', retries: 0, apiCalls: 3 });
-    expect(await harness.counters('errors-throttled')).toMatchObject({ accepted: 1, retriesScheduled: 2 });
+    expect(await harness.figures('errors-throttled')).toMatchObject({ byState: { accepted: 1 }, uniqueAccepted: 1, retries: { scheduled: 2, acceptedOnRetry: 0 } });
   });
 
   it('keeps a job whose wait is long on the queue with its due time, within SQS limits', async () => {
@@ -113,15 +113,33 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
   });
 
   it('expires instead of deferring when the validity ends before the next allowed attempt', async () => {
-    await harness.enqueue([aJob({ campaignId: 'errors-limit-expiring', recipient: r(103), validitySeconds: 43_200 })]);
+    await harness.enqueue([aJob({ campaignId: 'errors-limit-expiring', recipient: r(110), validitySeconds: 43_200 })]);
     await harness.waitForJobs(settled('errors-limit-expiring', 1, ['expired']));
-    expect(await harness.job('errors-limit-expiring', r(103))).toMatchObject({ state: 'expired', lastErrorCode: 131049 });
+    expect(await harness.job('errors-limit-expiring', r(110))).toMatchObject({ state: 'expired', lastErrorCode: 131049 });
+  });
+
+  it('records the 131049 on the user, and defers that user\'s next job without sending it', async () => {
+    const user = await harness.user(r(103));
+    expect(user).toMatchObject({ limitHits: 1, lastLimitHitAt: expect.any(String), expiresAt: expect.any(Number) });
+    const callsBefore = harness.sim.calls().filter((c) => c.recipient === r(103)).length;
+    await harness.enqueue([aJob({ campaignId: 'after-limit', recipient: r(103), validitySeconds: 3 * 86_400 })]);
+    await harness.waitForJobs(settled('after-limit', 1, ['deferred']));
+    const job = await harness.job('after-limit', r(103));
+    expect(Date.parse(job!.dueAt!)).toBe(Date.parse(user!.lastLimitHitAt!) + 86_400_000);
+    expect(job).toMatchObject({ attempt: 1, apiCalls: 0 });
+    expect(harness.sim.calls().filter((c) => c.recipient === r(103))).toHaveLength(callsBefore);
+    expect(await harness.figures('after-limit')).toMatchObject({ byState: { deferred: 1 }, deferredBeforeSending: 1 });
   });
 
   it('suppresses an opted-out recipient', async () => {
     await harness.enqueue([aJob({ campaignId: 'errors-optout', recipient: r(104) })]);
     await harness.waitForJobs(settled('errors-optout', 1, ['suppressed']));
     expect(await harness.job('errors-optout', r(104))).toMatchObject({ state: 'suppressed', lastErrorCode: 131050 });
+    expect(await harness.user(r(104))).toMatchObject({ optedOut: true, optOutSource: '131050' });
+    // Later campaigns never call Meta for this recipient.
+    await harness.enqueue([aJob({ campaignId: 'after-optout', recipient: r(104) })]);
+    await harness.waitForJobs(settled('after-optout', 1, ['suppressed']));
+    expect(harness.sim.calls().filter((c) => c.recipient === r(104))).toHaveLength(1);
   });
 
   it.each([
@@ -142,7 +160,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await harness.waitForJobs(settled('duplicates', 1));
     await harness.quiet('SendQueue');
     expect(harness.sim.calls().filter((c) => c.recipient === r(200))).toHaveLength(1);
-    expect(await harness.counters('duplicates')).toEqual({ accepted: 1 });
+    expect(await harness.figures('duplicates')).toMatchObject({ byState: { accepted: 1 }, uniqueAccepted: 1 });
   });
 
   it('sends the same SQS message handed to the handler twice only once', async () => {
@@ -162,7 +180,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await harness.waitForJobs(settled('expired', 1, ['expired']));
     expect(harness.sim.calls().filter((c) => c.recipient === r(202))).toHaveLength(0);
     expect(await harness.job('expired', r(202))).toMatchObject({ state: 'expired', apiCalls: 0 });
-    expect(await harness.counters('expired')).toEqual({ expired: 1 });
+    expect((await harness.figures('expired')).byState).toEqual({ expired: 1 });
   });
 
   it('waits for notBefore', async () => {
@@ -179,7 +197,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await harness.quiet('SendQueue');
     expect(await harness.job('timeout', r(300))).toMatchObject({ state: 'unknown', apiCalls: 1 });
     expect(harness.sim.calls().filter((c) => c.recipient === r(300))).toHaveLength(1);
-    expect(await harness.counters('timeout')).toEqual({ unknown: 1 });
+    expect((await harness.figures('timeout')).byState).toEqual({ unknown: 1 });
   });
 
   it('treats a connection reset after the request as unknown, not as a reason to resend', async () => {
@@ -207,7 +225,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
       expect(message.MessageAttributes?.rejectionDetail?.StringValue?.length).toBeGreaterThan(5);
       expect(message.MessageAttributes?.sourceMessageId?.StringValue).toBeTruthy();
     }
-    expect(await harness.counters('bad-input')).toEqual({ rejected: 5 });
+    expect(await harness.figures('bad-input')).toMatchObject({ rejected: 5, byState: {} });
     expect(harness.sim.calls().filter((c) => JSON.stringify(c.body).includes('bad-input'))).toHaveLength(0);
   });
 });

@@ -54,17 +54,32 @@ describe('packaged CloudFormation', () => {
     }
   });
 
-  it('grants least privilege: named actions on named resources only', () => {
-    const statements = resources.IamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>;
-    for (const statement of statements) {
-      for (const action of statement.Action) expect(action).not.toMatch(/\*/);
-      for (const resource of statement.Resource) expect(JSON.stringify(resource)).not.toBe('"*"');
+  it('gives each function its own role with named actions on named resources only', () => {
+    const roles = ['Send', 'Release', 'Webhook', 'Status', 'Sweep'];
+    for (const name of roles) {
+      expect(resources[`${name}LambdaFunction`]!.Properties.Role).toEqual({ 'Fn::GetAtt': [`${name}FunctionRole`, 'Arn'] });
+      const statements = resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>;
+      for (const statement of statements) {
+        for (const action of statement.Action) expect(action).not.toMatch(/\*/);
+        for (const resource of statement.Resource) expect(JSON.stringify(resource)).not.toBe('"*"');
+      }
     }
-    const ssm = statements.find((s) => s.Action.includes('ssm:GetParameter'))!;
+    const actions = (name: string) => (resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[] }>).flatMap((s) => s.Action);
+    expect(actions('Webhook').sort()).toEqual(['sqs:SendMessage', 'ssm:GetParameter']);
+    expect(actions('Send')).not.toContain('dynamodb:DeleteItem');
+    expect(actions('Send')).not.toContain('dynamodb:Scan');
+    const ssm = (resources.SendFunctionRole!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>).find((s) => s.Action.includes('ssm:GetParameter'))!;
     expect(JSON.stringify(ssm.Resource)).toContain(':parameter/wa-marketing-sender/ci/meta-access-token');
-    const dynamo = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:'))).flatMap((s) => s.Action);
-    expect(dynamo).not.toContain('dynamodb:DeleteItem');
-    expect(dynamo).not.toContain('dynamodb:Scan');
+  });
+
+  it('serves the webhook from a function URL and runs the status function from its queue', () => {
+    expect(resources.WebhookLambdaFunctionUrl!.Properties.AuthType).toBe('NONE');
+    expect(resources.StatusQueue!.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['StatusDeadLetterQueue', 'Arn'] });
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue')![1];
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const webhookEnv = resources.WebhookLambdaFunction!.Properties.Environment.Variables;
+    expect(webhookEnv.META_APP_SECRET_PARAMETER).toBe('/wa-marketing-sender/ci/meta-app-secret');
+    expect(ofType('AWS::Events::Rule').length).toBe(1);
   });
 
   it('alarms on dead-lettered jobs and a stalled send queue', () => {

@@ -1,8 +1,8 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 
-export interface AccessTokenSourceOptions {
-  /** SSM SecureString parameter holding the system-user access token. */
+export interface SecretSourceOptions {
+  /** SSM SecureString parameter holding the secret. */
   parameterName: string;
   /** Cache lifetime: a rotated token is picked up within this many seconds. */
   cacheSeconds: number;
@@ -10,10 +10,11 @@ export interface AccessTokenSourceOptions {
 }
 
 /**
- * The Meta access token, read from SSM Parameter Store (decrypted) through Powertools'
- * cached provider. Never logged, never an environment value.
+ * A secret (the Meta access token, the app secret, the webhook verify token), read from SSM
+ * Parameter Store (decrypted) through Powertools' cached provider. Never logged, never an
+ * environment value.
  */
-export function createAccessTokenSource(options: AccessTokenSourceOptions): () => Promise<string> {
+export function createSecretSource(options: SecretSourceOptions): () => Promise<string> {
   const provider = new SSMProvider(options.ssm ? { awsSdkV3Client: options.ssm } : {});
   return async () => {
     const token = await provider.get(options.parameterName, { decrypt: true, maxAge: options.cacheSeconds });

@@ -1,0 +1,51 @@
+import { ALL_STATES, type JobState, JOB_STATES } from './job-state.ts';
+
+/**
+ * How Meta's status webhooks move a job (mm-api.md §4). Webhooks come late, twice and out of
+ * order, so the rules are about which *current* states a status may still change:
+ * - progress only moves forward: accepted → sent → delivered → read;
+ * - `read` implies delivered, and may arrive without a `delivered`;
+ * - `delivered` means at least one device has the message, even if a `failed` came first
+ *   (multi-device users) — so it overrides `failed`, `dropped` and a pending retry;
+ * - `failed` never overrides `delivered` or `read`;
+ * - a duplicate changes nothing.
+ * A job being sent again right now (`sending`) is left alone: its new attempt decides.
+ */
+export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
+
+const STILL_OPEN: readonly JobState[] = [JOB_STATES.accepted, JOB_STATES.sent, JOB_STATES.unknown];
+
+const FROM: Record<DeliveryStatus, readonly JobState[]> = {
+  sent: [JOB_STATES.accepted, JOB_STATES.unknown],
+  delivered: ALL_STATES.filter((s) => s !== JOB_STATES.sending && s !== JOB_STATES.delivered && s !== JOB_STATES.read),
+  read: ALL_STATES.filter((s) => s !== JOB_STATES.sending && s !== JOB_STATES.read),
+  failed: STILL_OPEN,
+};
+
+/** The states from which `status` moves a job on; for any other state the status is a no-op. */
+export function statesMovedBy(status: DeliveryStatus): readonly JobState[] {
+  return FROM[status];
+}
+
+/** Whether a status changes a job in `current`. */
+export function statusApplies(current: JobState, status: DeliveryStatus): boolean {
+  return FROM[status].includes(current);
+}
+
+export function isDeliveryStatus(value: string): value is DeliveryStatus {
+  return value === 'sent' || value === 'delivered' || value === 'read' || value === 'failed';
+}
+
+/** The route Meta used, from `pricing.category` (mm-api.md §4). */
+export type Route = 'marketing_messages_api' | 'cloud_api_fallback';
+
+export function routeOf(pricingCategory: string | undefined): Route | undefined {
+  if (pricingCategory === 'marketing_lite') return 'marketing_messages_api';
+  if (pricingCategory === 'marketing') return 'cloud_api_fallback';
+  return undefined;
+}
+
+/** Open jobs wait for a delivery verdict; the sweep marks them `dropped` once their validity ends. */
+export function isOpen(state: JobState): boolean {
+  return state === JOB_STATES.accepted || state === JOB_STATES.sent;
+}

@@ -1,0 +1,58 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { CampaignCounters } from '../adapters/campaign-counters.ts';
+import { BatchTally } from '../send/batch-tally.ts';
+import { applyWebhookEvent, InvalidWebhookEvent, type StatusDeps, WamidNotFound } from './apply-event.ts';
+
+export interface StatusRuntime extends StatusDeps {
+  counters: CampaignCounters;
+  metrics: Metrics;
+  /** Hides a handed-back message for a while (a wamid not recorded yet needs time, not hammering). */
+  retryLater(receiptHandle: string, seconds: number): Promise<void>;
+  /** Moves a message that can never be applied to the status DLQ with its reason. */
+  deadLetter(body: string, reason: string, messageId: string): Promise<void>;
+}
+
+/**
+ * One invocation of the status function: each webhook event on its own, then the batch's
+ * counter deltas in one write per campaign.
+ */
+export async function statusBatch(event: SQSEvent, context: Context, runtime: StatusRuntime): Promise<SQSBatchResponse> {
+  const tally = new BatchTally();
+  tally.metric('WebhookEventsReceived', event.Records.length);
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(event, (record: SQSRecord) => applyOne(record, runtime, tally), processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  for (const [name, value] of tally.metrics) if (value > 0) runtime.metrics.addMetric(name, MetricUnit.Count, value);
+  try {
+    await runtime.counters.add(tally.byCampaign);
+  } catch (error) {
+    runtime.logger.error('campaign counters not updated', { error: error as Error });
+    runtime.metrics.addMetric('CounterWriteFailures', MetricUnit.Count, 1);
+  }
+  return response;
+}
+
+async function applyOne(record: SQSRecord, runtime: StatusRuntime, tally: BatchTally): Promise<void> {
+  try {
+    await applyWebhookEvent(record, runtime, tally);
+  } catch (error) {
+    if (error instanceof InvalidWebhookEvent) {
+      await runtime.deadLetter(record.body, error.message, record.messageId);
+      runtime.logger.warn('webhook event dead-lettered', { reason: error.message, messageId: record.messageId });
+      tally.metric('InvalidWebhookEvents');
+      return;
+    }
+    if (error instanceof WamidNotFound) {
+      // Usually the send function has not recorded the wamid yet (or the index lags): wait
+      // longer each time; after the queue's maxReceiveCount it goes to the DLQ for a look.
+      const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
+      await runtime.retryLater(record.receiptHandle, Math.min(900, 5 * 2 ** (receives - 1)));
+      tally.metric('StatusesForUnknownWamid');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { type WebhookEnvelope, splitWebhookPayload, WEBHOOK_EVENT_VERSION } from '../domain/webhook-events.ts';
+import { checkSignature } from './signature.ts';
+
+export interface WebhookDeps {
+  appSecret: () => Promise<string>;
+  verifyToken: () => Promise<string>;
+  /** Puts the events on the status queue; throws when any could not be stored. */
+  enqueue: (envelopes: WebhookEnvelope[]) => Promise<void>;
+  logger: Logger;
+  now: () => number;
+  /** Meta's payloads reach 3 MB; anything larger is not Meta. */
+  maxBodyBytes: number;
+}
+
+const text = (statusCode: number, body: string): LambdaFunctionURLResult => ({ statusCode, headers: { 'content-type': 'text/plain' }, body });
+
+/**
+ * Meta's webhook endpoint. GET answers the subscription challenge. POST checks the signature
+ * over the raw bytes, splits the payload into single events, puts them on the status queue
+ * and answers 200: nothing else happens on this path, so it answers in milliseconds.
+ */
+export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: WebhookDeps): Promise<LambdaFunctionURLResult> {
+  const method = event.requestContext.http.method.toUpperCase();
+  if (method === 'GET') return verifySubscription(event, deps);
+  if (method !== 'POST') return text(405, 'method not allowed');
+
+  const rawBody = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (rawBody.length > deps.maxBodyBytes) return text(413, 'payload too large');
+  const signature = checkSignature(rawBody, event.headers['x-hub-signature-256'], await deps.appSecret());
+  if (signature !== 'valid') {
+    deps.logger.warn('webhook rejected: bad signature', { signature, bytes: rawBody.length });
+    return text(signature === 'missing' ? 401 : 403, 'invalid signature');
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return text(400, 'body is not JSON');
+  }
+  const split = splitWebhookPayload(payload);
+  if (!split.ok) {
+    deps.logger.warn('webhook rejected: not a WhatsApp Business Account payload', { reason: split.reason });
+    return text(400, `unexpected payload: ${split.reason}`);
+  }
+  if (split.ignoredFields.length > 0) deps.logger.info('webhook fields not handled', { fields: split.ignoredFields });
+  const receivedAt = new Date(deps.now()).toISOString();
+  // Anything but 200 makes Meta retry for up to 7 days, so a queue failure is a 500: nothing is lost.
+  await deps.enqueue(split.events.map((event) => ({ v: WEBHOOK_EVENT_VERSION, receivedAt, event })));
+  return text(200, 'ok');
+}
+
+async function verifySubscription(event: LambdaFunctionURLEvent, deps: WebhookDeps): Promise<LambdaFunctionURLResult> {
+  const query = event.queryStringParameters ?? {};
+  const token = query['hub.verify_token'];
+  const expected = await deps.verifyToken();
+  const tokenMatches = token !== undefined && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+  if (query['hub.mode'] === 'subscribe' && tokenMatches && query['hub.challenge'] !== undefined) {
+    return text(200, query['hub.challenge']);
+  }
+  return text(403, 'forbidden');
+}
