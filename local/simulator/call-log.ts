@@ -1,3 +1,4 @@
+import type { DeliveryPlan } from './delivery-planner.ts';
 import type { SendEndpoint } from './request-validation.ts';
 import type { MessageStatus } from './responses.ts';
 import { canonicalRecipient } from './rules.ts';
@@ -11,7 +12,7 @@ export interface MatchedRuleSummary {
   /** Position in the scenario's `rules`. */
   index: number;
   name: string | undefined;
-  /** The rule's reserved webhook outcome, e.g. `{ failWith: 131049 }`. */
+  /** The rule's webhook outcome, e.g. `{ failWith: 131049 }`. */
   async: AsyncOutcome | undefined;
 }
 
@@ -34,6 +35,8 @@ export interface SimulatedCall {
   wamid?: string;
   messageStatus?: MessageStatus;
   rule?: MatchedRuleSummary;
+  /** Accepted sends only: what happens to the message after the 200 (the status webhooks follow it). */
+  delivery?: DeliveryPlan;
   /** Delay added before answering. */
   latencyMs: number;
   /** Parsed JSON body; undefined when it was not valid JSON. */
@@ -90,6 +93,19 @@ export class CallLog {
   acceptedFor(recipient: string): SimulatedCall[] {
     const key = canonicalRecipient(recipient);
     return this.records.filter(
+      (call) => call.outcome === 'accepted' && call.recipient !== undefined && canonicalRecipient(call.recipient) === key,
+    );
+  }
+
+  /** The recorded accepted call that got `wamid`, if it is still recorded. */
+  findByWamid(wamid: string): SimulatedCall | undefined {
+    return this.records.findLast((call) => call.wamid === wamid);
+  }
+
+  /** The latest recorded accepted call to `recipient` (compared by digits), if any. */
+  latestAcceptedFor(recipient: string): SimulatedCall | undefined {
+    const key = canonicalRecipient(recipient);
+    return this.records.findLast(
       (call) => call.outcome === 'accepted' && call.recipient !== undefined && canonicalRecipient(call.recipient) === key,
     );
   }

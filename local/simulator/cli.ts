@@ -1,16 +1,18 @@
 /**
  * Runs the MM API simulator standalone:
  *
- *   node local/simulator/cli.ts [--port 4010] [--host 127.0.0.1] [--scenario path.json]
+ *   node local/simulator/cli.ts [--port 4010] [--host 127.0.0.1] [--scenario path.json] [--webhook-target url]
  *
- * Without --scenario it uses the built-in defaults (see docs/simulator.md). Prints its URL,
- * and its stats when stopped with SIGINT or SIGTERM.
+ * Without --scenario it uses the built-in defaults (see docs/simulator.md). --webhook-target
+ * sends the scenario's webhooks there (it can also be set later: POST /_sim/webhook-target).
+ * Prints its URL, and its stats when stopped with SIGINT or SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { ScenarioError, loadScenario, type ScenarioInput } from './scenario.ts';
 import { startSimulator } from './server.ts';
+import { parseWebhookTarget } from './webhook-emitter.ts';
 
-const USAGE = 'Usage: node local/simulator/cli.ts [--port 4010] [--host 127.0.0.1] [--scenario path.json]';
+const USAGE = 'Usage: node local/simulator/cli.ts [--port 4010] [--host 127.0.0.1] [--scenario path.json] [--webhook-target url]';
 
 function parsePort(text: string): number {
   const port = Number(text);
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '4010' },
       host: { type: 'string', default: '127.0.0.1' },
       scenario: { type: 'string' },
+      'webhook-target': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -32,7 +35,10 @@ async function main(): Promise<void> {
     return;
   }
   const scenario: ScenarioInput = values.scenario ? loadScenario(values.scenario) : {};
+  const webhookTarget = values['webhook-target'];
+  if (webhookTarget !== undefined) parseWebhookTarget(webhookTarget); // fail before listening
   const simulator = await startSimulator({ ...scenario, port: parsePort(values.port), host: values.host });
+  if (webhookTarget !== undefined) simulator.setWebhookTarget(webhookTarget);
   const current = simulator.scenario();
   console.log(`MM API simulator listening on ${simulator.url}`);
   console.log(
@@ -40,9 +46,11 @@ async function main(): Promise<void> {
       .map((phone) => `${phone.id} @ ${phone.ratePerSecond}/s`)
       .join(', ')}; ${current.rules.length} rule(s)`,
   );
+  if (current.webhooks) console.log(`  webhooks: ${simulator.webhookTarget() ?? 'no target yet (POST /_sim/webhook-target)'}`);
 
   const shutdown = (signal: string): void => {
     console.log(`\n${signal}: stopping. Stats: ${JSON.stringify(simulator.stats())}`);
+    if (current.webhooks) console.log(`  webhooks: ${JSON.stringify(simulator.webhookStats())}`);
     simulator.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -56,7 +64,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ScenarioError ? error.message : error);
+  console.error(error instanceof ScenarioError || error instanceof TypeError ? error.message : error);
   console.error(USAGE);
   process.exit(1);
 });

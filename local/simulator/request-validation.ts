@@ -22,7 +22,14 @@ export interface ValidSend {
   /** Undefined for non-template sends on /messages. */
   template: ScenarioTemplate | undefined;
   language: string | undefined;
+  /** Echoed in the status webhooks. */
+  bizOpaqueCallbackData: string | undefined;
+  /** `/marketing_messages` only; Meta's default when absent is CLOUD_API_FALLBACK. */
+  productPolicy: ProductPolicy | undefined;
 }
+
+/** `product_policy` of an MM API send. */
+export type ProductPolicy = 'CLOUD_API_FALLBACK' | 'STRICT';
 
 /** A request that failed validation, with the Meta error to answer. */
 export interface InvalidSend {
@@ -128,7 +135,7 @@ function checkOptionalFields(body: Json): ValidationResult | undefined {
   return undefined;
 }
 
-type RecipientFields = Pick<ValidSend, 'recipientInput' | 'waId' | 'recipientKey'>;
+type RecipientFields = Pick<ValidSend, 'recipientInput' | 'waId' | 'recipientKey' | 'bizOpaqueCallbackData' | 'productPolicy'>;
 type RecipientCheck = { ok: true; value: RecipientFields } | { ok: false; result: ValidationResult };
 
 function checkRecipient(body: Json, phone: ScenarioPhoneNumber): RecipientCheck {
@@ -140,16 +147,24 @@ function checkRecipient(body: Json, phone: ScenarioPhoneNumber): RecipientCheck 
     if (phone.displayPhoneNumber !== undefined && digits === canonicalRecipient(phone.displayPhoneNumber)) {
       return { ok: false, result: fail(131021, 'Sender and recipient phone number is the same.') };
     }
-    return { ok: true, value: { recipientInput: body.to, waId: digits, recipientKey: digits } };
+    return { ok: true, value: { recipientInput: body.to, waId: digits, recipientKey: digits, ...sendOptions(body) } };
   }
   if (body.recipient !== undefined) {
     if (typeof body.recipient !== 'string' || body.recipient.length === 0) {
       return { ok: false, result: invalidParameter('Param recipient must be a non-empty string.') };
     }
     const key = canonicalRecipient(body.recipient);
-    return { ok: true, value: { recipientInput: body.recipient, waId: key, recipientKey: key } };
+    return { ok: true, value: { recipientInput: body.recipient, waId: key, recipientKey: key, ...sendOptions(body) } };
   }
   return { ok: false, result: invalidParameter('The parameter to is required.') };
+}
+
+/** The optional fields that matter after the answer; checkOptionalFields has validated them. */
+function sendOptions(body: Json): Pick<ValidSend, 'bizOpaqueCallbackData' | 'productPolicy'> {
+  return {
+    bizOpaqueCallbackData: typeof body.biz_opaque_callback_data === 'string' ? body.biz_opaque_callback_data : undefined,
+    productPolicy: PRODUCT_POLICIES.has(body.product_policy as string) ? (body.product_policy as ProductPolicy) : undefined,
+  };
 }
 
 function checkCloudMessage(body: Json, type: unknown, recipient: RecipientFields): ValidationResult {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isKnownErrorCode } from './meta-errors.ts';
+import { PER_USER_LIMIT_EXEMPT_CALLING_CODES } from './per-user-limit.ts';
 
 /**
  * The simulator's scenario: accounts, templates, limits and an ordered list of rules that
@@ -65,10 +66,26 @@ const templateSchema = z
     }
   });
 
-/** Reserved for webhook outcomes emitted after a 200 (a later issue); validated and recorded now. */
+/** A send that is accepted (200) and then fails in a `failed` status webhook. */
 const asyncOutcomeSchema = z.strictObject({
-  /** The code a later `failed` status webhook should carry, e.g. 131049. */
+  /** The code the `failed` status webhook carries, e.g. 131049. */
   failWith: errorCodeSchema,
+  /** `"sent"`: a `sent` status precedes the `failed` one. Default: `failed` alone. */
+  after: z.literal('sent').optional(),
+});
+
+/** The recipient opts out of marketing shortly after the message is delivered, through one of three channels. */
+const optOutSchema = z.strictObject({
+  /**
+   * `user_preferences`: WhatsApp's own Stop control (sets the simulator's opt-out state, so later
+   * marketing sends fail with 131050); `quick_reply`: taps a quick-reply button; `keyword`: types a
+   * text. The last two are only messages: honouring them is the business's job.
+   */
+  via: z.enum(['user_preferences', 'quick_reply', 'keyword']),
+  /** Quick-reply button payload. */
+  payload: z.string().min(1).max(256).default('STOP_PROMOTIONS'),
+  /** The text typed for `keyword`. */
+  keyword: z.string().min(1).max(4096).default('STOP'),
 });
 
 const ruleSchema = z
@@ -95,6 +112,13 @@ const ruleSchema = z
     latencyMs: latencySchema.optional(),
     messageStatus: z.enum(['accepted', 'held_for_quality_assessment', 'paused']).optional(),
     async: asyncOutcomeSchema.optional(),
+    /**
+     * The send is not eligible for the MM API: with `product_policy` CLOUD_API_FALLBACK (Meta's
+     * default) it goes through the Cloud API (pricing category `marketing`), with STRICT it fails
+     * with 131055. Ignored on /messages, which is the Cloud API already.
+     */
+    fallback: z.literal(true).optional(),
+    optOut: optOutSchema.optional(),
 
     /** Apply only to the first N matching sends per recipient, then fall through to later rules. */
     times: z.number().int().positive().optional(),
@@ -105,16 +129,61 @@ const ruleSchema = z
       ctx.addIssue({ code: 'custom', path: [terminal[1] ?? 'error'], message: `cannot be combined with ${terminal[0]}: a rule has one outcome` });
     }
     if (terminal.length > 0) {
-      for (const successOnly of ['messageStatus', 'async'] as const) {
+      for (const successOnly of ['messageStatus', 'async', 'fallback', 'optOut'] as const) {
         if (rule[successOnly] !== undefined) {
           ctx.addIssue({ code: 'custom', path: [successOnly], message: `only applies to accepted sends, not with ${terminal[0]}` });
         }
       }
     }
+    if (rule.optOut !== undefined && rule.async !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['optOut'], message: 'needs a delivered message, so it cannot be combined with async' });
+    }
     if (rule.errorDetails !== undefined && rule.error === undefined) {
       ctx.addIssue({ code: 'custom', path: ['errorDetails'], message: 'needs error' });
     }
   });
+
+const webhooksSchema = z.strictObject({
+  /** Signs every POST: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`. */
+  appSecret: z.string().min(1),
+  /** `entry[].id` of every payload. */
+  wabaId: z.string().regex(/^\d{1,20}$/, 'must be a numeric WhatsApp Business Account id').default('100000000000000'),
+  /** Delay between consecutive steps of a message's lifecycle (and before the first, after the answer). */
+  delayMs: latencySchema.default(() => ({ min: 50, max: 300 })),
+  /** Probability that a delivered POST is delivered a second time, byte for byte. */
+  duplicateRate: z.number().min(0).max(1).default(0),
+  /** Post each message's statuses out of their logical order (their timestamps keep it). */
+  reorder: z.boolean().default(false),
+  /** Share of recipients who read (hashed per recipient, so a recipient always reads or never does). */
+  readRate: z.number().min(0).max(1).default(0.6),
+  /** Above 1, statuses of one phone number that fall due together share a POST. */
+  maxStatusesPerPost: z.number().int().min(1).max(1000).default(1),
+  /** Anything but HTTP 200 is retried after initialDelayMs × 2^n, up to maxAttempts attempts in all. */
+  retry: z
+    .strictObject({
+      initialDelayMs: z.number().int().min(1).max(3_600_000).default(500),
+      maxAttempts: z.number().int().min(1).max(50).default(8),
+    })
+    .default(() => ({ initialDelayMs: 500, maxAttempts: 8 })),
+});
+
+const perUserMarketingCapSchema = z
+  .strictObject({
+    /** Delivered marketing-template messages a recipient may get per window; the next one fails with 131049. */
+    maxPerWindow: z.number().int().min(0),
+    /** Sliding window, seconds (Meta: 24 hours). */
+    windowSeconds: z.number().positive().default(86_400),
+    /** After a 131049, marketing sends to that recipient within this many seconds fail with 131049 too. Default: windowSeconds. */
+    earlyResendBlocksSeconds: z.number().min(0).optional(),
+    /**
+     * Calling codes whose recipients (and business numbers) the cap skips. Default: EEA, UK,
+     * Japan, South Korea, as Meta does; `[]` caps everyone (e.g. a demo of European numbers).
+     */
+    exemptCallingCodes: z
+      .array(z.string().regex(/^[1-9]\d{0,3}$/, 'must be a country calling code like "49"'))
+      .default(() => [...PER_USER_LIMIT_EXEMPT_CALLING_CODES]),
+  })
+  .transform((cap) => ({ ...cap, earlyResendBlocksSeconds: cap.earlyResendBlocksSeconds ?? cap.windowSeconds }));
 
 /** The scenario schema: validate untrusted JSON with it (or use {@link parseScenario}). */
 export const scenarioSchema = z
@@ -135,6 +204,10 @@ export const scenarioSchema = z
     pairIntervalSeconds: z.number().positive().default(6),
     /** Ordered; the first rule that matches decides. */
     rules: z.array(ruleSchema).default(() => []),
+    /** Signed status and user webhooks to the target set at runtime (`setWebhookTarget`); none without this. */
+    webhooks: webhooksSchema.optional(),
+    /** Meta's per-user marketing limit (131049), modelled as a fixed cap per sliding window. */
+    perUserMarketingCap: perUserMarketingCapSchema.optional(),
   })
   .superRefine((scenario, ctx) => {
     reportDuplicates(scenario.phoneNumbers.map((phone) => phone.id), 'phoneNumbers', 'id', ctx);
@@ -169,6 +242,11 @@ export type ScenarioPhoneNumber = Scenario['phoneNumbers'][number];
 /** A fixed delay or a uniform range, in milliseconds. */
 export type Latency = Scenario['latencyMs'];
 export type AsyncOutcome = NonNullable<ScenarioRule['async']>;
+export type OptOutEffect = NonNullable<ScenarioRule['optOut']>;
+/** The `webhooks` settings with defaults filled in. */
+export type WebhookSettings = NonNullable<Scenario['webhooks']>;
+/** The `perUserMarketingCap` settings with defaults filled in. */
+export type PerUserMarketingCap = NonNullable<Scenario['perUserMarketingCap']>;
 
 /** A scenario that failed validation; `issues` name each bad field (`rules[2].error: …`). */
 export class ScenarioError extends Error {

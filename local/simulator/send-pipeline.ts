@@ -1,9 +1,11 @@
 import type { MatchedRuleSummary, SimulatedCall } from './call-log.ts';
+import { planDelivery, type DeliveryRoute } from './delivery-planner.ts';
 import { PairRateLimiter, SlidingWindowLimiter } from './rate-limiters.ts';
 import { summariseBody, validateSend, type SendEndpoint } from './request-validation.ts';
 import { errorAnswer, newWamid, successBody, type ErrorAnswer, type ErrorOverrides, type MessageStatus } from './responses.ts';
 import { RuleEngine, type MatchedRule } from './rules.ts';
 import type { Latency, Scenario, ScenarioPhoneNumber } from './scenario.ts';
+import { UserState } from './user-state.ts';
 
 /** A send request as the HTTP layer hands it over. */
 export interface SendRequest {
@@ -36,14 +38,24 @@ function sampleLatency(latency: Latency): number {
   return latency.min + Math.floor(Math.random() * (latency.max - latency.min + 1));
 }
 
+/**
+ * The simulator's answer when a `fallback` rule meets `product_policy: STRICT`. Meta does not
+ * document which code it uses; 131055 is the closest documented meaning ("not allowed").
+ */
+export const STRICT_FALLBACK_ERROR = {
+  code: 131055,
+  details: 'The message is not eligible for the Marketing Messages API and product_policy STRICT forbids falling back to the Cloud API.',
+} as const;
+
 function summariseRule(matched: MatchedRule): MatchedRuleSummary {
   return { index: matched.index, name: matched.rule.name, async: matched.rule.async };
 }
 
 /**
  * Decides every send for one scenario: auth, phone number, body, throughput, pair rate, rules,
- * success, in that order. Holds the rate and rule state, so replacing the scenario or resetting
- * means building a new pipeline.
+ * success, in that order, and plans each accepted message's fate (`call.delivery`). Holds the
+ * rate and rule state, so replacing the scenario or resetting means building a new pipeline;
+ * the user state (opt-outs, per-user limit) is passed in because it outlives scenarios.
  */
 export class SendPipeline {
   readonly scenario: Scenario;
@@ -53,10 +65,12 @@ export class SendPipeline {
   private readonly throughput = new Map<string, SlidingWindowLimiter>();
   private readonly pairRate: PairRateLimiter | undefined;
   private readonly rules: RuleEngine;
+  private readonly users: UserState;
 
-  constructor(scenario: Scenario, now: () => number) {
+  constructor(scenario: Scenario, now: () => number, users: UserState = new UserState()) {
     this.scenario = scenario;
     this.now = now;
+    this.users = users;
     this.tokens = new Set(scenario.tokens);
     this.phones = new Map(scenario.phoneNumbers.map((phone) => [phone.id, phone]));
     for (const phone of scenario.phoneNumbers) this.throughput.set(phone.id, new SlidingWindowLimiter(phone.ratePerSecond));
@@ -126,11 +140,23 @@ export class SendPipeline {
       return { action: { kind: 'reset', latencyMs }, call: { ...baseCall, outcome: 'reset', httpStatus: undefined, latencyMs, ...ruleSummary } };
     }
 
+    let route: DeliveryRoute = request.endpoint === 'marketing_messages' ? 'marketing_messages' : 'cloud_api';
+    if (rule?.fallback && request.endpoint === 'marketing_messages') {
+      // Meta's default policy is CLOUD_API_FALLBACK, so an absent product_policy falls back too.
+      if (send.productPolicy === 'STRICT') return fail(STRICT_FALLBACK_ERROR.code, { details: STRICT_FALLBACK_ERROR.details }, matched, latencyMs);
+      route = 'cloud_api_fallback';
+    }
+
     const messageStatus: MessageStatus = rule?.messageStatus ?? 'accepted';
     const wamid = newWamid(send.waId);
+    const delivery = planDelivery(
+      { endpoint: request.endpoint, route, send, rule, businessNumber: phone.displayPhoneNumber, at },
+      this.scenario,
+      this.users,
+    );
     return {
       action: { kind: 'answer', status: 200, body: successBody(send.recipientInput, send.waId, wamid, messageStatus), latencyMs },
-      call: { ...baseCall, outcome: 'accepted', httpStatus: 200, wamid, messageStatus, latencyMs, ...ruleSummary },
+      call: { ...baseCall, outcome: 'accepted', httpStatus: 200, wamid, messageStatus, latencyMs, ...ruleSummary, delivery },
     };
   }
 }

@@ -7,8 +7,14 @@ import type { SendEndpoint } from './request-validation.ts';
 import { errorAnswer, unknownPathAnswer, type MetaErrorBody } from './responses.ts';
 import { parseScenario, type Scenario, type ScenarioInput } from './scenario.ts';
 import { SendPipeline, type SendAction } from './send-pipeline.ts';
+import { UserState } from './user-state.ts';
+import type { RawEmitAnswer, RawEmitOptions, WebhookDelivery, WebhookStats } from './webhook-emitter.ts';
+import { WebhookHub } from './webhook-hub.ts';
+import type { MarketingPreference } from './webhook-payloads.ts';
 
 export type { CallOutcome, MatchedRuleSummary, SimulatedCall, SimulatorStats } from './call-log.ts';
+export type { DeliveryPlan } from './delivery-planner.ts';
+export type { RawEmitAnswer, RawEmitOptions, SignatureMode, WebhookDelivery, WebhookKind, WebhookStats } from './webhook-emitter.ts';
 
 /** Server settings that are not part of the scenario. */
 export interface SimulatorServerOptions {
@@ -20,6 +26,10 @@ export interface SimulatorServerOptions {
   now?: () => number;
   /** Calls kept for `calls()`; older ones are dropped (stats stay exact). Default 200,000. */
   maxRecordedCalls?: number;
+  /** Webhooks kept for `webhookDeliveries()`; older ones are dropped (stats stay exact). Default 100,000. */
+  maxRecordedWebhooks?: number;
+  /** Random numbers in [0, 1) for webhook delays, duplicates and reordering; tests may seed one. */
+  random?: () => number;
 }
 
 /**
@@ -46,12 +56,49 @@ export interface Simulator {
   /** Accepted sends to `recipient`, compared by digits (`+49…` equals `49…`). */
   acceptedFor(recipient: string): SimulatedCall[];
   stats(): SimulatorStats;
-  /** Calls `listener` after every send is decided (the hook later webhook emission builds on). */
+  /** Calls `listener` after every send is decided. */
   onCall(listener: CallListener): () => void;
+
+  /**
+   * Where webhooks go (known only once the receiver listens); undefined stops emitting. Needs
+   * the scenario's `webhooks` too: without both, nothing is emitted and lifecycle events are
+   * dropped. Webhooks already under way keep their URL.
+   * @throws TypeError for anything but an absolute http(s) URL.
+   */
+  setWebhookTarget(url: string | undefined): void;
+  webhookTarget(): string | undefined;
+  /**
+   * Posts any payload (an object serialised as Meta does, or a string sent byte for byte),
+   * signed with the app secret unless told otherwise, `times` times in a row, without retries.
+   * Resolves to the receiver's answers (status 0: no HTTP answer).
+   * @throws Error without a target, or for a valid signature without `webhooks.appSecret`.
+   */
+  emitWebhook(payload: object | string, options?: RawEmitOptions): Promise<RawEmitAnswer[]>;
+  /**
+   * The user presses Stop or Resume: sets the opt-out state (marketing sends after a `stop` fail
+   * with 131050) and emits the `user_preferences` webhook. Resolves when that webhook is
+   * delivered or given up; undefined when nothing was emitted (no target or no `webhooks`).
+   */
+  emitUserPreference(waId: string, value: MarketingPreference): Promise<WebhookDelivery | undefined>;
+  /**
+   * The recipient of `wamid` taps a quick-reply button (`text` defaults to `payload`). Rejects
+   * when `wamid` is not an accepted send the call log still holds.
+   */
+  emitQuickReply(wamid: string, payload: string, text?: string): Promise<WebhookDelivery | undefined>;
+  /** `from` sends the business a text; the number is the one that last messaged `from`, else the first. */
+  emitTextMessage(from: string, body: string): Promise<WebhookDelivery | undefined>;
+  /** True while `waId` has stopped marketing messages (compared by digits). */
+  hasStoppedMarketing(waId: string): boolean;
+  /** Every recorded webhook, oldest first. */
+  webhookDeliveries(): WebhookDelivery[];
+  webhookStats(): WebhookStats;
+  /** Resolves once no webhook is scheduled, being retried or in flight. */
+  webhooksIdle(): Promise<void>;
 }
 
 const SEND_PATH = /^\/(v\d+\.\d+)\/([^/]+)\/(marketing_messages|messages)\/?$/;
 const DEFAULT_MAX_RECORDED_CALLS = 200_000;
+const DEFAULT_MAX_RECORDED_WEBHOOKS = 100_000;
 const defaultClock = (): number => performance.timeOrigin + performance.now();
 
 function bearerToken(request: IncomingMessage, query: URLSearchParams): string | undefined {
@@ -81,9 +128,20 @@ function writeAnswer(response: ServerResponse, status: number, body: object): vo
  * await sim.stop();
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const { port = 0, host = '127.0.0.1', now = defaultClock, maxRecordedCalls = DEFAULT_MAX_RECORDED_CALLS, ...scenarioInput } = options;
-  let pipeline = new SendPipeline(parseScenario(scenarioInput, 'startSimulator options'), now);
+  const {
+    port = 0,
+    host = '127.0.0.1',
+    now = defaultClock,
+    maxRecordedCalls = DEFAULT_MAX_RECORDED_CALLS,
+    maxRecordedWebhooks = DEFAULT_MAX_RECORDED_WEBHOOKS,
+    random = Math.random,
+    ...scenarioInput
+  } = options;
+  const users = new UserState();
+  let pipeline = new SendPipeline(parseScenario(scenarioInput, 'startSimulator options'), now, users);
   const log = new CallLog(maxRecordedCalls);
+  const webhooks = new WebhookHub({ scenario: () => pipeline.scenario, calls: log, users, now, random, maxRecorded: maxRecordedWebhooks });
+  log.subscribe((call) => webhooks.handleCall(call));
   const pendingAnswers = new Set<NodeJS.Timeout>();
   let stopped: Promise<void> | undefined;
 
@@ -151,13 +209,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats: () => log.stats(),
     scenario: () => pipeline.scenario,
     setScenario: (input, source) => {
-      pipeline = new SendPipeline(parseScenario(input, source), now);
+      pipeline = new SendPipeline(parseScenario(input, source), now, users);
       return pipeline.scenario;
     },
     reset: () => {
       log.clear();
-      pipeline = new SendPipeline(pipeline.scenario, now);
+      users.clear();
+      webhooks.reset();
+      pipeline = new SendPipeline(pipeline.scenario, now, users);
     },
+    setWebhookTarget: (url) => webhooks.setTarget(url),
+    webhookTarget: () => webhooks.target(),
+    webhookDeliveries: () => webhooks.deliveries(),
+    webhookStats: () => webhooks.stats(),
+    emitUserPreference: (waId, value) => webhooks.userPreference(waId, value)?.seq,
+    emitQuickReply: (wamid, payload, text) => webhooks.quickReply(wamid, payload, text)?.seq,
+    emitTextMessage: (from, body) => webhooks.textMessage(from, body)?.seq,
   };
 
   const server = createServer((request, response) => {
@@ -184,6 +251,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port: address.port,
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
+        webhooks.stop();
         for (const timer of pendingAnswers) clearTimeout(timer);
         pendingAnswers.clear();
         server.close(() => resolve());
@@ -199,5 +267,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     acceptedFor: (recipient) => log.acceptedFor(recipient),
     stats: control.stats,
     onCall: (listener) => log.subscribe(listener),
+    setWebhookTarget: control.setWebhookTarget,
+    webhookTarget: control.webhookTarget,
+    emitWebhook: (payload, emitOptions) => webhooks.emitRaw(payload, emitOptions),
+    emitUserPreference: async (waId, value) => webhooks.userPreference(waId, value)?.done,
+    emitQuickReply: async (wamid, payload, text) => webhooks.quickReply(wamid, payload, text)?.done,
+    emitTextMessage: async (from, body) => webhooks.textMessage(from, body)?.done,
+    hasStoppedMarketing: (waId) => webhooks.hasStoppedMarketing(waId),
+    webhookDeliveries: control.webhookDeliveries,
+    webhookStats: control.webhookStats,
+    webhooksIdle: () => webhooks.idle(),
   };
 }
