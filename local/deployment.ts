@@ -55,6 +55,8 @@ export interface LocalDeploymentOptions {
   requestCounter?: RequestCounter;
   /** Start the event sources and the webhook URL (default true); false lets a test drive the handlers itself. */
   startPollers?: boolean;
+  /** Poll the status queue (default true); false leaves its messages for a test to read. */
+  startStatusPoller?: boolean;
   /** Run the scheduled sweep this often (ms); default: not at all (tests call `sweep()`). */
   sweepEveryMs?: number;
 }
@@ -175,7 +177,7 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     };
     sources.send = poll(send, sendHandler);
     sources.release = poll(release, releaseHandler);
-    sources.status = poll(status, statusHandler);
+    if (options.startStatusPoller !== false) sources.status = poll(status, statusHandler);
     functionUrl = await startFunctionUrl(webhookHandler, { functionName: 'webhook', timeoutMs: webhook.timeoutMs });
     if (options.sweepEveryMs) sweepTimer = setInterval(() => void runSweep().catch(() => {}), options.sweepEveryMs);
   }
