@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
+
+/**
+ * The whole loop with the simulator playing Meta: it accepts each send, then posts signed
+ * status webhooks (late, duplicated, reordered) to the webhook function. One recipient hits the
+ * per-user limit on every attempt. The 24-hour wait is shortened to 2 s here, as a setting.
+ */
+const capped = recipientNumber(6_000);
+const optingOut = recipientNumber(6_001);
+const harness = await startSendHarness(
+  baseScenario({
+    webhooks: { appSecret: 'local-app-secret', delayMs: { min: 10, max: 60 }, duplicateRate: 0.3, reorder: true, readRate: 0.5 },
+    rules: [
+      { name: 'always-capped', recipients: [capped], async: { failWith: 131049 } },
+      { name: 'opts-out', recipients: [optingOut], optOut: { via: 'user_preferences' } },
+    ],
+  }),
+  { env: { PER_USER_LIMIT_DELAY_SECONDS: '2', MAX_LIMIT_ATTEMPTS: '3' } },
+);
+harness.sim.setWebhookTarget(harness.deployment.webhookUrl);
+
+describe('send → webhook → status loop against the simulator', () => {
+  it('retries a capped recipient no sooner than the configured wait, up to the attempt cap', async () => {
+    const recipients = Array.from({ length: 20 }, (_, i) => recipientNumber(6_100 + i));
+    await harness.enqueue([capped, optingOut, ...recipients].map((recipient) => aJob({ campaignId: 'loop', recipient, validitySeconds: 86_400 })));
+    const settledStates = ['delivered', 'read', 'limit_exhausted'];
+    const jobs = await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'loop' && settledStates.includes(j.state)).length === 22, 45_000);
+    await harness.sim.webhooksIdle();
+    await harness.quiet('StatusQueue');
+
+    const cappedJob = jobs.find((j) => j.recipient === capped)!;
+    expect(cappedJob).toMatchObject({ state: 'limit_exhausted', attempt: 3, apiCalls: 3, lastErrorCode: 131049 });
+    const calls = harness.sim.calls().filter((c) => c.recipient === capped);
+    expect(calls).toHaveLength(3);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]!.at - calls[i - 1]!.at).toBeGreaterThanOrEqual(2_000);
+    expect(await harness.user(capped)).toMatchObject({ limitHits: 3 });
+
+    for (const recipient of recipients) expect(harness.sim.acceptedFor(recipient), recipient).toHaveLength(1);
+    const figures = await harness.figures('loop');
+    expect(figures.uniqueAccepted).toBe(22);
+    expect(figures.uniqueDelivered).toBe(21);
+    expect((figures.byState.delivered ?? 0) + (figures.byState.read ?? 0)).toBe(21);
+    expect(figures.byState.limit_exhausted).toBe(1);
+    expect(figures.retries).toMatchObject({ scheduled: 2, acceptedOnRetry: 2, deliveredAfterRetry: 0 });
+    expect(figures.deliveryRate).toBeCloseTo(21 / 22);
+    expect(harness.sim.webhookStats().duplicates).toBeGreaterThan(0);
+  });
+
+  it('never sends again to a recipient who pressed Stop', async () => {
+    await expect.poll(async () => (await harness.user(optingOut))?.optedOut, { timeout: 15_000 }).toBe(true);
+    await harness.enqueue([aJob({ campaignId: 'loop-2', recipient: optingOut })]);
+    await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'loop-2' && j.state === 'suppressed'));
+    expect(harness.sim.calls().filter((c) => c.recipient === optingOut)).toHaveLength(1);
+  });
+});
