@@ -24,8 +24,9 @@ export interface DemoCampaign {
 
 /**
  * A sample campaign of `size` recipients: about 1 % invalid input (malformed JSON, wrong types,
- * impossible and restricted numbers, unknown fields), the rest valid jobs. Which valid ones hit
- * Meta errors is up to the simulator's scenario (local/simulator/scenarios/demo.json).
+ * impossible and restricted numbers, unknown fields), 0.5 % valid jobs whose validity has already
+ * ended, the rest valid jobs valid for 24 h. Which ones hit Meta errors, opt out or are dropped
+ * is up to the simulator's scenario (local/simulator/scenarios/demo.json).
  */
 export function demoCampaign(size: number, campaignId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`): DemoCampaign {
   const invalidCount = Math.max(5, Math.round(size * 0.01));
@@ -48,6 +49,8 @@ export function demoCampaign(size: number, campaignId = `demo-${new Date().toISO
       },
       validitySeconds: 86_400,
       callbackData: `campaign=${campaignId}`,
+      // About 0.5 % were enqueued by a slow upstream after their 12-hour offer had ended.
+      ...(i % 200 === 199 ? { validitySeconds: 43_200, createdAt: new Date(Date.now() - 13 * 3_600_000).toISOString() } : {}),
     });
   }
   const template = { name: 'autumn_sale', language: { code: 'en_US' } };

@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tableOf } from '../../local/stack/index.ts';
+import { useLocalStack } from '../helpers/local-stack.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -20,6 +24,20 @@ const harness = await startSendHarness(
   { env: { PER_USER_LIMIT_DELAY_SECONDS: '2', MAX_LIMIT_ATTEMPTS: '3' } },
 );
 harness.sim.setWebhookTarget(harness.deployment.webhookUrl);
+const { endpoints } = useLocalStack();
+
+async function report(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const table = tableOf(harness.deployment.resources, 'CampaignsTable').name;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/campaign-report.ts', '--table', table, '--endpoint', endpoints.dynamodb, ...args], {
+      cwd: new URL('../../', import.meta.url),
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 describe('send → webhook → status loop against the simulator', () => {
   it('retries a capped recipient no sooner than the configured wait, up to the attempt cap', async () => {
@@ -53,5 +71,16 @@ describe('send → webhook → status loop against the simulator', () => {
     await harness.enqueue([aJob({ campaignId: 'loop-2', recipient: optingOut })]);
     await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'loop-2' && j.state === 'suppressed'));
     expect(harness.sim.calls().filter((c) => c.recipient === optingOut)).toHaveLength(1);
+  });
+
+  it('prints the campaign figures from DynamoDB with the report command', async () => {
+    const json = await report('--json', 'loop');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ campaignId: 'loop', ...(await harness.figures('loop')) });
+    const text = await report('loop');
+    expect(text.stdout).toMatch(/delivery rate\s+95\.5 %/);
+    expect(text.stdout).toMatch(/limit_exhausted\s+1/);
+    expect((await report('no-such-campaign')).code).toBe(1);
+    expect((await report()).code).toBe(2);
   });
 });
