@@ -20,7 +20,11 @@ export type FailureCause = 'rule' | 'opted_out' | 'per_user_cap' | 'early_resend
 
 /** The fate of an accepted message, recorded as `call.delivery`. */
 export interface DeliveryPlan {
-  outcome: 'delivered' | 'failed';
+  /**
+   * `dropped`: accepted, then never delivered within its TTL, silently (a rule's `drop`): no
+   * `delivered`, `read` or `failed` status, only `sent` when `drop.afterSent`.
+   */
+  outcome: 'delivered' | 'failed' | 'dropped';
   route: DeliveryRoute;
   /** `pricing.category` of its delivered and read statuses. */
   pricingCategory: PricingCategory;
@@ -29,6 +33,8 @@ export interface DeliveryPlan {
   bizOpaqueCallbackData?: string;
   /** Set when `outcome` is `failed`. */
   failure?: { code: number; cause: FailureCause; afterSent: boolean };
+  /** Set when `outcome` is `dropped`: whether a `sent` status goes out before the silence. */
+  drop?: { afterSent: boolean };
   /** The recipient reads it (per `webhooks.readRate`); only meaningful when delivered. */
   read: boolean;
   /** The recipient opts out after delivery (a rule's `optOut`); only when delivered. */
@@ -70,8 +76,8 @@ export function pricingCategoryFor(route: DeliveryRoute, templateCategory: strin
 
 /**
  * Plans the message's fate and updates the user state it depends on (opt-outs are read, the
- * per-user-limit history is written). Order: opt-out (131050), the rule's `async`, then the
- * per-user limit (131049).
+ * per-user-limit history is written). Order: opt-out (131050), the rule's `async` or `drop`,
+ * then the per-user limit (131049). Only delivered messages count toward the limit's window.
  */
 export function planDelivery(input: PlanInput, scenario: Scenario, users: UserState): DeliveryPlan {
   const { send, rule, at } = input;
@@ -104,6 +110,8 @@ export function planDelivery(input: PlanInput, scenario: Scenario, users: UserSt
     plan = fail(131050, 'opted_out');
   } else if (rule?.async) {
     plan = fail(rule.async.failWith, 'rule', rule.async.after === 'sent');
+  } else if (rule?.drop) {
+    plan = { ...base, outcome: 'dropped', drop: { afterSent: rule.drop.after === 'sent' } };
   } else if (limited) {
     const verdict = users.perUserLimit.check(key, at, cap);
     plan = verdict === 'allowed' ? { ...base, outcome: 'delivered' } : fail(131049, verdict);

@@ -15,12 +15,13 @@ import {
 
 /**
  * Plays out an accepted message's plan as status webhooks: `sent`, `delivered`, `read` (or
- * `failed`), one `delayMs` apart, optionally out of order and batched, then the recipient's
- * opt-out if a rule asked for one.
+ * `failed`; for a dropped message `sent` or nothing), one `delayMs` apart, optionally out of
+ * order and batched, then the recipient's opt-out if a rule asked for one.
  */
 
 /** The statuses a plan produces, in logical order. */
 export function lifecycleStatuses(plan: DeliveryPlan): StatusValue[] {
+  if (plan.outcome === 'dropped') return plan.drop?.afterSent ? ['sent'] : [];
   if (plan.outcome === 'failed') return plan.failure?.afterSent ? ['sent', 'failed'] : ['failed'];
   return plan.read ? ['sent', 'delivered', 'read'] : ['sent', 'delivered'];
 }

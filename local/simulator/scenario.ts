@@ -74,6 +74,15 @@ const asyncOutcomeSchema = z.strictObject({
   after: z.literal('sent').optional(),
 });
 
+/**
+ * Meta's silent TTL drop (mm-api.md): the send is accepted (200) but the message is never
+ * delivered within its TTL, so it gets no `delivered`, `read` or `failed` status, and no error.
+ */
+const dropSchema = z.strictObject({
+  /** `"sent"`: a `sent` status goes out first, then nothing. Default: no status at all. */
+  after: z.literal('sent').optional(),
+});
+
 /** The recipient opts out of marketing shortly after the message is delivered, through one of three channels. */
 const optOutSchema = z.strictObject({
   /**
@@ -112,6 +121,8 @@ const ruleSchema = z
     latencyMs: latencySchema.optional(),
     messageStatus: z.enum(['accepted', 'held_for_quality_assessment', 'paused']).optional(),
     async: asyncOutcomeSchema.optional(),
+    /** The message is accepted and then silently dropped (never delivered within its TTL). */
+    drop: dropSchema.optional(),
     /**
      * The send is not eligible for the MM API: with `product_policy` CLOUD_API_FALLBACK (Meta's
      * default) it goes through the Cloud API (pricing category `marketing`), with STRICT it fails
@@ -129,7 +140,7 @@ const ruleSchema = z
       ctx.addIssue({ code: 'custom', path: [terminal[1] ?? 'error'], message: `cannot be combined with ${terminal[0]}: a rule has one outcome` });
     }
     if (terminal.length > 0) {
-      for (const successOnly of ['messageStatus', 'async', 'fallback', 'optOut'] as const) {
+      for (const successOnly of ['messageStatus', 'async', 'drop', 'fallback', 'optOut'] as const) {
         if (rule[successOnly] !== undefined) {
           ctx.addIssue({ code: 'custom', path: [successOnly], message: `only applies to accepted sends, not with ${terminal[0]}` });
         }
@@ -137,6 +148,17 @@ const ruleSchema = z
     }
     if (rule.optOut !== undefined && rule.async !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['optOut'], message: 'needs a delivered message, so it cannot be combined with async' });
+    }
+    if (rule.drop !== undefined) {
+      for (const other of ['async', 'optOut'] as const) {
+        if (rule[other] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['drop'],
+            message: `cannot be combined with ${other}: a dropped message is never delivered${other === 'async' ? ' nor failed' : ''}`,
+          });
+        }
+      }
     }
     if (rule.errorDetails !== undefined && rule.error === undefined) {
       ctx.addIssue({ code: 'custom', path: ['errorDetails'], message: 'needs error' });

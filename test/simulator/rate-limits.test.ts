@@ -5,6 +5,16 @@ import { PHONE_ID, marketingBody, outcomeOf, send, steppedClock } from './sim-cl
 
 const recipient = (i: number): string => `+4915100${String(i).padStart(6, '0')}`;
 
+/** What an exact sliding window (at most `limit` admissions in any `windowMs`) answers to sends at these times, naively. */
+function slidingWindowOutcomes(times: readonly number[], limit: number, windowMs: number): Array<'accepted' | 130429> {
+  const admitted: number[] = [];
+  return times.map((time) => {
+    if (admitted.filter((at) => time - at < windowMs).length >= limit) return 130429;
+    admitted.push(time);
+    return 'accepted';
+  });
+}
+
 describe('SlidingWindowLimiter', () => {
   it('admits `limit` events in any window and frees a slot exactly windowMs after each admission', () => {
     const limiter = new SlidingWindowLimiter(3, 1000);
@@ -93,16 +103,44 @@ describe('simulator: throughput and pair rate over HTTP', () => {
   });
 
   it('enforces the window in real time too', async () => {
-    const s = await start({ phoneNumbers: [{ id: PHONE_ID, ratePerSecond: 20 }] });
-    const started = Date.now();
-    const burst = await Promise.all(Array.from({ length: 21 }, (_, i) => send(s, marketingBody(recipient(i)))));
-    const outcomes = burst.map(outcomeOf);
-    expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(20);
-    expect(outcomes.filter((o) => o === 130429)).toHaveLength(1);
+    // The real clock (the simulator's default), read through `now` so that the test knows the
+    // exact time of every admission. How many sends land in one second depends on the machine's
+    // load, so the outcomes are checked against a naive sliding window over those real times:
+    // that holds however slow the machine is.
+    const realTime = (): number => performance.timeOrigin + performance.now();
+    const readings: number[] = [];
+    const recordingClock = (): number => {
+      const time = realTime();
+      readings.push(time);
+      return time;
+    };
+    const s = await start({ now: recordingClock, phoneNumbers: [{ id: PHONE_ID, ratePerSecond: 20 }] });
+    const matchesTheWindow = (): void => {
+      const calls = s.calls();
+      expect(readings).toHaveLength(calls.length); // one reading per send, in arrival order
+      expect(calls.map((call) => call.at)).toEqual(readings.map(Math.floor));
+      expect(calls.map((call) => call.outcome)).toEqual(slidingWindowOutcomes(readings, 20, 1000));
+    };
 
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 1050 - Date.now())));
-    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => send(s, marketingBody(recipient(100 + i)))));
+    // A concurrent burst of 21: the first 20 always pass (the window starts empty); the 21st is
+    // refused unless the machine took a whole second for them, in which case another burst
+    // follows (at most 5), so that a refusal in real time is always observed.
+    let next = 0;
+    for (let burst = 0; burst < 5 && !s.calls().some((call) => call.outcome === 130429); burst += 1) {
+      const outcomes = (await Promise.all(Array.from({ length: 21 }, () => send(s, marketingBody(recipient(next++)))))).map(outcomeOf);
+      expect(outcomes.filter((o) => o !== 'accepted' && o !== 130429)).toEqual([]);
+    }
+    expect(s.calls().slice(0, 20).map((call) => call.outcome)).toEqual(Array(20).fill('accepted'));
+    expect(s.calls().filter((call) => call.outcome === 130429).length).toBeGreaterThan(0);
+    matchesTheWindow();
+
+    // One real second after the last admission every slot is free again, so 20 more pass
+    // however late the timer fires or the requests arrive.
+    const lastAdmission = Math.max(...readings.filter((_, i) => s.calls()[i]?.outcome === 'accepted'));
+    while (realTime() < lastAdmission + 1000) await new Promise((resolve) => setTimeout(resolve, lastAdmission + 1000 - realTime() + 5));
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => send(s, marketingBody(recipient(1000 + i)))));
     expect(after.map(outcomeOf)).toEqual(Array(20).fill('accepted'));
+    matchesTheWindow();
   });
 
   it('keeps a separate window per phone number id', async () => {

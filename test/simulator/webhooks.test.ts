@@ -219,6 +219,66 @@ describe('simulator: webhooks', () => {
       expect(r.statuses().some((status) => status.status === 'failed' && status.pricing)).toBe(false);
       expect(s.calls()[0]?.delivery?.failure).toEqual({ code: 131049, cause: 'rule', afterSent: false });
     });
+
+    it('drops a message silently (Meta’s TTL drop): accepted, `sent` at most, then nothing, however long one waits', async () => {
+      const { s, r } = await setup(
+        { reorder: true, delayMs: { min: 1, max: 5 } },
+        {
+          rules: [
+            { name: 'dropped-after-sent', recipients: ['+5511900000001'], drop: { after: 'sent' } },
+            { name: 'dropped', recipients: ['+5511900000002'], drop: {} },
+          ],
+        },
+      );
+      const afterSent = await send(s, marketingBody('+5511900000001', { biz_opaque_callback_data: 'job=1' }));
+      const silent = await send(s, marketingBody('+5511900000002'));
+      const delivered = await send(s, marketingBody('+5511900000003'));
+      for (const result of [afterSent, silent]) {
+        expect(result.status).toBe(200);
+        expect(result.json.messages?.[0]).toEqual({ id: expect.stringMatching(/^wamid\./), message_status: 'accepted' });
+      }
+      await s.webhooksIdle();
+      // Nothing is scheduled any more; wait many times the largest lifecycle delay anyway.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await s.webhooksIdle();
+
+      const idOf = (result: typeof afterSent): string => result.json.messages?.[0]?.id ?? '';
+      const [afterSentId, silentId, deliveredId] = [idOf(afterSent), idOf(silent), idOf(delivered)];
+      expect(postedStatusesOf(s, afterSentId)).toEqual([
+        { id: afterSentId, status: 'sent', timestamp: expect.stringMatching(/^\d{10}$/), recipient_id: '5511900000001', biz_opaque_callback_data: 'job=1' },
+      ]);
+      expect(statusesOf(r, afterSentId).map((status) => status.status)).toEqual(['sent']);
+      expect(statusesOf(r, silentId)).toEqual([]);
+      expect(postedStatusesOf(s, silentId)).toEqual([]);
+      expect(fateOf(r, deliveredId)).toBe('read'); // the webhooks did flow for others
+      expect(s.webhookStats()).toMatchObject({ failed: 0, dropped: 0, pending: 0 });
+
+      const [afterSentCall, silentCall] = s.calls();
+      expect(afterSentCall).toMatchObject({ outcome: 'accepted', httpStatus: 200, wamid: afterSentId, rule: { name: 'dropped-after-sent' } });
+      expect(afterSentCall?.delivery).toMatchObject({ outcome: 'dropped', drop: { afterSent: true }, route: 'marketing_messages' });
+      expect(afterSentCall?.delivery).not.toHaveProperty('failure');
+      expect(silentCall?.delivery).toMatchObject({ outcome: 'dropped', drop: { afterSent: false } });
+      expect(s.stats().byOutcome).toEqual({ accepted: 3 });
+    });
+
+    it('does not count a dropped message toward the per-user cap window', async () => {
+      const clock = steppedClock();
+      const { s } = await setup(
+        {},
+        {
+          now: clock.now,
+          perUserMarketingCap: { maxPerWindow: 1, windowSeconds: 60 },
+          rules: [{ recipients: [BRAZIL], times: 1, drop: { after: 'sent' } }],
+        },
+      );
+      await send(s, marketingBody(BRAZIL));
+      clock.advance(1_000);
+      await send(s, marketingBody(BRAZIL));
+      clock.advance(1_000);
+      await send(s, marketingBody(BRAZIL));
+      expect(s.calls().map((call) => call.delivery?.outcome)).toEqual(['dropped', 'delivered', 'failed']);
+      expect(s.calls()[2]?.delivery?.failure).toEqual({ code: 131049, cause: 'per_user_cap', afterSent: false });
+    });
   });
 
   describe('per-user marketing cap (131049)', () => {
@@ -533,6 +593,11 @@ describe('simulator: webhooks', () => {
       ['fallback with an error', { rules: [{ error: 131000, fallback: true }] }, 'rules[0].fallback: only applies to accepted sends'],
       ['an unknown optOut channel', { rules: [{ optOut: { via: 'email' } }] }, 'rules[0].optOut.via:'],
       ['async.after other than sent', { rules: [{ async: { failWith: 131049, after: 'delivered' } }] }, 'rules[0].async.after:'],
+      ['drop with async', { rules: [{ drop: {}, async: { failWith: 131049 } }] }, 'rules[0].drop: cannot be combined with async'],
+      ['drop with optOut', { rules: [{ drop: { after: 'sent' }, optOut: { via: 'user_preferences' } }] }, 'rules[0].drop: cannot be combined with optOut'],
+      ['drop with an error', { rules: [{ error: 131000, drop: {} }] }, 'rules[0].drop: only applies to accepted sends'],
+      ['drop.after other than sent', { rules: [{ drop: { after: 'delivered' } }] }, 'rules[0].drop.after:'],
+      ['an unknown drop field', { rules: [{ drop: { afterMs: 5 } }] }, 'rules[0].drop.afterMs: unknown field'],
     ])('rejects %s', (_label, input, expected) => {
       let issues: readonly string[] = [];
       try {
@@ -543,12 +608,17 @@ describe('simulator: webhooks', () => {
       expect(issues.some((issue) => issue.startsWith(expected))).toBe(true);
     });
 
-    it('the demo scenario turns on webhooks, a short per-user cap and the three opt-out channels', () => {
+    it('the demo scenario turns on webhooks, a short per-user cap, retryable and permanent 131049s, silent drops and the three opt-out channels', () => {
       const demo = loadScenario(DEMO);
       expect(demo.webhooks).toMatchObject({ appSecret: 'local-app-secret', readRate: 0.6, duplicateRate: 0.02, reorder: true });
       expect(demo.perUserMarketingCap).toMatchObject({ maxPerWindow: 1 });
       expect(demo.perUserMarketingCap?.windowSeconds).toBeLessThanOrEqual(10);
-      expect(demo.rules.filter((rule) => rule.async?.failWith === 131049)).toHaveLength(2);
+      expect(demo.rules.filter((rule) => rule.async?.failWith === 131049).map((rule) => [rule.name, rule.times])).toEqual([
+        ['us-numbers-not-delivered', undefined],
+        ['per-user-marketing-limit', 1],
+        ['per-user-limit-every-time', undefined],
+      ]);
+      expect(demo.rules.filter((rule) => rule.drop).map((rule) => [rule.name, rule.fraction, rule.drop])).toEqual([['dropped-silently', 0.005, { after: 'sent' }]]);
       expect(demo.rules.flatMap((rule) => (rule.optOut ? [rule.optOut.via] : [])).sort()).toEqual(['keyword', 'quick_reply', 'user_preferences']);
     });
   });
