@@ -28,6 +28,8 @@ describe('resources from infra/*.yml', () => {
       SendDeadLetterQueue: `queue:${prefix}-send-dlq`,
       DeferredQueue: `queue:${prefix}-deferred`,
       DeferredDeadLetterQueue: `queue:${prefix}-deferred-dlq`,
+      StatusQueue: `queue:${prefix}-status`,
+      StatusDeadLetterQueue: `queue:${prefix}-status-dlq`,
       JobsTable: `table:${prefix}-jobs`,
       UsersTable: `table:${prefix}-users`,
       CampaignsTable: `table:${prefix}-campaigns`,
@@ -59,6 +61,14 @@ describe('resources from infra/*.yml', () => {
       expect.objectContaining({
         IndexName: 'byWamid',
         KeySchema: [{ AttributeName: 'wamid', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      }),
+      expect.objectContaining({
+        IndexName: 'byOpenDeadline',
+        KeySchema: [
+          { AttributeName: 'openShard', KeyType: 'HASH' },
+          { AttributeName: 'openUntil', KeyType: 'RANGE' },
+        ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
       }),
     ]);
