@@ -164,7 +164,7 @@ try {
   } else {
     console.log(formatFigures(campaign.campaignId, figures));
     const unattributed = campaign.invalidBodies.length - figures.rejected;
-    if (unattributed > 0) console.log(`  (+ ${unattributed} invalid jobs in the DLQ without a readable campaign id)`);
+    console.log(`\nSend DLQ: ${campaign.invalidBodies.length} invalid jobs with their reasons${unattributed > 0 ? ` (${unattributed} without a readable campaign id, so not in the campaign's figures)` : ''}`);
     console.log(`\nUsers opted out of marketing: ${Object.entries(optOuts).map(([source, n]) => `${n} via ${source}`).join(', ') || 'none'}`);
     console.log(
       `\n${performanceFigures.jobsPerSecond} jobs/s · ${performanceFigures.metaApiCalls} MM API calls · ${performanceFigures.webhooksDelivered} webhooks · ` +
