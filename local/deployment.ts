@@ -53,6 +53,11 @@ export interface LocalDeploymentOptions {
   accessToken?: string | null;
   /** Counts every SDK request the functions and the event sources make. */
   requestCounter?: RequestCounter;
+  /**
+   * Fails chosen SDK calls of the functions, for faults the stand-ins cannot produce (e.g.
+   * DynamoDB throttling): return an error to throw instead of sending the request.
+   */
+  injectFault?: (service: 'sqs' | 'dynamodb' | 'ssm', command: string, input: Record<string, unknown>) => Error | undefined;
   /** Start the event sources and the webhook URL (default true); false lets a test drive the handlers itself. */
   startPollers?: boolean;
   /** Poll the status queue (default true); false leaves its messages for a test to read. */
@@ -116,9 +121,10 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   ]);
   const functionClients = (env: Record<string, string>): AwsClients => {
     const created = createAwsClients(env);
-    options.requestCounter?.instrument(created.sqs, 'sqs');
-    options.requestCounter?.instrument(created.dynamodb, 'dynamodb');
-    options.requestCounter?.instrument(created.ssm, 'ssm');
+    for (const [service, client] of [['sqs', created.sqs], ['dynamodb', created.dynamodb], ['ssm', created.ssm]] as const) {
+      options.requestCounter?.instrument(client, service);
+      if (options.injectFault) injectFaults(client, service, options.injectFault);
+    }
     return created;
   };
 
@@ -200,6 +206,16 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
       clients.destroy();
     },
   };
+}
+
+/** An SDK middleware that throws the injected error instead of sending the request. */
+function injectFaults(client: { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }, service: 'sqs' | 'dynamodb' | 'ssm', inject: NonNullable<LocalDeploymentOptions['injectFault']>): void {
+  const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
+    const error = inject(service, context.commandName ?? 'unknown', args.input ?? {});
+    if (error) throw error;
+    return next(args);
+  };
+  client.middlewareStack.add(middleware as never, { step: 'initialize', name: `faultInjector-${service}` });
 }
 
 async function putSecrets(ssm: ReturnType<typeof clientsFor>['ssm'], secrets: Array<[name: string, value: string | null]>): Promise<void> {

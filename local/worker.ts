@@ -1,0 +1,44 @@
+/**
+ * The service's functions in a process of their own: a child process that the benchmark and
+ * the fault suite start next to the local stack, measure (CPU, memory) and kill (SIGKILL in the
+ * middle of a batch), the way Lambda's runtime dies.
+ *
+ *   LOCAL_SQS_ENDPOINT=… LOCAL_DYNAMODB_ENDPOINT=… LOCAL_SSM_ENDPOINT=… \
+ *   WORKER_STAGE=bench WORKER_META_BASE_URL=http://127.0.0.1:4010 [WORKER_ENV='{"K":"V"}'] \
+ *   node local/worker.ts
+ *
+ * Prints one JSON line `{"ready":true,"webhookUrl":…}` when its pollers run; on SIGTERM it
+ * stops receiving, finishes what is in flight, prints `{"stopped":true,"cpuMs":…,"maxRssMb":…}`
+ * and exits.
+ */
+import { deployLocally } from './deployment.ts';
+import { connectLocalStack } from './stack/index.ts';
+
+const stage = process.env.WORKER_STAGE;
+const metaBaseUrl = process.env.WORKER_META_BASE_URL;
+if (!stage || !metaBaseUrl) {
+  console.error('WORKER_STAGE and WORKER_META_BASE_URL are required');
+  process.exit(2);
+}
+const env = process.env.WORKER_ENV ? (JSON.parse(process.env.WORKER_ENV) as Record<string, string>) : {};
+const { endpoints } = connectLocalStack();
+const deployment = await deployLocally({
+  endpoints,
+  metaBaseUrl,
+  stage,
+  env,
+  ...(process.env.WORKER_CONCURRENCY ? { maximumConcurrency: Number(process.env.WORKER_CONCURRENCY) } : {}),
+  ...(process.env.WORKER_FUNCTION_TIMEOUT_MS ? { functionTimeoutMs: Number(process.env.WORKER_FUNCTION_TIMEOUT_MS) } : {}),
+});
+console.log(JSON.stringify({ ready: true, webhookUrl: deployment.webhookUrl, pid: process.pid }));
+
+let stopping = false;
+process.on('SIGTERM', () => {
+  if (stopping) return;
+  stopping = true;
+  void deployment.stop().then(() => {
+    const cpu = process.cpuUsage();
+    console.log(JSON.stringify({ stopped: true, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+    process.exit(0);
+  });
+});
