@@ -7,11 +7,15 @@
  *   WORKER_STAGE=bench WORKER_META_BASE_URL=http://127.0.0.1:4010 [WORKER_ENV='{"K":"V"}'] \
  *   node local/worker.ts
  *
+ * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides),
+ * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS.
+ *
  * Prints one JSON line `{"ready":true,"webhookUrl":…}` when its pollers run; on SIGTERM it
- * stops receiving, finishes what is in flight, prints `{"stopped":true,"cpuMs":…,"maxRssMb":…}`
- * and exits.
+ * stops receiving, finishes what is in flight, prints
+ * `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{"sqs.SendMessageCommand":…}}` and exits.
  */
 import { deployLocally } from './deployment.ts';
+import { RequestCounter } from './request-counter.ts';
 import { connectLocalStack } from './stack/index.ts';
 
 const stage = process.env.WORKER_STAGE;
@@ -22,11 +26,14 @@ if (!stage || !metaBaseUrl) {
 }
 const env = process.env.WORKER_ENV ? (JSON.parse(process.env.WORKER_ENV) as Record<string, string>) : {};
 const { endpoints } = connectLocalStack();
+const requestCounter = new RequestCounter();
 const deployment = await deployLocally({
   endpoints,
   metaBaseUrl,
   stage,
   env,
+  requestCounter,
+  ...(process.env.WORKER_RESOURCE_OVERRIDES ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> } : {}),
   ...(process.env.WORKER_CONCURRENCY ? { maximumConcurrency: Number(process.env.WORKER_CONCURRENCY) } : {}),
   ...(process.env.WORKER_FUNCTION_TIMEOUT_MS ? { functionTimeoutMs: Number(process.env.WORKER_FUNCTION_TIMEOUT_MS) } : {}),
 });
@@ -38,7 +45,7 @@ process.on('SIGTERM', () => {
   stopping = true;
   void deployment.stop().then(() => {
     const cpu = process.cpuUsage();
-    console.log(JSON.stringify({ stopped: true, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+    console.log(JSON.stringify({ stopped: true, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), requests: requestCounter.byCommand() }));
     process.exit(0);
   });
 });
