@@ -10,12 +10,21 @@ import { createLogger, createMetrics } from '../lib/observability.ts';
 import { type SendRuntime, sendBatch } from '../lib/send/send-batch.ts';
 import { createSendRuntime } from '../lib/send/runtime.ts';
 
-/** Send queue consumer: sends each job through the MM API at most once (see lib/send). */
+/**
+ * Send queue consumer: sends each job through the MM API at most once (see lib/send).
+ * middy's early-timeout signal tells the batch to start no new send; if the handler still
+ * runs at the very end, the invocation fails and SQS redelivers (claims keep that safe).
+ */
 export function createSendHandler(runtime: () => SendRuntime, observability: { logger: Logger; metrics: Metrics }) {
-  return middy<SQSEvent, SQSBatchResponse>()
+  return middy<SQSEvent, SQSBatchResponse>({
+    timeoutEarlyInMillis: 1_000,
+    timeoutEarlyResponse: () => {
+      throw new Error('send function out of time: the batch goes back to the queue');
+    },
+  })
     .use(injectLambdaContext(observability.logger, { resetKeys: true }))
-    .use(logMetrics(observability.metrics))
-    .handler((event, context) => sendBatch(event, context, runtime()));
+    .use(logMetrics(observability.metrics, { captureColdStartMetric: true }))
+    .handler((event, context, { signal }) => sendBatch(event, context, runtime(), signal));
 }
 
 const logger = createLogger('send');

@@ -13,17 +13,19 @@ import type { MarketingMessageOptions } from './meta/marketing-message.ts';
 const list = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
-const jsonMap = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string().regex(/^\d+$/), z.number().min(0).max(900)));
+/** A JSON object from numeric keys (error codes, phone number ids) to numbers. */
+const jsonNumbersByKey = (value: z.ZodNumber) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^\d+$/), value));
 
 const tablesEnv = z.object({
   JOBS_TABLE: z.string().min(1),
@@ -43,11 +45,18 @@ const retryEnv = z.object({
   HOLD_SECONDS: int(1, 86_400).default(DEFAULT_RETRY_POLICY.holdSeconds),
   RETRY_131009_AFTER_SECONDS: int(0, 86_400).default(0),
   /** Meta error code → wait in seconds, e.g. {"131000":120}. */
-  META_RETRY_WAITS: jsonMap.optional(),
+  META_RETRY_WAITS: jsonNumbersByKey(z.number().min(0).max(900)).optional(),
 });
 
 const sendEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend(retryEnv.shape).extend({
   SEND_DLQ_URL: z.url(),
+  CONTROL_TABLE: z.string().min(1),
+  /** Meta's throughput per business phone number: 80 by default, up to 1,000 after an upgrade. */
+  PHONE_NUMBER_RATE_PER_SECOND: int(1, 1_000).default(80),
+  /** Per-number exceptions, e.g. {"106540352242922":1000}. */
+  PHONE_NUMBER_RATES: jsonNumbersByKey(z.number().int().min(1).max(1_000)).optional(),
+  /** A send waits at most this long for a free slot; otherwise it goes back on the queue. */
+  MAX_SLOT_WAIT_MS: int(0, 20_000).default(5_000),
   META_ACCESS_TOKEN_PARAMETER: z.string().startsWith('/'),
   META_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com'),
   META_API_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v26.0'),
@@ -121,6 +130,8 @@ function retryPolicy(e: z.infer<typeof retryEnv>): RetryPolicy {
 
 export interface SendConfig extends StoreConfig {
   queues: { sendQueueUrl: string; sendDeadLetterQueueUrl: string; deferredQueueUrl: string };
+  controlTable: string;
+  pacing: { defaultRate: number; rates: Readonly<Record<string, number>>; maxSlotWaitMs: number };
   meta: { baseUrl: string; apiVersion: string; timeoutMs: number; accessTokenParameter: string; tokenCacheSeconds: number };
   message: MarketingMessageOptions;
   recipientPolicy: RecipientPolicy;
@@ -133,6 +144,8 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
   return {
     ...storeConfig(e),
     queues: { sendQueueUrl: e.SEND_QUEUE_URL, sendDeadLetterQueueUrl: e.SEND_DLQ_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL },
+    controlTable: e.CONTROL_TABLE,
+    pacing: { defaultRate: e.PHONE_NUMBER_RATE_PER_SECOND, rates: e.PHONE_NUMBER_RATES ?? {}, maxSlotWaitMs: e.MAX_SLOT_WAIT_MS },
     meta: {
       baseUrl: e.META_GRAPH_BASE_URL,
       apiVersion: e.META_API_VERSION,

@@ -106,11 +106,13 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   });
   const settings = (name: string) => localFunctionSettings(name, resources, stage);
   const envOf = (fn: LocalFunctionSettings) => ({ ...process.env, ...fn.environment, ...options.env }) as Record<string, string>;
-  const send = settings('send');
-  const release = settings('release');
-  const status = settings('status');
-  const webhook = settings('webhook');
-  const sweep = settings('sweep');
+  const [send, release, status, webhook, sweep] = await Promise.all(['send', 'release', 'status', 'webhook', 'sweep'].map(settings)) as [
+    LocalFunctionSettings,
+    LocalFunctionSettings,
+    LocalFunctionSettings,
+    LocalFunctionSettings,
+    LocalFunctionSettings,
+  ];
   const sendEnv: Record<string, string> = { ...envOf(send), META_GRAPH_BASE_URL: options.metaBaseUrl, ...options.env };
 
   const clients = clientsFor(options.endpoints);

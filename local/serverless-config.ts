@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './stack/index.ts';
 import type { LocalResources } from './stack/index.ts';
@@ -34,6 +35,7 @@ export interface LocalFunctionSettings {
 }
 
 const SERVICE_FILE = `${REPO_ROOT}serverless.yml`;
+const requireFromRoot = createRequire(SERVICE_FILE);
 
 export function readServerlessFile(): ServerlessFile {
   return parse(readFileSync(SERVICE_FILE, 'utf8')) as ServerlessFile;
@@ -49,7 +51,7 @@ export function serviceName(): string {
  * `Ref` to a queue gives its URL, to a table its name; `${param:x}`, `${self:service}` and
  * `${sls:stage}` are substituted; anything else unresolvable is an error naming the variable.
  */
-export function localFunctionSettings(name: string, resources: LocalResources, stage: string): LocalFunctionSettings {
+export async function localFunctionSettings(name: string, resources: LocalResources, stage: string): Promise<LocalFunctionSettings> {
   const file = readServerlessFile();
   const fn = file.functions[name];
   if (!fn) throw new Error(`serverless.yml has no function ${name}`);
@@ -57,7 +59,7 @@ export function localFunctionSettings(name: string, resources: LocalResources, s
   const sqsEvent = fn.events?.find((event) => event.sqs)?.sqs;
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...file.provider?.environment, ...fn.environment })) {
-    environment[key] = resolve(value, `${name}.environment.${key}`);
+    environment[key] = await resolve(value, `${name}.environment.${key}`);
   }
   return {
     name,
@@ -68,7 +70,7 @@ export function localFunctionSettings(name: string, resources: LocalResources, s
           sqs: {
             queue: (sqsEvent.arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
             batchSize: sqsEvent.batchSize ?? 10,
-            maximumConcurrency: Number(resolve(sqsEvent.maximumConcurrency ?? 2, `${name}.maximumConcurrency`)),
+            maximumConcurrency: Number(await resolve(sqsEvent.maximumConcurrency ?? 2, `${name}.maximumConcurrency`)),
             reportBatchItemFailures: sqsEvent.functionResponseType === 'ReportBatchItemFailures',
           },
         }
@@ -79,17 +81,32 @@ export function localFunctionSettings(name: string, resources: LocalResources, s
 function resolver(file: ServerlessFile, resources: LocalResources, stage: string) {
   const params = file.params?.default ?? {};
   const service = serviceName();
-  const substitute = (text: string, where: string): string =>
-    text.replace(/\$\{([^}]+)\}/g, (_match, variable: string) => {
-      if (variable === 'self:service') return service;
-      if (variable === 'sls:stage') return stage;
-      if (variable.startsWith('param:')) {
-        const value = params[variable.slice('param:'.length)];
-        if (value !== undefined) return substitute(String(value), where);
-      }
-      throw new Error(`serverless.yml ${where}: cannot resolve \${${variable}} locally`);
-    });
-  return (value: unknown, where: string): string => {
+  const resolveVariable = async (variable: string, where: string): Promise<string> => {
+    if (variable === 'self:service') return service;
+    if (variable === 'sls:stage') return stage;
+    if (variable.startsWith('param:')) {
+      const value = params[variable.slice('param:'.length)];
+      if (value !== undefined) return substitute(String(value), where);
+    }
+    // ${file(x.cjs):name}: a JS file whose export is a value or (as Serverless calls it) an async function.
+    const fileVariable = /^file\((.+)\):(\w+)$/.exec(variable);
+    if (fileVariable && fileVariable[1]!.endsWith('.cjs')) {
+      const exported = (requireFromRoot(`./${fileVariable[1]}`) as Record<string, unknown>)[fileVariable[2]!];
+      const value = typeof exported === 'function' ? await exported({ resolveVariable: (inner: string) => resolveVariable(inner, where) }) : exported;
+      if (value !== undefined) return String(value);
+    }
+    throw new Error(`serverless.yml ${where}: cannot resolve \${${variable}} locally`);
+  };
+  const substitute = async (text: string, where: string): Promise<string> => {
+    let result = '';
+    let last = 0;
+    for (const match of text.matchAll(/\$\{([^}]+)\}/g)) {
+      result += text.slice(last, match.index) + (await resolveVariable(match[1]!, where));
+      last = match.index + match[0].length;
+    }
+    return result + text.slice(last);
+  };
+  return async (value: unknown, where: string): Promise<string> => {
     if (typeof value === 'string') return substitute(value, where);
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     const ref = (value as { Ref?: string } | null)?.Ref;

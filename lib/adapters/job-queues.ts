@@ -1,4 +1,11 @@
-import { ChangeMessageVisibilityCommand, type MessageAttributeValue, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  type SQSClient,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { DispatchRoute } from '../domain/send-plan.ts';
 import type { Rejection } from '../domain/validate-job.ts';
 
@@ -12,7 +19,11 @@ export interface DeadLetterDetails {
 }
 
 export interface JobQueues {
-  /** Puts a job back on the way to the send queue, due at the route's time. */
+  /**
+   * Puts a job back on the way to the send queue, due at the route's time. Calls made in the
+   * same tick are sent together (SendMessageBatch, 10 per request); each call resolves or
+   * rejects on its own entry's result.
+   */
   dispatch(body: string, route: DispatchRoute, reason: string): Promise<void>;
   /** Moves a job that can never be sent to the DLQ, its original body intact and the reason attached. */
   deadLetter(body: string, details: DeadLetterDetails): Promise<void>;
@@ -29,26 +40,65 @@ export interface JobQueueUrls {
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
+interface Pending {
+  entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 /** SQS adapter for the send path. */
 export function createJobQueues(sqs: SQSClient, urls: JobQueueUrls): JobQueues {
+  const pending = new Map<string, Pending[]>();
+  let flushScheduled = false;
+
+  const flush = async () => {
+    flushScheduled = false;
+    const byQueue = [...pending];
+    pending.clear();
+    await Promise.all(
+      byQueue.flatMap(([queueUrl, items]) => {
+        const chunks: Pending[][] = [];
+        for (let i = 0; i < items.length; i += 10) chunks.push(items.slice(i, i + 10));
+        return chunks.map((chunk) => sendChunk(queueUrl, chunk));
+      }),
+    );
+  };
+
+  const sendChunk = async (queueUrl: string, chunk: Pending[]) => {
+    try {
+      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((p, i) => ({ ...p.entry, Id: String(i) })) }));
+      const failed = new Map((result.Failed ?? []).map((f) => [f.Id, `${f.Code}: ${f.Message ?? ''}`]));
+      chunk.forEach((p, i) => (failed.has(String(i)) ? p.reject(new Error(`dispatch refused by SQS: ${failed.get(String(i))}`)) : p.resolve()));
+    } catch (error) {
+      for (const p of chunk) p.reject(error as Error);
+    }
+  };
+
+  const enqueue = (queueUrl: string, entry: Pending['entry']) =>
+    new Promise<void>((resolve, reject) => {
+      const list = pending.get(queueUrl) ?? [];
+      list.push({ entry, resolve, reject });
+      pending.set(queueUrl, list);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(() => void flush());
+      }
+    });
+
   return {
-    async dispatch(body, route, reason) {
+    dispatch(body, route, reason) {
       const attributes = { reason: text(reason.slice(0, 256)) };
       if (route.queue === 'send') {
-        await sqs.send(new SendMessageCommand({ QueueUrl: urls.sendQueueUrl, MessageBody: body, DelaySeconds: route.delaySeconds, MessageAttributes: attributes }));
-        return;
+        return enqueue(urls.sendQueueUrl, { MessageBody: body, DelaySeconds: route.delaySeconds, MessageAttributes: attributes });
       }
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: urls.deferredQueueUrl,
-          MessageBody: body,
-          MessageAttributes: {
-            ...attributes,
-            [DUE_AT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(route.dueAt) },
-            dueAtIso: text(new Date(route.dueAt).toISOString()),
-          },
-        }),
-      );
+      return enqueue(urls.deferredQueueUrl, {
+        MessageBody: body,
+        MessageAttributes: {
+          ...attributes,
+          [DUE_AT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(route.dueAt) },
+          dueAtIso: text(new Date(route.dueAt).toISOString()),
+        },
+      });
     },
 
     async deadLetter(body, { rejection, sourceMessageId, rejectedAt }) {

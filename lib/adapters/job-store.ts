@@ -59,7 +59,7 @@ export interface ClaimRequest {
   createdAt: number;
   validUntil: number;
   /** `sending` for a real claim; another state records a job settled or postponed before any API call. */
-  state: typeof JOB_STATES.sending | typeof JOB_STATES.expired | typeof JOB_STATES.suppressed | typeof JOB_STATES.deferred;
+  state: typeof JOB_STATES.sending | typeof JOB_STATES.expired | typeof JOB_STATES.suppressed | typeof JOB_STATES.deferred | typeof JOB_STATES.cancelled;
   reason?: string;
   /** With `deferred`: when, and the id of the message that will carry it. */
   deferral?: { dueAt: number; nextDispatchId: string };

@@ -29,6 +29,8 @@ export const JOB_STATES = {
   read: 'read',
   /** No delivered/read status by the validity deadline: Meta dropped it without a word. */
   dropped: 'dropped',
+  /** Its campaign was cancelled by an operator before it was sent. */
+  cancelled: 'cancelled',
 } as const;
 
 export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
@@ -48,6 +50,7 @@ export const FINAL_STATES: readonly JobState[] = [
   JOB_STATES.unknown,
   JOB_STATES.suppressed,
   JOB_STATES.limitExhausted,
+  JOB_STATES.cancelled,
 ];
 
 /** Every state, for counters and reports. */

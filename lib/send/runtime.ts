@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
+import { createControlStore } from '../adapters/control-store.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createSecretSource } from '../adapters/secret-source.ts';
@@ -30,11 +32,13 @@ export function createSendRuntime({ config, clients, logger, metrics, now, rando
     metrics,
     jobs: createJobStore(clients.doc, { tableName: config.tables.jobs, retentionDays: config.jobRetentionDays }),
     users: createUserStore(clients.doc, { tableName: config.tables.users, retentionDays: config.userRetentionDays }),
+    controls: createControlStore(clients.doc, { tableName: config.controlTable }),
     queues: createJobQueues(clients.sqs, config.queues),
     counters: createCampaignCounters(clients.doc, { tableName: config.tables.campaigns, shards: config.counterShards }),
     mmApi: createMmApiClient({ baseUrl: config.meta.baseUrl, apiVersion: config.meta.apiVersion, timeoutMs: config.meta.timeoutMs, accessToken, ...(fetch ? { fetch } : {}) }),
     now: now ?? Date.now,
     random: random ?? Math.random,
     newId: randomUUID,
+    sleep: (ms, signal) => setTimeout(ms, undefined, signal ? { signal } : undefined).catch(() => undefined),
   };
 }

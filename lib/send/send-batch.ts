@@ -2,45 +2,90 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
+import { type JobValidation, validateJobBody } from '../domain/validate-job.ts';
 import { BatchTally } from './batch-tally.ts';
-import { validateJobBody } from '../domain/validate-job.ts';
-import { type BatchContext, type SendDeps, sendRecord } from './send-record.ts';
+import { type BatchContext, NotStarted, type SendDeps, sendRecord } from './send-record.ts';
+import { SlotDispenser } from './slot-dispenser.ts';
 
 export interface SendRuntime extends SendDeps {
   counters: CampaignCounters;
   metrics: Metrics;
 }
 
+/** Time kept free at the end of an invocation for a started send and its bookkeeping. */
+const DEADLINE_MARGIN_MS = 3_000;
+/** Meta's pair rate: about one message per 6 s from one number to one user. */
+const PAIR_SPACING_SECONDS = 6;
+
 /**
  * One invocation of the send function: every record on its own (one failure never fails the
  * others), then the batch's counters in one write per campaign. Records that threw are
  * reported as batch item failures and come back after the queue's visibility timeout.
+ *
+ * Near the deadline (or when middy's early-timeout signal fires) no new send starts: those
+ * records are handed back untouched, and the sends in flight finish within their timeout.
  */
-export async function sendBatch(event: SQSEvent, context: Context, runtime: SendRuntime): Promise<SQSBatchResponse> {
+export async function sendBatch(event: SQSEvent, context: Context, runtime: SendRuntime, signal?: AbortSignal): Promise<SQSBatchResponse> {
   // Without a token nothing can be sent: hand the whole batch back before claiming any job.
   await runtime.mmApi.warmUp();
   const tally = new BatchTally();
   tally.metric('RecordsReceived', event.Records.length);
-  const contexts = await lookUpBatch(event.Records, runtime);
+  const batch = await lookUpBatch(event.Records, context, runtime, signal);
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, contexts.get(record.messageId)!, runtime, tally), processor, {
+  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, runtime, tally), processor, {
     context,
     throwOnFullBatchFailure: false,
   });
   for (const [index, failure] of processor.failureMessages.entries()) {
-    runtime.logger.error('record handed back to the queue', { messageId: (failure as SQSRecord).messageId, error: processor.errors[index] });
+    const error = processor.errors[index];
+    if (error instanceof NotStarted) tally.metric('RecordsNotStarted');
+    else runtime.logger.error('record handed back to the queue', { messageId: (failure as SQSRecord).messageId, error });
   }
   tally.metric('RecordsHandedBack', response.batchItemFailures.length);
   await flushTally(tally, runtime);
   return response;
 }
 
-/** Validates every record and reads all recipients' user records in one request. */
-async function lookUpBatch(records: SQSRecord[], runtime: SendRuntime): Promise<Map<string, BatchContext>> {
-  const validations = records.map((record) => [record.messageId, validateJobBody(record.body, runtime.config.recipientPolicy)] as const);
-  const recipients = validations.flatMap(([, v]) => (v.ok ? [v.job.recipient] : []));
-  const users = recipients.length > 0 ? await runtime.users.getMany(recipients) : new Map();
-  return new Map(validations.map(([id, validation]) => [id, { validation, user: validation.ok ? users.get(validation.job.recipient) : undefined }]));
+/** Everything a batch reads once: validations, the recipients' user records, the breakers. */
+async function lookUpBatch(records: SQSRecord[], context: Context, runtime: SendRuntime, signal: AbortSignal | undefined): Promise<BatchContext> {
+  const validations = new Map<string, JobValidation>(records.map((record) => [record.messageId, validateJobBody(record.body, runtime.config.recipientPolicy)]));
+  const jobs = [...validations.values()].flatMap((v) => (v.ok ? [v.job] : []));
+  const [users, controls] = await Promise.all([
+    jobs.length > 0 ? runtime.users.getMany(jobs.map((j) => j.recipient)) : new Map(),
+    jobs.length > 0 ? runtime.controls.read(jobs.map((j) => j.phoneNumberId), jobs.map((j) => j.campaignId)) : { phones: new Map(), campaigns: new Map() },
+  ]);
+  const invocationStart = runtime.now();
+  const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
+  const { pacing, meta } = runtime.config;
+  return {
+    validations,
+    users,
+    controls,
+    openedHere: new Set(),
+    slowedHere: new Set(),
+    slots: new SlotDispenser(runtime.controls, (id) => pacing.rates[id] ?? pacing.defaultRate, runtime.now),
+    latestStart: () => Math.min(invocationStart + remaining - meta.timeoutMs - Math.min(DEADLINE_MARGIN_MS, remaining / 10), invocationStart + pacing.maxSlotWaitMs),
+    signal,
+    pairSpacing: pairSpacingOf(records, validations),
+  };
+}
+
+/**
+ * Meta's pair rate allows about one message per 6 s to the same user: a second job for a
+ * recipient in this batch (another campaign) waits 6 s, a third 12 s.
+ */
+function pairSpacingOf(records: SQSRecord[], validations: ReadonlyMap<string, JobValidation>): Map<string, number> {
+  const seen = new Map<string, Set<string>>();
+  const spacing = new Map<string, number>();
+  for (const record of records) {
+    const v = validations.get(record.messageId);
+    if (!v?.ok) continue;
+    const campaigns = seen.get(v.job.recipient) ?? new Set<string>();
+    if (!campaigns.has(v.job.campaignId) && campaigns.size > 0) spacing.set(record.messageId, PAIR_SPACING_SECONDS * campaigns.size);
+    campaigns.add(v.job.campaignId);
+    seen.set(v.job.recipient, campaigns);
+  }
+  return spacing;
 }
 
 async function flushTally(tally: BatchTally, runtime: SendRuntime): Promise<void> {

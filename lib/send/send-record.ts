@@ -1,17 +1,22 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
+import type { Controls, ControlStore, Scope } from '../adapters/control-store.ts';
 import type { ClaimRequest, JobRecord, JobStore } from '../adapters/job-store.ts';
 import type { JobQueues } from '../adapters/job-queues.ts';
 import type { MmApiClient } from '../adapters/mm-api-client.ts';
 import type { UserRecord, UserStore } from '../adapters/user-store.ts';
 import type { SendConfig } from '../config.ts';
+import { gateFor } from '../domain/breaker.ts';
 import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
-import { type Decision, dispatchRoute, planAfterSend, validityDeadline } from '../domain/send-plan.ts';
-import { type JobValidation, type ValidJob } from '../domain/validate-job.ts';
+import { classifyMetaError } from '../domain/meta-errors.ts';
+import { SLOWDOWN_MS } from '../domain/pacing.ts';
+import { type Decision, dispatchRoute, planAfterSend, type SendOutcome, validityDeadline } from '../domain/send-plan.ts';
+import type { JobValidation, ValidJob } from '../domain/validate-job.ts';
 import { marketingMessageBody } from '../meta/marketing-message.ts';
 import { jobRef } from '../observability.ts';
 import type { BatchTally } from './batch-tally.ts';
 import { dispatchBody } from './dispatch-body.ts';
+import type { SlotDispenser } from './slot-dispenser.ts';
 import { recordUserEffects } from './user-effects.ts';
 
 /** Everything the send path needs, injected so tests run the same code against the local stack. */
@@ -19,34 +24,55 @@ export interface SendDeps {
   config: SendConfig;
   jobs: JobStore;
   users: UserStore;
+  controls: ControlStore;
   queues: JobQueues;
   mmApi: MmApiClient;
   logger: Logger;
   now: () => number;
   random: () => number;
   newId: () => string;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** What the batch looked up before sending: each record's validation and the recipients' user records. */
+/** What one invocation shares between its records. */
 export interface BatchContext {
-  validation: JobValidation;
-  user: UserRecord | undefined;
+  validations: ReadonlyMap<string, JobValidation>;
+  users: ReadonlyMap<string, UserRecord>;
+  controls: Controls;
+  /** Breakers this invocation opened: the rest of the batch holds at once. */
+  openedHere: Set<string>;
+  /** 130429 answered this invocation: the fleet slows down once per number. */
+  slowedHere: Set<string>;
+  slots: SlotDispenser;
+  /** Latest time a send may start and still finish before the function's deadline. */
+  latestStart: () => number;
+  signal: AbortSignal | undefined;
+  /** Records that go to the same recipient as an earlier one in this batch (other campaigns): spaced by 6 s. */
+  pairSpacing: ReadonlyMap<string, number>;
+}
+
+/** The record was handed back before anything happened: no claim, no call. */
+export class NotStarted extends Error {
+  override name = 'NotStarted';
 }
 
 /**
  * Sends one queue message's job at most once. Returns normally when the message is done with
- * (sent, recorded, re-dispatched, dead-lettered or a duplicate); throws to hand it back to SQS.
+ * (sent, recorded, re-dispatched, held, dead-lettered or a duplicate); throws to hand it back to SQS.
  */
-export async function sendRecord(record: SQSRecord, { validation, user }: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
-  const { config, logger } = deps;
+export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
+  const { config } = deps;
+  const validation = batch.validations.get(record.messageId)!;
   if (!validation.ok) {
     const { rejection } = validation;
     await deps.queues.deadLetter(record.body, { rejection, sourceMessageId: record.messageId, rejectedAt: deps.now() });
-    logger.warn('job rejected', { messageId: record.messageId, campaignId: rejection.campaignId, reason: rejection.reason, detail: rejection.detail });
+    deps.logger.warn('job rejected', { messageId: record.messageId, campaignId: rejection.campaignId, reason: rejection.reason, detail: rejection.detail });
     tally.count(rejection.campaignId, 'rejected');
     return;
   }
   const job = validation.job;
+  const ref = jobRef(job.campaignId, job.recipient);
+  const log = deps.logger.createChild({ persistentKeys: { campaignId: job.campaignId, job: ref } });
   const now = deps.now();
   const createdAt = job.createdAt ? Date.parse(job.createdAt) : Number(record.attributes.SentTimestamp);
   const validUntil = validityDeadline(createdAt, job.validitySeconds ?? config.defaultValiditySeconds);
@@ -54,38 +80,81 @@ export async function sendRecord(record: SQSRecord, { validation, user }: BatchC
   // producer's message is known by its SQS id (a producer duplicate has another one).
   const token = job.dispatchId ?? `sqs:${record.messageId}`;
   const base = { job, token, now, createdAt, validUntil };
-  const ref = jobRef(job.campaignId, job.recipient);
   const notBefore = job.notBefore ? Date.parse(job.notBefore) : undefined;
+  const settle = (request: ClaimRequest) => settleWithoutSending(request, deps, tally, log);
 
   if (notBefore !== undefined && notBefore > now && notBefore < validUntil) {
     await deps.queues.dispatch(record.body, dispatchRoute(notBefore, now), 'notBefore');
     return;
   }
   if (now >= validUntil || (notBefore !== undefined && notBefore >= validUntil)) {
-    await settleWithoutSending({ ...base, state: JOB_STATES.expired, reason: 'validity ended before sending' }, deps, tally, ref);
+    await settle({ ...base, state: JOB_STATES.expired, reason: 'validity ended before sending' });
     return;
   }
+  const user = batch.users.get(job.recipient);
   if (user?.optedOut) {
-    await settleWithoutSending({ ...base, state: JOB_STATES.suppressed, reason: `recipient opted out (${user.optOutSource ?? 'unknown source'})` }, deps, tally, ref);
+    await settle({ ...base, state: JOB_STATES.suppressed, reason: `recipient opted out (${user.optOutSource ?? 'unknown source'})` });
     return;
   }
   const limitClearsAt = user?.lastLimitHitAt ? Date.parse(user.lastLimitHitAt) + config.retryPolicy.perUserLimitDelaySeconds * 1000 : 0;
   if (limitClearsAt > now) {
     // Meta: sending sooner than 24 h after a 131049 earns more of them and can block the user.
     if (limitClearsAt >= validUntil) {
-      await settleWithoutSending({ ...base, state: JOB_STATES.expired, reason: 'recent 131049; validity ends before the limit clears' }, deps, tally, ref);
+      await settle({ ...base, state: JOB_STATES.expired, reason: 'recent 131049; validity ends before the limit clears' });
       return;
     }
     const deferral = { dueAt: limitClearsAt, nextDispatchId: deps.newId() };
-    const claimed = await settleWithoutSending({ ...base, state: JOB_STATES.deferred, reason: 'recent 131049 for this recipient', deferral }, deps, tally, ref);
-    if (claimed) await deps.queues.dispatch(dispatchBody(job, job.attempt ?? 1, deferral.nextDispatchId, new Date(createdAt).toISOString()), dispatchRoute(deferral.dueAt, now), 'recent 131049');
+    if (await settle({ ...base, state: JOB_STATES.deferred, reason: 'recent 131049 for this recipient', deferral })) {
+      await deps.queues.dispatch(dispatchBody(job, job.attempt ?? 1, deferral.nextDispatchId, new Date(createdAt).toISOString()), dispatchRoute(deferral.dueAt, now), 'recent 131049');
+    }
     return;
   }
 
-  const claim = await deps.jobs.claim({ ...base, state: JOB_STATES.sending });
-  if (!claim.claimed) return settleConflict(claim.existing, job, token, deps, tally);
+  // Breakers: a stopped phone number or a paused campaign keeps its jobs on the queue.
+  const holdMs = config.retryPolicy.holdSeconds * 1000;
+  const gate = batch.openedHere.has(`phone#${job.phoneNumberId}`) || batch.openedHere.has(`campaign#${job.campaignId}`)
+    ? { action: 'hold' as const, until: now + 60_000, reason: 'breaker opened in this batch' }
+    : gateFor(batch.controls.phones.get(job.phoneNumberId), batch.controls.campaigns.get(job.campaignId), now, holdMs);
+  if (gate.action === 'cancel') {
+    await settle({ ...base, state: JOB_STATES.cancelled, reason: gate.reason });
+    return;
+  }
+  let probe: Scope | undefined;
+  if (gate.action === 'probe') {
+    const scope: Scope = gate.scope === 'phone' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };
+    const control = scope.kind === 'phone' ? batch.controls.phones.get(scope.id) : batch.controls.campaigns.get(scope.id);
+    if (await deps.controls.takeProbe(scope, now, control?.probeIntervalSeconds)) probe = scope;
+  }
+  if (gate.action === 'hold' || (gate.action === 'probe' && !probe)) {
+    const until = gate.action === 'hold' ? gate.until : now + 60_000;
+    return hold(record, until, gate.action === 'hold' ? gate.reason : 'another sender is probing', deps, tally, job.campaignId);
+  }
+
+  const spacing = batch.pairSpacing.get(record.messageId);
+  if (spacing) {
+    await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: spacing }, 'pair rate: same recipient in this batch');
+    tally.metric('PairSpacingDelays');
+    return;
+  }
+
+  // Pace: a slot the whole fleet agrees on, early enough to finish before the deadline.
+  if (batch.signal?.aborted || deps.now() >= batch.latestStart()) throw new NotStarted('function deadline near: send not started');
+  const phone = batch.controls.phones.get(job.phoneNumberId);
+  const startAt = await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), phone?.slowUntil);
+  if (startAt === undefined) {
+    await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: 1 }, 'no send slot free in time');
+    tally.metric('PacingDeferrals');
+    return;
+  }
+  if (batch.signal?.aborted) throw new NotStarted('function deadline near: send not started');
+
+  // Claim before waiting for the slot, so the request leaves on time: a claim's variable
+  // latency after the wait would bunch sends together and break the pace.
+  const claim = await deps.jobs.claim({ ...base, now: deps.now(), state: JOB_STATES.sending });
+  if (!claim.claimed) return settleConflict(claim.existing, job, token, deps, tally, log);
   const jobRecord = claim.record;
   if (claim.previousState) tally.transition(job.campaignId, { state: claim.previousState }, { state: JOB_STATES.sending });
+  if (startAt > deps.now()) await deps.sleep(startAt - deps.now());
 
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, config.message));
   tally.metric('MetaApiCalls');
@@ -97,31 +166,67 @@ export async function sendRecord(record: SQSRecord, { validation, user }: BatchC
     deps.random,
   );
   if (outcome.kind === 'meta_error') {
-    logger.warn('Meta rejected the send', { job: ref, code: outcome.code, details: outcome.details, fbtraceId: outcome.fbtraceId, next: decision.state });
+    log.warn('Meta rejected the send', { code: outcome.code, details: outcome.details, fbtraceId: outcome.fbtraceId, next: decision.state });
+    tally.metric(`MetaErrors_${classifyMetaError(outcome.code).kind}`);
   }
-  await applyDecision(job, jobRecord, token, decision, deps, tally, ref);
+  await reactToOutcome(job, outcome, probe, batch, deps, tally, log);
+  await applyDecision(job, jobRecord, token, decision, deps, tally, log);
+}
+
+/** Fleet-wide reactions: slow down on 130429, open or close breakers. */
+async function reactToOutcome(job: ValidJob, outcome: SendOutcome, probe: Scope | undefined, batch: BatchContext, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+  const kind = outcome.kind === 'meta_error' ? classifyMetaError(outcome.code).kind : undefined;
+  if (kind === 'throttled' && !batch.slowedHere.has(job.phoneNumberId)) {
+    batch.slowedHere.add(job.phoneNumberId);
+    await deps.controls.slowDown(job.phoneNumberId, deps.now() + SLOWDOWN_MS);
+  }
+  if ((kind === 'stop_phone_number' || kind === 'pause_campaign') && outcome.kind === 'meta_error') {
+    const scope: Scope = kind === 'stop_phone_number' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };
+    batch.openedHere.add(`${scope.kind}#${scope.id}`);
+    if (await deps.controls.open(scope, outcome.code, `${outcome.code}: ${classifyMetaError(outcome.code).meaning}`, deps.now())) {
+      log.error(scope.kind === 'phone' ? 'phone number stopped: every job is held until a probe or an operator resumes it' : 'campaign paused after a template error', {
+        code: outcome.code,
+        phoneNumberId: job.phoneNumberId,
+      });
+      tally.metric(scope.kind === 'phone' ? 'PhoneNumberStopped' : 'CampaignPaused');
+    }
+    return;
+  }
+  if (probe && outcome.kind !== 'unknown' && outcome.kind !== 'not_sent') {
+    // The probe reached Meta and was not refused for the breaker's reason: resume.
+    await deps.controls.close(probe, deps.now());
+    log.info('probe succeeded: sending resumes', { scope: probe.kind });
+    tally.metric('BreakersClosed');
+  }
+}
+
+/** A job that may not be sent now: back on the queue, untouched, to look again later. */
+async function hold(record: SQSRecord, until: number, reason: string, deps: SendDeps, tally: BatchTally, campaignId: string): Promise<void> {
+  const seconds = Math.min(deps.config.retryPolicy.holdSeconds, Math.max(5, Math.ceil((until - deps.now()) / 1000)));
+  await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: Math.min(900, seconds) }, `held: ${reason}`);
+  tally.count(campaignId, 'holds', 'JobsHeld');
 }
 
 /** Records a job that is settled (or postponed) without an API call; false for a duplicate. */
-async function settleWithoutSending(request: ClaimRequest, deps: SendDeps, tally: BatchTally, ref: string): Promise<boolean> {
+async function settleWithoutSending(request: ClaimRequest, deps: SendDeps, tally: BatchTally, log: Logger): Promise<boolean> {
   const result = await deps.jobs.claim(request);
   if (!result.claimed) {
-    await settleConflict(result.existing, request.job, request.token, deps, tally);
+    await settleConflict(result.existing, request.job, request.token, deps, tally, log);
     return false;
   }
-  deps.logger.info('job settled without sending', { job: ref, state: request.state, reason: request.reason });
+  log.info('job settled without sending', { state: request.state, reason: request.reason });
   tally.transition(request.job.campaignId, result.previousState ? { state: result.previousState } : undefined, { state: request.state });
   if (request.state === JOB_STATES.deferred) tally.count(request.job.campaignId, 'deferredBeforeSending');
   return true;
 }
 
-async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string, decision: Decision, deps: SendDeps, tally: BatchTally, ref: string): Promise<void> {
+async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string, decision: Decision, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
   const isWait = decision.state === JOB_STATES.retryWait || decision.state === JOB_STATES.deferred;
   const nextDispatchId = isWait ? deps.newId() : undefined;
   const recorded = await deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId, jobRecord.validUntil);
   if (!recorded) {
     // Another worker settled this claim (it judged ours dead). Its decision stands.
-    deps.logger.error('lost the claim while sending; the other worker decides', { job: ref, decision: decision.state });
+    log.error('lost the claim while sending; the other worker decides', { decision: decision.state });
     tally.metric('ClaimsLost');
     return;
   }
@@ -131,7 +236,7 @@ async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string,
   }
   countDecision(job.campaignId, jobRecord, decision, tally);
   if (decision.state === JOB_STATES.unknown) {
-    deps.logger.error('send outcome unknown; the job will not be re-sent automatically', { job: ref, reason: decision.reason });
+    log.error('send outcome unknown; the job will not be re-sent automatically', { reason: decision.reason });
   }
 }
 
@@ -139,10 +244,9 @@ async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string,
  * The claim was refused: the job item exists and this message may not send it. Either this
  * very message was handled before and its worker stopped half-way, or it is a duplicate.
  */
-async function settleConflict(existing: JobRecord, job: ValidJob, token: string, deps: SendDeps, tally: BatchTally): Promise<void> {
-  const ref = jobRef(job.campaignId, job.recipient);
+async function settleConflict(existing: JobRecord, job: ValidJob, token: string, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
   if (existing.claimToken !== token) {
-    deps.logger.info('duplicate delivery ignored', { job: ref, state: existing.state });
+    log.info('duplicate delivery ignored', { state: existing.state });
     tally.metric('DuplicateDeliveries');
     return;
   }
@@ -151,7 +255,7 @@ async function settleConflict(existing: JobRecord, job: ValidJob, token: string,
     // request may have reached Meta, and Meta's send is not idempotent: never send it again.
     const marked = await deps.jobs.markUnknown(existing.jobKey, token, deps.now(), 'worker stopped during the send');
     if (marked) {
-      deps.logger.error('send interrupted; outcome unknown, not re-sent', { job: ref });
+      log.error('send interrupted; outcome unknown, not re-sent');
       tally.transition(job.campaignId, undefined, { state: JOB_STATES.unknown });
     }
     return;

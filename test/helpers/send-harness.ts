@@ -13,12 +13,17 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../loc
 import { useLocalStack } from './local-stack.ts';
 
 export const PHONE_NUMBER_ID = '100000000000001';
+/** A second business number, for tests that stop one number and must not stop the other. */
+export const OTHER_PHONE_NUMBER_ID = '100000000000002';
 
 /** A scenario with the templates the factories use and no injected faults. */
 export function baseScenario(overrides: SimulatorOptions = {}): SimulatorOptions {
   return {
     tokens: ['local-dev-token'],
-    phoneNumbers: [{ id: PHONE_NUMBER_ID, ratePerSecond: 1_000 }],
+    phoneNumbers: [
+      { id: PHONE_NUMBER_ID, ratePerSecond: 1_000 },
+      { id: OTHER_PHONE_NUMBER_ID, ratePerSecond: 1_000 },
+    ],
     templates: [{ name: 'autumn_sale', category: 'MARKETING', languages: ['en_US', 'de_DE'], bodyParams: 1, ttlSeconds: 86_400 }],
     pairRateLimit: false,
     rules: [],

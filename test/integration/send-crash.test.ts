@@ -13,6 +13,7 @@ const harness = await startSendHarness(baseScenario({ latencyMs: 20 }), {
   resourceOverrides: { SendQueue: { VisibilityTimeout: 2, RedrivePolicy: { maxReceiveCount: 4 } } },
   functionTimeoutMs: 1_500,
   maximumConcurrency: 2,
+  env: { META_REQUEST_TIMEOUT_MS: '500' },
   wrapSendHandler: (handler) => async (event: SQSEvent, context) => {
     const campaign = JSON.parse(event.Records[0]!.body).campaignId as string;
     if (campaign === 'crash' && crashes === 0 && event.Records.length >= 4) {

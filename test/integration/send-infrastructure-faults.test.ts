@@ -20,7 +20,7 @@ describe('when the access token cannot be read from SSM', async () => {
 });
 
 describe('when DynamoDB refuses the claim', async () => {
-  const harness = await startSendHarness(baseScenario(), { resourceOverrides: fastRedrive, functionTimeoutMs: 1_000, env: { JOBS_TABLE: 'no-such-table' } });
+  const harness = await startSendHarness(baseScenario(), { resourceOverrides: fastRedrive, functionTimeoutMs: 1_000, env: { JOBS_TABLE: 'no-such-table', META_REQUEST_TIMEOUT_MS: '500' } });
 
   it('sends nothing and hands the job back until the redrive policy moves it to the DLQ', async () => {
     await harness.enqueue([aJob({ campaignId: 'no-table', recipient: recipientNumber(3_100) })]);

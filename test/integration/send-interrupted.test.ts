@@ -3,15 +3,22 @@ import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
 /**
- * The worker dies while the request is in flight: here the function times out (1.5 s) long
- * before the MM API request would (10 s). Lambda would freeze it; the event source hands the
+ * The runtime dies while the request is in flight: the wrapped handler is abandoned 1 s into
+ * a 5-second MM API call (as a crashed or frozen Lambda would be). The event source hands the
  * message out again, and the new worker finds its own claim still `sending`.
  */
 const slow = recipientNumber(2_000);
 const harness = await startSendHarness(baseScenario({ rules: [{ name: 'slow', recipients: [slow], latencyMs: 5_000 }] }), {
   resourceOverrides: { SendQueue: { VisibilityTimeout: 2, RedrivePolicy: { maxReceiveCount: 4 } } },
   functionTimeoutMs: 1_500,
-  env: { META_REQUEST_TIMEOUT_MS: '10000' },
+  wrapSendHandler: (handler) => (event, context) => {
+    // The handler believes it has a normal Lambda minute; the "runtime" gives up after 1 s.
+    const unaware = { ...context, getRemainingTimeInMillis: () => 60_000 };
+    return Promise.race([
+      handler(event, unaware),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('runtime died')), 1_000)),
+    ]);
+  },
 });
 
 describe('worker stopped during the send', () => {

@@ -9,7 +9,10 @@ const r = (n: number) => recipientNumber(n);
 /** Every SendMessage the functions make: fauxqs would accept a delay over 900 s that AWS rejects. */
 const requests = new RequestCounter();
 const sent: Array<{ QueueUrl?: string; DelaySeconds?: number }> = [];
-requests.observers.push((key, input) => key === 'sqs.SendMessageCommand' && sent.push(input));
+requests.observers.push((key, input) => {
+  if (key === 'sqs.SendMessageCommand') sent.push(input);
+  if (key === 'sqs.SendMessageBatchCommand') for (const entry of input.Entries as object[]) sent.push({ ...entry, QueueUrl: input.QueueUrl as string });
+});
 
 const harness = await startSendHarness(
   baseScenario({
@@ -18,8 +21,6 @@ const harness = await startSendHarness(
       { name: 'transient-once', recipients: [r(102)], times: 1, error: 131000 },
       { name: 'limit', recipients: [r(103), r(110)], error: 131049 },
       { name: 'opt-out', recipients: [r(104)], error: 131050 },
-      { name: 'token', recipients: [r(105)], error: 190 },
-      { name: 'template-paused', recipients: [r(106)], error: 132015 },
       { name: 'throttled-twice', recipients: [r(107)], times: 2, error: 130429 },
       { name: 'slow-maintenance', recipients: [r(108)], error: 131057 },
       { name: 'hangs', recipients: [r(300)], timeout: true },
@@ -140,18 +141,6 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await harness.enqueue([aJob({ campaignId: 'after-optout', recipient: r(104) })]);
     await harness.waitForJobs(settled('after-optout', 1, ['suppressed']));
     expect(harness.sim.calls().filter((c) => c.recipient === r(104))).toHaveLength(1);
-  });
-
-  it.each([
-    ['errors-token', r(105), 190],
-    ['errors-template', r(106), 132015],
-  ])('holds jobs on an account or template error without failing them (%s)', async (campaignId, recipient, code) => {
-    await harness.enqueue([aJob({ campaignId, recipient })]);
-    await harness.waitForJobs(settled(campaignId, 1, ['retry_wait']));
-    const job = await harness.job(campaignId, recipient);
-    expect(job).toMatchObject({ state: 'retry_wait', lastErrorCode: code, retries: 0 });
-    expect(Date.parse(job!.dueAt!) - Date.parse(job!.updatedAt)).toBeGreaterThanOrEqual(900_000 - 1_000);
-    expect(await stateOf(campaignId, recipient)).not.toBe('failed');
   });
 
   it('sends a job delivered twice by SQS only once', async () => {

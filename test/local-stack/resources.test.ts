@@ -33,6 +33,7 @@ describe('resources from infra/*.yml', () => {
       JobsTable: `table:${prefix}-jobs`,
       UsersTable: `table:${prefix}-users`,
       CampaignsTable: `table:${prefix}-campaigns`,
+      ControlTable: `table:${prefix}-control`,
     });
   });
 

@@ -40,7 +40,7 @@ describe('packaged CloudFormation', () => {
   it('runs the send function on nodejs24.x from the send queue with partial batch responses and a concurrency cap', () => {
     expect(resources.SendLambdaFunction!.Properties.Runtime).toBe('nodejs24.x');
     const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue')![1];
-    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
+    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 6 } });
     const queueVisibility = resources.SendQueue!.Properties.VisibilityTimeout;
     expect(queueVisibility).toBeGreaterThanOrEqual(6 * resources.SendLambdaFunction!.Properties.Timeout);
   });

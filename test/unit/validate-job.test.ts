@@ -90,6 +90,7 @@ describe('loadSendConfig', async () => {
     JOBS_TABLE: 'jobs',
     USERS_TABLE: 'users',
     CAMPAIGNS_TABLE: 'campaigns',
+    CONTROL_TABLE: 'control',
     SEND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send',
     SEND_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send-dlq',
     DEFERRED_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/deferred',

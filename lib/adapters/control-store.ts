@@ -1,0 +1,146 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../domain/breaker.ts';
+
+export type Scope = { kind: 'phone'; id: string } | { kind: 'campaign'; id: string };
+
+export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
+export const campaignKey = (campaignId: string) => `campaign#${campaignId}`;
+const keyOf = (scope: Scope) => (scope.kind === 'phone' ? phoneKey(scope.id) : campaignKey(scope.id));
+
+export interface Controls {
+  phones: Map<string, PhoneControl>;
+  campaigns: Map<string, CampaignControl>;
+}
+
+/** The control table: breakers, campaign status, the 130429 slowdown and the pacing counters. */
+export interface ControlStore {
+  /** One BatchGetItem for a batch's phone numbers and campaigns. */
+  read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls>;
+  /** Adds `count` to the slot counter of `second` and returns the counter after. */
+  reserveSlots(phoneNumberId: string, second: number, count: number): Promise<number>;
+  /** Opens a breaker (no-op if open already); true when this call opened it. */
+  open(scope: Scope, code: number, reason: string, now: number): Promise<boolean>;
+  /** Wins the probe lease when the probe is due: moves `nextProbeAt` on, conditionally. */
+  takeProbe(scope: Scope, now: number, currentIntervalSeconds: number | undefined): Promise<boolean>;
+  /** After a successful probe: closes the breaker. */
+  close(scope: Scope, now: number): Promise<void>;
+  slowDown(phoneNumberId: string, until: number): Promise<void>;
+}
+
+export function createControlStore(doc: DynamoDBDocumentClient, options: { tableName: string }): ControlStore {
+  const table = options.tableName;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  const conditional = async (command: UpdateCommand): Promise<boolean> => {
+    try {
+      await doc.send(command);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
+
+  return {
+    async read(phoneNumberIds, campaignIds) {
+      const controls: Controls = { phones: new Map(), campaigns: new Map() };
+      const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
+      for (let i = 0; i < keys.length; i += 100) {
+        let pending: Array<Record<string, unknown>> | undefined = keys.slice(i, i + 100).map((key) => ({ key }));
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 5) throw new Error('control items unreadable');
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+          const result = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+          for (const item of result.Responses?.[table] ?? []) {
+            const key = item.key as string;
+            if (key.startsWith('phone#')) controls.phones.set(key.slice('phone#'.length), item as PhoneControl);
+            else controls.campaigns.set(key.slice('campaign#'.length), item as CampaignControl);
+          }
+          pending = result.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined;
+        }
+      }
+      return controls;
+    },
+
+    async reserveSlots(phoneNumberId, second, count) {
+      const result = await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: `pace#${phoneNumberId}#${second}` },
+          UpdateExpression: 'ADD used :n SET expiresAt = if_not_exists(expiresAt, :exp)',
+          ExpressionAttributeValues: { ':n': count, ':exp': second + 3_600 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(result.Attributes?.used ?? count);
+    },
+
+    async open(scope, code, reason, now) {
+      const interval = nextProbeInterval(undefined);
+      const stateName = scope.kind === 'phone' ? 'state' : 'status';
+      const openValue = scope.kind === 'phone' ? 'open' : 'PAUSED';
+      return conditional(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: keyOf(scope) },
+          ConditionExpression: 'attribute_not_exists(#s) OR #s <> :open',
+          UpdateExpression:
+            'SET #s = :open, reasonCode = :code, reason = :reason, openedAt = :at, nextProbeAt = :probe, probeIntervalSeconds = :interval' +
+            (scope.kind === 'campaign' ? ', pausedBy = :by' : ''),
+          ExpressionAttributeNames: { '#s': stateName },
+          ExpressionAttributeValues: {
+            ':open': openValue,
+            ':code': code,
+            ':reason': reason,
+            ':at': iso(now),
+            ':probe': now + interval * 1000,
+            ':interval': interval,
+            ...(scope.kind === 'campaign' ? { ':by': 'template_error' } : {}),
+          },
+        }),
+      );
+    },
+
+    async takeProbe(scope, now, currentIntervalSeconds) {
+      // Whoever moves nextProbeAt on first sends the probe; the rest keep holding. A probe
+      // that fails leaves the breaker open with the longer interval set here.
+      const next = nextProbeInterval(currentIntervalSeconds);
+      const stateName = scope.kind === 'phone' ? 'state' : 'status';
+      return conditional(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: keyOf(scope) },
+          ConditionExpression: '#s = :open AND nextProbeAt <= :now',
+          UpdateExpression: 'SET nextProbeAt = :nextAt, probeIntervalSeconds = :next, lastProbeAt = :at',
+          ExpressionAttributeNames: { '#s': stateName },
+          ExpressionAttributeValues: { ':open': scope.kind === 'phone' ? 'open' : 'PAUSED', ':now': now, ':nextAt': now + next * 1000, ':next': next, ':at': iso(now) },
+        }),
+      );
+    },
+
+    async close(scope, now) {
+      const stateName = scope.kind === 'phone' ? 'state' : 'status';
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: keyOf(scope) },
+          UpdateExpression: 'SET #s = :closed, closedAt = :at REMOVE nextProbeAt, probeIntervalSeconds',
+          ExpressionAttributeNames: { '#s': stateName },
+          ExpressionAttributeValues: { ':closed': scope.kind === 'phone' ? 'closed' : 'RUNNING', ':at': iso(now) },
+        }),
+      );
+    },
+
+    async slowDown(phoneNumberId, until) {
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: phoneKey(phoneNumberId) },
+          UpdateExpression: 'SET slowUntil = :until',
+          ExpressionAttributeValues: { ':until': until },
+        }),
+      );
+    },
+  };
+}

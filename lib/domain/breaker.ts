@@ -1,0 +1,62 @@
+/**
+ * Circuit breakers for failures that are not the job's fault (mm-api.md §3): an account-level
+ * error (token, permission, locked account, payment, unregistered number) stops every send from
+ * that phone number; a template-level error (paused, disabled, unavailable) pauses the
+ * campaign. Jobs are kept and held, never failed. Sending resumes when a periodic probe (one
+ * job, sent by whichever sender wins the probe lease) succeeds, or when an operator clears the
+ * flag in DynamoDB. Pure.
+ */
+
+/** A phone number's control item, as the sender reads it. */
+export interface PhoneControl {
+  /** `open`: stopped. Operators resume by setting `closed` (or deleting the item). */
+  state?: 'open' | 'closed';
+  reasonCode?: number;
+  nextProbeAt?: number;
+  probeIntervalSeconds?: number;
+  /** 130429 seen: pace at half rate until then (epoch ms). */
+  slowUntil?: number;
+}
+
+/** A campaign's control item. Operators pause, resume or cancel by editing `status`. */
+export interface CampaignControl {
+  status?: 'RUNNING' | 'PAUSED' | 'CANCELLED';
+  /** `operator` pauses are never probed: only an operator resumes them. */
+  pausedBy?: 'operator' | 'template_error';
+  reasonCode?: number;
+  nextProbeAt?: number;
+  probeIntervalSeconds?: number;
+}
+
+export type Gate =
+  | { action: 'send' }
+  /** Send this one job to find out whether the number or template works again. */
+  | { action: 'probe'; scope: 'phone' | 'campaign' }
+  | { action: 'hold'; until: number; reason: string }
+  | { action: 'cancel'; reason: string };
+
+export const FIRST_PROBE_INTERVAL_SECONDS = 60;
+export const MAX_PROBE_INTERVAL_SECONDS = 1_800;
+
+/** What a sender may do with a job of this campaign from this phone number, now. */
+export function gateFor(phone: PhoneControl | undefined, campaign: CampaignControl | undefined, now: number, holdMs: number): Gate {
+  if (campaign?.status === 'CANCELLED') return { action: 'cancel', reason: 'campaign cancelled' };
+  if (campaign?.status === 'PAUSED') {
+    if (campaign.pausedBy === 'operator' || campaign.nextProbeAt === undefined) {
+      return { action: 'hold', until: now + holdMs, reason: 'campaign paused by an operator' };
+    }
+    if (campaign.nextProbeAt <= now) return { action: 'probe', scope: 'campaign' };
+    return { action: 'hold', until: campaign.nextProbeAt, reason: `campaign paused after ${campaign.reasonCode ?? 'a template error'}` };
+  }
+  if (phone?.state === 'open') {
+    if (phone.nextProbeAt === undefined) return { action: 'hold', until: now + holdMs, reason: 'phone number stopped' };
+    if (phone.nextProbeAt <= now) return { action: 'probe', scope: 'phone' };
+    return { action: 'hold', until: phone.nextProbeAt, reason: `phone number stopped after ${phone.reasonCode ?? 'an account error'}` };
+  }
+  return { action: 'send' };
+}
+
+/** The next probe interval: doubling from one minute up to 30 minutes. */
+export function nextProbeInterval(previousSeconds: number | undefined): number {
+  return previousSeconds === undefined ? FIRST_PROBE_INTERVAL_SECONDS : Math.min(MAX_PROBE_INTERVAL_SECONDS, previousSeconds * 2);
+}

@@ -1,0 +1,151 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { tableOf } from '../../local/stack/index.ts';
+import { createLambdaContext } from '../../local/stack/lambda-context.ts';
+import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
+import { useLocalStack } from '../helpers/local-stack.ts';
+import { baseScenario, OTHER_PHONE_NUMBER_ID, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
+
+/**
+ * Failures that are not the job's fault, and pacing. The clock is injectable: `clockOffset`
+ * moves the functions' "now" (probe times), while SQS delays run in real time (HOLD_SECONDS
+ * is 3 s here so held jobs come back quickly).
+ */
+let clockOffset = 0;
+const PACED_PHONE = '100000000000003';
+const r = (n: number) => recipientNumber(7_000 + n);
+const harness = await startSendHarness(
+  baseScenario({
+    phoneNumbers: [
+      { id: PHONE_NUMBER_ID, ratePerSecond: 1_000 },
+      { id: OTHER_PHONE_NUMBER_ID, ratePerSecond: 1_000 },
+      { id: PACED_PHONE, ratePerSecond: 20 },
+    ],
+    rules: [{ name: 'token-expired', phoneNumberId: OTHER_PHONE_NUMBER_ID, error: 190 }, { name: 'template-paused', template: 'autumn_sale', recipients: [r(50)], error: 132015 }],
+  }),
+  {
+    now: () => Date.now() + clockOffset,
+    // Two concurrent invocations: a stopped number lets at most two batches through.
+    maximumConcurrency: 2,
+    env: { HOLD_SECONDS: '3', PHONE_NUMBER_RATES: JSON.stringify({ [PACED_PHONE]: 20 }), META_REQUEST_TIMEOUT_MS: '2000' },
+  },
+);
+const { clients } = useLocalStack();
+const controlTable = tableOf(harness.deployment.resources, 'ControlTable').name;
+const control = async (key: string) => (await clients.documents.send(new GetCommand({ TableName: controlTable, Key: { key }, ConsistentRead: true }))).Item;
+const setControl = (key: string, name: string, value: unknown) =>
+  clients.documents.send(new UpdateCommand({ TableName: controlTable, Key: { key }, UpdateExpression: 'SET #n = :v', ExpressionAttributeNames: { '#n': name }, ExpressionAttributeValues: { ':v': value } }));
+const callsFrom = (phone: string) => harness.sim.calls().filter((c) => c.phoneNumberId === phone);
+
+describe('account-level errors stop the phone number, keep every job, and resume', () => {
+  it('stops sending from the number within one batch per invocation and holds its jobs without failing them', async () => {
+    const stopped = Array.from({ length: 30 }, (_, i) => aJob({ campaignId: 'token', recipient: r(i), phoneNumberId: OTHER_PHONE_NUMBER_ID }));
+    const healthy = Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'healthy', recipient: r(100 + i) }));
+    await harness.enqueue([...stopped, ...healthy]);
+    await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state, { timeout: 15_000 }).toBe('open');
+    await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'healthy' && j.state === 'accepted').length === 5);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // At most the batches already in flight (2 invocations × 10) reached Meta; nothing failed, nothing was dead-lettered.
+    expect(callsFrom(OTHER_PHONE_NUMBER_ID).length).toBeLessThanOrEqual(20);
+    const jobs = (await harness.allJobs()).filter((j) => j.campaignId === 'token');
+    expect(jobs.every((j) => j.state === 'retry_wait' && j.lastErrorCode === 190)).toBe(true);
+    expect((await harness.queueCounts('SendDeadLetterQueue')).visible).toBe(0);
+    expect(await control(`phone#${OTHER_PHONE_NUMBER_ID}`)).toMatchObject({ state: 'open', reasonCode: 190, probeIntervalSeconds: 60 });
+    expect((await harness.figures('token')).byState.failed).toBeUndefined();
+  });
+
+  it('probes once the probe is due: still failing keeps it stopped and backs off', async () => {
+    const before = callsFrom(OTHER_PHONE_NUMBER_ID).length;
+    clockOffset = 61_000;
+    await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.probeIntervalSeconds, { timeout: 15_000 }).toBe(120);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(callsFrom(OTHER_PHONE_NUMBER_ID).length - before).toBe(1);
+    expect((await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state).toBe('open');
+  });
+
+  it('resumes every held job after a successful probe', async () => {
+    harness.sim.setScenario({ ...harness.sim.scenario(), rules: harness.sim.scenario().rules.filter((rule) => rule.name !== 'token-expired') });
+    clockOffset = 61_000 + 121_000;
+    await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state, { timeout: 15_000 }).toBe('closed');
+    await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'token' && j.state === 'accepted').length === 30, 30_000);
+    for (let i = 0; i < 30; i++) expect(harness.sim.acceptedFor(r(i))).toHaveLength(1);
+    expect(await harness.figures('token')).toMatchObject({ byState: { accepted: 30 }, uniqueAccepted: 30 });
+  });
+
+  it('resumes when an operator clears the flag', async () => {
+    await setControl(`phone#${PHONE_NUMBER_ID}`, 'state', 'open');
+    await setControl(`phone#${PHONE_NUMBER_ID}`, 'nextProbeAt', Date.now() + clockOffset + 3_600_000);
+    await harness.enqueue([aJob({ campaignId: 'operator-resume', recipient: r(200) })]);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(harness.sim.acceptedFor(r(200))).toHaveLength(0);
+    await setControl(`phone#${PHONE_NUMBER_ID}`, 'state', 'closed');
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'operator-resume' && j.state === 'accepted'), 20_000);
+  });
+});
+
+describe('template-level errors pause the campaign', () => {
+  it('pauses only that campaign and holds its jobs', async () => {
+    await harness.enqueue([aJob({ campaignId: 'paused', recipient: r(50) }), ...Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'paused', recipient: r(51 + i) }))]);
+    await expect.poll(async () => (await control('campaign#paused'))?.status, { timeout: 15_000 }).toBe('PAUSED');
+    expect(await control('campaign#paused')).toMatchObject({ pausedBy: 'template_error', reasonCode: 132015 });
+    await harness.enqueue([aJob({ campaignId: 'not-paused', recipient: r(60) })]);
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'not-paused' && j.state === 'accepted'));
+    expect((await harness.figures('paused')).byState.failed).toBeUndefined();
+  });
+
+  it('holds the paused campaign’s later jobs, and ends them when an operator cancels it', async () => {
+    await harness.enqueue(Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'paused', recipient: r(70 + i) })));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    for (let i = 70; i < 75; i++) expect(harness.sim.calls().filter((c) => c.recipient === r(i))).toHaveLength(0);
+    await setControl('campaign#paused', 'status', 'CANCELLED');
+    const later = Array.from({ length: 5 }, (_, i) => r(70 + i));
+    await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'paused' && later.includes(j.recipient) && j.state === 'cancelled').length === 5, 20_000);
+    for (const recipient of later) expect(harness.sim.calls().filter((c) => c.recipient === recipient)).toHaveLength(0);
+    expect((await harness.figures('paused')).byState.cancelled).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('fleet-wide pacing', () => {
+  it('keeps every sliding second within the number’s rate, without a single 130429', async () => {
+    const jobs = Array.from({ length: 100 }, (_, i) => aJob({ campaignId: 'paced', recipient: r(300 + i), phoneNumberId: PACED_PHONE }));
+    await harness.enqueue(jobs);
+    await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'paced' && j.state === 'accepted').length === 100, 40_000);
+    const calls = callsFrom(PACED_PHONE);
+    expect(calls.filter((c) => c.outcome === 130429)).toHaveLength(0);
+    const times = calls.filter((c) => c.outcome === 'accepted').map((c) => c.at).sort((a, b) => a - b);
+    let maxInWindow = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1_000) j++;
+      maxInWindow = Math.max(maxInWindow, i - j + 1);
+    }
+    expect(maxInWindow).toBeLessThanOrEqual(20);
+    // 100 sends paced at 19/s (3 % headroom) cannot take less than about 5 s.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(4_500);
+  });
+
+  it('slows the whole fleet down after a 130429', async () => {
+    harness.sim.setScenario({ ...harness.sim.scenario(), rules: [...harness.sim.scenario().rules, { name: 'storm', recipients: [r(400)], times: 1, error: 130429 }] });
+    await harness.enqueue([aJob({ campaignId: 'storm', recipient: r(400) })]);
+    await expect.poll(async () => (await control(`phone#${PHONE_NUMBER_ID}`))?.slowUntil, { timeout: 10_000 }).toBeGreaterThan(Date.now());
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'storm' && j.state === 'accepted'), 20_000);
+  });
+
+  it('spaces two campaigns’ messages to the same recipient by 6 s', async () => {
+    const recipient = r(500);
+    await harness.enqueue([aJob({ campaignId: 'pair-a', recipient }), aJob({ campaignId: 'pair-b', recipient })]);
+    await harness.waitForJobs((jobs) => jobs.filter((j) => j.recipient === recipient && j.state === 'accepted').length === 2, 20_000);
+    const [first, second] = harness.sim.acceptedFor(recipient).map((c) => c.at);
+    expect(second! - first!).toBeGreaterThanOrEqual(5_500);
+  });
+});
+
+describe('near the function deadline', () => {
+  it('starts no send and hands every record back untouched', async () => {
+    const records = Array.from({ length: 3 }, (_, i) => sqsRecord(JSON.stringify({ ...aJob({ campaignId: 'deadline', recipient: r(600 + i) }), createdAt: new Date().toISOString() })));
+    // 2.1 s left, a 2 s request timeout: no send could finish in time.
+    const response = await harness.deployment.sendHandler({ Records: records }, createLambdaContext({ functionName: 'send', timeoutMs: 2_100 }));
+    expect(response).toEqual({ batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) });
+    expect((await harness.allJobs()).filter((j) => j.campaignId === 'deadline')).toHaveLength(0);
+    for (let i = 0; i < 3; i++) expect(harness.sim.calls().filter((c) => c.recipient === r(600 + i))).toHaveLength(0);
+  });
+});
