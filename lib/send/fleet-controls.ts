@@ -1,0 +1,44 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSRecord } from 'aws-lambda';
+import type { Scope } from '../adapters/control-store.ts';
+import { classifyMetaError } from '../domain/meta-errors.ts';
+import { SLOWDOWN_MS } from '../domain/pacing.ts';
+import type { SendOutcome } from '../domain/send-plan.ts';
+import type { ValidJob } from '../domain/validate-job.ts';
+import type { BatchTally } from './batch-tally.ts';
+import type { BatchContext, SendDeps } from './send-record.ts';
+
+/** Fleet-wide reactions: slow down on 130429, open or close breakers. */
+export async function reactToOutcome(job: ValidJob, outcome: SendOutcome, probe: Scope | undefined, batch: BatchContext, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+  const kind = outcome.kind === 'meta_error' ? classifyMetaError(outcome.code).kind : undefined;
+  if (kind === 'throttled' && !batch.slowedHere.has(job.phoneNumberId)) {
+    batch.slowedHere.add(job.phoneNumberId);
+    await deps.controls.slowDown(job.phoneNumberId, deps.now() + SLOWDOWN_MS);
+  }
+  if ((kind === 'stop_phone_number' || kind === 'pause_campaign') && outcome.kind === 'meta_error') {
+    const scope: Scope = kind === 'stop_phone_number' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };
+    batch.openedHere.add(`${scope.kind}#${scope.id}`);
+    if (await deps.controls.open(scope, outcome.code, `${outcome.code}: ${classifyMetaError(outcome.code).meaning}`, deps.now())) {
+      log.error(scope.kind === 'phone' ? 'phone number stopped: every job is held until a probe or an operator resumes it' : 'campaign paused after a template error', {
+        code: outcome.code,
+        phoneNumberId: job.phoneNumberId,
+      });
+      tally.metric(scope.kind === 'phone' ? 'PhoneNumberStopped' : 'CampaignPaused');
+    }
+    return;
+  }
+  if (probe && outcome.kind !== 'unknown' && outcome.kind !== 'not_sent') {
+    // The probe reached Meta and was not refused for the breaker's reason: resume.
+    await deps.controls.close(probe, deps.now());
+    log.info('probe succeeded: sending resumes', { scope: probe.kind });
+    tally.metric('BreakersClosed');
+  }
+}
+
+/** A job that may not be sent now: back on the queue, untouched, to look again later. */
+export async function hold(record: SQSRecord, until: number, reason: string, deps: SendDeps, tally: BatchTally, campaignId: string): Promise<void> {
+  const seconds = Math.min(deps.config.retryPolicy.holdSeconds, Math.max(5, Math.ceil((until - deps.now()) / 1000)));
+  await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: Math.min(900, seconds) }, `held: ${reason}`);
+  tally.count(campaignId, 'holds', 'JobsHeld');
+}
+

@@ -1,0 +1,96 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ClaimRequest, JobRecord } from '../adapters/job-store.ts';
+import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
+import { type Decision, dispatchRoute } from '../domain/send-plan.ts';
+import type { ValidJob } from '../domain/validate-job.ts';
+import type { BatchTally } from './batch-tally.ts';
+import { dispatchBody } from './dispatch-body.ts';
+import type { SendDeps } from './send-record.ts';
+import { recordUserEffects } from './user-effects.ts';
+
+/** Records a job that is settled (or postponed) without an API call; false for a duplicate. */
+export async function settleWithoutSending(request: ClaimRequest, deps: SendDeps, tally: BatchTally, log: Logger): Promise<boolean> {
+  const result = await deps.jobs.claim(request);
+  if (!result.claimed) {
+    await settleConflict(result.existing, request.job, request.token, deps, tally, log);
+    return false;
+  }
+  log.info('job settled without sending', { state: request.state, reason: request.reason });
+  tally.transition(request.job.campaignId, result.previousState ? { state: result.previousState } : undefined, { state: request.state });
+  if (request.state === JOB_STATES.deferred) tally.count(request.job.campaignId, 'deferredBeforeSending');
+  return true;
+}
+
+export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string, decision: Decision, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+  const isWait = decision.state === JOB_STATES.retryWait || decision.state === JOB_STATES.deferred;
+  const nextDispatchId = isWait ? deps.newId() : undefined;
+  const recorded = await deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId, jobRecord.validUntil);
+  if (!recorded) {
+    // Another worker settled this claim (it judged ours dead). Its decision stands.
+    log.error('lost the claim while sending; the other worker decides', { decision: decision.state });
+    tally.metric('ClaimsLost');
+    return;
+  }
+  await recordUserEffects(decision, job.recipient, deps.now(), deps.now(), deps.users);
+  if ('dueAt' in decision && nextDispatchId) {
+    await deps.queues.dispatch(dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
+  }
+  countDecision(job.campaignId, jobRecord, decision, tally);
+  if (decision.state === JOB_STATES.unknown) {
+    log.error('send outcome unknown; the job will not be re-sent automatically', { reason: decision.reason });
+  }
+}
+
+/**
+ * The claim was refused: the job item exists and this message may not send it. Either this
+ * very message was handled before and its worker stopped half-way, or it is a duplicate.
+ */
+export async function settleConflict(existing: JobRecord, job: ValidJob, token: string, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+  if (existing.claimToken !== token) {
+    log.info('duplicate delivery ignored', { state: existing.state });
+    tally.metric('DuplicateDeliveries');
+    return;
+  }
+  if (existing.state === JOB_STATES.sending) {
+    // This message claimed the job, then its worker died before recording an answer. The
+    // request may have reached Meta, and Meta's send is not idempotent: never send it again.
+    const marked = await deps.jobs.markUnknown(existing.jobKey, token, deps.now(), 'worker stopped during the send');
+    if (marked) {
+      log.error('send interrupted; outcome unknown, not re-sent');
+      tally.transition(job.campaignId, undefined, { state: JOB_STATES.unknown });
+    }
+    return;
+  }
+  if (WAITING_STATES.includes(existing.state) && existing.nextDispatchId && existing.dueAt) {
+    // The wait was recorded but the worker may have died before enqueueing its message.
+    // Enqueue it again: the claim lets only one copy through.
+    await deps.queues.dispatch(
+      dispatchBody(job, existing.attempt, existing.nextDispatchId, existing.createdAt),
+      dispatchRoute(Date.parse(existing.dueAt), deps.now()),
+      'recovered re-dispatch',
+    );
+    return;
+  }
+  tally.metric('DuplicateDeliveries');
+}
+
+function countDecision(campaignId: string, before: JobRecord, decision: Decision, tally: BatchTally): void {
+  const errorCode = 'errorCode' in decision ? decision.errorCode : undefined;
+  tally.transition(campaignId, undefined, errorCode === undefined ? { state: decision.state } : { state: decision.state, errorCode });
+  switch (decision.state) {
+    case JOB_STATES.accepted:
+      tally.metric('JobsAccepted');
+      if (!before.firstAcceptedAt) tally.count(campaignId, 'uniqueAccepted', 'UniqueAccepted');
+      if (before.attempt > 1 || before.retries > 0) tally.count(campaignId, 'acceptedOnRetry');
+      return;
+    case JOB_STATES.retryWait:
+      tally.count(campaignId, 'retriesScheduled', decision.errorKind === 'throttled' ? 'Throttled' : 'RetriesScheduled');
+      return;
+    case JOB_STATES.deferred:
+      tally.count(campaignId, 'retriesScheduled', 'Deferred');
+      if (decision.errorKind === 'per_user_limit') tally.count(campaignId, 'perUserLimitHits', 'PerUserLimitHits');
+      return;
+    default:
+      tally.metric(`Jobs${decision.state === JOB_STATES.limitExhausted ? 'LimitExhausted' : decision.state[0]!.toUpperCase() + decision.state.slice(1)}`);
+  }
+}
