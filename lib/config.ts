@@ -57,6 +57,12 @@ const sendEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend(retryEnv.shape)
   PHONE_NUMBER_RATES: jsonNumbersByKey(z.number().int().min(1).max(1_000)).optional(),
   /** A send waits at most this long for a free slot; otherwise it goes back on the queue. */
   MAX_SLOT_WAIT_MS: int(0, 20_000).default(5_000),
+  /**
+   * A claim younger than this may still be in flight in another copy of the same message
+   * (SQS can deliver one message twice at once): it is left alone. Older, its worker died.
+   * Keep it above the function timeout and below the queue's visibility timeout.
+   */
+  CLAIM_STALE_SECONDS: int(1, 43_200).default(60),
   META_ACCESS_TOKEN_PARAMETER: z.string().startsWith('/'),
   META_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com'),
   META_API_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v26.0'),
@@ -132,6 +138,7 @@ export interface SendConfig extends StoreConfig {
   queues: { sendQueueUrl: string; sendDeadLetterQueueUrl: string; deferredQueueUrl: string };
   controlTable: string;
   pacing: { defaultRate: number; rates: Readonly<Record<string, number>>; maxSlotWaitMs: number };
+  claimStaleMs: number;
   meta: { baseUrl: string; apiVersion: string; timeoutMs: number; accessTokenParameter: string; tokenCacheSeconds: number };
   message: MarketingMessageOptions;
   recipientPolicy: RecipientPolicy;
@@ -146,6 +153,7 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
     queues: { sendQueueUrl: e.SEND_QUEUE_URL, sendDeadLetterQueueUrl: e.SEND_DLQ_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL },
     controlTable: e.CONTROL_TABLE,
     pacing: { defaultRate: e.PHONE_NUMBER_RATE_PER_SECOND, rates: e.PHONE_NUMBER_RATES ?? {}, maxSlotWaitMs: e.MAX_SLOT_WAIT_MS },
+    claimStaleMs: e.CLAIM_STALE_SECONDS * 1000,
     meta: {
       baseUrl: e.META_GRAPH_BASE_URL,
       apiVersion: e.META_API_VERSION,

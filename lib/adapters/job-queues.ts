@@ -9,6 +9,14 @@ import {
 import type { DispatchRoute } from '../domain/send-plan.ts';
 import type { Rejection } from '../domain/validate-job.ts';
 
+/** SQS's message size limit, attributes included. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+/** The body is too large to be copied to the DLQ with its reason attached. */
+export class TooLargeToDeadLetter extends Error {
+  override name = 'TooLargeToDeadLetter';
+}
+
 /** Message attribute on deferred-queue messages: when the job is due (epoch ms). */
 export const DUE_AT_ATTRIBUTE = 'dueAt';
 
@@ -103,19 +111,18 @@ export function createJobQueues(sqs: SQSClient, urls: JobQueueUrls): JobQueues {
 
     async deadLetter(body, { rejection, sourceMessageId, rejectedAt }) {
       if (!urls.sendDeadLetterQueueUrl) throw new Error('no dead-letter queue configured for this function');
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: urls.sendDeadLetterQueueUrl,
-          MessageBody: body.length > 0 ? body : '(empty body)',
-          MessageAttributes: {
-            rejectionReason: text(rejection.reason),
-            rejectionDetail: text(rejection.detail.slice(0, 1024) || '-'),
-            rejectedAt: text(new Date(rejectedAt).toISOString()),
-            sourceMessageId: text(sourceMessageId),
-            ...(rejection.campaignId ? { campaignId: text(rejection.campaignId) } : {}),
-          },
-        }),
-      );
+      const attributes: Record<string, MessageAttributeValue> = {
+        rejectionReason: text(rejection.reason),
+        rejectionDetail: text(rejection.detail.slice(0, 1024) || '-'),
+        rejectedAt: text(new Date(rejectedAt).toISOString()),
+        sourceMessageId: text(sourceMessageId),
+        ...(rejection.campaignId ? { campaignId: text(rejection.campaignId) } : {}),
+      };
+      const size = Buffer.byteLength(body) + Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.DataType!.length + Buffer.byteLength(v.StringValue ?? ''), 0);
+      if (size > SQS_MAX_MESSAGE_BYTES) {
+        throw new TooLargeToDeadLetter(`${size} bytes with the rejection attributes: left for the queue's redrive policy`);
+      }
+      await sqs.send(new SendMessageCommand({ QueueUrl: urls.sendDeadLetterQueueUrl, MessageBody: body.length > 0 ? body : '(empty body)', MessageAttributes: attributes }));
     },
 
     async park(receiptHandle, visibilitySeconds) {

@@ -37,7 +37,9 @@ export function validateJobBody(body: string, policy: RecipientPolicy): JobValid
   try {
     raw = JSON.parse(body);
   } catch (error) {
-    return reject('malformed_json', `body is not JSON: ${(error as Error).message}`);
+    // JSON.parse's message quotes the body, which may hold a phone number: report where, not what.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    return reject('malformed_json', `body is not JSON (${body.length === 0 ? 'empty' : position === undefined ? `${body.length} characters` : `syntax error at character ${position}`})`);
   }
   return validateJob(raw, policy);
 }

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import type { Controls, ControlStore, Scope } from '../adapters/control-store.ts';
-import type { ClaimRequest, JobStore } from '../adapters/job-store.ts';
-import type { JobQueues } from '../adapters/job-queues.ts';
+import { type ClaimRequest, jobKeyOf, type JobStore } from '../adapters/job-store.ts';
+import { type JobQueues, TooLargeToDeadLetter } from '../adapters/job-queues.ts';
 import type { MmApiClient } from '../adapters/mm-api-client.ts';
 import type { UserRecord, UserStore } from '../adapters/user-store.ts';
 import type { SendConfig } from '../config.ts';
@@ -65,8 +65,16 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   const validation = batch.validations.get(record.messageId)!;
   if (!validation.ok) {
     const { rejection } = validation;
-    await deps.queues.deadLetter(record.body, { rejection, sourceMessageId: record.messageId, rejectedAt: deps.now() });
-    deps.logger.warn('job rejected', { messageId: record.messageId, campaignId: rejection.campaignId, reason: rejection.reason, detail: rejection.detail });
+    const details = { messageId: record.messageId, campaignId: rejection.campaignId, reason: rejection.reason, detail: rejection.detail };
+    try {
+      await deps.queues.deadLetter(record.body, { rejection, sourceMessageId: record.messageId, rejectedAt: deps.now() });
+    } catch (error) {
+      // Too large to copy with its reason: the original goes to the DLQ through the redrive
+      // policy, intact; the reason is in this log line, under the same messageId.
+      if (error instanceof TooLargeToDeadLetter) deps.logger.error('job rejected; too large to dead-letter with its reason', { ...details, error: error.message });
+      throw error;
+    }
+    deps.logger.warn('job rejected', details);
     tally.count(rejection.campaignId, 'rejected');
     return;
   }
@@ -82,6 +90,13 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   const base = { job, token, now, createdAt, validUntil };
   const notBefore = job.notBefore ? Date.parse(job.notBefore) : undefined;
   const settle = (request: ClaimRequest) => settleWithoutSending(request, deps, tally, log);
+
+  // A message seen before may hold this job's claim (its worker died, or a write failed):
+  // settle that first, before any path below puts its body back on a queue under a new id.
+  if (Number(record.attributes.ApproximateReceiveCount) > 1) {
+    const existing = await deps.jobs.get(jobKeyOf(job.campaignId, job.recipient));
+    if (existing?.claimToken === token) return settleConflict(existing, job, token, deps, tally, log);
+  }
 
   if (notBefore !== undefined && notBefore > now && notBefore < validUntil) {
     await deps.queues.dispatch(record.body, dispatchRoute(notBefore, now), 'notBefore');

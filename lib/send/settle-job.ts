@@ -45,6 +45,11 @@ export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: 
  * The claim was refused: the job item exists and this message may not send it. Either this
  * very message was handled before and its worker stopped half-way, or it is a duplicate.
  */
+/** The job's claim belongs to this message but is fresh: another copy is still working on it. */
+export class ClaimInProgress extends Error {
+  override name = 'ClaimInProgress';
+}
+
 export async function settleConflict(existing: JobRecord, job: ValidJob, token: string, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
   if (existing.claimToken !== token) {
     log.info('duplicate delivery ignored', { state: existing.state });
@@ -52,6 +57,11 @@ export async function settleConflict(existing: JobRecord, job: ValidJob, token: 
     return;
   }
   if (existing.state === JOB_STATES.sending) {
+    if (existing.claimedAt && deps.now() - Date.parse(existing.claimedAt) < deps.config.claimStaleMs) {
+      // Another copy of this very message holds the claim right now: let it finish, and look
+      // again after the visibility timeout (the job will be settled, or its worker dead).
+      throw new ClaimInProgress('another copy of this message is sending the job');
+    }
     // This message claimed the job, then its worker died before recording an answer. The
     // request may have reached Meta, and Meta's send is not idempotent: never send it again.
     const marked = await deps.jobs.markUnknown(existing.jobKey, token, deps.now(), 'worker stopped during the send');

@@ -11,6 +11,8 @@ const slow = recipientNumber(2_000);
 const harness = await startSendHarness(baseScenario({ rules: [{ name: 'slow', recipients: [slow], latencyMs: 5_000 }] }), {
   resourceOverrides: { SendQueue: { VisibilityTimeout: 2, RedrivePolicy: { maxReceiveCount: 4 } } },
   functionTimeoutMs: 1_500,
+  // The abandoned claim counts as dead after 1 s (production: 60 s, twice the function timeout).
+  env: { CLAIM_STALE_SECONDS: '1' },
   wrapSendHandler: (handler) => (event, context) => {
     // The handler believes it has a normal Lambda minute; the "runtime" gives up after 1 s.
     const unaware = { ...context, getRemainingTimeInMillis: () => 60_000 };
