@@ -1,5 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The fault-injection suite (`npm run test:faults`) is slow and separate from `npm test`, which
+ * runs every project defined here: the `faults` project is only defined when it is asked for
+ * (`--project faults`, or VITEST_FAULTS=1).
+ */
+const faultsRequested =
+  process.env.VITEST_FAULTS === '1' ||
+  process.argv.some((arg, i, all) => (arg === '--project' && all[i + 1] === 'faults') || arg === '--project=faults');
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -24,6 +33,23 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
         },
       },
+      ...(faultsRequested
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'faults',
+                include: ['test/faults/**/*.test.ts'],
+                // The local stack, then the closing table of totals (fails the run on a loss or a double send).
+                globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/fault-totals-setup.ts'],
+                testTimeout: 180_000,
+                hookTimeout: 120_000,
+                // Fault files mostly wait on timers and queues: run several at once even on 2 cores.
+                maxWorkers: 3,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,0 +1,221 @@
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'vitest';
+import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import { FINAL_STATES } from '../../lib/domain/job-state.ts';
+import type { SendJobInput } from '../../lib/domain/job-contract.ts';
+import type { SimulatedCall } from '../../local/simulator/server.ts';
+import { type LocalClients, type LocalResources, queueOf, tableOf } from '../../local/stack/index.ts';
+import { aJob, recipientNumber } from './factories.ts';
+import { CALLBACK_PREFIX, computeTotals, type FaultLedger, type FaultTotals, type GroundTruth, jobKeyOfBody, keyOf, recordTotals, violations } from './fault-accounting.ts';
+import type { SendHarness } from './send-harness.ts';
+
+/** A valid job whose MM API call the accounting can attribute to its campaign (callback data). */
+export function faultJob(campaignId: string, recipient: string | number, overrides: Partial<SendJobInput> = {}): SendJobInput {
+  return aJob({
+    campaignId,
+    recipient: typeof recipient === 'number' ? recipientNumber(recipient) : recipient,
+    callbackData: `${CALLBACK_PREFIX}${campaignId}`,
+    ...overrides,
+  });
+}
+
+/** The n-th recipient of a range, e.g. `recipients(5_000, 10)`. */
+export function recipients(from: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => recipientNumber(from + i));
+}
+
+/** What the accounting reads: the simulator's log, the stage's table and queues. */
+export interface StageView {
+  calls(): SimulatedCall[];
+  allJobs(): Promise<JobRecord[]>;
+  queueCounts(logicalId: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  /** Every message in the send DLQ now, with its attributes (read and left on the queue). */
+  sendDlq(): Promise<Message[]>;
+}
+
+/** A view over a stage's resources, for stages whose functions run elsewhere (a worker process). */
+export function stageView(resources: LocalResources, clients: LocalClients, calls: () => SimulatedCall[]): StageView {
+  const table = tableOf(resources, 'JobsTable').name;
+  return {
+    calls,
+    async allJobs() {
+      const items: JobRecord[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await clients.documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }));
+        items.push(...((page.Items ?? []) as JobRecord[]));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
+    async queueCounts(logicalId) {
+      const { Attributes: a = {} } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueOf(resources, logicalId).url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+    },
+    async sendDlq() {
+      const url = queueOf(resources, 'SendDeadLetterQueue').url;
+      const found = new Map<string, Message>();
+      for (;;) {
+        const page = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], VisibilityTimeout: 30 }));
+        if (!page.Messages?.length) break;
+        for (const message of page.Messages) found.set(message.MessageId!, message);
+      }
+      // Put them back at once: the next look, or an operator's redrive, must find them.
+      const messages = [...found.values()];
+      for (let i = 0; i < messages.length; i += 10) {
+        const entries = messages.slice(i, i + 10).map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+        await clients.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: entries }));
+      }
+      return messages;
+    },
+  };
+}
+
+/** The same view over an in-process harness. */
+export function harnessView(harness: SendHarness, clients: LocalClients): StageView {
+  return stageView(harness.deployment.resources, clients, () => harness.sim.calls());
+}
+
+/** Polls `probe` until `done` holds for its value; fails with `describe(value)` after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T> | T, done: (value: T) => boolean, options: { timeoutMs?: number; intervalMs?: number; what?: string; describe?: (value: T) => string } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`${options.what ?? 'condition'} not reached in ${options.timeoutMs ?? 60_000} ms${options.describe ? `: ${options.describe(value)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
+  }
+}
+
+/** Job records by key. */
+export async function jobsByKey(view: StageView): Promise<Map<string, JobRecord>> {
+  return new Map((await view.allJobs()).map((job) => [job.jobKey, job]));
+}
+
+/**
+ * Waits until every valid job of the ledger has a final state or sits in the send DLQ (after
+ * `maxReceiveCount` failed receives), or `alsoDone` accepts it; then until the send queue holds
+ * nothing visible or in flight.
+ */
+export async function settle(view: StageView, ledger: FaultLedger, options: { timeoutMs?: number; alsoDone?: (job: JobRecord | undefined, key: string) => boolean } = {}): Promise<Map<string, JobRecord>> {
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  let deadLettered = new Set<string>();
+  const pending = (jobs: Map<string, JobRecord>) =>
+    [...ledger.valid.keys()].filter((key) => {
+      const job = jobs.get(key);
+      if (options.alsoDone?.(job, key) || deadLettered.has(key)) return false;
+      return !job || !FINAL_STATES.includes(job.state);
+    });
+  const probe = async () => {
+    deadLettered = new Set((await view.sendDlq()).flatMap((m) => (m.MessageAttributes?.rejectionReason ? [] : [jobKeyOfBody(m.Body)])).filter((k): k is string => k !== undefined));
+    return jobsByKey(view);
+  };
+  const jobs = await waitFor(probe, (all) => pending(all).length === 0, {
+    timeoutMs,
+    what: `${ledger.family}: every job final`,
+    describe: (all) => pending(all).slice(0, 20).map((key) => `${key}=${all.get(key)?.state ?? 'none'}`).join(', '),
+  });
+  await waitFor(() => view.queueCounts('SendQueue'), (c) => c.visible === 0 && c.inFlight === 0, { timeoutMs, what: `${ledger.family}: send queue quiet`, describe: (c) => JSON.stringify(c) });
+  return jobs;
+}
+
+/** Reads the ground truth of a stage. */
+export async function groundTruth(view: StageView): Promise<GroundTruth> {
+  const [send, deferred] = await Promise.all([view.queueCounts('SendQueue'), view.queueCounts('DeferredQueue')]);
+  const queued = (c: { visible: number; inFlight: number; delayed: number }) => c.visible + c.inFlight + c.delayed;
+  return { calls: view.calls(), jobs: await view.allJobs(), sendDlq: await view.sendDlq(), queuedMessages: queued(send) + queued(deferred), now: Date.now() };
+}
+
+/**
+ * The closing check of a fault file: computes its totals from the ground truth, writes them for
+ * the run's table, and fails unless nothing was lost, nothing was sent twice, every bad input was
+ * dead-lettered with a reason, and every MM API call belongs to a claimed valid job.
+ */
+export async function closeTheBooks(view: StageView, ledger: FaultLedger): Promise<FaultTotals> {
+  const totals = computeTotals(ledger, await groundTruth(view));
+  recordTotals(totals);
+  expect(violations(totals), JSON.stringify({ ...totals, details: undefined })).toEqual([]);
+  return totals;
+}
+
+/** Accepted simulator calls per job key (campaign from the callback data, recipient from `to`). */
+export function acceptedByKey(calls: SimulatedCall[]): Map<string, SimulatedCall[]> {
+  const map = new Map<string, SimulatedCall[]>();
+  for (const call of calls) {
+    if (call.outcome !== 'accepted') continue;
+    const data = (call.body as { biz_opaque_callback_data?: string } | undefined)?.biz_opaque_callback_data ?? '';
+    const key = keyOf(data.replace(CALLBACK_PREFIX, ''), call.recipient ?? '');
+    map.set(key, [...(map.get(key) ?? []), call]);
+  }
+  return map;
+}
+
+/** A small seeded PRNG (mulberry32), so injected fault patterns repeat from run to run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Deployment settings for files whose records are handed back (failed writes, crashes) and must
+ * come back within seconds instead of the 180 s visibility timeout:
+ * - function timeout F = 10 s: the send function's deadline guard lets a send start until
+ *   F − request timeout − F/10, so F must be at least 10 s for a send that takes its whole request
+ *   timeout to end before middy's early timeout (1 s before the deadline);
+ * - claims older than 11 s are stale (CLAIM_STALE_SECONDS, between F and the visibility timeout);
+ * - visibility timeout 12 s on the send queue (and the status queue with `statusQueue`).
+ */
+export function quickRedelivery(
+  options: { requestTimeoutMs?: number; functionTimeoutMs?: number; visibilitySeconds?: number; statusQueue?: boolean; sendQueue?: Record<string, unknown>; env?: Record<string, string> } = {},
+): {
+  resourceOverrides: Record<string, Record<string, unknown>>;
+  functionTimeoutMs: number;
+  env: Record<string, string>;
+} {
+  const functionTimeoutMs = options.functionTimeoutMs ?? 10_000;
+  const visibility = options.visibilitySeconds ?? Math.ceil(functionTimeoutMs / 1000) + 2;
+  return {
+    resourceOverrides: {
+      SendQueue: { VisibilityTimeout: visibility, ...options.sendQueue },
+      ...(options.statusQueue ? { StatusQueue: { VisibilityTimeout: visibility } } : {}),
+    },
+    functionTimeoutMs,
+    env: { META_REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 3_000), CLAIM_STALE_SECONDS: String(visibility - 1), ...options.env },
+  };
+}
+
+/**
+ * An operator's "Start DLQ redrive" (StartMessageMoveTask, which fauxqs lacks): every message of
+ * the send DLQ goes back to the send queue as a *new* message, as on AWS ("all redriven messages
+ * are considered new messages and are assigned a new messageID"), attributes kept.
+ * Returns how many were moved.
+ */
+export async function redriveSendDlq(resources: LocalResources, clients: LocalClients): Promise<number> {
+  const dlq = queueOf(resources, 'SendDeadLetterQueue').url;
+  const target = queueOf(resources, 'SendQueue').url;
+  let moved = 0;
+  for (;;) {
+    const { Attributes: a = {} } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    if (Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) === 0) return moved;
+    const page = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    for (const message of page.Messages ?? []) {
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: target, MessageBody: message.Body!, ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}) }));
+      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: message.ReceiptHandle! }));
+      moved++;
+    }
+  }
+}
