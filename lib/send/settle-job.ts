@@ -24,7 +24,9 @@ export async function settleWithoutSending(request: ClaimRequest, deps: SendDeps
 export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string, decision: Decision, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
   const isWait = decision.state === JOB_STATES.retryWait || decision.state === JOB_STATES.deferred;
   const nextDispatchId = isWait ? deps.newId() : undefined;
-  const recorded = await deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId, jobRecord.validUntil);
+  // The one write that must not be lost after Meta answered: retried on transient errors (it
+  // is conditional on the claim, so a repeat cannot overwrite anything else).
+  const recorded = await withRetries(() => deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId, jobRecord.validUntil), deps);
   if (!recorded) {
     // Another worker settled this claim (it judged ours dead). Its decision stands.
     log.error('lost the claim while sending; the other worker decides', { decision: decision.state });
@@ -51,24 +53,32 @@ export class ClaimInProgress extends Error {
 }
 
 export async function settleConflict(existing: JobRecord, job: ValidJob, token: string, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
-  if (existing.claimToken !== token) {
-    log.info('duplicate delivery ignored', { state: existing.state });
-    tally.metric('DuplicateDeliveries');
-    return;
-  }
+  const ownClaim = existing.claimToken === token;
   if (existing.state === JOB_STATES.sending) {
-    if (existing.claimedAt && deps.now() - Date.parse(existing.claimedAt) < deps.config.claimStaleMs) {
+    const fresh = existing.claimedAt !== undefined && deps.now() - Date.parse(existing.claimedAt) < deps.config.claimStaleMs;
+    if (fresh && ownClaim) {
       // Another copy of this very message holds the claim right now: let it finish, and look
       // again after the visibility timeout (the job will be settled, or its worker dead).
       throw new ClaimInProgress('another copy of this message is sending the job');
     }
-    // This message claimed the job, then its worker died before recording an answer. The
+    if (fresh) {
+      log.info('duplicate delivery ignored while the job is being sent');
+      tally.metric('DuplicateDeliveries');
+      return;
+    }
+    // The claim's worker died before recording an answer. Any copy of the job settles it, also
+    // one with a new message id (a DLQ redrive): the write is conditional on the old claim. The
     // request may have reached Meta, and Meta's send is not idempotent: never send it again.
-    const marked = await deps.jobs.markUnknown(existing.jobKey, token, deps.now(), 'worker stopped during the send');
+    const marked = await deps.jobs.markUnknown(existing.jobKey, existing.claimToken, deps.now(), 'worker stopped during the send');
     if (marked) {
       log.error('send interrupted; outcome unknown, not re-sent');
       tally.transition(job.campaignId, undefined, { state: JOB_STATES.unknown });
     }
+    return;
+  }
+  if (!ownClaim) {
+    log.info('duplicate delivery ignored', { state: existing.state });
+    tally.metric('DuplicateDeliveries');
     return;
   }
   if (WAITING_STATES.includes(existing.state) && existing.nextDispatchId && existing.dueAt) {
@@ -102,5 +112,17 @@ function countDecision(campaignId: string, before: JobRecord, decision: Decision
       return;
     default:
       tally.metric(`Jobs${decision.state === JOB_STATES.limitExhausted ? 'LimitExhausted' : decision.state[0]!.toUpperCase() + decision.state.slice(1)}`);
+  }
+}
+
+async function withRetries<T>(write: () => Promise<T>, deps: SendDeps, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      deps.logger.warn('outcome write failed; retrying', { attempt, error: (error as Error).name });
+      await deps.sleep(100 * 2 ** attempt);
+    }
   }
 }

@@ -36,6 +36,11 @@ export class InvalidWebhookEvent extends Error {
   override name = 'InvalidWebhookEvent';
 }
 
+/** Statuses for one job arrive together: after a few lost races, try again a little later. */
+export class JobKeptChanging extends Error {
+  override name = 'JobKeptChanging';
+}
+
 /** How often a status is re-read after a concurrent change before it is handed back to the queue. */
 const OPTIMISTIC_RETRIES = 3;
 
@@ -98,7 +103,7 @@ async function applyStatus(status: MetaStatus, deps: StatusDeps, tally: BatchTal
     }
     // The item changed between our read and write (another status, a resend): look again.
   }
-  throw new Error('job kept changing while applying a status; retrying later');
+  throw new JobKeptChanging('job kept changing while applying a status; retrying later');
 }
 
 type Outcome = { update: WebhookUpdate; decision?: Decision };

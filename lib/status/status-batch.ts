@@ -3,7 +3,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
 import { BatchTally } from '../send/batch-tally.ts';
-import { applyWebhookEvent, InvalidWebhookEvent, type StatusDeps, WamidNotFound } from './apply-event.ts';
+import { applyWebhookEvent, InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './apply-event.ts';
 
 export interface StatusRuntime extends StatusDeps {
   counters: CampaignCounters;
@@ -45,6 +45,10 @@ async function applyOne(record: SQSRecord, runtime: StatusRuntime, tally: BatchT
       runtime.logger.warn('webhook event dead-lettered', { reason: error.message, messageId: record.messageId });
       tally.metric('InvalidWebhookEvents');
       return;
+    }
+    if (error instanceof JobKeptChanging) {
+      await runtime.retryLater(record.receiptHandle, 2 + Math.floor(Math.random() * 5));
+      tally.metric('StatusConflicts');
     }
     if (error instanceof WamidNotFound) {
       // Usually the send function has not recorded the wamid yet (or the index lags): wait

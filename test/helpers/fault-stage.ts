@@ -173,11 +173,12 @@ export function seededRandom(seed: number): () => number {
 /**
  * Deployment settings for files whose records are handed back (failed writes, crashes) and must
  * come back within seconds instead of the 180 s visibility timeout:
- * - function timeout F = 10 s: the send function's deadline guard lets a send start until
- *   F − request timeout − F/10, so F must be at least 10 s for a send that takes its whole request
- *   timeout to end before middy's early timeout (1 s before the deadline);
- * - claims older than 11 s are stale (CLAIM_STALE_SECONDS, between F and the visibility timeout);
- * - visibility timeout 12 s on the send queue (and the status queue with `statusQueue`).
+ * - function timeout F (default 10 s): the send function's deadline guard lets a send start until
+ *   F − request timeout − min(3 s, F/10), so with F under 10 s a send that takes its whole request
+ *   timeout can still be running when middy's early timeout fails the batch (1 s before the
+ *   deadline); shorter F only with a simulator that answers well within the request timeout;
+ * - visibility timeout V = F + 2 s on the send queue (and the status queue with `statusQueue`);
+ * - claims older than V − 1 s are stale (CLAIM_STALE_SECONDS, between F and V).
  */
 export function quickRedelivery(
   options: { requestTimeoutMs?: number; functionTimeoutMs?: number; visibilitySeconds?: number; statusQueue?: boolean; sendQueue?: Record<string, unknown>; env?: Record<string, string> } = {},
