@@ -98,6 +98,8 @@ if (values.reanalyze) {
 
 const scenarioName = values.quick ? 'quick' : (values.scenario ?? 'full');
 const scenario = SCENARIOS[scenarioName] ?? fail(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
+/** Names the results file: the scenario, or `custom` when the command line changed its jobs, rates or concurrency. */
+const runName = values.jobs || values.rate || values.concurrency ? 'custom' : scenarioName;
 const jobs = values.jobs ? Number(values.jobs) : scenario.jobs;
 if (!Number.isInteger(jobs) || jobs < 100 || jobs > 1_000_000) fail('--jobs must be a whole number from 100 to 1,000,000');
 const rates = values.rate ? values.rate.split(',').map(Number) : scenario.rates;
@@ -129,7 +131,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const save = () => {
   mkdirSync(values.out, { recursive: true });
-  const path = `${values.out.replace(/\/$/, '')}/${stamp}-${scenarioName}.json`;
+  const path = `${values.out.replace(/\/$/, '')}/${stamp}-${runName}.json`;
   writeFileSync(path, `${JSON.stringify({ machine: info, argv: process.argv.slice(2), prices: PRICES, runs: rows }, null, 1)}\n`);
   return path;
 };
