@@ -8,6 +8,11 @@ export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
 export const campaignKey = (campaignId: string) => `campaign#${campaignId}`;
 const keyOf = (scope: Scope) => (scope.kind === 'phone' ? phoneKey(scope.id) : campaignKey(scope.id));
 
+/** A phone number's breaker is `state` open/closed; a campaign's is its operator-facing `status`. */
+function breakerField(scope: Scope): { name: string; open: string; closed: string } {
+  return scope.kind === 'phone' ? { name: 'state', open: 'open', closed: 'closed' } : { name: 'status', open: 'PAUSED', closed: 'RUNNING' };
+}
+
 export interface Controls {
   phones: Map<string, PhoneControl>;
   campaigns: Map<string, CampaignControl>;
@@ -81,8 +86,7 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
 
     async open(scope, code, reason, now) {
       const interval = nextProbeInterval(undefined);
-      const stateName = scope.kind === 'phone' ? 'state' : 'status';
-      const openValue = scope.kind === 'phone' ? 'open' : 'PAUSED';
+      const field = breakerField(scope);
       return conditional(
         new UpdateCommand({
           TableName: table,
@@ -91,9 +95,9 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
           UpdateExpression:
             'SET #s = :open, reasonCode = :code, reason = :reason, openedAt = :at, nextProbeAt = :probe, probeIntervalSeconds = :interval' +
             (scope.kind === 'campaign' ? ', pausedBy = :by' : ''),
-          ExpressionAttributeNames: { '#s': stateName },
+          ExpressionAttributeNames: { '#s': field.name },
           ExpressionAttributeValues: {
-            ':open': openValue,
+            ':open': field.open,
             ':code': code,
             ':reason': reason,
             ':at': iso(now),
@@ -109,28 +113,28 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
       // Whoever moves nextProbeAt on first sends the probe; the rest keep holding. A probe
       // that fails leaves the breaker open with the longer interval set here.
       const next = nextProbeInterval(currentIntervalSeconds);
-      const stateName = scope.kind === 'phone' ? 'state' : 'status';
+      const field = breakerField(scope);
       return conditional(
         new UpdateCommand({
           TableName: table,
           Key: { key: keyOf(scope) },
           ConditionExpression: '#s = :open AND nextProbeAt <= :now',
           UpdateExpression: 'SET nextProbeAt = :nextAt, probeIntervalSeconds = :next, lastProbeAt = :at',
-          ExpressionAttributeNames: { '#s': stateName },
-          ExpressionAttributeValues: { ':open': scope.kind === 'phone' ? 'open' : 'PAUSED', ':now': now, ':nextAt': now + next * 1000, ':next': next, ':at': iso(now) },
+          ExpressionAttributeNames: { '#s': field.name },
+          ExpressionAttributeValues: { ':open': field.open, ':now': now, ':nextAt': now + next * 1000, ':next': next, ':at': iso(now) },
         }),
       );
     },
 
     async close(scope, now) {
-      const stateName = scope.kind === 'phone' ? 'state' : 'status';
+      const field = breakerField(scope);
       await doc.send(
         new UpdateCommand({
           TableName: table,
           Key: { key: keyOf(scope) },
           UpdateExpression: 'SET #s = :closed, closedAt = :at REMOVE nextProbeAt, probeIntervalSeconds',
-          ExpressionAttributeNames: { '#s': stateName },
-          ExpressionAttributeValues: { ':closed': scope.kind === 'phone' ? 'closed' : 'RUNNING', ':at': iso(now) },
+          ExpressionAttributeNames: { '#s': field.name },
+          ExpressionAttributeValues: { ':closed': field.closed, ':at': iso(now) },
         }),
       );
     },

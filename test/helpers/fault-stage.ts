@@ -1,5 +1,4 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import type { JobRecord } from '../../lib/adapters/job-store.ts';
 import { FINAL_STATES } from '../../lib/domain/job-state.ts';
@@ -7,6 +6,7 @@ import type { SendJobInput } from '../../lib/domain/job-contract.ts';
 import type { SimulatedCall } from '../../local/simulator/server.ts';
 import { type LocalClients, type LocalResources, queueOf, tableOf } from '../../local/stack/index.ts';
 import { aJob, recipientNumber } from './factories.ts';
+import { scanJobs } from './jobs-table.ts';
 import { CALLBACK_PREFIX, computeTotals, type FaultLedger, type FaultTotals, type GroundTruth, jobKeyOfBody, keyOf, recordTotals, violations } from './fault-accounting.ts';
 import type { SendHarness } from './send-harness.ts';
 
@@ -39,16 +39,7 @@ export function stageView(resources: LocalResources, clients: LocalClients, call
   const table = tableOf(resources, 'JobsTable').name;
   return {
     calls,
-    async allJobs() {
-      const items: JobRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await clients.documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }));
-        items.push(...((page.Items ?? []) as JobRecord[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return items;
-    },
+    allJobs: () => scanJobs(clients.documents, table),
     async queueCounts(logicalId) {
       const { Attributes: a = {} } = await clients.sqs.send(
         new GetQueueAttributesCommand({

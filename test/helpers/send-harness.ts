@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { UserRecord } from '../../lib/adapters/user-store.ts';
 import { afterAll } from 'vitest';
 import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
@@ -10,6 +10,7 @@ import { createCampaignCounters } from '../../lib/adapters/campaign-counters.ts'
 import { deployLocally, type LocalDeployment, type LocalDeploymentOptions } from '../../local/deployment.ts';
 import { queueOf, tableOf } from '../../local/stack/index.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../local/simulator/server.ts';
+import { scanJobs } from './jobs-table.ts';
 import { useLocalStack } from './local-stack.ts';
 
 export const PHONE_NUMBER_ID = '100000000000001';
@@ -69,16 +70,7 @@ export async function startSendHarness(
   const jobsTable = tableOf(deployed.resources, 'JobsTable').name;
   const counters = createCampaignCounters(clients.documents, { tableName: tableOf(deployed.resources, 'CampaignsTable').name, shards: 10 });
 
-  const allJobs = async () => {
-    const items: JobRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await clients.documents.send(new ScanCommand({ TableName: jobsTable, ExclusiveStartKey: startKey, ConsistentRead: true }));
-      items.push(...((page.Items ?? []) as JobRecord[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  };
+  const allJobs = () => scanJobs(clients.documents, jobsTable);
 
   const queueCounts = async (logicalId: string) => {
     const queue = queueOf(deployed.resources, logicalId);
