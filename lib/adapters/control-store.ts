@@ -22,11 +22,8 @@ export interface Controls {
 export interface ControlStore {
   /** One BatchGetItem for a batch's phone numbers and campaigns. */
   read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls>;
-  /**
-   * Reserves `count` slots of `second` and returns the counter after. A second's counter starts
-   * at `firstFreeSlot` (the slots already past when it is first used), not at 0.
-   */
-  reserveSlots(phoneNumberId: string, second: number, count: number, firstFreeSlot?: number): Promise<number>;
+  /** Adds `count` to the slot counter of `second` and returns the counter after. */
+  reserveSlots(phoneNumberId: string, second: number, count: number): Promise<number>;
   /** Opens a breaker (no-op if open already); true when this call opened it. */
   open(scope: Scope, code: number, reason: string, now: number): Promise<boolean>;
   /** Wins the probe lease when the probe is due: moves `nextProbeAt` on, conditionally. */
@@ -71,17 +68,17 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
       return controls;
     },
 
-    async reserveSlots(phoneNumberId, second, count, firstFreeSlot = 0) {
+    async reserveSlots(phoneNumberId, second, count) {
       const result = await doc.send(
         new UpdateCommand({
           TableName: table,
           Key: { key: `pace#${phoneNumberId}#${second}` },
-          UpdateExpression: 'SET used = if_not_exists(used, :first) + :n, expiresAt = if_not_exists(expiresAt, :exp)',
-          ExpressionAttributeValues: { ':n': count, ':first': firstFreeSlot, ':exp': second + 3_600 },
+          UpdateExpression: 'ADD used :n SET expiresAt = if_not_exists(expiresAt, :exp)',
+          ExpressionAttributeValues: { ':n': count, ':exp': second + 3_600 },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return Number(result.Attributes?.used ?? firstFreeSlot + count);
+      return Number(result.Attributes?.used ?? count);
     },
 
     async open(scope, code, reason, now) {

@@ -59,31 +59,21 @@ export class SlotDispenser {
 
   private async reserve(phoneNumberId: string, count: number, latestStart: number, slowUntil: number | undefined): Promise<number[]> {
     const times: number[] = [];
-    let second = Math.max(Math.floor(this.now() / 1000), (FULL_UNTIL.get(phoneNumberId) ?? 0) + 1);
-    let rounds = 0;
-    while (times.length < count && second * 1000 <= latestStart && rounds++ < 8) {
+    const now = this.now();
+    let second = Math.max(Math.floor(now / 1000), (FULL_UNTIL.get(phoneNumberId) ?? 0) + 1);
+    while (times.length < count && second * 1000 <= latestStart) {
       const rate = effectiveRate(this.rateFor(phoneNumberId), slowUntil, second * 1000);
       const wanted = count - times.length;
-      // The first reservation of a second starts at the slot of "now": the earlier ones are past.
-      const firstFreeSlot = Math.max(0, Math.ceil(((this.now() - second * 1000) * rate) / 1000));
-      const counterAfter = await this.controls.reserveSlots(phoneNumberId, second, wanted, firstFreeSlot);
+      const counterAfter = await this.controls.reserveSlots(phoneNumberId, second, wanted);
       const slots = grantedSlots(counterAfter, wanted, rate);
-      const current = this.now();
-      let past = 0;
       for (const slot of slots) {
         const at = slotTime(second, slot, rate);
         // A slot already past is left unused: sending it now would bunch it with the next
         // ones, and Meta counts arrivals in a sliding window.
-        if (at < current) past++;
-        else if (at <= latestStart) times.push(at);
+        if (at >= now && at <= latestStart) times.push(at);
       }
-      if (counterAfter >= rate) {
-        FULL_UNTIL.set(phoneNumberId, second);
-        second++;
-      } else if (past === 0) {
-        second++;
-      }
-      // Slots lost to a counter that lagged behind the clock are asked for again in the same second.
+      if (counterAfter >= rate) FULL_UNTIL.set(phoneNumberId, second);
+      second++;
     }
     return times;
   }
