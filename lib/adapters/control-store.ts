@@ -5,6 +5,8 @@ import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../d
 export type Scope = { kind: 'phone'; id: string } | { kind: 'campaign'; id: string };
 
 export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
+/** The number's shared next free send time (pacing), apart from its breaker item so that breaker edits never race it. */
+export const paceKey = (phoneNumberId: string) => `pace#${phoneNumberId}`;
 export const campaignKey = (campaignId: string) => `campaign#${campaignId}`;
 const keyOf = (scope: Scope) => (scope.kind === 'phone' ? phoneKey(scope.id) : campaignKey(scope.id));
 
@@ -13,17 +15,25 @@ function breakerField(scope: Scope): { name: string; open: string; closed: strin
   return scope.kind === 'phone' ? { name: 'state', open: 'open', closed: 'closed' } : { name: 'status', open: 'PAUSED', closed: 'RUNNING' };
 }
 
+export type PaceAnswer = { appended: true; startMicros: number } | { appended: false; nextFreeMicros: number | undefined };
+
 export interface Controls {
   phones: Map<string, PhoneControl>;
   campaigns: Map<string, CampaignControl>;
 }
 
-/** The control table: breakers, campaign status, the 130429 slowdown and the pacing counters. */
+/** The control table: breakers, campaign status, the 130429 slowdown and each number's pace. */
 export interface ControlStore {
   /** One BatchGetItem for a batch's phone numbers and campaigns. */
   read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls>;
-  /** Adds `count` to the slot counter of `second` and returns the counter after. */
-  reserveSlots(phoneNumberId: string, second: number, count: number): Promise<number>;
+  /**
+   * Moves the number's next free send time on by `spanMicros` if it lies within `window`
+   * (see `appendWindow`). Returns the time before the move (where the block starts), or the
+   * time found when it was outside the window (undefined: never set).
+   */
+  appendToPace(phoneNumberId: string, spanMicros: number, window: { from: number; to: number }): Promise<PaceAnswer>;
+  /** Sets the next free send time to `nextFreeMicros` if it is still `expected` (a compare-and-set). */
+  restartPace(phoneNumberId: string, expected: number | undefined, nextFreeMicros: number): Promise<boolean>;
   /** Opens a breaker (no-op if open already); true when this call opened it. */
   open(scope: Scope, code: number, reason: string, now: number): Promise<boolean>;
   /** Wins the probe lease when the probe is due: moves `nextProbeAt` on, conditionally. */
@@ -68,17 +78,38 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
       return controls;
     },
 
-    async reserveSlots(phoneNumberId, second, count) {
-      const result = await doc.send(
+    async appendToPace(phoneNumberId, spanMicros, window) {
+      try {
+        const result = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { key: paceKey(phoneNumberId) },
+            ConditionExpression: 'nextFreeAt BETWEEN :from AND :to',
+            UpdateExpression: 'ADD nextFreeAt :span',
+            ExpressionAttributeValues: { ':span': spanMicros, ':from': window.from, ':to': window.to },
+            ReturnValues: 'UPDATED_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { appended: true, startMicros: Number(result.Attributes?.nextFreeAt) - spanMicros };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // The document client does not unmarshall an exception's item: { N: "…" }.
+        const found = (error.Item?.nextFreeAt as { N?: string } | undefined)?.N;
+        return { appended: false, nextFreeMicros: found === undefined ? undefined : Number(found) };
+      }
+    },
+
+    async restartPace(phoneNumberId, expected, nextFreeMicros) {
+      return conditional(
         new UpdateCommand({
           TableName: table,
-          Key: { key: `pace#${phoneNumberId}#${second}` },
-          UpdateExpression: 'ADD used :n SET expiresAt = if_not_exists(expiresAt, :exp)',
-          ExpressionAttributeValues: { ':n': count, ':exp': second + 3_600 },
-          ReturnValues: 'UPDATED_NEW',
+          Key: { key: paceKey(phoneNumberId) },
+          ConditionExpression: expected === undefined ? 'attribute_not_exists(nextFreeAt)' : 'nextFreeAt = :expected',
+          UpdateExpression: 'SET nextFreeAt = :next',
+          ExpressionAttributeValues: { ':next': nextFreeMicros, ...(expected === undefined ? {} : { ':expected': expected }) },
         }),
       );
-      return Number(result.Attributes?.used ?? count);
     },
 
     async open(scope, code, reason, now) {

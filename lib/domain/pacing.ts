@@ -1,29 +1,31 @@
 /**
- * Fleet-wide pacing for one business phone number. Meta allows `rate` messages per second per
- * number and answers 130429 above it. Every sender reserves numbered slots in the current
- * second from one shared counter; slot n of second s is sent at s + n/rate, so the fleet's
- * sends are spread evenly and any sliding one-second window holds at most `rate` of them
- * (plus the jitter of network latency). Pure: the adapter does the counting.
+ * Fleet-wide pacing for one business phone number, as a shared "next free send time" (the
+ * generic cell rate algorithm). Meta allows `rate` messages per second per number and answers
+ * 130429 above it. Every sender reserves a block of consecutive send times, one interval
+ * apart, by moving the number's next free time on; the fleet's sends are therefore evenly
+ * spaced whoever sends them, no send time is wasted while the fleet is busy, and any sliding
+ * one-second window holds at most `rate` sends. Pure: the adapter keeps the shared value.
+ *
+ * Times are integer microseconds since the epoch: 1,000,000 / rate is rarely a whole number
+ * of milliseconds, and rounding it would drift the pace.
  */
-
-/** When slot `slot` of `second` (epoch seconds) is due, in epoch ms. */
-export function slotTime(second: number, slot: number, rate: number): number {
-  return second * 1000 + Math.floor((slot * 1000) / rate);
-}
-
-/** The slots of `count` newly reserved ones (the counter went to `counterAfter`) that fit under `rate`. */
-export function grantedSlots(counterAfter: number, count: number, rate: number): number[] {
-  const slots: number[] = [];
-  for (let slot = counterAfter - count; slot < counterAfter && slot < rate; slot++) slots.push(slot);
-  return slots;
-}
 
 /**
- * Share of Meta's rate the fleet paces to. Sends leave a few milliseconds after their slot
- * (timers, the event loop, the network), and Meta counts arrivals in a sliding window: 3 %
- * headroom keeps that jitter from ever crossing the limit.
+ * Share of Meta's rate the fleet paces to. Meta counts arrivals in a sliding window; sends
+ * leave a little after their time (timers, the event loop, the network). At 97 % the sends of
+ * a window are spread over 1,000 / 0.97 ≈ 1,031 ms, so a send may be up to ~30 ms late before
+ * one window could hold one send too many.
  */
 export const PACING_HEADROOM = 0.97;
+
+/**
+ * A send that could not leave within this many ms of its time gets a new one instead of
+ * leaving late: half of the ~30 ms the headroom leaves, the other half being the network's.
+ */
+export const LATE_TOLERANCE_MS = 15;
+
+/** A block that starts from an idle number starts this far ahead, so its jobs can be claimed first. */
+export const IDLE_START_LEAD_MS = 15;
 
 /** The rate to pace at: with headroom, and halved for a while after a 130429 so the fleet backs off together. */
 export function effectiveRate(rate: number, slowUntil: number | undefined, now: number): number {
@@ -34,10 +36,73 @@ export function effectiveRate(rate: number, slowUntil: number | undefined, now: 
 /** How long the fleet paces at half rate after a 130429. */
 export const SLOWDOWN_MS = 10_000;
 
+/** Microseconds between two sends at `rate`, rounded up so the pace never exceeds the rate. */
+export function sendIntervalMicros(rate: number): number {
+  return Math.ceil(1_000_000 / rate);
+}
+
+/** The send times (epoch ms) of a block of `count` sends starting at `startMicros`. */
+export function blockTimes(startMicros: number, count: number, intervalMicros: number): number[] {
+  return Array.from({ length: count }, (_, i) => (startMicros + i * intervalMicros) / 1000);
+}
+
+/**
+ * A reservation request: `count` sends at `intervalMicros`, none before `earliestMicros`
+ * (now), none after `latestMicros` (the last time a send may start and finish in this
+ * invocation).
+ */
+export interface BlockRequest {
+  count: number;
+  intervalMicros: number;
+  earliestMicros: number;
+  latestMicros: number;
+}
+
+/**
+ * The next free time a block may be appended to: the block must start no earlier than now and
+ * its last send must start no later than `latestMicros`.
+ */
+export function appendWindow(request: BlockRequest): { from: number; to: number } {
+  return { from: request.earliestMicros, to: request.latestMicros - (request.count - 1) * request.intervalMicros };
+}
+
+/** What to do when the next free time was outside the append window. */
+export type AfterRefusal =
+  /** The number was idle (next free time in the past, or never set): start a block at now + lead. */
+  | { kind: 'restart'; startMicros: number }
+  /** Only `count` sends fit before the deadline: ask for those. */
+  | { kind: 'fewer'; count: number }
+  /** Nothing fits before the deadline. */
+  | { kind: 'none' };
+
+/**
+ * A next free time further ahead than this cannot come from reservations (they end within the
+ * longest slot wait plus one block): it was set by a clock that ran ahead, or by hand. It is
+ * started afresh rather than stalling the number until the clock catches up.
+ */
+export const PACE_HORIZON_MS = 60_000;
+
+export function afterRefusal(nextFreeMicros: number | undefined, request: BlockRequest): AfterRefusal {
+  const implausible = nextFreeMicros !== undefined && nextFreeMicros > request.earliestMicros + PACE_HORIZON_MS * 1000;
+  if (nextFreeMicros === undefined || nextFreeMicros < request.earliestMicros || implausible) {
+    const startMicros = request.earliestMicros + IDLE_START_LEAD_MS * 1000;
+    const fit = fitting(startMicros, request);
+    return fit >= request.count ? { kind: 'restart', startMicros } : fit > 0 ? { kind: 'fewer', count: fit } : { kind: 'none' };
+  }
+  const fit = fitting(nextFreeMicros, request);
+  return fit > 0 ? { kind: 'fewer', count: Math.min(fit, request.count) } : { kind: 'none' };
+}
+
+function fitting(startMicros: number, request: BlockRequest): number {
+  if (startMicros > request.latestMicros) return 0;
+  return Math.floor((request.latestMicros - startMicros) / request.intervalMicros) + 1;
+}
+
 /**
  * The send function's `maximumConcurrency` for a rate: one invocation sends a batch of 10 paced
- * over 10/rate s plus Meta's latency (~0.1–0.3 s); a margin covers slow answers. At 80/s: 6; at
- * 1,000/s: 52. serverless.yml derives the same value (infra/derived-params.cjs).
+ * over 10/rate s plus Meta's latency (~0.1–0.3 s) and its own bookkeeping; a margin covers slow
+ * answers. At 80/s: 6; at 1,000/s: 52. serverless.yml derives the same value
+ * (infra/derived-params.cjs).
  */
 export function maxConcurrencyFor(rate: number): number {
   return Math.min(1000, Math.max(2, Math.ceil(rate / 20) + 2));

@@ -8,6 +8,7 @@ import type { UserRecord, UserStore } from '../adapters/user-store.ts';
 import type { SendConfig } from '../config.ts';
 import { gateFor } from '../domain/breaker.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
+import { LATE_TOLERANCE_MS } from '../domain/pacing.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
 import { dispatchRoute, planAfterSend, validityDeadline } from '../domain/send-plan.ts';
 import type { JobValidation } from '../domain/validate-job.ts';
@@ -169,7 +170,7 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   if (!claim.claimed) return settleConflict(claim.existing, job, token, deps, tally, log);
   const jobRecord = claim.record;
   if (claim.previousState) tally.transition(job.campaignId, { state: claim.previousState }, { state: JOB_STATES.sending });
-  if (startAt > deps.now()) await deps.sleep(startAt - deps.now());
+  await waitForSendTime(startAt, job.phoneNumberId, phone?.slowUntil, batch, deps, tally);
 
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, config.message));
   tally.metric('MetaApiCalls');
@@ -188,3 +189,24 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   await applyDecision(job, jobRecord, token, decision, deps, tally, log);
 }
 
+
+/** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */
+const MAX_MISSED_SEND_TIMES = 3;
+
+/**
+ * Sleeps until the send time. A send that wakes up too late takes a new time instead of
+ * leaving late: late sends bunch with the next ones and Meta answers 130429. The job is
+ * already claimed, so when no new time is free before the deadline it is sent late rather
+ * than left `sending`.
+ */
+async function waitForSendTime(startAt: number, phoneNumberId: string, slowUntil: number | undefined, batch: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
+  let at = startAt;
+  for (let missed = 0; ; missed++) {
+    if (at > deps.now()) await deps.sleep(at - deps.now());
+    if (deps.now() - at <= LATE_TOLERANCE_MS || missed >= MAX_MISSED_SEND_TIMES) return;
+    tally.metric('SendTimesMissed');
+    const next = await batch.slots.acquire(phoneNumberId, batch.latestStart(), slowUntil);
+    if (next === undefined) return;
+    at = next;
+  }
+}

@@ -1,29 +1,29 @@
 import type { ControlStore } from '../adapters/control-store.ts';
-import { effectiveRate, grantedSlots, slotTime } from '../domain/pacing.ts';
+import { afterRefusal, appendWindow, type BlockRequest, blockTimes, effectiveRate, sendIntervalMicros } from '../domain/pacing.ts';
 
-/** The last second found full, per phone number, in this process. */
-const FULL_UNTIL = new Map<string, number>();
+/** Refusals (another sender moved the pace in between) before a reservation gives up for now. */
+const MAX_ATTEMPTS = 6;
 
 /**
- * Hands out send times for one phone number, fleet-wide: the sends that ask in the same tick
- * share one reservation (one DynamoDB write per batch, not per send). A second found full is
- * remembered per process, so later reservations start after it.
+ * Hands out send times for one phone number, fleet-wide (see lib/domain/pacing.ts): the sends
+ * that ask in the same tick share one block, so a batch costs one DynamoDB write while the
+ * fleet is busy (two when the number was idle).
  */
 export class SlotDispenser {
   private readonly waiting = new Map<string, Array<(at: number | undefined) => void>>();
   private flushScheduled = false;
-  private readonly controls: Pick<ControlStore, 'reserveSlots'>;
+  private readonly controls: Pick<ControlStore, 'appendToPace' | 'restartPace'>;
   private readonly rateFor: (phoneNumberId: string) => number;
   private readonly now: () => number;
 
-  constructor(controls: Pick<ControlStore, 'reserveSlots'>, rateFor: (phoneNumberId: string) => number, now: () => number) {
+  constructor(controls: Pick<ControlStore, 'appendToPace' | 'restartPace'>, rateFor: (phoneNumberId: string) => number, now: () => number) {
     this.controls = controls;
     this.rateFor = rateFor;
     this.now = now;
   }
 
   /**
-   * The time this send may start (epoch ms), or undefined when no slot is free before
+   * The time this send may start (epoch ms), or undefined when none is free before
    * `latestStart`. `slowUntil` halves the rate after a 130429.
    */
   acquire(phoneNumberId: string, latestStart: number, slowUntil?: number): Promise<number | undefined> {
@@ -50,7 +50,7 @@ export class SlotDispenser {
           const times = await this.reserve(phoneNumberId, resolvers.length, Number(latest), slow ? Number(slow) : undefined);
           resolvers.forEach((resolve, i) => resolve(times[i]));
         } catch {
-          // Without the shared counter the pace cannot be guaranteed: send nothing now.
+          // Without the shared pace the fleet's rate cannot be guaranteed: send nothing now.
           for (const resolve of resolvers) resolve(undefined);
         }
       }),
@@ -58,23 +58,21 @@ export class SlotDispenser {
   }
 
   private async reserve(phoneNumberId: string, count: number, latestStart: number, slowUntil: number | undefined): Promise<number[]> {
-    const times: number[] = [];
     const now = this.now();
-    let second = Math.max(Math.floor(now / 1000), (FULL_UNTIL.get(phoneNumberId) ?? 0) + 1);
-    while (times.length < count && second * 1000 <= latestStart) {
-      const rate = effectiveRate(this.rateFor(phoneNumberId), slowUntil, second * 1000);
-      const wanted = count - times.length;
-      const counterAfter = await this.controls.reserveSlots(phoneNumberId, second, wanted);
-      const slots = grantedSlots(counterAfter, wanted, rate);
-      for (const slot of slots) {
-        const at = slotTime(second, slot, rate);
-        // A slot already past is left unused: sending it now would bunch it with the next
-        // ones, and Meta counts arrivals in a sliding window.
-        if (at >= now && at <= latestStart) times.push(at);
+    const intervalMicros = sendIntervalMicros(effectiveRate(this.rateFor(phoneNumberId), slowUntil, now));
+    const request: BlockRequest = { count, intervalMicros, earliestMicros: Math.round(now * 1000), latestMicros: Math.floor(latestStart * 1000) };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && request.count > 0; attempt++) {
+      const answer = await this.controls.appendToPace(phoneNumberId, request.count * intervalMicros, appendWindow(request));
+      if (answer.appended) return blockTimes(answer.startMicros, request.count, intervalMicros);
+      const next = afterRefusal(answer.nextFreeMicros, request);
+      if (next.kind === 'none') return [];
+      if (next.kind === 'fewer') {
+        request.count = next.count;
+        continue;
       }
-      if (counterAfter >= rate) FULL_UNTIL.set(phoneNumberId, second);
-      second++;
+      const restarted = await this.controls.restartPace(phoneNumberId, answer.nextFreeMicros, next.startMicros + request.count * intervalMicros);
+      if (restarted) return blockTimes(next.startMicros, request.count, intervalMicros);
     }
-    return times;
+    return [];
   }
 }

@@ -1,17 +1,39 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { gateFor, nextProbeInterval } from '../../lib/domain/breaker.ts';
-import { effectiveRate, grantedSlots, maxConcurrencyFor, slotTime } from '../../lib/domain/pacing.ts';
+import { afterRefusal, appendWindow, blockTimes, effectiveRate, IDLE_START_LEAD_MS, maxConcurrencyFor, PACE_HORIZON_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
 
 describe('pacing', () => {
-  it('spreads the slots of a second evenly', () => {
-    expect([0, 1, 79].map((slot) => slotTime(1_000, slot, 80))).toEqual([1_000_000, 1_000_012, 1_000_987]);
+  const at = (ms: number) => ms * 1000;
+  const request = (count: number, earliestMs: number, latestMs: number, rate = 80) => ({ count, intervalMicros: sendIntervalMicros(rate), earliestMicros: at(earliestMs), latestMicros: at(latestMs) });
+
+  it('spaces sends one interval apart, rounded so the pace never exceeds the rate', () => {
+    expect(sendIntervalMicros(80)).toBe(12_500);
+    expect(sendIntervalMicros(77)).toBe(12_988);
+    expect(sendIntervalMicros(970)).toBe(1_031);
+    expect(blockTimes(at(1_000), 3, 12_500)).toEqual([1_000, 1_012.5, 1_025]);
   });
 
-  it('grants only the slots under the rate', () => {
-    expect(grantedSlots(10, 10, 80)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(grantedSlots(85, 10, 80)).toEqual([75, 76, 77, 78, 79]);
-    expect(grantedSlots(95, 10, 80)).toEqual([]);
+  it('appends a block only where it starts no earlier than now and its last send starts before the deadline', () => {
+    expect(appendWindow(request(10, 1_000, 6_000))).toEqual({ from: at(1_000), to: at(6_000) - 9 * 12_500 });
+    expect(appendWindow(request(1, 1_000, 6_000))).toEqual({ from: at(1_000), to: at(6_000) });
+  });
+
+  it('restarts an idle number a little ahead of now, so the jobs can be claimed first', () => {
+    expect(afterRefusal(undefined, request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000 + IDLE_START_LEAD_MS) });
+    expect(afterRefusal(at(400), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000 + IDLE_START_LEAD_MS) });
+  });
+
+  it('asks for fewer sends when only some fit before the deadline, and for none when none does', () => {
+    // Next free at 5.95 s, deadline 6 s, 12.5 ms apart: 5.95, 5.9625, 5.975, 5.9875, 6.0 → 5 fit.
+    expect(afterRefusal(at(5_950), request(10, 1_000, 6_000))).toEqual({ kind: 'fewer', count: 5 });
+    expect(afterRefusal(at(6_001), request(10, 1_000, 6_000))).toEqual({ kind: 'none' });
+    expect(afterRefusal(at(999), request(10, 1_000, 1_050))).toEqual({ kind: 'fewer', count: 3 });
+    expect(afterRefusal(undefined, request(10, 1_000, 1_010))).toEqual({ kind: 'none' });
+  });
+
+  it('starts afresh from a next free time no reservation could have set (a clock that ran ahead)', () => {
+    expect(afterRefusal(at(1_000 + PACE_HORIZON_MS + 1), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000 + IDLE_START_LEAD_MS) });
   });
 
   it('paces 3 % under the rate, and at half that during a slowdown after 130429', () => {
