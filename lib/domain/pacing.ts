@@ -24,8 +24,13 @@ export const PACING_HEADROOM = 0.97;
  */
 export const LATE_TOLERANCE_MS = 15;
 
-/** A block that starts from an idle number starts this far ahead, so its jobs can be claimed first. */
-export const IDLE_START_LEAD_MS = 15;
+/**
+ * A block's first send is at least this far ahead of the reservation, so that the batch's jobs
+ * can be claimed before their times come (a claim takes a few ms on DynamoDB, tens at its p99);
+ * a send that waits for its claim would leave late. While the fleet is busy the next free time
+ * is further ahead than this anyway.
+ */
+export const SEND_LEAD_MS = 50;
 
 /** The rate to pace at: with headroom, and halved for a while after a 130429 so the fleet backs off together. */
 export function effectiveRate(rate: number, slowUntil: number | undefined, now: number): number {
@@ -48,7 +53,7 @@ export function blockTimes(startMicros: number, count: number, intervalMicros: n
 
 /**
  * A reservation request: `count` sends at `intervalMicros`, none before `earliestMicros`
- * (now), none after `latestMicros` (the last time a send may start and finish in this
+ * (now + SEND_LEAD_MS), none after `latestMicros` (the last time a send may start and finish in this
  * invocation).
  */
 export interface BlockRequest {
@@ -59,8 +64,8 @@ export interface BlockRequest {
 }
 
 /**
- * The next free time a block may be appended to: the block must start no earlier than now and
- * its last send must start no later than `latestMicros`.
+ * The next free time a block may be appended to: the block must start no earlier than
+ * `earliestMicros` and its last send must start no later than `latestMicros`.
  */
 export function appendWindow(request: BlockRequest): { from: number; to: number } {
   return { from: request.earliestMicros, to: request.latestMicros - (request.count - 1) * request.intervalMicros };
@@ -68,7 +73,7 @@ export function appendWindow(request: BlockRequest): { from: number; to: number 
 
 /** What to do when the next free time was outside the append window. */
 export type AfterRefusal =
-  /** The number was idle (next free time in the past, or never set): start a block at now + lead. */
+  /** The number was idle (next free time before the earliest, or never set): start a block at the earliest. */
   | { kind: 'restart'; startMicros: number }
   /** Only `count` sends fit before the deadline: ask for those. */
   | { kind: 'fewer'; count: number }
@@ -85,7 +90,7 @@ export const PACE_HORIZON_MS = 60_000;
 export function afterRefusal(nextFreeMicros: number | undefined, request: BlockRequest): AfterRefusal {
   const implausible = nextFreeMicros !== undefined && nextFreeMicros > request.earliestMicros + PACE_HORIZON_MS * 1000;
   if (nextFreeMicros === undefined || nextFreeMicros < request.earliestMicros || implausible) {
-    const startMicros = request.earliestMicros + IDLE_START_LEAD_MS * 1000;
+    const startMicros = request.earliestMicros;
     const fit = fitting(startMicros, request);
     return fit >= request.count ? { kind: 'restart', startMicros } : fit > 0 ? { kind: 'fewer', count: fit } : { kind: 'none' };
   }

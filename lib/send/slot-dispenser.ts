@@ -1,5 +1,5 @@
 import type { ControlStore } from '../adapters/control-store.ts';
-import { afterRefusal, appendWindow, type BlockRequest, blockTimes, effectiveRate, sendIntervalMicros } from '../domain/pacing.ts';
+import { afterRefusal, appendWindow, type BlockRequest, blockTimes, effectiveRate, SEND_LEAD_MS, sendIntervalMicros } from '../domain/pacing.ts';
 
 /** Refusals (another sender moved the pace in between) before a reservation gives up for now. */
 const MAX_ATTEMPTS = 6;
@@ -60,7 +60,7 @@ export class SlotDispenser {
   private async reserve(phoneNumberId: string, count: number, latestStart: number, slowUntil: number | undefined): Promise<number[]> {
     const now = this.now();
     const intervalMicros = sendIntervalMicros(effectiveRate(this.rateFor(phoneNumberId), slowUntil, now));
-    const request: BlockRequest = { count, intervalMicros, earliestMicros: Math.round(now * 1000), latestMicros: Math.floor(latestStart * 1000) };
+    const request: BlockRequest = { count, intervalMicros, earliestMicros: Math.round((now + SEND_LEAD_MS) * 1000), latestMicros: Math.floor(latestStart * 1000) };
     for (let attempt = 0; attempt < MAX_ATTEMPTS && request.count > 0; attempt++) {
       const answer = await this.controls.appendToPace(phoneNumberId, request.count * intervalMicros, appendWindow(request));
       if (answer.appended) return blockTimes(answer.startMicros, request.count, intervalMicros);

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createControlStore, paceKey } from '../../lib/adapters/control-store.ts';
-import { IDLE_START_LEAD_MS, PACE_HORIZON_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
+import { PACE_HORIZON_MS, SEND_LEAD_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
 import { SlotDispenser } from '../../lib/send/slot-dispenser.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
 
@@ -36,7 +36,7 @@ describe('the fleet-wide pace', () => {
     // One sequence: each time exactly one interval after the previous (µs arithmetic, compared in ms).
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeCloseTo(INTERVAL_MS, 3);
     expect(times[0]!).toBeGreaterThanOrEqual(now);
-    expect(times[0]!).toBeLessThanOrEqual(Date.now() + IDLE_START_LEAD_MS);
+    expect(times[0]!).toBeLessThanOrEqual(Date.now() + SEND_LEAD_MS);
     // The item remembers where the sequence ends: the next block continues it.
     expect((await nextFreeAt(phone))! / 1000).toBeCloseTo(times.at(-1)! + INTERVAL_MS, 3);
     const [next] = await askFor(dispenser(), phone, 1, Date.now() + 10_000);
@@ -48,8 +48,8 @@ describe('the fleet-wide pace', () => {
     await clients.documents.send(new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (Date.now() - 60_000) * 1000 } }));
     const before = Date.now();
     const [first] = await askFor(dispenser(), phone, 1, before + 5_000);
-    expect(first!).toBeGreaterThanOrEqual(before + IDLE_START_LEAD_MS);
-    expect(first!).toBeLessThan(Date.now() + IDLE_START_LEAD_MS + 5);
+    expect(first!).toBeGreaterThanOrEqual(before + SEND_LEAD_MS);
+    expect(first!).toBeLessThan(Date.now() + SEND_LEAD_MS + 5);
   });
 
   it('gives only the times that start before the deadline, and none when the pace is further ahead', async () => {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { gateFor, nextProbeInterval } from '../../lib/domain/breaker.ts';
-import { afterRefusal, appendWindow, blockTimes, effectiveRate, IDLE_START_LEAD_MS, maxConcurrencyFor, PACE_HORIZON_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
+import { afterRefusal, appendWindow, blockTimes, effectiveRate, maxConcurrencyFor, PACE_HORIZON_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
 
 describe('pacing', () => {
   const at = (ms: number) => ms * 1000;
@@ -19,21 +19,21 @@ describe('pacing', () => {
     expect(appendWindow(request(1, 1_000, 6_000))).toEqual({ from: at(1_000), to: at(6_000) });
   });
 
-  it('restarts an idle number a little ahead of now, so the jobs can be claimed first', () => {
-    expect(afterRefusal(undefined, request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000 + IDLE_START_LEAD_MS) });
-    expect(afterRefusal(at(400), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000 + IDLE_START_LEAD_MS) });
+  it('restarts an idle number at the earliest time', () => {
+    expect(afterRefusal(undefined, request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000) });
+    expect(afterRefusal(at(400), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000) });
   });
 
   it('asks for fewer sends when only some fit before the deadline, and for none when none does', () => {
     // Next free at 5.95 s, deadline 6 s, 12.5 ms apart: 5.95, 5.9625, 5.975, 5.9875, 6.0 → 5 fit.
     expect(afterRefusal(at(5_950), request(10, 1_000, 6_000))).toEqual({ kind: 'fewer', count: 5 });
     expect(afterRefusal(at(6_001), request(10, 1_000, 6_000))).toEqual({ kind: 'none' });
-    expect(afterRefusal(at(999), request(10, 1_000, 1_050))).toEqual({ kind: 'fewer', count: 3 });
-    expect(afterRefusal(undefined, request(10, 1_000, 1_010))).toEqual({ kind: 'none' });
+    expect(afterRefusal(at(999), request(10, 1_000, 1_030))).toEqual({ kind: 'fewer', count: 3 });
+    expect(afterRefusal(undefined, request(10, 1_000, 999))).toEqual({ kind: 'none' });
   });
 
   it('starts afresh from a next free time no reservation could have set (a clock that ran ahead)', () => {
-    expect(afterRefusal(at(1_000 + PACE_HORIZON_MS + 1), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000 + IDLE_START_LEAD_MS) });
+    expect(afterRefusal(at(1_000 + PACE_HORIZON_MS + 1), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000) });
   });
 
   it('paces 3 % under the rate, and at half that during a slowdown after 130429', () => {
