@@ -5,13 +5,13 @@
  */
 import type { RequestBucket } from './attribution.ts';
 import { WRITE_OPERATIONS } from './attribution.ts';
-import { type CostProjection, cpuBoundDurationMs, type LambdaUsage, type MeasuredUsage, projectCost } from './cost-model.ts';
+import { type CostProjection, cpuBoundDurationMs, type LambdaUsage, type MeasuredUsage, platformLogBytesPerInvocation, projectCost } from './cost-model.ts';
 import type { Prices } from './prices.ts';
-import type { RunResult } from './run-one.ts';
+import type { EmfByFunction, RunResult } from './run-one.ts';
 import { round } from './stats.ts';
 
-/** Bytes of Lambda's own START, END and REPORT lines per invocation (text format, typical lengths). */
-export const PLATFORM_LOG_BYTES_PER_INVOCATION = 270;
+/** Functions whose metrics middleware writes one EMF line per invocation on Lambda (the others write one only on a rejection). */
+const EMF_LINE_PER_INVOCATION = new Set(['send', 'status']);
 
 export interface PathFigures {
   /** Billed SQS requests (64 KB chunks), without the event sources' empty receives. */
@@ -42,16 +42,12 @@ export interface Analysis {
   perJob?: { send: PathFigures; status: PathFigures; other: PathFigures };
   lambda: { wall: LambdaUsage[]; cpu: LambdaUsage[] };
   logBytes?: { total: number; app: number; emf: number; platform: number; perMessage: number };
+  /** Webhook events per status invocation, as the local event source gathered them (serverless.yml's batchSize and window). */
+  statusEventsPerBatch?: number;
   cost?: {
     wall: CostProjection;
     cpu: CostProjection;
     headline: 'wall' | 'cpu';
-    /**
-     * The headline projection with status batches as full as on AWS, where the status event
-     * source's 1-s batching window (serverless.yml) fills batches of 10 at a few hundred events
-     * per second; the local poller has no batching window (see BENCHMARKS.md).
-     */
-    fullStatusBatches?: { projection: CostProjection; measuredEventsPerBatch: number; assumedEventsPerBatch: number };
   };
   targets: Target[];
 }
@@ -78,6 +74,18 @@ function addBucket(figures: PathFigures, bucket: RequestBucket): void {
 
 function divide(figures: PathFigures, jobs: number): PathFigures {
   return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round(v / jobs, 4)!])) as unknown as PathFigures;
+}
+
+/**
+ * EMF bytes as Lambda would write them. Locally, concurrent invocations share one Metrics object,
+ * so fewer lines come out than invocations; on Lambda each send or status invocation flushes its
+ * own: scale their mean line to their invocations. The others' lines are counted as they are.
+ */
+export function lambdaEmfBytes(emfByFunction: EmfByFunction, invocationsOf: Record<string, number>): number {
+  return Object.entries(emfByFunction).reduce((sum, [fn, { bytes, lines }]) => {
+    const perInvocation = EMF_LINE_PER_INVOCATION.has(fn) && lines > 0 && invocationsOf[fn] !== undefined;
+    return sum + (perInvocation ? (bytes / lines) * invocationsOf[fn]! : bytes);
+  }, 0);
 }
 
 export function analyze(run: RunResult, prices: Prices): Analysis {
@@ -110,19 +118,25 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
     send.sqs += sum(run.requests.producer, 'sqs.SendMessageBatch') ?? 0;
     analysis.perJob = { send: divide(send, jobs), status: divide(status, jobs), other: divide(other, jobs) };
 
-    // --- Lambda usage: invocations and wall time per invocation, by function ------------------
+    // --- Lambda usage: invocations and handler time per invocation, by function --------------
+    // The event sources count their invocations and handler time themselves (local/poller.ts).
+    // Results from before they did: one non-empty receive was one invocation, timed receive → delete.
+    const sources = run.worker.stopped?.eventSources;
     const receives = (queue: string) => instrument.buckets.filter((b) => b.service === 'sqs' && b.operation === 'ReceiveMessage' && b.resource === queue).reduce((n, b) => n + b.requests - b.emptyReceives, 0);
     const invocationsOf: Record<string, number> = {
-      send: receives('send'),
-      status: receives('status'),
-      release: receives('deferred'),
+      send: sources?.send?.invocations ?? receives('send'),
+      status: sources?.status?.invocations ?? receives('status'),
+      release: sources?.release?.invocations ?? receives('deferred'),
       webhook: instrument.invocations.webhook?.count ?? run.webhooks.posted,
     };
+    const statusSource = sources?.status;
+    if (statusSource && statusSource.invocations > 0) analysis.statusEventsPerBatch = round(statusSource.records / statusSource.invocations, 2)!;
     const memory = (fn: string) => run.memoryMb[fn] ?? 512;
     const wall: LambdaUsage[] = Object.entries(invocationsOf)
       .filter(([, n]) => n > 0)
       .map(([name, invocations]) => {
-        const measured = instrument.invocations[name];
+        const source = sources?.[name];
+        const measured = source ? { count: source.invocations, totalMs: source.handlerMs } : instrument.invocations[name];
         const msPer = measured && measured.count > 0 ? measured.totalMs / measured.count : 0;
         return { name, memoryMb: memory(name), invocations, billedMsPerInvocation: round(msPer, 2)! };
       });
@@ -139,13 +153,11 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
     }
 
     // --- logs ---------------------------------------------------------------------------------
-    const { app, emf, emfLines } = run.worker.logBytes;
+    const { app, emf, emfLines, emfByFunction } = run.worker.logBytes;
     if (run.options.logLevel === 'INFO') {
-      const metricInvocations = invocationsOf.send! + invocationsOf.status!;
-      // Locally concurrent invocations share one Metrics object, so fewer EMF lines come out than
-      // invocations; on Lambda each invocation flushes its own: scale the mean line to them.
-      const emfBytes = emfLines > 0 ? (emf / emfLines) * metricInvocations : 0;
-      const platform = PLATFORM_LOG_BYTES_PER_INVOCATION * Object.values(invocationsOf).reduce((a, b) => a + b, 0);
+      const emfBytes = emfByFunction ? lambdaEmfBytes(emfByFunction, invocationsOf) : emfLines > 0 ? (emf / emfLines) * (invocationsOf.send! + invocationsOf.status!) : 0;
+      // START/END/REPORT per invocation, unless serverless.yml's logging settings leave them out.
+      const platform = Object.entries(invocationsOf).reduce((sum, [fn, n]) => sum + platformLogBytesPerInvocation(run.lambdaLogging?.[fn]) * n, 0);
       const total = app + emfBytes + platform;
       analysis.logBytes = { total: Math.round(total), app, emf: Math.round(emfBytes), platform, perMessage: round(total / jobs, 1)! };
     }
@@ -165,23 +177,6 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
     const cpuCost = projectCost(usage(cpuLambda), prices);
     const headline = wallCost.totalWithFunctionUrl >= cpuCost.totalWithFunctionUrl ? 'wall' : 'cpu';
     analysis.cost = { wall: wallCost, cpu: cpuCost, headline };
-
-    // Full status batches: per-batch requests (receive, delete, counter write) and invocations
-    // shrink to events / 10; the per-event work stays, so total GB-s stays.
-    const statusBuckets = instrument.buckets.filter((b) => b.path === 'status');
-    const statusReceive = statusBuckets.filter((b) => b.service === 'sqs' && b.operation === 'ReceiveMessage' && b.resource === 'status');
-    const events = statusReceive.reduce((n, b) => n + b.messages, 0);
-    const batches = statusReceive.reduce((n, b) => n + b.requests - b.emptyReceives, 0);
-    const ASSUMED = 10;
-    if (batches > 0 && events / batches < ASSUMED) {
-      const factor = Math.ceil(events / ASSUMED) / batches;
-      const perBatchSqs = statusBuckets.filter((b) => b.service === 'sqs' && (b.operation === 'DeleteMessageBatch' || b.operation === 'ReceiveMessage') && b.resource === 'status').reduce((n, b) => n + b.billable - b.emptyReceives, 0);
-      const counterWru = statusBuckets.filter((b) => b.service === 'dynamodb' && b.resource === 'campaigns' && WRITE_OPERATIONS.has(b.operation)).reduce((n, b) => n + b.tableCapacity + b.indexCapacity, 0);
-      const batched = usage((headline === 'wall' ? wall : cpuLambda).map((f) => (f.name === 'status' ? { ...f, invocations: Math.ceil(events / ASSUMED), billedMsPerInvocation: (f.billedMsPerInvocation * f.invocations) / Math.ceil(events / ASSUMED) } : f)));
-      batched.sqsRequests.status -= perBatchSqs * (1 - factor);
-      batched.dynamoDb.writeUnits.status -= counterWru * (1 - factor);
-      analysis.cost.fullStatusBatches = { projection: projectCost(batched, prices), measuredEventsPerBatch: round(events / batches, 2)!, assumedEventsPerBatch: ASSUMED };
-    }
   }
 
   // --- targets -------------------------------------------------------------------------------

@@ -57,6 +57,26 @@ export interface CostProjection {
 
 const MILLION = 1_000_000;
 
+/** Bytes of Lambda's own START, END and REPORT lines per invocation (text format, typical lengths). */
+export const PLATFORM_LOG_BYTES_PER_INVOCATION = 270;
+
+/** A function's Lambda logging settings (serverless.yml `provider.logs.lambda` or the function's `logs`). */
+export interface LambdaLogging {
+  logFormat?: 'JSON' | 'Text';
+  systemLogLevel?: 'DEBUG' | 'INFO' | 'WARN';
+  applicationLogLevel?: string;
+}
+
+/**
+ * Bytes of Lambda's platform lines per invocation. START/END/REPORT are INFO-level system logs:
+ * with the JSON format and a system log level of WARN Lambda does not write them. The JSON
+ * versions at INFO are longer than the text ones; the text length is used as a floor.
+ */
+export function platformLogBytesPerInvocation(logging: LambdaLogging | undefined): number {
+  const filtered = logging?.logFormat === 'JSON' && logging.systemLogLevel === 'WARN';
+  return filtered ? 0 : PLATFORM_LOG_BYTES_PER_INVOCATION;
+}
+
 /**
  * Billed duration of CPU-bound work on Lambda: below `mbPerVcpu` (1,769 MB) a function gets a
  * share of one vCPU proportional to its memory, so `cpuMs` of work on a full core takes

@@ -39,7 +39,9 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
   const w = run.worker;
   lines.push(
     `  worker (the project's code)   ${n(w.cpuMsPer1000Jobs)} CPU ms per 1,000 jobs (${n(w.cpuMsAfterReady)} ms after ready, ${n(w.stopped?.cpuMs)} ms in all); peak RSS ${n(w.peakRssMb)} MB` +
-      (analysis.logBytes ? `; logs ${n(analysis.logBytes.perMessage, 0)} B/message (app ${n(w.logBytes.app)} B, EMF ${n(analysis.logBytes.emf)} B, Lambda platform lines ${n(analysis.logBytes.platform)} B est.)` : ''),
+      (analysis.logBytes
+        ? `; logs ${n(analysis.logBytes.perMessage, 0)} B/message (app ${n(w.logBytes.app)} B, EMF ${n(analysis.logBytes.emf)} B, Lambda platform lines ${analysis.logBytes.platform > 0 ? `${n(analysis.logBytes.platform)} B est.` : 'none (systemLogLevel WARN)'})`
+        : ''),
   );
   const usage = run.processes.steady ?? run.processes.whole;
   if (usage) {
@@ -51,6 +53,7 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
   }
   if (analysis.lambda.wall.length) {
     lines.push(`  Lambda (measured wall)        ${analysis.lambda.wall.map((f) => `${f.name} ${n(f.invocations)} × ${n(f.billedMsPerInvocation, 1)} ms @ ${f.memoryMb} MB`).join('; ')}`);
+    if (analysis.statusEventsPerBatch !== undefined) lines.push(`  status batches                ${n(analysis.statusEventsPerBatch, 1)} webhook events per invocation (the local event source's batchSize and batching window, from serverless.yml)`);
     lines.push(`  Lambda (CPU-derived)          ${analysis.lambda.cpu.map((f) => `${f.name} ${n(f.billedMsPerInvocation, 2)} ms`).join('; ')} (the worker's CPU × 1769/memory MB, split by wall-time share: only the total is meaningful)`);
   }
   if (run.requests.instrument) {
@@ -66,13 +69,6 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
     lines.push(`    ${'total (webhooks through API Gateway HTTP API)'.padEnd(42)} $${cost.totalWithHttpApi.toFixed(3).padStart(7)}`);
     const other = analysis.cost[analysis.cost.headline === 'wall' ? 'cpu' : 'wall'];
     lines.push(`    (with the other Lambda duration model: $${other.totalWithFunctionUrl.toFixed(3)} / $${other.totalWithHttpApi.toFixed(3)}); excluded: ${cost.excluded.join('; ')}`);
-    const batched = analysis.cost.fullStatusBatches;
-    if (batched) {
-      lines.push(
-        `    with status batches of ${batched.assumedEventsPerBatch} as on AWS (measured ${n(batched.measuredEventsPerBatch, 1)} events per local status batch): $${batched.projection.totalWithFunctionUrl.toFixed(3)} / $${batched.projection.totalWithHttpApi.toFixed(3)}` +
-          ` (SQS $${batched.projection.lines[0]!.perMillion.toFixed(3)}, DynamoDB writes $${batched.projection.lines.find((l) => l.item.startsWith('DynamoDB writes'))!.perMillion.toFixed(3)})`,
-      );
-    }
   }
   lines.push('  targets');
   for (const t of analysis.targets) lines.push(`    ${t.pass === undefined ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(24)} ${t.value}`);

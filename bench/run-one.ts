@@ -22,7 +22,9 @@ import { RequestCounter } from '../local/request-counter.ts';
 import { serviceName } from '../local/serverless-config.ts';
 import type { ScenarioInput } from '../local/simulator/scenario.ts';
 import { clientsFor, createResources, LOCAL_CREDENTIALS, LOCAL_REGION, localStackEnv, queueOf, REPO_ROOT, startLocalStack, tableOf } from '../local/stack/index.ts';
+import type { EventSourceStats } from '../local/poller.ts';
 import type { InstrumentReport, RequestBucket } from './attribution.ts';
+import type { LambdaLogging } from './cost-model.ts';
 import { findChildPids, machineBusyPercent, ProcSampler, readProcessCpuMs } from './proc-sampler.ts';
 import type { SimProgress, SimReply, SimRequest, SimSummary } from './simulator-process.ts';
 import { maxInWindow, percentile, round, steadyRate } from './stats.ts';
@@ -64,7 +66,12 @@ export interface WorkerStopped {
   cpuMs: number;
   maxRssMb: number;
   requests?: Record<string, number>;
+  /** The local event sources' counters by function (local/poller.ts); absent in results from before they were printed. */
+  eventSources?: Record<string, EventSourceStats>;
 }
+
+/** A function's EMF output: bytes and lines, by the `function` dimension of the line. */
+export type EmfByFunction = Record<string, { bytes: number; lines: number }>;
 
 export interface RunResult {
   label: string;
@@ -101,7 +108,7 @@ export interface RunResult {
     cpuMsAfterReady?: number;
     cpuMsPer1000Jobs?: number;
     peakRssMb?: number;
-    logBytes: { app: number; emf: number; lines: number; emfLines: number };
+    logBytes: { app: number; emf: number; lines: number; emfLines: number; emfByFunction?: EmfByFunction };
     stderrTail: string[];
   };
   processes: { steady?: ReturnType<ProcSampler['usageBetween']>; whole?: ReturnType<ProcSampler['usageBetween']> };
@@ -116,6 +123,8 @@ export interface RunResult {
   items: { sampled: number; jobsItemBytes?: { mean?: number; max?: number } };
   scanError?: string;
   memoryMb: Record<string, number>;
+  /** Lambda logging settings by function, from serverless.yml; absent in older results (then treated as Lambda's defaults). */
+  lambdaLogging?: Record<string, LambdaLogging>;
 }
 
 /** `n` valid jobs for distinct German mobile numbers (+49151 and 8 digits). */
@@ -172,6 +181,23 @@ export function memoryByFunction(): Record<string, number> {
   const file = parse(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8')) as { provider?: { memorySize?: number }; functions?: Record<string, { memorySize?: number }> };
   const fallback = Number(file.provider?.memorySize ?? 1024);
   return Object.fromEntries(Object.entries(file.functions ?? {}).map(([name, fn]) => [name, Number(fn.memorySize ?? fallback)]));
+}
+
+/**
+ * Lambda logging settings per function from serverless.yml, as osls compiles them: a function's
+ * own `logs` replaces `provider.logs.lambda` as a whole. `${param:x}` values are resolved from the
+ * default params.
+ */
+export function lambdaLoggingByFunction(): Record<string, LambdaLogging> {
+  const file = parse(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8')) as {
+    params?: { default?: Record<string, unknown> };
+    provider?: { logs?: { lambda?: LambdaLogging } };
+    functions?: Record<string, { logs?: LambdaLogging }>;
+  };
+  const params = file.params?.default ?? {};
+  const resolve = (logging: LambdaLogging | undefined): LambdaLogging =>
+    Object.fromEntries(Object.entries(logging ?? {}).map(([key, value]) => [key, String(value).replace(/\$\{param:(\w+)\}/g, (_all, name: string) => String(params[name]))])) as LambdaLogging;
+  return Object.fromEntries(Object.entries(file.functions ?? {}).map(([name, fn]) => [name, resolve(fn.logs ?? file.provider?.logs?.lambda)]));
 }
 
 /** DynamoDB's item size: attribute names plus values (numbers ≈ 1 byte per 2 digits + 1). */
@@ -276,7 +302,7 @@ interface WorkerHandle {
   child: ChildProcess;
   ready: Promise<{ webhookUrl: string; pid: number }>;
   stopped: Promise<WorkerStopped | undefined>;
-  logBytes: { app: number; emf: number; lines: number; emfLines: number };
+  logBytes: { app: number; emf: number; lines: number; emfLines: number; emfByFunction: EmfByFunction };
   stderrTail: string[];
 }
 
@@ -289,7 +315,7 @@ function startWorker(env: NodeJS.ProcessEnv, instrument: boolean, profileDir: st
     // stdin stays a pipe: bench/worker-parent-watch.ts stops the worker when it closes.
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const logBytes = { app: 0, emf: 0, lines: 0, emfLines: 0 };
+  const logBytes = { app: 0, emf: 0, lines: 0, emfLines: 0, emfByFunction: {} as EmfByFunction };
   const stderrTail: string[] = [];
   let onReady: (value: { webhookUrl: string; pid: number }) => void = () => {};
   let onStopped: (value: WorkerStopped | undefined) => void = () => {};
@@ -308,6 +334,10 @@ function startWorker(env: NodeJS.ProcessEnv, instrument: boolean, profileDir: st
     if (line.includes('"_aws"')) {
       logBytes.emf += bytes;
       logBytes.emfLines += 1;
+      const fn = /"function":"(\w+)"/.exec(line)?.[1] ?? 'unknown';
+      const entry = (logBytes.emfByFunction[fn] ??= { bytes: 0, lines: 0 });
+      entry.bytes += bytes;
+      entry.lines += 1;
     } else logBytes.app += bytes;
   };
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -628,6 +658,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       ...(scanError ? { scanError } : {}),
       items: { sampled: itemSizes.length, jobsItemBytes: { mean: round(itemSizes.reduce((a, b) => a + b, 0) / Math.max(1, itemSizes.length), 0), max: percentile(itemSizes, 100) } },
       memoryMb: memoryByFunction(),
+      lambdaLogging: lambdaLoggingByFunction(),
     };
     return result;
   } finally {

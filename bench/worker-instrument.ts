@@ -6,8 +6,9 @@
  * - which queue or table each request went to, and so which path (send or status) it belongs to;
  * - DynamoDB's consumed capacity (it asks for `ReturnConsumedCapacity: INDEXES`, which DynamoDB
  *   Local computes from item sizes and GSI changes, as DynamoDB does), and refused conditional writes;
- * - empty receives, SDK latencies, and each invocation's wall time (receive → delete of its batch;
- *   request → response for the webhook).
+ * - empty receives, SDK latencies, and each webhook invocation's wall time (request → response).
+ *   The SQS-triggered functions' invocations and handler time come from the event sources'
+ *   own counters, which the worker prints when it stops (a batch may span several receives).
  * On exit it writes everything to the JSON file named by BENCH_INSTRUMENT_FILE.
  */
 import { writeFileSync } from 'node:fs';
@@ -34,15 +35,12 @@ const outputFile = process.env.BENCH_INSTRUMENT_FILE;
 const prefix = process.env.BENCH_RESOURCE_PREFIX ?? '';
 const SAMPLE_CAP = 4_000;
 const CAPACITY_OPERATIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems']);
-const FUNCTION_OF_QUEUE: Record<string, string> = { send: 'send', status: 'status', deferred: 'release' };
 
 const startedAt = Date.now();
 const buckets = new Map<string, RequestBucket>();
 const byCommand = new Map<string, number>();
 const latencySamples = new Map<string, { seen: number; samples: number[] }>();
 const invocations = new Map<string, { count: number; totalMs: number; seen: number; samplesMs: number[] }>();
-/** Receipt handle → the batch it arrived in, until the batch is deleted. */
-const openBatches = new Map<string, { fn: string; receivedAt: number; handles: string[] }>();
 
 function sample(store: { seen: number; samples: number[] }, value: number): void {
   store.seen += 1;
@@ -117,15 +115,6 @@ function instrument(client: Sendable, service: 'sqs' | 'dynamodb' | 'ssm'): void
       if (service === 'sqs' && (operation === 'SendMessage' || operation === 'SendMessageBatch')) bucket.billable += sqsBillableRequests(sqsPayloadBytes(input));
       else if (service === 'sqs' && operation !== 'ReceiveMessage') bucket.billable += 1;
       const started = performance.now();
-      if (service === 'sqs' && operation === 'DeleteMessageBatch') {
-        for (const entry of (input.Entries as Array<{ ReceiptHandle?: string }> | undefined) ?? []) {
-          const batch = entry.ReceiptHandle ? openBatches.get(entry.ReceiptHandle) : undefined;
-          if (!batch) continue;
-          recordInvocation(batch.fn, started - batch.receivedAt);
-          for (const handle of batch.handles) openBatches.delete(handle);
-          break;
-        }
-      }
       const b = bucket;
       const latencyKey = `${service}.${operation}|${resource}`;
       const finish = () => {
@@ -144,19 +133,13 @@ function instrument(client: Sendable, service: 'sqs' | 'dynamodb' | 'ssm'): void
             b.indexCapacity += index;
           }
           if (service === 'sqs' && operation === 'ReceiveMessage') {
-            const messages = (result?.Messages as Array<{ ReceiptHandle?: string; Body?: string }> | undefined) ?? [];
+            const messages = (result?.Messages as Array<{ Body?: string }> | undefined) ?? [];
             b.messages += messages.length;
             if (messages.length === 0) {
               b.emptyReceives += 1;
               b.billable += 1;
             } else {
               b.billable += sqsBillableRequests(messages.reduce((sum, m) => sum + Buffer.byteLength(m.Body ?? ''), 0));
-              const fn = FUNCTION_OF_QUEUE[resource];
-              if (fn) {
-                const handles = messages.flatMap((m) => (m.ReceiptHandle ? [m.ReceiptHandle] : []));
-                const batch = { fn, receivedAt: performance.now(), handles };
-                for (const handle of handles) openBatches.set(handle, batch);
-              }
             }
           }
           return result;

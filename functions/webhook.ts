@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { createAwsClients } from '../lib/aws-clients.ts';
 import { loadWebhookConfig } from '../lib/config.ts';
-import { createLogger } from '../lib/observability.ts';
+import { createLogger, createMetrics } from '../lib/observability.ts';
 import { handleWebhookRequest, type WebhookDeps } from '../lib/webhook/handle-request.ts';
 import { createWebhookDeps } from '../lib/webhook/runtime.ts';
 
@@ -16,9 +16,11 @@ export function createWebhookHandler(deps: () => WebhookDeps, logger: Logger) {
 }
 
 const logger = createLogger('webhook');
+// Written only when a POST is refused (lib/webhook/runtime.ts), so no logMetrics middleware here.
+const metrics = createMetrics('webhook');
 let deps: WebhookDeps | undefined;
 
 export const handler = createWebhookHandler(() => {
-  deps ??= createWebhookDeps({ config: loadWebhookConfig(), clients: createAwsClients(), logger });
+  deps ??= createWebhookDeps({ config: loadWebhookConfig(), clients: createAwsClients(), logger, metrics });
   return deps;
 }, logger);

@@ -45,6 +45,12 @@ export interface LocalDeploymentOptions {
   /** Poller tweaks (tests use a shorter function timeout with a short visibility timeout). */
   functionTimeoutMs?: number;
   maximumConcurrency?: number;
+  /**
+   * Replaces the batching window of every event source that serverless.yml gives one (seconds).
+   * Tests pass a fraction of a second so that each status hop does not wait out the deployed
+   * window; the demo and the benchmark leave it unset and run serverless.yml's values.
+   */
+  maximumBatchingWindowSeconds?: number;
   logLevel?: LogLevel;
   now?: () => number;
   /** The release function's clock, when a test lets it run ahead to release long waits at once. */
@@ -152,7 +158,7 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
 
   const webhookEnv = envOf(webhook);
   const webhookLogger = createLogger('webhook', logLevel);
-  const webhookDeps = createWebhookDeps({ config: loadWebhookConfig(webhookEnv), clients: functionClients(webhookEnv), logger: webhookLogger, ...now });
+  const webhookDeps = createWebhookDeps({ config: loadWebhookConfig(webhookEnv), clients: functionClients(webhookEnv), logger: webhookLogger, metrics: quietMetrics('webhook'), ...now });
   const webhookHandler = createWebhookHandler(() => webhookDeps, webhookLogger) as FunctionUrlHandler;
 
   const sweepEnv = envOf(sweep);
@@ -177,6 +183,7 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
         handler,
         functionName: fn.name,
         batchSize: fn.sqs.batchSize,
+        maximumBatchingWindowSeconds: fn.sqs.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? fn.sqs.maximumBatchingWindowSeconds) : 0,
         maximumConcurrency: fn.name === 'send' ? (options.maximumConcurrency ?? fn.sqs.maximumConcurrency) : fn.sqs.maximumConcurrency,
         reportBatchItemFailures: fn.sqs.reportBatchItemFailures,
         functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,

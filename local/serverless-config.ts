@@ -17,7 +17,7 @@ interface ServerlessFile {
 interface ServerlessFunction {
   timeout?: number;
   environment?: Record<string, unknown>;
-  events?: Array<{ sqs?: { arn: unknown; batchSize?: number; maximumConcurrency?: unknown; functionResponseType?: string } }>;
+  events?: Array<{ sqs?: { arn: unknown; batchSize?: number; maximumBatchingWindow?: number; maximumConcurrency?: unknown; functionResponseType?: string } }>;
 }
 
 export interface LocalFunctionSettings {
@@ -29,6 +29,8 @@ export interface LocalFunctionSettings {
     /** The logical id of the queue it reads. */
     queue: string;
     batchSize: number;
+    /** Seconds; 0 when serverless.yml sets none (as on AWS). */
+    maximumBatchingWindowSeconds: number;
     maximumConcurrency: number;
     reportBatchItemFailures: boolean;
   };
@@ -70,6 +72,7 @@ export async function localFunctionSettings(name: string, resources: LocalResour
           sqs: {
             queue: (sqsEvent.arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
             batchSize: sqsEvent.batchSize ?? 10,
+            maximumBatchingWindowSeconds: sqsEvent.maximumBatchingWindow ?? 0,
             maximumConcurrency: Number(await resolve(sqsEvent.maximumConcurrency ?? 2, `${name}.maximumConcurrency`)),
             reportBatchItemFailures: sqsEvent.functionResponseType === 'ReportBatchItemFailures',
           },

@@ -8,11 +8,13 @@
  *   node local/worker.ts
  *
  * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides),
- * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS.
+ * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS, WORKER_BATCHING_WINDOW_SECONDS (as
+ * deployLocally's maximumBatchingWindowSeconds; default: serverless.yml's windows).
  *
  * Prints one JSON line `{"ready":true,"webhookUrl":…}` when its pollers run; on SIGTERM it
  * stops receiving, finishes what is in flight, prints
- * `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{"sqs.SendMessageCommand":…}}` and exits.
+ * `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{"sqs.SendMessageCommand":…},"eventSources":{"status":{"invocations":…}}}`
+ * (the event sources' counters: invocations, records per batch, handler time) and exits.
  */
 import { deployLocally } from './deployment.ts';
 import { RequestCounter } from './request-counter.ts';
@@ -36,6 +38,7 @@ const deployment = await deployLocally({
   ...(process.env.WORKER_RESOURCE_OVERRIDES ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> } : {}),
   ...(process.env.WORKER_CONCURRENCY ? { maximumConcurrency: Number(process.env.WORKER_CONCURRENCY) } : {}),
   ...(process.env.WORKER_FUNCTION_TIMEOUT_MS ? { functionTimeoutMs: Number(process.env.WORKER_FUNCTION_TIMEOUT_MS) } : {}),
+  ...(process.env.WORKER_BATCHING_WINDOW_SECONDS ? { maximumBatchingWindowSeconds: Number(process.env.WORKER_BATCHING_WINDOW_SECONDS) } : {}),
 });
 console.log(JSON.stringify({ ready: true, webhookUrl: deployment.webhookUrl, pid: process.pid }));
 
@@ -45,7 +48,10 @@ process.on('SIGTERM', () => {
   stopping = true;
   void deployment.stop().then(() => {
     const cpu = process.cpuUsage();
-    console.log(JSON.stringify({ stopped: true, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), requests: requestCounter.byCommand() }));
+    const eventSources = Object.fromEntries(Object.entries(deployment.sources).map(([name, source]) => [name, source.stats()]));
+    console.log(
+      JSON.stringify({ stopped: true, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), requests: requestCounter.byCommand(), eventSources }),
+    );
     process.exit(0);
   });
 });

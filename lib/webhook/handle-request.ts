@@ -4,12 +4,20 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { type WebhookEnvelope, splitWebhookPayload, WEBHOOK_EVENT_VERSION } from '../domain/webhook-events.ts';
 import { checkSignature } from './signature.ts';
 
+/** Why a POST was refused; each is counted as its own metric (lib/webhook/runtime.ts). */
+export type WebhookRejection = 'signature_missing' | 'signature_invalid' | 'payload_invalid' | 'payload_too_large';
+
 export interface WebhookDeps {
   appSecret: () => Promise<string>;
   verifyToken: () => Promise<string>;
   /** Puts the events on the status queue; throws when any could not be stored. */
   enqueue: (envelopes: WebhookEnvelope[]) => Promise<void>;
   logger: Logger;
+  /**
+   * Counts a refused POST. The only metric this function emits: a normal webhook (3 per message)
+   * writes no EMF line, and its invocations, errors and duration are Lambda's own metrics.
+   */
+  countRejection: (reason: WebhookRejection) => void;
   now: () => number;
   /** Meta's payloads reach 3 MB; anything larger is not Meta. */
   maxBodyBytes: number;
@@ -28,21 +36,29 @@ export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: 
   if (method !== 'POST') return text(405, 'method not allowed');
 
   const rawBody = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (rawBody.length > deps.maxBodyBytes) return text(413, 'payload too large');
+  if (rawBody.length > deps.maxBodyBytes) {
+    deps.logger.warn('webhook rejected: payload too large', { bytes: rawBody.length });
+    deps.countRejection('payload_too_large');
+    return text(413, 'payload too large');
+  }
   const signature = checkSignature(rawBody, event.headers['x-hub-signature-256'], await deps.appSecret());
   if (signature !== 'valid') {
     deps.logger.warn('webhook rejected: bad signature', { signature, bytes: rawBody.length });
+    deps.countRejection(signature === 'missing' ? 'signature_missing' : 'signature_invalid');
     return text(signature === 'missing' ? 401 : 403, 'invalid signature');
   }
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody.toString('utf8'));
   } catch {
+    deps.logger.warn('webhook rejected: body is not JSON', { bytes: rawBody.length });
+    deps.countRejection('payload_invalid');
     return text(400, 'body is not JSON');
   }
   const split = splitWebhookPayload(payload);
   if (!split.ok) {
     deps.logger.warn('webhook rejected: not a WhatsApp Business Account payload', { reason: split.reason });
+    deps.countRejection('payload_invalid');
     return text(400, `unexpected payload: ${split.reason}`);
   }
   if (split.ignoredFields.length > 0) deps.logger.info('webhook fields not handled', { fields: split.ignoredFields });

@@ -1,5 +1,11 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../lib/observability.ts';
+import { handleWebhookRequest, type WebhookDeps, type WebhookRejection } from '../../lib/webhook/handle-request.ts';
+import { countWebhookRejection } from '../../lib/webhook/runtime.ts';
+import { signatureFor } from '../../lib/webhook/signature.ts';
 import { queueOf } from '../../local/stack/index.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
@@ -96,5 +102,46 @@ describe('POST body handling', () => {
 
   it('answers 405 to other methods', async () => {
     expect((await fetch(url, { method: 'PUT', body: '{}' })).status).toBe(405);
+  });
+});
+
+describe('metrics', () => {
+  const appSecret = 'metrics-secret';
+  const post = (body: string, signature?: string): LambdaFunctionURLEvent =>
+    ({ body, isBase64Encoded: false, headers: signature ? { 'x-hub-signature-256': signature } : {}, requestContext: { http: { method: 'POST' } } }) as unknown as LambdaFunctionURLEvent;
+  const handlerDeps = (rejections: WebhookRejection[]): WebhookDeps => ({
+    appSecret: async () => appSecret,
+    verifyToken: async () => 'token',
+    enqueue: async () => {},
+    logger: createLogger('webhook', 'SILENT'),
+    countRejection: (reason) => void rejections.push(reason),
+    now: Date.now,
+    maxBodyBytes: 1_000,
+  });
+  const valid = JSON.stringify(statusesPayload([{ wamid: 'wamid.m', status: 'read', recipient: '+4915112345678' }]));
+
+  it('counts nothing for a webhook it queues: a normal invocation writes no EMF line', async () => {
+    const rejections: WebhookRejection[] = [];
+    expect(await handleWebhookRequest(post(valid, signatureFor(valid, appSecret)), handlerDeps(rejections))).toMatchObject({ statusCode: 200 });
+    expect(rejections).toEqual([]);
+  });
+
+  it.each([
+    ['no signature', post(valid), 'signature_missing'],
+    ['a wrong signature', post(valid, signatureFor(valid, 'another secret')), 'signature_invalid'],
+    ['a body that is not JSON', post('{"object":', signatureFor('{"object":', appSecret)), 'payload_invalid'],
+    ['JSON that is not a WhatsApp payload', post('{"a":1}', signatureFor('{"a":1}', appSecret)), 'payload_invalid'],
+    ['an oversized body', post('x'.repeat(1_001)), 'payload_too_large'],
+  ] as const)('counts %s', async (_name, event, reason) => {
+    const rejections: WebhookRejection[] = [];
+    await handleWebhookRequest(event, handlerDeps(rejections));
+    expect(rejections).toEqual([reason]);
+  });
+
+  it('writes a rejection as its own metric at once', () => {
+    const calls: unknown[][] = [];
+    const metrics = { addMetric: (...args: unknown[]) => void calls.push(['add', ...args]), publishStoredMetrics: () => void calls.push(['publish']) } as unknown as Metrics;
+    countWebhookRejection(metrics, 'signature_invalid');
+    expect(calls).toEqual([['add', 'WebhookSignatureInvalid', 'Count', 1], ['publish']]);
   });
 });

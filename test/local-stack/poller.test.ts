@@ -306,7 +306,7 @@ describe('interpretBatchResponse', () => {
 describe('startEventSource() validation', () => {
   const base = { sqs: clients.sqs, queueUrl: 'http://127.0.0.1:1/q', queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', handler: async () => {} };
   test.each([
-    [{ batchSize: 11 }, /batchSize must be 1 to 10/],
+    [{ batchSize: 11 }, /batchSize over 10 needs a batching window/],
     [{ maximumConcurrency: 1 }, /maximumConcurrency must be 2 to 1000/],
     [{ queueArn: 'arn:aws:sns:us-east-1:0:t' }, /Not an SQS queue ARN/],
   ])('rejects %j', (options, message) => {

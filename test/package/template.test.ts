@@ -82,8 +82,24 @@ describe('packaged CloudFormation', () => {
     expect(ofType('AWS::Events::Rule').length).toBe(1);
   });
 
-  it('alarms on dead-lettered jobs and a stalled send queue', () => {
+  it('alarms on dead-lettered jobs, a stalled send queue and wrongly signed webhooks', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
-    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']));
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'WebhookSignatureInvalid']));
+  });
+
+  it('gathers status batches of up to 100 events for up to 5 s, within the queue visibility AWS asks for', () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue')![1];
+    expect(mapping.Properties).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 5 });
+    const timeout = resources.StatusLambdaFunction!.Properties.Timeout;
+    expect(resources.StatusQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + mapping.Properties.MaximumBatchingWindowInSeconds);
+  });
+
+  it("writes JSON logs without Lambda's START/END/REPORT lines, at the Powertools log level, on every function", () => {
+    for (const name of ['Send', 'Release', 'Webhook', 'Status', 'Sweep']) {
+      const fn = resources[`${name}LambdaFunction`]!.Properties;
+      expect(fn.LoggingConfig).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: fn.Environment.Variables.POWERTOOLS_LOG_LEVEL });
+      // EMF lines carry no level and count as INFO: a stricter application level would drop the metrics.
+      expect(['TRACE', 'DEBUG', 'INFO']).toContain(fn.LoggingConfig.ApplicationLogLevel);
+    }
   });
 });

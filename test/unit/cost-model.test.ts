@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuBoundDurationMs, lambdaGbSeconds, type MeasuredUsage, projectCost } from '../../bench/cost-model.ts';
+import { lambdaEmfBytes } from '../../bench/analyze.ts';
+import { cpuBoundDurationMs, lambdaGbSeconds, type MeasuredUsage, PLATFORM_LOG_BYTES_PER_INVOCATION, platformLogBytesPerInvocation, projectCost } from '../../bench/cost-model.ts';
 import { PRICES, type Prices } from '../../bench/prices.ts';
 
 /** Round prices so the expected figures can be worked out by hand. */
@@ -70,5 +71,18 @@ describe('cost model', () => {
 
   it('refuses a run without messages', () => {
     expect(() => projectCost({ ...usage, messages: 0 }, prices)).toThrow(RangeError);
+  });
+
+  it("counts Lambda's START/END/REPORT lines unless the JSON format with system log level WARN leaves them out", () => {
+    expect(platformLogBytesPerInvocation({ logFormat: 'JSON', systemLogLevel: 'WARN', applicationLogLevel: 'INFO' })).toBe(0);
+    expect(platformLogBytesPerInvocation({ logFormat: 'JSON', systemLogLevel: 'INFO' })).toBe(PLATFORM_LOG_BYTES_PER_INVOCATION);
+    expect(platformLogBytesPerInvocation({ logFormat: 'Text' })).toBe(PLATFORM_LOG_BYTES_PER_INVOCATION);
+    expect(platformLogBytesPerInvocation(undefined)).toBe(PLATFORM_LOG_BYTES_PER_INVOCATION); // Lambda's default: text, everything
+  });
+
+  it('scales the EMF line of send and status to one per invocation, and counts the others as written', () => {
+    const emf = { send: { bytes: 2_000, lines: 2 }, status: { bytes: 600, lines: 3 }, webhook: { bytes: 300, lines: 1 } };
+    // send: 1,000 B × 10 invocations; status: 200 B × 5; webhook: as written (only on a rejection).
+    expect(lambdaEmfBytes(emf, { send: 10, status: 5, webhook: 3_000 })).toBe(10_000 + 1_000 + 300);
   });
 });
