@@ -53,6 +53,11 @@ export interface LocalDeploymentOptions {
   maximumBatchingWindowSeconds?: number;
   logLevel?: LogLevel;
   now?: () => number;
+  /**
+   * The send function's sleep (it waits for its send time with it), e.g. one that oversleeps
+   * the way a stalled event loop does.
+   */
+  sendSleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The release function's clock, when a test lets it run ahead to release long waits at once. */
   releaseNow?: () => number;
   /** The token stored in SSM; `null` stores none (a missing parameter). Default: the simulator's token. */
@@ -143,7 +148,13 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   const quietMetrics = (name: string) => createMetrics(name, { logger: { ...console, warn: () => {} } });
 
   const sendObservability = { logger: createLogger('send', logLevel), metrics: quietMetrics('send') };
-  const sendRuntime = createSendRuntime({ config: loadSendConfig(sendEnv), clients: functionClients(sendEnv), ...sendObservability, ...now });
+  const sendRuntime = createSendRuntime({
+    config: loadSendConfig(sendEnv),
+    clients: functionClients(sendEnv),
+    ...sendObservability,
+    ...now,
+    ...(options.sendSleep ? { sleep: options.sendSleep } : {}),
+  });
   const realSendHandler = createSendHandler(() => sendRuntime, sendObservability) as SqsLambdaHandler;
   const sendHandler = options.wrapSendHandler ? options.wrapSendHandler(realSendHandler) : realSendHandler;
 

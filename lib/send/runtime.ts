@@ -21,10 +21,11 @@ export interface SendRuntimeOptions {
   now?: () => number;
   random?: () => number;
   fetch?: typeof fetch;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Wires the send path's adapters from configuration: the one place that knows them all. */
-export function createSendRuntime({ config, clients, logger, metrics, now, random, fetch }: SendRuntimeOptions): SendRuntime {
+export function createSendRuntime({ config, clients, logger, metrics, now, random, fetch, sleep }: SendRuntimeOptions): SendRuntime {
   const accessToken = createSecretSource({ parameterName: config.meta.accessTokenParameter, cacheSeconds: config.meta.tokenCacheSeconds, ssm: clients.ssm });
   return {
     config,
@@ -39,6 +40,6 @@ export function createSendRuntime({ config, clients, logger, metrics, now, rando
     now: now ?? Date.now,
     random: random ?? Math.random,
     newId: randomUUID,
-    sleep: (ms, signal) => setTimeout(ms, undefined, signal ? { signal } : undefined).catch(() => undefined),
+    sleep: sleep ?? ((ms, signal) => setTimeout(ms, undefined, signal ? { signal } : undefined).catch(() => undefined)),
   };
 }
