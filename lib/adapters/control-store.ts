@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../domain/breaker.ts';
+import type { ThrottleState } from '../domain/pacing.ts';
 
 export type Scope = { kind: 'phone'; id: string } | { kind: 'campaign'; id: string };
 
@@ -22,7 +23,7 @@ export interface Controls {
   campaigns: Map<string, CampaignControl>;
 }
 
-/** The control table: breakers, campaign status, the 130429 slowdown and each number's pace. */
+/** The control table: breakers, campaign status, the reaction to 130429 and each number's pace. */
 export interface ControlStore {
   /** One BatchGetItem for a batch's phone numbers and campaigns. */
   read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls>;
@@ -40,7 +41,8 @@ export interface ControlStore {
   takeProbe(scope: Scope, now: number, currentIntervalSeconds: number | undefined): Promise<boolean>;
   /** After a successful probe: closes the breaker. */
   close(scope: Scope, now: number): Promise<void>;
-  slowDown(phoneNumberId: string, until: number): Promise<void>;
+  /** Records a reaction to 130429 if no other sender reacted since `seenThrottledAt` (a compare-and-set); true when this call did. */
+  throttleBack(phoneNumberId: string, seenThrottledAt: number | undefined, next: Required<ThrottleState>): Promise<boolean>;
 }
 
 export function createControlStore(doc: DynamoDBDocumentClient, options: { tableName: string }): ControlStore {
@@ -167,13 +169,14 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
       );
     },
 
-    async slowDown(phoneNumberId, until) {
-      await doc.send(
+    async throttleBack(phoneNumberId, seenThrottledAt, next) {
+      return conditional(
         new UpdateCommand({
           TableName: table,
           Key: { key: phoneKey(phoneNumberId) },
-          UpdateExpression: 'SET slowUntil = :until',
-          ExpressionAttributeValues: { ':until': until },
+          ConditionExpression: seenThrottledAt === undefined ? 'attribute_not_exists(throttledAt)' : 'throttledAt = :seen',
+          UpdateExpression: 'SET throttleFactor = :factor, throttledAt = :at',
+          ExpressionAttributeValues: { ':factor': next.throttleFactor, ':at': next.throttledAt, ...(seenThrottledAt === undefined ? {} : { ':seen': seenThrottledAt }) },
         }),
       );
     },

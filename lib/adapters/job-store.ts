@@ -1,25 +1,28 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Route } from '../domain/delivery-state.ts';
+import { type ProgressChange, type Route, statesMovedBy } from '../domain/delivery-state.ts';
 import { type JobState, JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
-import type { SendJob } from '../domain/job-contract.ts';
 import type { Decision } from '../domain/send-plan.ts';
 import { contractOf, type ValidJob } from '../domain/validate-job.ts';
+import { recipientOfJobKey, type StoredContract, storedContractOf } from './job-item.ts';
 
-/** The job item as stored. Times are ISO strings so operators can read them in the console. */
-export interface JobRecord {
+/**
+ * The job item as stored. It stays under 1 KB (one write unit per update, `job-item.ts`), so
+ * nothing is kept twice. Times are ISO strings so operators can read them in the console;
+ * Meta's times (`sentAt`, `deliveredAt`, `readAt`) have whole seconds.
+ */
+export interface JobRecord extends Partial<StoredContract> {
   jobKey: string;
   campaignId: string;
+  /** Not stored (it is the key's second part): the store adds it to every record it returns. */
   recipient: string;
   phoneNumberId: string;
-  templateName: string;
-  templateLanguage: string;
   state: JobState;
   attempt: number;
   retries: number;
-  /** The job as enqueued (JSON), so a webhook-driven retry can re-dispatch it. */
-  payload: string;
+  /** Items written before the contract had its own attributes keep it here as JSON. */
+  payload?: string;
   /** Identity of the queue message that holds (or last held) the claim. */
   claimToken: string;
   /** Only the queue message carrying this id may claim a waiting job. */
@@ -30,9 +33,8 @@ export interface JobRecord {
   dueAt?: string;
   wamid?: string;
   messageStatus?: string;
+  /** Latest acceptance. Never removed: its presence means the recipient was accepted once (unique counts). */
   acceptedAt?: string;
-  /** Set once, at the first acceptance of any attempt: the campaign counts unique accepted recipients. */
-  firstAcceptedAt?: string;
   sentAt?: string;
   deliveredAt?: string;
   readAt?: string;
@@ -42,10 +44,12 @@ export interface JobRecord {
   lastErrorReason?: string;
   /** MM API calls made for this job: more than one only after a 131049 (one per attempt) or a transient error. */
   apiCalls: number;
-  /** While open (accepted/sent): a shard and the validity deadline (ms), for the dropped sweep's index. */
+  /**
+   * Written once, when Meta first accepts the job, and never removed: the `byOpenDeadline`
+   * index entry (shard, validity deadline in ms) that the dropped sweep reads once.
+   */
   openShard?: string;
   openUntil?: number;
-  updatedAt: string;
   /** TTL (epoch seconds): job items hold phone numbers, so they expire. */
   expiresAt: number;
 }
@@ -65,11 +69,15 @@ export interface ClaimRequest {
   deferral?: { dueAt: number; nextDispatchId: string };
 }
 
-/** A webhook's verdict on an accepted message: progress, or a decision after a failure. */
-export type WebhookUpdate =
-  | { kind: 'progress'; state: typeof JOB_STATES.sent | typeof JOB_STATES.delivered | typeof JOB_STATES.read; at: number; route?: Route }
-  | { kind: 'decision'; decision: Decision; nextDispatchId?: string }
-  | { kind: 'dropped' };
+/** A conditional write from a status webhook: the item before it, or (refused) the item as it is. */
+export type WebhookWrite = { written: true; before: JobRecord } | { written: false; current: JobRecord | undefined };
+
+/** A job the sweep may drop: its state and campaign, read eventually consistent. */
+export interface OpenCandidate {
+  jobKey: string;
+  state: JobState;
+  campaignId: string;
+}
 
 export function jobKeyOf(campaignId: string, recipient: string): string {
   return `${campaignId}#${recipient}`;
@@ -78,20 +86,36 @@ export function jobKeyOf(campaignId: string, recipient: string): string {
 /** Number of `openShard` values: enough partitions for the sweep's index at 1,000 accepts/s. */
 export const OPEN_SHARDS = 16;
 
+/** A job's shard, fixed by its key: a second acceptance (a retry) rewrites the same index entry, which costs nothing. */
+export function openShardOf(jobKey: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < jobKey.length; i++) hash = Math.imul(hash ^ jobKey.charCodeAt(i), 0x01000193);
+  return String((hash >>> 0) % OPEN_SHARDS);
+}
+
+/** Attributes of items written by earlier versions, dropped at the next claim: they only repeated others. */
+const LEGACY_ATTRIBUTES = ['payload', 'templateName', 'templateLanguage', 'firstAcceptedAt', 'updatedAt', 'recipient'];
+
 export interface JobStore {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /**
    * Writes the outcome of a claimed send. False when the claim was lost meanwhile. `validUntil`
-   * (the item's, ISO) opens an accepted job for the dropped sweep, keyed by its deadline.
+   * (the item's, ISO) puts an accepted job in the dropped sweep's index, keyed by its deadline.
    */
   recordDecision(jobKey: string, token: string, decision: Decision, now: number, nextDispatchId?: string, validUntil?: string): Promise<boolean>;
   /** A claim whose worker died mid-send: the request may have reached Meta. */
   markUnknown(jobKey: string, token: string, now: number, reason: string): Promise<boolean>;
-  /** Applies a webhook verdict if the job is still as observed (state and wamid). False otherwise. */
-  applyWebhookUpdate(observed: JobRecord, update: WebhookUpdate, now: number): Promise<boolean>;
+  /** Moves the job with this wamid forward if its state allows it (`statesMovedBy`); no read first. */
+  applyProgress(jobKey: string, wamid: string, change: ProgressChange): Promise<WebhookWrite>;
+  /** Records the decision after a `failed` status if the job is still as observed (state and wamid). */
+  applyFailure(observed: JobRecord, decision: Decision, now: number, nextDispatchId?: string): Promise<WebhookWrite>;
+  /** Marks an accepted or sent job `dropped`; the state it left, or undefined if it was no longer open. */
+  markDropped(jobKey: string, now: number): Promise<JobState | undefined>;
   findByWamid(wamid: string): Promise<string | undefined>;
-  /** Open jobs whose validity ended before `before` (epoch ms), one shard at a time. */
-  findOpenPastDeadline(shard: string, before: number, limit: number): Promise<string[]>;
+  /** One page of a shard's index entries whose deadline is in (after, upTo], oldest first. */
+  findDeadlines(shard: string, after: number, upTo: number, startKey?: Record<string, unknown>): Promise<{ jobKeys: string[]; next?: Record<string, unknown> }>;
+  /** State and campaign of these jobs (eventually consistent, a projection: half a read unit each). */
+  candidates(jobKeys: readonly string[]): Promise<OpenCandidate[]>;
   get(jobKey: string): Promise<JobRecord | undefined>;
 }
 
@@ -99,7 +123,6 @@ export interface JobStoreOptions {
   tableName: string;
   /** How long job items are kept after their validity ends, for reporting. */
   retentionDays: number;
-  random?: () => number;
 }
 
 /** Builds an update expression from SET and REMOVE parts. */
@@ -133,24 +156,25 @@ class UpdateBuilder {
   }
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+/** Meta's webhook times are whole seconds: `…:05Z` rather than `…:05.000Z`. */
+const isoOfMetaTime = (ms: number) => (ms % 1000 === 0 ? iso(ms).replace('.000Z', 'Z') : iso(ms));
+
 /** DynamoDB adapter for job items. Every write is conditional, so duplicates and stale workers are no-ops. */
 export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOptions): JobStore {
-  const iso = (ms: number) => new Date(ms).toISOString();
   const ttlFor = (validUntil: number) => Math.floor(validUntil / 1000) + options.retentionDays * 86_400;
-  const random = options.random ?? Math.random;
   const table = options.tableName;
 
   /** The SET/REMOVE parts that record a send-plan decision. */
-  function decisionParts(update: UpdateBuilder, decision: Decision, now: number, nextDispatchId: string | undefined, validUntil?: string): void {
-    update.set('state', decision.state).set('updatedAt', iso(now));
+  function decisionParts(update: UpdateBuilder, jobKey: string, decision: Decision, now: number, nextDispatchId: string | undefined, validUntil?: string): void {
+    update.set('state', decision.state);
     switch (decision.state) {
       case JOB_STATES.accepted:
         update
           .set('wamid', decision.wamid)
           .set('messageStatus', decision.messageStatus)
           .set('acceptedAt', iso(now))
-          .set('firstAcceptedAt', iso(now), 'if_not_exists(firstAcceptedAt, :firstAcceptedAt)')
-          .set('openShard', String(Math.floor(random() * OPEN_SHARDS)))
+          .set('openShard', openShardOf(jobKey))
           .remove('lastErrorCode', 'lastErrorReason', 'nextDispatchId', 'dueAt');
         if (validUntil) update.set('openUntil', Date.parse(validUntil));
         return;
@@ -162,30 +186,44 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
           .set('dueAt', iso(decision.dueAt))
           .set('attempt', decision.attempt)
           .set('retries', decision.retries)
-          .set('lastErrorReason', decision.reason)
-          .remove('openShard', 'openUntil');
+          .set('lastErrorReason', decision.reason);
         break;
       default:
-        update.set('lastErrorReason', decision.reason).remove('openShard', 'openUntil', 'nextDispatchId', 'dueAt');
+        update.set('lastErrorReason', decision.reason).remove('nextDispatchId', 'dueAt');
     }
     if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
   }
 
+  function updateCommand(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>, extraNames: Record<string, string> = {}) {
+    return {
+      TableName: table,
+      Key: { jobKey },
+      ConditionExpression: condition,
+      UpdateExpression: update.expression(),
+      ExpressionAttributeNames: { ...update.names, ...extraNames },
+      ExpressionAttributeValues: { ...update.values, ...extraValues },
+    };
+  }
+
   async function conditionalUpdate(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>): Promise<boolean> {
     try {
-      await doc.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { jobKey },
-          ConditionExpression: condition,
-          UpdateExpression: update.expression(),
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: { ...update.values, ...extraValues },
-        }),
-      );
+      await doc.send(new UpdateCommand(updateCommand(jobKey, condition, update, extraValues)));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** A status write that hands back the item either way: no read is needed before or after it. */
+  async function webhookWrite(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>): Promise<WebhookWrite> {
+    try {
+      const result = await doc.send(
+        new UpdateCommand({ ...updateCommand(jobKey, condition, update, extraValues), ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
+      return { written: true, before: asRecord(result.Attributes as JobRecord) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { written: false, current: error.Item ? asRecord(unmarshallOld(error.Item)) : undefined };
       throw error;
     }
   }
@@ -194,34 +232,30 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
     async claim({ job, token, now, createdAt, validUntil, state, reason, deferral }) {
       const jobKey = jobKeyOf(job.campaignId, job.recipient);
       const sending = state === JOB_STATES.sending;
+      const stored = storedContractOf(contractOf(job));
       const update = new UpdateBuilder()
         .set('state', state)
         .set('claimToken', token)
         .set('attempt', job.attempt ?? 1)
-        .set('updatedAt', iso(now))
         .set('campaignId', job.campaignId)
-        .set('recipient', job.recipient)
         .set('phoneNumberId', job.phoneNumberId)
-        .set('templateName', job.template.name)
-        .set('templateLanguage', job.template.language.code)
-        .set('payload', JSON.stringify(payloadOf(contractOf(job))))
         .set('createdAt', iso(createdAt), 'if_not_exists(createdAt, :createdAt)')
         .set('validUntil', iso(validUntil), 'if_not_exists(validUntil, :validUntil)')
         .set('retries', 0, 'if_not_exists(retries, :retries)')
         .set('expiresAt', ttlFor(validUntil), 'if_not_exists(expiresAt, :expiresAt)')
-        .remove('nextDispatchId', 'dueAt');
+        .remove('nextDispatchId', 'dueAt', ...LEGACY_ATTRIBUTES);
+      for (const [attribute, value] of Object.entries(stored)) update.set(attribute, value);
       if (sending) update.set('claimedAt', iso(now)).set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls').value(':zero', 0);
       else update.set('apiCalls', 0, 'if_not_exists(apiCalls, :apiCalls)').set('lastErrorReason', reason ?? state);
       if (deferral) update.set('nextDispatchId', deferral.nextDispatchId).set('dueAt', iso(deferral.dueAt));
       try {
         const result = await doc.send(
           new UpdateCommand({
-            TableName: table,
-            Key: { jobKey },
-            ConditionExpression: 'attribute_not_exists(jobKey) OR (#state IN (:waiting1, :waiting2) AND nextDispatchId = :token)',
-            UpdateExpression: update.expression(),
-            ExpressionAttributeNames: update.names,
-            ExpressionAttributeValues: { ...update.values, ':token': token, ':waiting1': WAITING_STATES[0], ':waiting2': WAITING_STATES[1] },
+            ...updateCommand(jobKey, 'attribute_not_exists(jobKey) OR (#state IN (:waiting1, :waiting2) AND nextDispatchId = :token)', update, {
+              ':token': token,
+              ':waiting1': WAITING_STATES[0],
+              ':waiting2': WAITING_STATES[1],
+            }),
             ReturnValues: 'ALL_OLD',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -230,6 +264,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
         // The item as it is now, from the old image and what this update wrote.
         const record: JobRecord = {
           ...(old ?? ({} as JobRecord)),
+          ...stored,
           jobKey,
           state,
           claimToken: token,
@@ -237,10 +272,6 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
           campaignId: job.campaignId,
           recipient: job.recipient,
           phoneNumberId: job.phoneNumberId,
-          templateName: job.template.name,
-          templateLanguage: job.template.language.code,
-          payload: update.values[':payload'] as string,
-          updatedAt: iso(now),
           createdAt: old?.createdAt ?? iso(createdAt),
           validUntil: old?.validUntil ?? iso(validUntil),
           retries: old?.retries ?? 0,
@@ -250,7 +281,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
         return old ? { claimed: true, record, previousState: old.state } : { claimed: true, record };
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException && error.Item) {
-          return { claimed: false, existing: unmarshallOld(error.Item) };
+          return { claimed: false, existing: asRecord(unmarshallOld(error.Item)) };
         }
         throw error;
       }
@@ -258,7 +289,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
 
     async recordDecision(jobKey, token, decision, now, nextDispatchId, validUntil) {
       const update = new UpdateBuilder();
-      decisionParts(update, decision, now, nextDispatchId, validUntil);
+      decisionParts(update, jobKey, decision, now, nextDispatchId, validUntil);
       return conditionalUpdate(jobKey, 'claimToken = :token AND #state = :sending', update, { ':token': token, ':sending': JOB_STATES.sending });
     },
 
@@ -266,27 +297,40 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       return store.recordDecision(jobKey, token, { state: JOB_STATES.unknown, reason }, now);
     },
 
-    async applyWebhookUpdate(observed, change, now) {
-      const update = new UpdateBuilder();
-      if (change.kind === 'progress') {
-        update.set('state', change.state).set('updatedAt', iso(now));
-        const at = iso(change.at);
-        if (change.state === JOB_STATES.sent) update.set('sentAt', at, 'if_not_exists(sentAt, :sentAt)');
-        if (change.state === JOB_STATES.delivered || change.state === JOB_STATES.read) {
-          update.set('deliveredAt', at, 'if_not_exists(deliveredAt, :deliveredAt)').remove('openShard', 'openUntil', 'nextDispatchId', 'dueAt', 'lastErrorReason');
-        }
-        if (change.state === JOB_STATES.read) update.set('readAt', at, 'if_not_exists(readAt, :readAt)');
-        if (change.route) update.set('route', change.route);
-      } else if (change.kind === 'dropped') {
-        update.set('state', JOB_STATES.dropped).set('updatedAt', iso(now)).set('lastErrorReason', 'no delivered or read status by the validity deadline').remove('openShard', 'openUntil');
-      } else {
-        decisionParts(update, change.decision, now, change.nextDispatchId, observed.validUntil);
+    async applyProgress(jobKey, wamid, change) {
+      const update = new UpdateBuilder().set('state', change.state);
+      if (change.sentAt !== undefined) update.set('sentAt', isoOfMetaTime(change.sentAt), 'if_not_exists(sentAt, :sentAt)');
+      if (change.deliveredAt !== undefined) {
+        update.set('deliveredAt', isoOfMetaTime(change.deliveredAt), 'if_not_exists(deliveredAt, :deliveredAt)').remove('nextDispatchId', 'dueAt', 'lastErrorReason');
       }
-      const condition = observed.wamid ? '#state = :observedState AND wamid = :observedWamid' : '#state = :observedState';
-      return conditionalUpdate(observed.jobKey, condition, update, {
-        ':observedState': observed.state,
-        ...(observed.wamid ? { ':observedWamid': observed.wamid } : {}),
-      });
+      if (change.readAt !== undefined) update.set('readAt', isoOfMetaTime(change.readAt), 'if_not_exists(readAt, :readAt)');
+      if (change.route) update.set('route', change.route);
+      const from = statesMovedBy(change.state);
+      const fromValues = Object.fromEntries(from.map((state, i) => [`:from${i}`, state]));
+      const condition = `wamid = :statusWamid AND #state IN (${Object.keys(fromValues).join(', ')})`;
+      return webhookWrite(jobKey, condition, update, { ':statusWamid': wamid, ...fromValues });
+    },
+
+    async applyFailure(observed, decision, now, nextDispatchId) {
+      const update = new UpdateBuilder();
+      decisionParts(update, observed.jobKey, decision, now, nextDispatchId, observed.validUntil);
+      return webhookWrite(observed.jobKey, '#state = :observedState AND wamid = :observedWamid', update, { ':observedState': observed.state, ':observedWamid': observed.wamid });
+    },
+
+    async markDropped(jobKey, now) {
+      const update = new UpdateBuilder().set('state', JOB_STATES.dropped).set('lastErrorReason', 'no delivered or read status by the validity deadline');
+      try {
+        const result = await doc.send(
+          new UpdateCommand({
+            ...updateCommand(jobKey, '#state IN (:accepted, :sent) AND openUntil < :now', update, { ':accepted': JOB_STATES.accepted, ':sent': JOB_STATES.sent, ':now': now }),
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        );
+        return result.Attributes?.state as JobState | undefined;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
     },
 
     async findByWamid(wamid) {
@@ -296,32 +340,48 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       return result.Items?.[0]?.jobKey as string | undefined;
     },
 
-    async findOpenPastDeadline(shard, before, limit) {
+    async findDeadlines(shard, after, upTo, startKey) {
       const result = await doc.send(
         new QueryCommand({
           TableName: table,
           IndexName: 'byOpenDeadline',
-          KeyConditionExpression: 'openShard = :s AND openUntil < :before',
-          ExpressionAttributeValues: { ':s': shard, ':before': before },
-          Limit: limit,
+          KeyConditionExpression: 'openShard = :s AND openUntil BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':s': shard, ':from': after + 1, ':to': upTo },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      return (result.Items ?? []).map((item) => item.jobKey as string);
+      return { jobKeys: (result.Items ?? []).map((item) => item.jobKey as string), ...(result.LastEvaluatedKey ? { next: result.LastEvaluatedKey } : {}) };
+    },
+
+    async candidates(jobKeys) {
+      const found: OpenCandidate[] = [];
+      for (let i = 0; i < jobKeys.length; i += 100) {
+        let keys: Array<Record<string, unknown>> | undefined = jobKeys.slice(i, i + 100).map((jobKey) => ({ jobKey }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 5) throw new Error(`job items unreadable: ${keys.length} keys left unprocessed`);
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+          const result = await doc.send(
+            new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'jobKey, #state, campaignId', ExpressionAttributeNames: { '#state': 'state' } } } }),
+          );
+          for (const item of result.Responses?.[table] ?? []) found.push(item as OpenCandidate);
+          keys = result.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined;
+        }
+      }
+      return found;
     },
 
     async get(jobKey) {
       const result = await doc.send(new GetCommand({ TableName: table, Key: { jobKey }, ConsistentRead: true }));
-      return result.Item as JobRecord | undefined;
+      return result.Item ? asRecord(result.Item as JobRecord) : undefined;
     },
   };
 
   return store;
 }
 
-/** The contract as stored in `payload`: without the fields the sender sets per dispatch. */
-function payloadOf(job: SendJob): Omit<SendJob, 'attempt' | 'dispatchId'> {
-  const { attempt: _attempt, dispatchId: _dispatchId, ...rest } = job;
-  return rest;
+/** The item as the rest of the code sees it: with its recipient. */
+function asRecord(item: JobRecord): JobRecord {
+  return { ...item, recipient: recipientOfJobKey(item.jobKey) };
 }
 
 /** `ReturnValuesOnConditionCheckFailure` hands back the raw attribute-value map, even through the document client. */

@@ -6,16 +6,15 @@
  * job, sent by whichever sender wins the probe lease) succeeds, or when an operator clears the
  * flag in DynamoDB. Pure.
  */
+import type { ThrottleState } from './pacing.ts';
 
-/** A phone number's control item, as the sender reads it. */
-export interface PhoneControl {
+/** A phone number's control item, as the sender reads it (with its 130429 reaction, see pacing.ts). */
+export interface PhoneControl extends ThrottleState {
   /** `open`: stopped. Operators resume by setting `closed` (or deleting the item). */
   state?: 'open' | 'closed';
   reasonCode?: number;
   nextProbeAt?: number;
   probeIntervalSeconds?: number;
-  /** 130429 seen: pace at half rate until then (epoch ms). */
-  slowUntil?: number;
 }
 
 /** A campaign's control item. Operators pause, resume or cancel by editing `status`. */

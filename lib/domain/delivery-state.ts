@@ -49,3 +49,49 @@ export function routeOf(pricingCategory: string | undefined): Route | undefined 
 export function isOpen(state: JobState): boolean {
   return state === JOB_STATES.accepted || state === JOB_STATES.sent;
 }
+
+/** One progress status as Meta reported it: what, when (epoch ms) and through which route. */
+export interface ProgressReport {
+  status: 'sent' | 'delivered' | 'read';
+  at: number;
+  route?: Route | undefined;
+}
+
+/** What a run of progress statuses for one message amounts to: one state and its times. */
+export interface ProgressChange {
+  state: typeof JOB_STATES.sent | typeof JOB_STATES.delivered | typeof JOB_STATES.read;
+  sentAt?: number;
+  deliveredAt?: number;
+  readAt?: number;
+  route?: Route;
+}
+
+const PROGRESS_RANK = { sent: 1, delivered: 2, read: 3 } as const;
+
+/**
+ * Folds progress statuses for one message (in the order they arrived) into the single change
+ * they make together, so a batch writes the job once. Because `statesMovedBy` only widens from
+ * sent to delivered to read, a job that the furthest status moves ends in that status whatever
+ * the order, and a job it does not move is moved by none of them. Each time is the first one
+ * reported; a `read` without a `delivered` also dates the delivery. Undefined for no statuses.
+ */
+export function combineProgress(reports: readonly ProgressReport[]): ProgressChange | undefined {
+  let furthest: ProgressReport | undefined;
+  const firstAt: Partial<Record<ProgressReport['status'], number>> = {};
+  let route: Route | undefined;
+  for (const report of reports) {
+    if (!furthest || PROGRESS_RANK[report.status] > PROGRESS_RANK[furthest.status]) furthest = report;
+    firstAt[report.status] ??= report.at;
+    if (report.route) route = report.route;
+  }
+  if (!furthest) return undefined;
+  const state = furthest.status;
+  const deliveredAt = state === 'sent' ? undefined : (firstAt.delivered ?? firstAt.read);
+  return {
+    state,
+    ...(firstAt.sent === undefined ? {} : { sentAt: firstAt.sent }),
+    ...(deliveredAt === undefined ? {} : { deliveredAt }),
+    ...(firstAt.read === undefined ? {} : { readAt: firstAt.read }),
+    ...(route ? { route } : {}),
+  };
+}

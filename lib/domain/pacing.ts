@@ -32,14 +32,45 @@ export const LATE_TOLERANCE_MS = 15;
  */
 export const SEND_LEAD_MS = 50;
 
-/** The rate to pace at: with headroom, and halved for a while after a 130429 so the fleet backs off together. */
-export function effectiveRate(rate: number, slowUntil: number | undefined, now: number): number {
-  const paced = Math.max(1, Math.floor(rate * PACING_HEADROOM));
-  return slowUntil !== undefined && slowUntil > now ? Math.max(1, Math.floor(paced / 2)) : paced;
+/**
+ * A number's reaction to 130429, kept on its control item (`phone#<id>`): the pace factor set
+ * by the last reaction and when. A 130429 on an evenly paced fleet is usually network jitter,
+ * but it can also mean that the number's real limit is lower than configured, or that another
+ * system sends from the same number. So the fleet backs off multiplicatively and recovers
+ * linearly (AIMD): an isolated 130429 costs about a second's worth of sends, while repeated
+ * ones settle the pace where Meta stops refusing.
+ */
+export interface ThrottleState {
+  throttleFactor?: number;
+  /** Epoch ms. */
+  throttledAt?: number;
 }
 
-/** How long the fleet paces at half rate after a 130429. */
-export const SLOWDOWN_MS = 10_000;
+/** Each reaction to a 130429 multiplies the pace by this. */
+export const THROTTLE_BACKOFF = 0.85;
+/** The pace never falls below this share of the rate. */
+export const MIN_PACE_FACTOR = 0.2;
+/** Without new 130429s the pace climbs back by this share per second: from one reaction to full in 5 s. */
+export const PACE_RECOVERY_PER_SECOND = 0.03;
+/** The fleet reacts at most once per this long: the 130429s of one burst are one signal, not several. */
+export const THROTTLE_REACTION_GAP_MS = 1_000;
+
+/** The share of the rate to pace at now, after the last reaction to a 130429. */
+export function paceFactor(state: ThrottleState | undefined, now: number): number {
+  if (state?.throttleFactor === undefined || state.throttledAt === undefined) return 1;
+  return Math.min(1, state.throttleFactor + (PACE_RECOVERY_PER_SECOND * Math.max(0, now - state.throttledAt)) / 1000);
+}
+
+/** The state after a 130429, or undefined when the fleet reacted less than a gap ago. */
+export function afterThrottle(state: ThrottleState | undefined, now: number): Required<ThrottleState> | undefined {
+  if (state?.throttledAt !== undefined && now - state.throttledAt < THROTTLE_REACTION_GAP_MS) return undefined;
+  return { throttleFactor: Math.max(MIN_PACE_FACTOR, paceFactor(state, now) * THROTTLE_BACKOFF), throttledAt: now };
+}
+
+/** The rate to pace at: with headroom, and scaled down after 130429s. */
+export function effectiveRate(rate: number, factor = 1): number {
+  return Math.max(1, Math.floor(rate * PACING_HEADROOM * factor));
+}
 
 /** Microseconds between two sends at `rate`, rounded up so the pace never exceeds the rate. */
 export function sendIntervalMicros(rate: number): number {

@@ -2,18 +2,23 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import type { Scope } from '../adapters/control-store.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
-import { SLOWDOWN_MS } from '../domain/pacing.ts';
+import { afterThrottle } from '../domain/pacing.ts';
 import type { SendOutcome } from '../domain/send-plan.ts';
 import type { ValidJob } from '../domain/validate-job.ts';
 import type { BatchTally } from './batch-tally.ts';
 import type { BatchContext, SendDeps } from './send-record.ts';
 
-/** Fleet-wide reactions: slow down on 130429, open or close breakers. */
+/** Fleet-wide reactions: pace slower after 130429, open or close breakers. */
 export async function reactToOutcome(job: ValidJob, outcome: SendOutcome, probe: Scope | undefined, batch: BatchContext, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
   const kind = outcome.kind === 'meta_error' ? classifyMetaError(outcome.code).kind : undefined;
   if (kind === 'throttled' && !batch.slowedHere.has(job.phoneNumberId)) {
     batch.slowedHere.add(job.phoneNumberId);
-    await deps.controls.slowDown(job.phoneNumberId, deps.now() + SLOWDOWN_MS);
+    const seen = batch.controls.phones.get(job.phoneNumberId);
+    const next = afterThrottle(seen, deps.now());
+    if (next && (await deps.controls.throttleBack(job.phoneNumberId, seen?.throttledAt, next))) {
+      log.warn('130429: the fleet paces slower for a while', { phoneNumberId: job.phoneNumberId, paceFactor: Number(next.throttleFactor.toFixed(3)) });
+      tally.metric('PaceReductions');
+    }
   }
   if ((kind === 'stop_phone_number' || kind === 'pause_campaign') && outcome.kind === 'meta_error') {
     const scope: Scope = kind === 'stop_phone_number' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };

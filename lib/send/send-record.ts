@@ -8,7 +8,7 @@ import type { UserRecord, UserStore } from '../adapters/user-store.ts';
 import type { SendConfig } from '../config.ts';
 import { gateFor } from '../domain/breaker.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
-import { LATE_TOLERANCE_MS } from '../domain/pacing.ts';
+import { LATE_TOLERANCE_MS, paceFactor } from '../domain/pacing.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
 import { dispatchRoute, planAfterSend, validityDeadline } from '../domain/send-plan.ts';
 import type { JobValidation } from '../domain/validate-job.ts';
@@ -42,7 +42,7 @@ export interface BatchContext {
   controls: Controls;
   /** Breakers this invocation opened: the rest of the batch holds at once. */
   openedHere: Set<string>;
-  /** 130429 answered this invocation: the fleet slows down once per number. */
+  /** 130429 answered this invocation: it reacts once per number (the fleet at most once a second). */
   slowedHere: Set<string>;
   slots: SlotDispenser;
   /** Latest time a send may start and still finish before the function's deadline. */
@@ -156,7 +156,8 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   // Pace: a slot the whole fleet agrees on, early enough to finish before the deadline.
   if (batch.signal?.aborted || deps.now() >= batch.latestStart()) throw new NotStarted('function deadline near: send not started');
   const phone = batch.controls.phones.get(job.phoneNumberId);
-  const startAt = await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), phone?.slowUntil);
+  const factor = paceFactor(phone, deps.now());
+  const startAt = await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor);
   if (startAt === undefined) {
     await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: 1 }, 'no send slot free in time');
     tally.metric('PacingDeferrals');
@@ -170,7 +171,7 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   if (!claim.claimed) return settleConflict(claim.existing, job, token, deps, tally, log);
   const jobRecord = claim.record;
   if (claim.previousState) tally.transition(job.campaignId, { state: claim.previousState }, { state: JOB_STATES.sending });
-  await waitForSendTime(startAt, job.phoneNumberId, phone?.slowUntil, batch, deps, tally);
+  await waitForSendTime(startAt, job.phoneNumberId, factor, batch, deps, tally);
 
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, config.message));
   tally.metric('MetaApiCalls');
@@ -199,13 +200,13 @@ const MAX_MISSED_SEND_TIMES = 3;
  * already claimed, so when no new time is free before the deadline it is sent late rather
  * than left `sending`.
  */
-async function waitForSendTime(startAt: number, phoneNumberId: string, slowUntil: number | undefined, batch: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
+async function waitForSendTime(startAt: number, phoneNumberId: string, factor: number, batch: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
   let at = startAt;
   for (let missed = 0; ; missed++) {
     if (at > deps.now()) await deps.sleep(at - deps.now());
     if (deps.now() - at <= LATE_TOLERANCE_MS || missed >= MAX_MISSED_SEND_TIMES) return;
     tally.metric('SendTimesMissed');
-    const next = await batch.slots.acquire(phoneNumberId, batch.latestStart(), slowUntil);
+    const next = await batch.slots.acquire(phoneNumberId, batch.latestStart(), factor);
     if (next === undefined) return;
     at = next;
   }

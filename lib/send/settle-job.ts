@@ -100,7 +100,8 @@ function countDecision(campaignId: string, before: JobRecord, decision: Decision
   switch (decision.state) {
     case JOB_STATES.accepted:
       tally.metric('JobsAccepted');
-      if (!before.firstAcceptedAt) tally.count(campaignId, 'uniqueAccepted', 'UniqueAccepted');
+      // `acceptedAt` is never removed: without it, this recipient was never accepted before.
+      if (!before.acceptedAt) tally.count(campaignId, 'uniqueAccepted', 'UniqueAccepted');
       if (before.attempt > 1 || before.retries > 0) tally.count(campaignId, 'acceptedOnRetry');
       return;
     case JOB_STATES.retryWait:

@@ -24,11 +24,11 @@ export class SlotDispenser {
 
   /**
    * The time this send may start (epoch ms), or undefined when none is free before
-   * `latestStart`. `slowUntil` halves the rate after a 130429.
+   * `latestStart`. `paceFactor` scales the rate down after 130429s.
    */
-  acquire(phoneNumberId: string, latestStart: number, slowUntil?: number): Promise<number | undefined> {
+  acquire(phoneNumberId: string, latestStart: number, paceFactor = 1): Promise<number | undefined> {
     return new Promise((resolve) => {
-      const key = `${phoneNumberId}\u0000${latestStart}\u0000${slowUntil ?? ''}`;
+      const key = `${phoneNumberId}\u0000${latestStart}\u0000${paceFactor}`;
       const list = this.waiting.get(key) ?? [];
       list.push(resolve);
       this.waiting.set(key, list);
@@ -45,9 +45,9 @@ export class SlotDispenser {
     this.waiting.clear();
     await Promise.all(
       groups.map(async ([key, resolvers]) => {
-        const [phoneNumberId, latest, slow] = key.split('\u0000') as [string, string, string];
+        const [phoneNumberId, latest, factor] = key.split('\u0000') as [string, string, string];
         try {
-          const times = await this.reserve(phoneNumberId, resolvers.length, Number(latest), slow ? Number(slow) : undefined);
+          const times = await this.reserve(phoneNumberId, resolvers.length, Number(latest), Number(factor));
           resolvers.forEach((resolve, i) => resolve(times[i]));
         } catch {
           // Without the shared pace the fleet's rate cannot be guaranteed: send nothing now.
@@ -57,9 +57,9 @@ export class SlotDispenser {
     );
   }
 
-  private async reserve(phoneNumberId: string, count: number, latestStart: number, slowUntil: number | undefined): Promise<number[]> {
+  private async reserve(phoneNumberId: string, count: number, latestStart: number, paceFactor: number): Promise<number[]> {
     const now = this.now();
-    const intervalMicros = sendIntervalMicros(effectiveRate(this.rateFor(phoneNumberId), slowUntil, now));
+    const intervalMicros = sendIntervalMicros(effectiveRate(this.rateFor(phoneNumberId), paceFactor));
     const request: BlockRequest = { count, intervalMicros, earliestMicros: Math.round((now + SEND_LEAD_MS) * 1000), latestMicros: Math.floor(latestStart * 1000) };
     for (let attempt = 0; attempt < MAX_ATTEMPTS && request.count > 0; attempt++) {
       const answer = await this.controls.appendToPace(phoneNumberId, request.count * intervalMicros, appendWindow(request));

@@ -5,6 +5,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createCampaignCounters } from '../adapters/campaign-counters.ts';
 import { createJobQueues } from '../adapters/job-queues.ts';
 import { createJobStore } from '../adapters/job-store.ts';
+import { createSweepWatermark } from '../adapters/sweep-watermark.ts';
 import { createUserStore } from '../adapters/user-store.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import type { StatusConfig, StoreConfig } from '../config.ts';
@@ -49,6 +50,7 @@ export function createSweepDeps({ config, clients, logger, now }: { config: Stor
   return {
     jobs: createJobStore(clients.doc, { tableName: config.tables.jobs, retentionDays: config.jobRetentionDays }),
     counters: createCampaignCounters(clients.doc, { tableName: config.tables.campaigns, shards: config.counterShards }),
+    watermark: createSweepWatermark(clients.doc, { tableName: config.tables.campaigns }),
     logger,
     now: now ?? Date.now,
   };

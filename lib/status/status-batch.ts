@@ -2,8 +2,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
+import type { MetaStatus } from '../domain/webhook-events.ts';
 import { BatchTally } from '../send/batch-tally.ts';
-import { applyWebhookEvent, InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './apply-event.ts';
+import { applyParsedEvent, parseWebhookEvent } from './apply-event.ts';
+import { applyStatuses } from './apply-status.ts';
+import { InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
 
 export interface StatusRuntime extends StatusDeps {
   counters: CampaignCounters;
@@ -15,14 +18,15 @@ export interface StatusRuntime extends StatusDeps {
 }
 
 /**
- * One invocation of the status function: each webhook event on its own, then the batch's
- * counter deltas in one write per campaign.
+ * One invocation of the status function: the statuses for each message (wamid) together, every
+ * other webhook event on its own, then the batch's counter deltas in one write per campaign.
  */
 export async function statusBatch(event: SQSEvent, context: Context, runtime: StatusRuntime): Promise<SQSBatchResponse> {
   const tally = new BatchTally();
   tally.metric('WebhookEventsReceived', event.Records.length);
+  const work = workByRecord(event.Records, runtime, tally);
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(event, (record: SQSRecord) => applyOne(record, runtime, tally), processor, {
+  const response = await processPartialResponse(event, (record: SQSRecord) => applyOne(record, work.get(record.messageId)!, runtime, tally), processor, {
     context,
     throwOnFullBatchFailure: false,
   });
@@ -36,9 +40,51 @@ export async function statusBatch(event: SQSEvent, context: Context, runtime: St
   return response;
 }
 
-async function applyOne(record: SQSRecord, runtime: StatusRuntime, tally: BatchTally): Promise<void> {
+type Work = () => Promise<void>;
+
+/**
+ * What each record of the batch waits for. Records that carry statuses for the same wamid
+ * share one piece of work (Meta's sent, delivered and read often arrive within a second): one
+ * job write for all of them, and if it fails, every one of them is handed back.
+ */
+function workByRecord(records: readonly SQSRecord[], deps: StatusDeps, tally: BatchTally): Map<string, Work> {
+  const work = new Map<string, Work>();
+  const statusesByWamid = new Map<string, MetaStatus[]>();
+  const groupWork = new Map<string, Work>();
+  for (const record of records) {
+    let parsed: ReturnType<typeof parseWebhookEvent>;
+    try {
+      parsed = parseWebhookEvent(record);
+    } catch (error) {
+      work.set(record.messageId, () => Promise.reject(error));
+      continue;
+    }
+    if (parsed.kind !== 'status') {
+      work.set(record.messageId, () => applyParsedEvent(parsed, deps, tally));
+      continue;
+    }
+    const wamid = parsed.status.id;
+    const group = statusesByWamid.get(wamid);
+    if (group) group.push(parsed.status);
+    else {
+      const statuses = [parsed.status];
+      statusesByWamid.set(wamid, statuses);
+      groupWork.set(wamid, once(() => applyStatuses(wamid, statuses, deps, tally)));
+    }
+    work.set(record.messageId, groupWork.get(wamid)!);
+  }
+  return work;
+}
+
+/** Runs `fn` the first time only; later callers share its promise (and its failure). */
+function once(fn: Work): Work {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}
+
+async function applyOne(record: SQSRecord, work: Work, runtime: StatusRuntime, tally: BatchTally): Promise<void> {
   try {
-    await applyWebhookEvent(record, runtime, tally);
+    await work();
   } catch (error) {
     if (error instanceof InvalidWebhookEvent) {
       await runtime.deadLetter(record.body, error.message, record.messageId);

@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { dispatchBodyFromItem } from '../../lib/send/dispatch-body.ts';
 import { createLambdaContext } from '../../local/stack/lambda-context.ts';
 import { queueOf } from '../../local/stack/index.ts';
 import { sqsRecord } from '../helpers/factories.ts';
@@ -115,7 +116,7 @@ describe('duplicate deliveries', () => {
     ledger.addJobs([job], 3);
     await harness.enqueue([job]);
     const waiting = await waitFor(() => harness.job('dup-redispatch', copied), (j) => j?.state === 'retry_wait', { timeoutMs: 30_000, what: 'job waiting for its retry' });
-    const body = JSON.stringify({ ...JSON.parse(waiting!.payload), createdAt: waiting!.createdAt, attempt: waiting!.attempt, dispatchId: waiting!.nextDispatchId });
+    const body = dispatchBodyFromItem(waiting!, waiting!.attempt, waiting!.nextDispatchId!);
     await invoke(sqsRecord(body), sqsRecord(body));
     const accepted = harness.sim.acceptedFor(copied);
     expect(accepted).toHaveLength(1);

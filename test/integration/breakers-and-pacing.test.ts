@@ -2,6 +2,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { tableOf } from '../../local/stack/index.ts';
 import { createLambdaContext } from '../../local/stack/lambda-context.ts';
+import { THROTTLE_BACKOFF } from '../../lib/domain/pacing.ts';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, OTHER_PHONE_NUMBER_ID, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
@@ -126,7 +127,8 @@ describe('fleet-wide pacing', () => {
   it('slows the whole fleet down after a 130429', async () => {
     harness.sim.setScenario({ ...harness.sim.scenario(), rules: [...harness.sim.scenario().rules, { name: 'storm', recipients: [r(400)], times: 1, error: 130429 }] });
     await harness.enqueue([aJob({ campaignId: 'storm', recipient: r(400) })]);
-    await expect.poll(async () => (await control(`phone#${PHONE_NUMBER_ID}`))?.slowUntil, { timeout: 10_000 }).toBeGreaterThan(Date.now());
+    await expect.poll(async () => (await control(`phone#${PHONE_NUMBER_ID}`))?.throttleFactor, { timeout: 10_000 }).toBe(THROTTLE_BACKOFF);
+    expect((await control(`phone#${PHONE_NUMBER_ID}`))?.throttledAt).toBeGreaterThan(Date.now() + clockOffset - 10_000);
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'storm' && j.state === 'accepted'), 20_000);
   });
 

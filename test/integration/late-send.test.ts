@@ -35,7 +35,7 @@ describe('a send that wakes up after its time', () => {
     const calls = harness.sim.calls().filter((c) => c.phoneNumberId === PHONE_NUMBER_ID);
     expect(calls.filter((c) => c.outcome === 130429)).toHaveLength(0);
     const times = calls.filter((c) => c.outcome === 'accepted').map((c) => c.at).sort((a, b) => a - b);
-    const interval = sendIntervalMicros(effectiveRate(RATE, undefined, 0)) / 1000;
+    const interval = sendIntervalMicros(effectiveRate(RATE)) / 1000;
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     // A late send that went anyway would arrive within a few ms of the next one.
     expect(Math.min(...gaps)).toBeGreaterThan(interval - 2 * LATE_TOLERANCE_MS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { campaignFigures } from '../../lib/domain/campaign-figures.ts';
-import { routeOf, statusApplies, type DeliveryStatus } from '../../lib/domain/delivery-state.ts';
+import { combineProgress, type ProgressReport, routeOf, statusApplies, type DeliveryStatus } from '../../lib/domain/delivery-state.ts';
 import { ALL_STATES, type JobState } from '../../lib/domain/job-state.ts';
 import { preferenceFromMessage, waIdToE164 } from '../../lib/domain/opt-out.ts';
 import { splitWebhookPayload } from '../../lib/domain/webhook-events.ts';
@@ -46,6 +46,42 @@ describe('delivery state machine', () => {
     expect(routeOf('marketing_lite')).toBe('marketing_messages_api');
     expect(routeOf('marketing')).toBe('cloud_api_fallback');
     expect(routeOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('combineProgress: one write for a batch of statuses of one message', () => {
+  const report = (status: ProgressReport['status'], at: number, route?: ProgressReport['route']): ProgressReport => ({ status, at, ...(route ? { route } : {}) });
+  const sequences: ProgressReport['status'][][] = [];
+  for (const first of ['sent', 'delivered', 'read'] as const) {
+    sequences.push([first]);
+    for (const second of ['sent', 'delivered', 'read'] as const) {
+      sequences.push([first, second]);
+      for (const third of ['sent', 'delivered', 'read'] as const) sequences.push([first, second, third]);
+    }
+  }
+
+  it('ends every job in the state that applying the statuses one by one would', () => {
+    for (const current of ALL_STATES) {
+      for (const sequence of sequences) {
+        const oneByOne = sequence.reduce<JobState>((state, status) => (statusApplies(state, status) ? status : state), current);
+        const change = combineProgress(sequence.map((status, i) => report(status, i * 1000)))!;
+        const combined = statusApplies(current, change.state) ? change.state : current;
+        expect(combined, `${current} + ${sequence.join(', ')}`).toBe(oneByOne);
+      }
+    }
+  });
+
+  it('keeps the first time of each status; a read without a delivered dates the delivery', () => {
+    expect(combineProgress([report('read', 3_000), report('sent', 1_000), report('read', 4_000)])).toEqual({ state: 'read', sentAt: 1_000, deliveredAt: 3_000, readAt: 3_000 });
+    expect(combineProgress([report('sent', 1_000), report('delivered', 2_000, 'marketing_messages_api'), report('read', 5_000)])).toEqual({
+      state: 'read',
+      sentAt: 1_000,
+      deliveredAt: 2_000,
+      readAt: 5_000,
+      route: 'marketing_messages_api',
+    });
+    expect(combineProgress([report('sent', 1_000)])).toEqual({ state: 'sent', sentAt: 1_000 });
+    expect(combineProgress([])).toBeUndefined();
   });
 });
 

@@ -1,7 +1,21 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { gateFor, nextProbeInterval } from '../../lib/domain/breaker.ts';
-import { afterRefusal, appendWindow, blockTimes, effectiveRate, maxConcurrencyFor, PACE_HORIZON_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
+import {
+  afterRefusal,
+  afterThrottle,
+  appendWindow,
+  blockTimes,
+  effectiveRate,
+  maxConcurrencyFor,
+  MIN_PACE_FACTOR,
+  PACE_HORIZON_MS,
+  PACE_RECOVERY_PER_SECOND,
+  paceFactor,
+  sendIntervalMicros,
+  THROTTLE_BACKOFF,
+  THROTTLE_REACTION_GAP_MS,
+} from '../../lib/domain/pacing.ts';
 
 describe('pacing', () => {
   const at = (ms: number) => ms * 1000;
@@ -36,11 +50,31 @@ describe('pacing', () => {
     expect(afterRefusal(at(1_000 + PACE_HORIZON_MS + 1), request(10, 1_000, 6_000))).toEqual({ kind: 'restart', startMicros: at(1_000) });
   });
 
-  it('paces 3 % under the rate, and at half that during a slowdown after 130429', () => {
-    expect(effectiveRate(80, 2_000, 2_000)).toBe(77);
-    expect(effectiveRate(1_000, undefined, 0)).toBe(970);
-    expect(effectiveRate(80, 2_000, 1_000)).toBe(38);
-    expect(effectiveRate(1, 2_000, 1_000)).toBe(1);
+  it('paces 3 % under the rate, scaled down after 130429s', () => {
+    expect(effectiveRate(80)).toBe(77);
+    expect(effectiveRate(1_000)).toBe(970);
+    expect(effectiveRate(80, 0.5)).toBe(38);
+    expect(effectiveRate(1, 0.2)).toBe(1);
+  });
+
+  it('backs off multiplicatively on a 130429 and recovers linearly to the full pace', () => {
+    const first = afterThrottle(undefined, 10_000)!;
+    expect(first).toEqual({ throttleFactor: THROTTLE_BACKOFF, throttledAt: 10_000 });
+    expect(paceFactor(undefined, 10_000)).toBe(1);
+    expect(paceFactor(first, 10_000)).toBe(THROTTLE_BACKOFF);
+    expect(paceFactor(first, 12_000)).toBeCloseTo(THROTTLE_BACKOFF + 2 * PACE_RECOVERY_PER_SECOND, 10);
+    expect(paceFactor(first, 60_000)).toBe(1);
+    // A second 130429 three seconds later backs off from where the pace had climbed to.
+    const second = afterThrottle(first, 13_000)!;
+    expect(second.throttleFactor).toBeCloseTo((THROTTLE_BACKOFF + 3 * PACE_RECOVERY_PER_SECOND) * THROTTLE_BACKOFF, 10);
+  });
+
+  it('treats the 130429s of one burst as one signal, and never paces below the floor', () => {
+    const first = afterThrottle(undefined, 10_000)!;
+    expect(afterThrottle(first, 10_000 + THROTTLE_REACTION_GAP_MS - 1)).toBeUndefined();
+    let state = first;
+    for (let i = 1; i <= 30; i++) state = afterThrottle(state, 10_000 + i * THROTTLE_REACTION_GAP_MS)!;
+    expect(state.throttleFactor).toBe(MIN_PACE_FACTOR);
   });
 
   it('derives maximumConcurrency from the rate, the same way serverless.yml does', () => {

@@ -1,0 +1,50 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * How far the dropped sweep has read the `byOpenDeadline` index: every entry whose deadline is
+ * at or before `sweptUntil` has been looked at once. Operators can read (and, to re-sweep a
+ * period, lower) it in the console.
+ */
+export interface SweepWatermark {
+  /** Epoch ms, or undefined before the first sweep. */
+  read(): Promise<number | undefined>;
+  /** Moves it from `from` to `to`; false if another sweep moved it meanwhile. */
+  advance(from: number | undefined, to: number, now: number): Promise<boolean>;
+}
+
+export interface SweepWatermarkOptions {
+  /** The campaigns table: the sweep writes its counters there already. */
+  tableName: string;
+}
+
+/** Not a campaign: campaign ids cannot contain `#`. */
+const WATERMARK_KEY = { campaignId: 'sweep#dropped', item: 'watermark' };
+
+export function createSweepWatermark(doc: DynamoDBDocumentClient, options: SweepWatermarkOptions): SweepWatermark {
+  return {
+    async read() {
+      const result = await doc.send(new GetCommand({ TableName: options.tableName, Key: WATERMARK_KEY, ConsistentRead: true }));
+      const sweptUntil = result.Item?.sweptUntil as string | undefined;
+      return sweptUntil === undefined ? undefined : Date.parse(sweptUntil);
+    },
+
+    async advance(from, to, now) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: options.tableName,
+            Key: WATERMARK_KEY,
+            ConditionExpression: from === undefined ? 'attribute_not_exists(sweptUntil)' : 'sweptUntil = :from',
+            UpdateExpression: 'SET sweptUntil = :to, updatedAt = :now',
+            ExpressionAttributeValues: { ':to': new Date(to).toISOString(), ':now': new Date(now).toISOString(), ...(from === undefined ? {} : { ':from': new Date(from).toISOString() }) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+  };
+}

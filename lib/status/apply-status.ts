@@ -1,0 +1,111 @@
+import type { JobRecord } from '../adapters/job-store.ts';
+import { combineProgress, isDeliveryStatus, type ProgressChange, type ProgressReport, routeOf, statusApplies } from '../domain/delivery-state.ts';
+import { JOB_STATES } from '../domain/job-state.ts';
+import { dispatchRoute, planAfterSend, planPerUserLimitRetry, type Decision } from '../domain/send-plan.ts';
+import type { MetaStatus } from '../domain/webhook-events.ts';
+import { jobRef } from '../observability.ts';
+import type { BatchTally } from '../send/batch-tally.ts';
+import { dispatchBodyFromItem } from '../send/dispatch-body.ts';
+import { recordUserEffects } from '../send/user-effects.ts';
+import { JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
+
+/** How often a `failed` status is re-planned after a concurrent change before it is handed back to the queue. */
+const OPTIMISTIC_RETRIES = 3;
+
+/**
+ * Applies the statuses one batch holds for one message (wamid), in the order they arrived.
+ * Progress statuses (sent, delivered, read) become one conditional write, with no read before
+ * it: the state machine's condition is part of the write, and a refused write returns the item,
+ * which tells a duplicate from a status of an earlier attempt. A `failed` status needs the job
+ * (its attempt and validity decide the retry), so it reads first; with one in the group, the
+ * statuses are applied one by one in order, as each would have been on its own. Throws to hand
+ * every status of the group back to the queue.
+ */
+export async function applyStatuses(wamid: string, statuses: readonly MetaStatus[], deps: StatusDeps, tally: BatchTally): Promise<void> {
+  const delivery = statuses.filter((status) => isDeliveryStatus(status.status));
+  if (delivery.length < statuses.length) tally.metric('StatusesIgnored', statuses.length - delivery.length);
+  if (delivery.length === 0) return;
+  const jobKey = await deps.jobs.findByWamid(wamid);
+  if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
+  if (!delivery.some((status) => status.status === 'failed')) {
+    if (delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
+    return applyProgress(jobKey, wamid, combineProgress(delivery.map(progressReport))!, delivery.length, deps, tally);
+  }
+  for (const status of delivery) {
+    if (status.status === 'failed') await applyFailure(jobKey, status, deps, tally);
+    else await applyProgress(jobKey, wamid, combineProgress([progressReport(status)])!, 1, deps, tally);
+  }
+}
+
+function progressReport(status: MetaStatus): ProgressReport {
+  return { status: status.status as ProgressReport['status'], at: metaTime(status), route: routeOf(status.pricing?.category) };
+}
+
+const metaTime = (status: MetaStatus) => Number(status.timestamp) * 1000;
+
+async function applyProgress(jobKey: string, wamid: string, change: ProgressChange, statuses: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
+  const result = await deps.jobs.applyProgress(jobKey, wamid, change);
+  if (!result.written) {
+    if (!result.current) throw new WamidNotFound('job item not readable yet');
+    countNoOp(result.current, wamid, statuses, tally);
+    return;
+  }
+  const before = result.before;
+  tally.transition(before.campaignId, fromOf(before), { state: change.state });
+  if (change.state !== JOB_STATES.sent && !before.deliveredAt) {
+    tally.count(before.campaignId, 'uniqueDelivered', 'JobsDelivered');
+    if (before.attempt > 1 || before.retries > 0) tally.count(before.campaignId, 'deliveredAfterRetry');
+  }
+  if (change.route === 'cloud_api_fallback') tally.metric('CloudApiFallbacks');
+}
+
+/** Why a status changed nothing, from the item as it was when the write was refused. */
+function countNoOp(current: JobRecord, wamid: string, statuses: number, tally: BatchTally): void {
+  // A status of an earlier attempt (the job has been sent again since): history only.
+  if (current.wamid !== wamid) tally.metric('StaleStatuses', statuses);
+  else tally.metric(current.state === JOB_STATES.sending ? 'StatusesDuringResend' : 'DuplicateOrLateStatuses', statuses);
+}
+
+/** A `failed` status: the same planning as a synchronous error, with the hit time from Meta. */
+async function applyFailure(jobKey: string, status: MetaStatus, deps: StatusDeps, tally: BatchTally): Promise<void> {
+  let observed = await deps.jobs.get(jobKey);
+  for (let tries = 0; tries < OPTIMISTIC_RETRIES; tries++) {
+    if (!observed) throw new WamidNotFound('job item not readable yet');
+    if (observed.wamid !== status.id || !statusApplies(observed.state, 'failed')) {
+      countNoOp(observed, status.id, 1, tally);
+      return;
+    }
+    const decision = planFailure(observed, status, deps);
+    const nextDispatchId = 'dueAt' in decision ? deps.newId() : undefined;
+    const result = await deps.jobs.applyFailure(observed, decision, deps.now(), nextDispatchId);
+    if (result.written) return afterFailure(result.before, decision, nextDispatchId, metaTime(status), deps, tally);
+    // The item changed between our read and write (another status, a resend): the refused
+    // write returned it as it is now, so look again without another read.
+    observed = result.current;
+  }
+  throw new JobKeptChanging('job kept changing while applying a status; retrying later');
+}
+
+function planFailure(job: JobRecord, status: MetaStatus, deps: StatusDeps): Decision {
+  const code = status.errors?.[0]?.code ?? 131000;
+  const progress = { attempt: job.attempt, retries: job.retries, validUntil: Date.parse(job.validUntil) };
+  return code === 131049
+    ? planPerUserLimitRetry(progress, metaTime(status), deps.retryPolicy)
+    : planAfterSend({ kind: 'meta_error', code, message: status.errors?.[0]?.message ?? '', httpStatus: 200 }, progress, deps.now(), deps.retryPolicy, deps.random);
+}
+
+async function afterFailure(job: JobRecord, decision: Decision, nextDispatchId: string | undefined, at: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
+  const errorCode = 'errorCode' in decision ? decision.errorCode : undefined;
+  tally.transition(job.campaignId, fromOf(job), errorCode === undefined ? { state: decision.state } : { state: decision.state, errorCode });
+  deps.logger.info('message failed after acceptance', { job: jobRef(job.campaignId, job.recipient), code: errorCode, next: decision.state });
+  await recordUserEffects(decision, job.recipient, at, deps.now(), deps.users);
+  if ('dueAt' in decision && nextDispatchId) {
+    tally.count(job.campaignId, 'retriesScheduled', 'RetriesScheduled');
+    if (errorCode === 131049) tally.count(job.campaignId, 'perUserLimitHits', 'PerUserLimitHits');
+    // If this enqueue fails the status is retried; the job item already waits for this id,
+    // and a status that no longer applies is a no-op, so the retry re-plans nothing twice.
+    await deps.queues.dispatch(dispatchBodyFromItem(job, decision.attempt, nextDispatchId), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
+  }
+}
+
+const fromOf = (job: JobRecord) => ({ state: job.state, ...(job.lastErrorCode === undefined ? {} : { errorCode: job.lastErrorCode }) });
