@@ -49,7 +49,7 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
       `  CPU in the steady window      ${Object.entries(usage.percentOfCore).map(([name, pct]) => `${name} ${n(pct)} %`).join('; ')}; everything else (kernel, other processes) ${n(usage.otherPercentOfCore)} %; machine ${n(usage.machinePercent)} % of all ${'cores'}` +
         (run.machineBusyBeforePercent > 10 ? ` (the machine was already ${n(run.machineBusyBeforePercent)} % busy before the run)` : ''),
     );
-    lines.push(`  peak RSS                      ${Object.entries(usage.peakRssMb).map(([name, mb]) => `${name.split(' ')[0]!.replace(':', '')} ${n(mb)} MB`).join(', ')}`);
+    lines.push(`  peak RSS                      ${Object.entries(usage.peakRssMb).map(([name, mb]) => `${shortProcessName(name)} ${n(mb)} MB`).join(', ')}`);
   }
   if (analysis.lambda.wall.length) {
     lines.push(`  Lambda (measured wall)        ${analysis.lambda.wall.map((f) => `${f.name} ${n(f.invocations)} × ${n(f.billedMsPerInvocation, 1)} ms @ ${f.memoryMb} MB`).join('; ')}`);
@@ -88,4 +88,9 @@ export function formatTable(rows: Array<{ run: RunResult; analysis: Analysis }>)
     );
   }
   return lines.join('\n');
+}
+
+/** `worker (send, release)` → `worker (send)`; `driver: fauxqs + …` → `driver`. */
+function shortProcessName(name: string): string {
+  return name.startsWith('worker (') ? `worker (${name.slice('worker ('.length).split(/[,)]/)[0]})` : name.split(' ')[0]!.replace(':', '');
 }

@@ -22,12 +22,14 @@ import { RequestCounter } from '../local/request-counter.ts';
 import { serviceName } from '../local/serverless-config.ts';
 import type { ScenarioInput } from '../local/simulator/scenario.ts';
 import { clientsFor, createResources, LOCAL_CREDENTIALS, LOCAL_REGION, localStackEnv, queueOf, REPO_ROOT, startLocalStack, tableOf } from '../local/stack/index.ts';
+import type { LocalFunctionName } from '../local/deployment.ts';
 import type { EventSourceStats } from '../local/poller.ts';
 import type { InstrumentReport, RequestBucket } from './attribution.ts';
 import type { LambdaLogging } from './cost-model.ts';
 import { findChildPids, machineBusyPercent, ProcSampler, readProcessCpuMs } from './proc-sampler.ts';
 import type { SimProgress, SimReply, SimRequest, SimSummary } from './simulator-process.ts';
 import { maxInWindow, percentile, round, steadyRate } from './stats.ts';
+import { mergeInstrument, mergeLogBytes, mergeStopped } from './worker-merge.ts';
 
 export const PHONE_NUMBER_ID = '100000000000001';
 export const TEMPLATE = 'bench_offer';
@@ -51,6 +53,8 @@ export interface RunOptions {
   instrument: boolean;
   /** Write a V8 CPU profile of the worker into this directory (node --cpu-prof). */
   profileDir?: string;
+  /** Run every function in one worker process instead of the send and feedback paths apart. */
+  singleWorker?: boolean;
   /** Extra environment for the functions (WORKER_ENV). */
   env: Record<string, string>;
   /** Give up when nothing moves for this long. */
@@ -360,6 +364,24 @@ function startWorker(env: NodeJS.ProcessEnv, instrument: boolean, profileDir: st
   return { child, ready, stopped, logBytes, stderrTail };
 }
 
+/**
+ * The worker processes: the send path (send, release) and the feedback path (webhook, status)
+ * apart, as Lambda runs each function in processes of its own; or all in one (`--single-worker`),
+ * where the feedback path's work delays the send path's timers.
+ */
+function workerGroups(single: boolean): Array<{ name: string; functions: LocalFunctionName[] }> {
+  return single
+    ? [{ name: 'all', functions: ['send', 'release', 'status', 'webhook'] }]
+    : [
+        { name: 'send', functions: ['send', 'release'] },
+        { name: 'feedback', functions: ['status', 'webhook'] },
+      ];
+}
+
+function sumDefined(values: ReadonlyArray<number | undefined>): number | undefined {
+  return values.some((v) => v === undefined) ? undefined : values.reduce<number>((sum, v) => sum + v!, 0);
+}
+
 async function withRetries<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
   for (let i = 1; ; i++) {
     try {
@@ -388,13 +410,13 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   say(`[${options.label}] starting DynamoDB Local, fauxqs, the SSM stand-in and the simulator (ceiling ${options.rate}/s, ${options.jobs} jobs)…`);
   const stack = await startLocalStack();
   let sim: SimulatorChild | undefined;
-  let worker: WorkerHandle | undefined;
+  const workers: WorkerHandle[] = [];
   const clients = clientsFor(stack.endpoints);
   const producerSqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.endpoints.sqs });
   const producerCounter = new RequestCounter();
   producerCounter.instrument(producerSqs, 'sqs');
   const killChildren = () => {
-    worker?.child.kill('SIGKILL');
+    for (const worker of workers) worker.child.kill('SIGKILL');
     sim?.child.kill('SIGKILL');
   };
   process.once('exit', killChildren);
@@ -421,20 +443,23 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       LOCAL_LOG_LEVEL: options.logLevel,
       // EMF metrics are log lines on Lambda (CloudWatch Logs ingestion): keep them on, as deployed.
       POWERTOOLS_METRICS_DISABLED: 'false',
-      BENCH_INSTRUMENT_FILE: instrumentFile,
       BENCH_RESOURCE_PREFIX: `${service}-${STAGE}-`,
     };
     if (concurrency !== undefined) workerEnv.WORKER_CONCURRENCY = String(concurrency);
-    worker = startWorker(workerEnv, options.instrument, options.profileDir);
-    const readyTimeout = sleep(120_000, undefined, { ref: false }).then(() => {
-      throw new Error(`worker not ready within 120 s:\n${worker!.stderrTail.join('\n')}`);
-    });
-    const ready = await Promise.race([worker.ready, readyTimeout]);
-    sampler.watch('worker (send, release, status, webhook)', worker.child.pid);
-    await sim.request({ type: 'webhook-target', url: ready.webhookUrl });
-    const workerCpuAtReady = readProcessCpuMs(worker.child.pid!);
+    for (const group of workerGroups(options.singleWorker === true)) {
+      const worker = startWorker({ ...workerEnv, WORKER_FUNCTIONS: group.functions.join(','), BENCH_INSTRUMENT_FILE: `${instrumentFile}.${group.name}` }, options.instrument, options.profileDir);
+      workers.push(worker);
+      const readyTimeout = sleep(120_000, undefined, { ref: false }).then(() => {
+        throw new Error(`worker ${group.name} not ready within 120 s:\n${worker.stderrTail.join('\n')}`);
+      });
+      const ready = await Promise.race([worker.ready, readyTimeout]);
+      sampler.watch(`worker (${group.functions.join(', ')})`, worker.child.pid);
+      if (group.functions.includes('webhook')) await sim.request({ type: 'webhook-target', url: ready.webhookUrl });
+    }
+    const workersCpuMs = () => sumDefined(workers.map((w) => readProcessCpuMs(w.child.pid!)));
+    const workerCpuAtReady = workersCpuMs();
     sampler.start(1_000);
-    say(`[${options.label}] worker ready (send maximumConcurrency ${concurrency ?? 'from serverless.yml'}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`);
+    say(`[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency ?? 'from serverless.yml'}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`);
 
     // --- enqueue ---------------------------------------------------------------------------
     const createdAt = new Map<string, number>();
@@ -550,12 +575,13 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     if (!completed) say(`[${options.label}] INCOMPLETE: ${incompleteReason}; the results below cover what happened until then`);
 
     // --- stop the worker: it prints its CPU, memory and SDK request counts ----------------------
-    const workerCpuBeforeStop = readProcessCpuMs(worker.child.pid!);
+    const workerCpuBeforeStop = workersCpuMs();
     sampler.stop();
-    worker.child.kill('SIGTERM');
-    const stopped = await Promise.race([worker.stopped, sleep(60_000, undefined, { ref: false }).then(() => undefined)]);
-    await waitForExit(worker.child, 5_000);
-    const instrument = existsSync(instrumentFile) ? (JSON.parse(readFileSync(instrumentFile, 'utf8')) as InstrumentReport) : undefined;
+    for (const worker of workers) worker.child.kill('SIGTERM');
+    const stopped = mergeStopped(await Promise.all(workers.map((worker) => Promise.race([worker.stopped, sleep(60_000, undefined, { ref: false }).then(() => undefined)]))));
+    await Promise.all(workers.map((worker) => waitForExit(worker.child, 5_000)));
+    const instrumentFiles = workerGroups(options.singleWorker === true).map((group) => `${instrumentFile}.${group.name}`);
+    const instrument = mergeInstrument(instrumentFiles.filter((file) => existsSync(file)).map((file) => JSON.parse(readFileSync(file, 'utf8')) as InstrumentReport));
 
     // --- collect -------------------------------------------------------------------------------
     const summary = await sim.request<SimSummary>({ type: 'summary' }, 60_000);
@@ -642,8 +668,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
         ...(stopped ? { stopped } : {}),
         ...(cpuMsAfterReady !== undefined ? { cpuMsAfterReady, cpuMsPer1000Jobs: round((cpuMsAfterReady / options.jobs) * 1000, 0) } : {}),
         ...(stopped ? { peakRssMb: stopped.maxRssMb } : {}),
-        logBytes: worker.logBytes,
-        stderrTail: worker.stderrTail,
+        logBytes: mergeLogBytes(workers.map((w) => w.logBytes)),
+        stderrTail: workers.flatMap((w) => w.stderrTail),
       },
       processes: {
         ...(steady ? { steady: sampler.usageBetween(steady.fromMs, steady.toMs) } : {}),
@@ -663,16 +689,20 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     return result;
   } finally {
     sampler.stop();
-    if (worker && worker.child.exitCode === null && worker.child.signalCode === null) {
-      worker.child.kill('SIGTERM');
-      await waitForExit(worker.child, 20_000);
-    }
+    await Promise.all(
+      workers
+        .filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null)
+        .map((worker) => {
+          worker.child.kill('SIGTERM');
+          return waitForExit(worker.child, 20_000);
+        }),
+    );
     await sim?.stop().catch(() => undefined);
     if (sim) await waitForExit(sim.child, 5_000);
     producerSqs.destroy();
     clients.destroy();
     await stack.stop();
     process.removeListener('exit', killChildren);
-    rmSync(instrumentFile, { force: true });
+    for (const group of workerGroups(options.singleWorker === true)) rmSync(`${instrumentFile}.${group.name}`, { force: true });
   }
 }

@@ -7,7 +7,7 @@
  *   npm run bench -- --quick                    # 2,000 jobs at 80/s (about a minute)
  *   npm run bench -- --scenario probe           # 5,000 jobs at each of 100…1000/s: find the highest ceiling
  *   npm run bench -- --jobs 10000 --rate 80,200 [--concurrency 8] [--arrival paced] [--log-level SILENT]
- *                    [--latency 30-150] [--read-rate 1] [--env KEY=VALUE]… [--no-instrument] [--profile dir] [--stall 120] [--timeout s]
+ *                    [--latency 30-150] [--read-rate 1] [--env KEY=VALUE]… [--no-instrument] [--profile dir] [--single-worker] [--stall 120] [--timeout s]
  *   npm run bench -- --reanalyze bench/results/<file>.json   # recompute figures and cost from a results file
  *
  * Writes bench/results/<timestamp>.json. Every process it starts listens on 127.0.0.1 only and
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true },
     'no-instrument': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    'single-worker': { type: 'boolean', default: false },
     stall: { type: 'string', default: '120' },
     timeout: { type: 'string' },
     out: { type: 'string', default: new URL('./results/', import.meta.url).pathname },
@@ -151,6 +152,7 @@ try {
       env,
       instrument: !values['no-instrument'],
       ...(values.profile ? { profileDir: values.profile } : {}),
+      singleWorker: values['single-worker'],
       stallSeconds: Number(values.stall),
       // Twice the time the ceiling allows, plus the start and the webhook tail.
       timeoutSeconds: values.timeout ? Number(values.timeout) : Math.ceil((2 * jobs) / rate) + 300,

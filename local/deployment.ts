@@ -30,6 +30,9 @@ export const LOCAL_SECRETS = {
   verifyToken: 'local-verify-token',
 } as const;
 
+export type LocalFunctionName = 'send' | 'release' | 'status' | 'webhook';
+export const LOCAL_FUNCTION_NAMES: readonly LocalFunctionName[] = ['send', 'release', 'status', 'webhook'];
+
 export interface LocalDeploymentOptions {
   endpoints: LocalEndpoints;
   /** The MM API simulator's base URL (stands in for https://graph.facebook.com). */
@@ -71,6 +74,12 @@ export interface LocalDeploymentOptions {
   injectFault?: (service: 'sqs' | 'dynamodb' | 'ssm', command: string, input: Record<string, unknown>) => Error | undefined;
   /** Start the event sources and the webhook URL (default true); false lets a test drive the handlers itself. */
   startPollers?: boolean;
+  /**
+   * The functions whose event sources (and webhook URL) this process runs; default all. On
+   * Lambda every function runs in processes of its own: the benchmark runs the send path and
+   * the feedback path in two processes, so that neither stalls the other's event loop.
+   */
+  functions?: readonly LocalFunctionName[];
   /** Poll the status queue (default true); false leaves its messages for a test to read. */
   startStatusPoller?: boolean;
   /** Run the scheduled sweep this often (ms); default: not at all (tests call `sweep()`). */
@@ -201,10 +210,11 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
         onError: () => {},
       });
     };
-    sources.send = poll(send, sendHandler);
-    sources.release = poll(release, releaseHandler);
-    if (options.startStatusPoller !== false) sources.status = poll(status, statusHandler);
-    functionUrl = await startFunctionUrl(webhookHandler, { functionName: 'webhook', timeoutMs: webhook.timeoutMs });
+    const runs = (name: LocalFunctionName) => !options.functions || options.functions.includes(name);
+    if (runs('send')) sources.send = poll(send, sendHandler);
+    if (runs('release')) sources.release = poll(release, releaseHandler);
+    if (runs('status') && options.startStatusPoller !== false) sources.status = poll(status, statusHandler);
+    if (runs('webhook')) functionUrl = await startFunctionUrl(webhookHandler, { functionName: 'webhook', timeoutMs: webhook.timeoutMs });
     if (options.sweepEveryMs) sweepTimer = setInterval(() => void runSweep().catch(() => {}), options.sweepEveryMs);
   }
   return {

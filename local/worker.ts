@@ -9,14 +9,15 @@
  *
  * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides),
  * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS, WORKER_BATCHING_WINDOW_SECONDS (as
- * deployLocally's maximumBatchingWindowSeconds; default: serverless.yml's windows).
+ * deployLocally's maximumBatchingWindowSeconds; default: serverless.yml's windows),
+ * WORKER_FUNCTIONS (comma-separated: send, release, status, webhook; default all).
  *
  * Prints one JSON line `{"ready":true,"webhookUrl":…}` when its pollers run; on SIGTERM it
  * stops receiving, finishes what is in flight, prints
  * `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{"sqs.SendMessageCommand":…},"eventSources":{"status":{"invocations":…}}}`
  * (the event sources' counters: invocations, records per batch, handler time) and exits.
  */
-import { deployLocally } from './deployment.ts';
+import { deployLocally, LOCAL_FUNCTION_NAMES, type LocalFunctionName } from './deployment.ts';
 import { RequestCounter } from './request-counter.ts';
 import { connectLocalStack } from './stack/index.ts';
 
@@ -24,6 +25,12 @@ const stage = process.env.WORKER_STAGE;
 const metaBaseUrl = process.env.WORKER_META_BASE_URL;
 if (!stage || !metaBaseUrl) {
   console.error('WORKER_STAGE and WORKER_META_BASE_URL are required');
+  process.exit(2);
+}
+const functions = process.env.WORKER_FUNCTIONS?.split(',').map((name) => name.trim());
+const unknownFunction = functions?.find((name) => !LOCAL_FUNCTION_NAMES.includes(name as LocalFunctionName));
+if (unknownFunction !== undefined) {
+  console.error(`WORKER_FUNCTIONS: unknown function ${JSON.stringify(unknownFunction)} (known: ${LOCAL_FUNCTION_NAMES.join(', ')})`);
   process.exit(2);
 }
 const env = process.env.WORKER_ENV ? (JSON.parse(process.env.WORKER_ENV) as Record<string, string>) : {};
@@ -35,6 +42,7 @@ const deployment = await deployLocally({
   stage,
   env,
   requestCounter,
+  ...(functions ? { functions: functions as LocalFunctionName[] } : {}),
   ...(process.env.WORKER_RESOURCE_OVERRIDES ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> } : {}),
   ...(process.env.WORKER_CONCURRENCY ? { maximumConcurrency: Number(process.env.WORKER_CONCURRENCY) } : {}),
   ...(process.env.WORKER_FUNCTION_TIMEOUT_MS ? { functionTimeoutMs: Number(process.env.WORKER_FUNCTION_TIMEOUT_MS) } : {}),
