@@ -77,8 +77,16 @@ async function applyFailure(jobKey: string, status: MetaStatus, deps: StatusDeps
     }
     const decision = planFailure(observed, status, deps);
     const nextDispatchId = 'dueAt' in decision ? deps.newId() : undefined;
+    // The user's record and the retry's message go out before the job write: once the job has
+    // moved on, a redelivered status is a no-op, so anything after the write that failed would
+    // be lost. A message whose job write then loses a race is refused when it comes due (its
+    // dispatch id is not the one the job waits for).
+    await recordUserEffects(decision, observed.recipient, metaTime(status), deps.now(), deps.users);
+    if ('dueAt' in decision && nextDispatchId) {
+      await deps.queues.dispatch(dispatchBodyFromItem(observed, decision.attempt, nextDispatchId), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
+    }
     const result = await deps.jobs.applyFailure(observed, decision, deps.now(), nextDispatchId);
-    if (result.written) return afterFailure(result.before, decision, nextDispatchId, metaTime(status), deps, tally);
+    if (result.written) return countFailure(result.before, decision, deps, tally);
     // The item changed between our read and write (another status, a resend): the refused
     // write returned it as it is now, so look again without another read.
     observed = result.current;
@@ -94,17 +102,13 @@ function planFailure(job: JobRecord, status: MetaStatus, deps: StatusDeps): Deci
     : planAfterSend({ kind: 'meta_error', code, message: status.errors?.[0]?.message ?? '', httpStatus: 200 }, progress, deps.now(), deps.retryPolicy, deps.random);
 }
 
-async function afterFailure(job: JobRecord, decision: Decision, nextDispatchId: string | undefined, at: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
+function countFailure(job: JobRecord, decision: Decision, deps: StatusDeps, tally: BatchTally): void {
   const errorCode = 'errorCode' in decision ? decision.errorCode : undefined;
   tally.transition(job.campaignId, fromOf(job), errorCode === undefined ? { state: decision.state } : { state: decision.state, errorCode });
   deps.logger.info('message failed after acceptance', { job: jobRef(job.campaignId, job.recipient), code: errorCode, next: decision.state });
-  await recordUserEffects(decision, job.recipient, at, deps.now(), deps.users);
-  if ('dueAt' in decision && nextDispatchId) {
+  if ('dueAt' in decision) {
     tally.count(job.campaignId, 'retriesScheduled', 'RetriesScheduled');
     if (errorCode === 131049) tally.count(job.campaignId, 'perUserLimitHits', 'PerUserLimitHits');
-    // If this enqueue fails the status is retried; the job item already waits for this id,
-    // and a status that no longer applies is a no-op, so the retry re-plans nothing twice.
-    await deps.queues.dispatch(dispatchBodyFromItem(job, decision.attempt, nextDispatchId), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
   }
 }
 

@@ -50,7 +50,11 @@ export interface SendHarness {
   /** Waits until a queue has nothing visible or in flight (delayed messages may remain). */
   quiet(logicalId: string): Promise<void>;
   counters(campaignId: string): Promise<Record<string, number>>;
-  /** The campaign's figures, as the report command prints them. */
+  /**
+   * The campaign's figures, as the report command prints them, once the status queue is quiet:
+   * a status batch writes its counters after its job writes, so a test that saw a job change
+   * could otherwise read the counters a moment before they change too.
+   */
   figures(campaignId: string): Promise<CampaignFigures>;
 }
 
@@ -87,6 +91,16 @@ export async function startSendHarness(
       }),
     );
     return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+  };
+
+  const quiet = async (logicalId: string) => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const counts = await queueCounts(logicalId);
+      if (counts.visible === 0 && counts.inFlight === 0) return;
+      if (Date.now() > deadline) throw new Error(`${logicalId} not quiet: ${JSON.stringify(counts)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   };
 
   return {
@@ -130,16 +144,11 @@ export async function startSendHarness(
       }
     },
     queueCounts,
-    async quiet(logicalId) {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const counts = await queueCounts(logicalId);
-        if (counts.visible === 0 && counts.inFlight === 0) return;
-        if (Date.now() > deadline) throw new Error(`${logicalId} not quiet: ${JSON.stringify(counts)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
+    quiet,
     counters: (campaignId) => counters.read(campaignId),
-    figures: async (campaignId) => campaignFigures(await counters.read(campaignId)),
+    async figures(campaignId) {
+      if (deployed.sources.status) await quiet('StatusQueue');
+      return campaignFigures(await counters.read(campaignId));
+    },
   };
 }
