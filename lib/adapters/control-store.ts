@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../domain/breaker.ts';
 import type { ThrottleState } from '../domain/pacing.ts';
+import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
 
 export type Scope = { kind: 'phone'; id: string } | { kind: 'campaign'; id: string };
 
@@ -49,33 +50,30 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
   const table = options.tableName;
   const iso = (ms: number) => new Date(ms).toISOString();
 
-  const conditional = async (command: UpdateCommand): Promise<boolean> => {
-    try {
-      await doc.send(command);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  const conditional = (command: UpdateCommand) => writeIfAllowed(doc, command);
+
+  /** Sets `values` on the item if `attribute` still holds `expected` (absent when undefined). */
+  const compareAndSet = (key: string, attribute: string, expected: number | undefined, values: Record<string, number>) => {
+    const names = Object.keys(values);
+    return conditional(
+      new UpdateCommand({
+        TableName: table,
+        Key: { key },
+        ConditionExpression: expected === undefined ? 'attribute_not_exists(#seen)' : '#seen = :seen',
+        UpdateExpression: `SET ${names.map((_, i) => `#v${i} = :v${i}`).join(', ')}`,
+        ExpressionAttributeNames: { '#seen': attribute, ...Object.fromEntries(names.map((name, i) => [`#v${i}`, name])) },
+        ExpressionAttributeValues: { ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])), ...(expected === undefined ? {} : { ':seen': expected }) },
+      }),
+    );
   };
 
   return {
     async read(phoneNumberIds, campaignIds) {
       const controls: Controls = { phones: new Map(), campaigns: new Map() };
       const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
-      for (let i = 0; i < keys.length; i += 100) {
-        let pending: Array<Record<string, unknown>> | undefined = keys.slice(i, i + 100).map((key) => ({ key }));
-        for (let attempt = 0; pending && pending.length > 0; attempt++) {
-          if (attempt > 5) throw new Error('control items unreadable');
-          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-          const result = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
-          for (const item of result.Responses?.[table] ?? []) {
-            const key = item.key as string;
-            if (key.startsWith('phone#')) controls.phones.set(key.slice('phone#'.length), item as PhoneControl);
-            else controls.campaigns.set(key.slice('campaign#'.length), item as CampaignControl);
-          }
-          pending = result.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined;
-        }
+      for (const item of await batchGetAll<{ key: string }>(doc, table, keys.map((key) => ({ key })))) {
+        if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
+        else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
       }
       return controls;
     },
@@ -96,22 +94,12 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
         return { appended: true, startMicros: Number(result.Attributes?.nextFreeAt) - spanMicros };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // The document client does not unmarshall an exception's item: { N: "…" }.
-        const found = (error.Item?.nextFreeAt as { N?: string } | undefined)?.N;
-        return { appended: false, nextFreeMicros: found === undefined ? undefined : Number(found) };
+        return { appended: false, nextFreeMicros: refusedItem<{ nextFreeAt?: number }>(error)?.nextFreeAt };
       }
     },
 
-    async restartPace(phoneNumberId, expected, nextFreeMicros) {
-      return conditional(
-        new UpdateCommand({
-          TableName: table,
-          Key: { key: paceKey(phoneNumberId) },
-          ConditionExpression: expected === undefined ? 'attribute_not_exists(nextFreeAt)' : 'nextFreeAt = :expected',
-          UpdateExpression: 'SET nextFreeAt = :next',
-          ExpressionAttributeValues: { ':next': nextFreeMicros, ...(expected === undefined ? {} : { ':expected': expected }) },
-        }),
-      );
+    restartPace(phoneNumberId, expected, nextFreeMicros) {
+      return compareAndSet(paceKey(phoneNumberId), 'nextFreeAt', expected, { nextFreeAt: nextFreeMicros });
     },
 
     async open(scope, code, reason, now) {
@@ -169,16 +157,8 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
       );
     },
 
-    async throttleBack(phoneNumberId, seenThrottledAt, next) {
-      return conditional(
-        new UpdateCommand({
-          TableName: table,
-          Key: { key: phoneKey(phoneNumberId) },
-          ConditionExpression: seenThrottledAt === undefined ? 'attribute_not_exists(throttledAt)' : 'throttledAt = :seen',
-          UpdateExpression: 'SET throttleFactor = :factor, throttledAt = :at',
-          ExpressionAttributeValues: { ':factor': next.throttleFactor, ':at': next.throttledAt, ...(seenThrottledAt === undefined ? {} : { ':seen': seenThrottledAt }) },
-        }),
-      );
+    throttleBack(phoneNumberId, seenThrottledAt, next) {
+      return compareAndSet(phoneKey(phoneNumberId), 'throttledAt', seenThrottledAt, next);
     },
   };
 }

@@ -190,7 +190,6 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   await applyDecision(job, jobRecord, token, decision, deps, tally, log);
 }
 
-
 /** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */
 const MAX_MISSED_SEND_TIMES = 3;
 

@@ -10,7 +10,8 @@ const MAX_ATTEMPTS = 6;
  * fleet is busy (two when the number was idle).
  */
 export class SlotDispenser {
-  private readonly waiting = new Map<string, Array<(at: number | undefined) => void>>();
+  /** Requests of this tick, grouped by what they ask for: each group is one reservation. */
+  private readonly waiting = new Map<string, { phoneNumberId: string; latestStart: number; paceFactor: number; resolvers: Array<(at: number | undefined) => void> }>();
   private flushScheduled = false;
   private readonly controls: Pick<ControlStore, 'appendToPace' | 'restartPace'>;
   private readonly rateFor: (phoneNumberId: string) => number;
@@ -28,10 +29,10 @@ export class SlotDispenser {
    */
   acquire(phoneNumberId: string, latestStart: number, paceFactor = 1): Promise<number | undefined> {
     return new Promise((resolve) => {
-      const key = `${phoneNumberId}\u0000${latestStart}\u0000${paceFactor}`;
-      const list = this.waiting.get(key) ?? [];
-      list.push(resolve);
-      this.waiting.set(key, list);
+      const key = `${phoneNumberId}|${latestStart}|${paceFactor}`;
+      const group = this.waiting.get(key) ?? { phoneNumberId, latestStart, paceFactor, resolvers: [] };
+      group.resolvers.push(resolve);
+      this.waiting.set(key, group);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
@@ -41,13 +42,12 @@ export class SlotDispenser {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const groups = [...this.waiting];
+    const groups = [...this.waiting.values()];
     this.waiting.clear();
     await Promise.all(
-      groups.map(async ([key, resolvers]) => {
-        const [phoneNumberId, latest, factor] = key.split('\u0000') as [string, string, string];
+      groups.map(async ({ phoneNumberId, latestStart, paceFactor, resolvers }) => {
         try {
-          const times = await this.reserve(phoneNumberId, resolvers.length, Number(latest), Number(factor));
+          const times = await this.reserve(phoneNumberId, resolvers.length, latestStart, paceFactor);
           resolvers.forEach((resolve, i) => resolve(times[i]));
         } catch {
           // Without the shared pace the fleet's rate cannot be guaranteed: send nothing now.
