@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ProgressChange, type Route, statesMovedBy } from '../domain/delivery-state.ts';
 import { type JobState, JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
 import type { Decision } from '../domain/send-plan.ts';
 import { contractOf, type ValidJob } from '../domain/validate-job.ts';
+import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
 import { recipientOfJobKey, type StoredContract, storedContractOf } from './job-item.ts';
 
 /**
@@ -194,25 +194,15 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
     if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
   }
 
-  function updateCommand(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>, extraNames: Record<string, string> = {}) {
+  function updateCommand(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>) {
     return {
       TableName: table,
       Key: { jobKey },
       ConditionExpression: condition,
       UpdateExpression: update.expression(),
-      ExpressionAttributeNames: { ...update.names, ...extraNames },
+      ExpressionAttributeNames: update.names,
       ExpressionAttributeValues: { ...update.values, ...extraValues },
     };
-  }
-
-  async function conditionalUpdate(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>): Promise<boolean> {
-    try {
-      await doc.send(new UpdateCommand(updateCommand(jobKey, condition, update, extraValues)));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 
   /** A status write that hands back the item either way: no read is needed before or after it. */
@@ -223,8 +213,9 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       );
       return { written: true, before: asRecord(result.Attributes as JobRecord) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { written: false, current: error.Item ? asRecord(unmarshallOld(error.Item)) : undefined };
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = refusedItem<JobRecord>(error);
+      return { written: false, current: current && asRecord(current) };
     }
   }
 
@@ -280,17 +271,16 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
         };
         return old ? { claimed: true, record, previousState: old.state } : { claimed: true, record };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException && error.Item) {
-          return { claimed: false, existing: asRecord(unmarshallOld(error.Item)) };
-        }
-        throw error;
+        const existing = error instanceof ConditionalCheckFailedException ? refusedItem<JobRecord>(error) : undefined;
+        if (!existing) throw error;
+        return { claimed: false, existing: asRecord(existing) };
       }
     },
 
     async recordDecision(jobKey, token, decision, now, nextDispatchId, validUntil) {
       const update = new UpdateBuilder();
       decisionParts(update, jobKey, decision, now, nextDispatchId, validUntil);
-      return conditionalUpdate(jobKey, 'claimToken = :token AND #state = :sending', update, { ':token': token, ':sending': JOB_STATES.sending });
+      return writeIfAllowed(doc, new UpdateCommand(updateCommand(jobKey, 'claimToken = :token AND #state = :sending', update, { ':token': token, ':sending': JOB_STATES.sending })));
     },
 
     markUnknown(jobKey, token, now, reason) {
@@ -353,21 +343,9 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       return { jobKeys: (result.Items ?? []).map((item) => item.jobKey as string), ...(result.LastEvaluatedKey ? { next: result.LastEvaluatedKey } : {}) };
     },
 
-    async candidates(jobKeys) {
-      const found: OpenCandidate[] = [];
-      for (let i = 0; i < jobKeys.length; i += 100) {
-        let keys: Array<Record<string, unknown>> | undefined = jobKeys.slice(i, i + 100).map((jobKey) => ({ jobKey }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt > 5) throw new Error(`job items unreadable: ${keys.length} keys left unprocessed`);
-          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-          const result = await doc.send(
-            new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'jobKey, #state, campaignId', ExpressionAttributeNames: { '#state': 'state' } } } }),
-          );
-          for (const item of result.Responses?.[table] ?? []) found.push(item as OpenCandidate);
-          keys = result.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined;
-        }
-      }
-      return found;
+    candidates(jobKeys) {
+      const projection = { ProjectionExpression: 'jobKey, #state, campaignId', ExpressionAttributeNames: { '#state': 'state' } };
+      return batchGetAll<OpenCandidate>(doc, table, jobKeys.map((jobKey) => ({ jobKey })), projection);
     },
 
     async get(jobKey) {
@@ -382,11 +360,4 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
 /** The item as the rest of the code sees it: with its recipient. */
 function asRecord(item: JobRecord): JobRecord {
   return { ...item, recipient: recipientOfJobKey(item.jobKey) };
-}
-
-/** `ReturnValuesOnConditionCheckFailure` hands back the raw attribute-value map, even through the document client. */
-function unmarshallOld(item: Record<string, unknown>): JobRecord {
-  const first = Object.values(item)[0] as Record<string, unknown> | undefined;
-  const isRaw = first !== undefined && typeof first === 'object' && first !== null && ['S', 'N', 'BOOL', 'M', 'L', 'NULL'].some((k) => k in first);
-  return (isRaw ? unmarshall(item as never) : item) as JobRecord;
 }

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { writeIfAllowed } from './dynamo.ts';
 
 /**
  * How far the dropped sweep has read the `byOpenDeadline` index: every entry whose deadline is
@@ -29,22 +29,17 @@ export function createSweepWatermark(doc: DynamoDBDocumentClient, options: Sweep
       return sweptUntil === undefined ? undefined : Date.parse(sweptUntil);
     },
 
-    async advance(from, to, now) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: options.tableName,
-            Key: WATERMARK_KEY,
-            ConditionExpression: from === undefined ? 'attribute_not_exists(sweptUntil)' : 'sweptUntil = :from',
-            UpdateExpression: 'SET sweptUntil = :to, updatedAt = :now',
-            ExpressionAttributeValues: { ':to': new Date(to).toISOString(), ':now': new Date(now).toISOString(), ...(from === undefined ? {} : { ':from': new Date(from).toISOString() }) },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+    advance(from, to, now) {
+      return writeIfAllowed(
+        doc,
+        new UpdateCommand({
+          TableName: options.tableName,
+          Key: WATERMARK_KEY,
+          ConditionExpression: from === undefined ? 'attribute_not_exists(sweptUntil)' : 'sweptUntil = :from',
+          UpdateExpression: 'SET sweptUntil = :to, updatedAt = :now',
+          ExpressionAttributeValues: { ':to': new Date(to).toISOString(), ':now': new Date(now).toISOString(), ...(from === undefined ? {} : { ':from': new Date(from).toISOString() }) },
+        }),
+      );
     },
   };
 }

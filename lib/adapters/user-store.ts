@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, writeIfAllowed } from './dynamo.ts';
 
 /** What the sender knows about one recipient, across campaigns. Personal data: it expires. */
 export interface UserRecord {
@@ -39,57 +39,38 @@ export function createUserStore(doc: DynamoDBDocumentClient, options: UserStoreO
 
   return {
     async getMany(recipients) {
-      const found = new Map<string, UserRecord>();
-      const unique = [...new Set(recipients)];
-      for (let i = 0; i < unique.length; i += 100) {
-        let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((recipient) => ({ recipient }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-          if (attempt > 5) throw new Error(`user records unreadable: ${keys.length} keys left unprocessed`);
-          const result = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const item of result.Responses?.[table] ?? []) found.set(item.recipient as string, item as UserRecord);
-          keys = result.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined;
-        }
-      }
-      return found;
+      const items = await batchGetAll<UserRecord>(doc, table, [...new Set(recipients)].map((recipient) => ({ recipient })));
+      return new Map(items.map((item) => [item.recipient, item]));
     },
 
     async recordLimitHit(recipient, at, now) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { recipient },
-            ConditionExpression: 'attribute_not_exists(lastLimitHitAt) OR lastLimitHitAt < :at',
-            UpdateExpression: 'SET lastLimitHitAt = :at, updatedAt = :now, expiresAt = :exp ADD limitHits :one',
-            ExpressionAttributeValues: { ':at': iso(at), ':now': iso(now), ':exp': expiry(now), ':one': 1 },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // A late report of an older hit: count it, keep the newer time.
-        await doc.send(
-          new UpdateCommand({ TableName: table, Key: { recipient }, UpdateExpression: 'ADD limitHits :one', ExpressionAttributeValues: { ':one': 1 } }),
-        );
+      const newest = await writeIfAllowed(
+        doc,
+        new UpdateCommand({
+          TableName: table,
+          Key: { recipient },
+          ConditionExpression: 'attribute_not_exists(lastLimitHitAt) OR lastLimitHitAt < :at',
+          UpdateExpression: 'SET lastLimitHitAt = :at, updatedAt = :now, expiresAt = :exp ADD limitHits :one',
+          ExpressionAttributeValues: { ':at': iso(at), ':now': iso(now), ':exp': expiry(now), ':one': 1 },
+        }),
+      );
+      // A late report of an older hit: count it, keep the newer time.
+      if (!newest) {
+        await doc.send(new UpdateCommand({ TableName: table, Key: { recipient }, UpdateExpression: 'ADD limitHits :one', ExpressionAttributeValues: { ':one': 1 } }));
       }
     },
 
-    async setPreference(recipient, optedOut, source, at, now) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { recipient },
-            ConditionExpression: 'attribute_not_exists(preferenceAt) OR preferenceAt <= :at',
-            UpdateExpression: 'SET optedOut = :optedOut, optOutSource = :source, preferenceAt = :at, updatedAt = :now, expiresAt = :exp',
-            ExpressionAttributeValues: { ':optedOut': optedOut, ':source': source, ':at': iso(at), ':now': iso(now), ':exp': expiry(now) },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+    setPreference(recipient, optedOut, source, at, now) {
+      return writeIfAllowed(
+        doc,
+        new UpdateCommand({
+          TableName: table,
+          Key: { recipient },
+          ConditionExpression: 'attribute_not_exists(preferenceAt) OR preferenceAt <= :at',
+          UpdateExpression: 'SET optedOut = :optedOut, optOutSource = :source, preferenceAt = :at, updatedAt = :now, expiresAt = :exp',
+          ExpressionAttributeValues: { ':optedOut': optedOut, ':source': source, ':at': iso(at), ':now': iso(now), ':exp': expiry(now) },
+        }),
+      );
     },
   };
 }

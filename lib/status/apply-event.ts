@@ -1,8 +1,8 @@
 import type { SQSRecord } from 'aws-lambda';
+import type { PreferenceSource } from '../adapters/user-store.ts';
 import { preferenceFromMessage, waIdToE164 } from '../domain/opt-out.ts';
 import { type InboundMessage, inboundMessageSchema, metaStatusSchema, type MetaStatus, type UserPreference, userPreferenceSchema, type WebhookEnvelope } from '../domain/webhook-events.ts';
 import type { BatchTally } from '../send/batch-tally.ts';
-import { applyStatuses } from './apply-status.ts';
 import { InvalidWebhookEvent, type StatusDeps } from './status-deps.ts';
 
 /** One status-queue message, validated. */
@@ -35,11 +35,9 @@ export function parseWebhookEvent(record: SQSRecord): ParsedWebhookEvent {
   }
 }
 
-/** Applies one validated event. Statuses usually come through `applyStatuses` in groups per message. */
-export async function applyParsedEvent(event: ParsedWebhookEvent, deps: StatusDeps, tally: BatchTally): Promise<void> {
+/** Applies one validated event other than a status: statuses go through `applyStatuses`, grouped per message. */
+export async function applyParsedEvent(event: Exclude<ParsedWebhookEvent, { kind: 'status' }>, deps: StatusDeps, tally: BatchTally): Promise<void> {
   switch (event.kind) {
-    case 'status':
-      return applyStatuses(event.status.id, [event.status], deps, tally);
     case 'user_preference':
       return applyUserPreference(event.preference, deps, tally);
     case 'inbound_message':
@@ -47,11 +45,6 @@ export async function applyParsedEvent(event: ParsedWebhookEvent, deps: StatusDe
     case 'user_action':
       tally.metric('LinkClicks');
   }
-}
-
-/** Applies one webhook event from the status queue. Throws to hand it back to SQS. */
-export async function applyWebhookEvent(record: SQSRecord, deps: StatusDeps, tally: BatchTally): Promise<void> {
-  return applyParsedEvent(parseWebhookEvent(record), deps, tally);
 }
 
 function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown, what: string): T {
@@ -70,8 +63,7 @@ async function applyUserPreference(preference: UserPreference, deps: StatusDeps,
     return;
   }
   const at = preference.timestamp === undefined ? deps.now() : Number(preference.timestamp) * 1000;
-  const applied = await deps.users.setPreference(waIdToE164(preference.wa_id), value === 'stop', 'user_preferences', at, deps.now());
-  tally.metric(applied ? (value === 'stop' ? 'OptOuts' : 'OptIns') : 'StalePreferences');
+  await recordPreference(preference.wa_id, value === 'stop', 'user_preferences', at, deps, tally);
 }
 
 async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, tally: BatchTally): Promise<void> {
@@ -81,6 +73,10 @@ async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, ta
     return;
   }
   const at = message.timestamp ? Number(message.timestamp) * 1000 : deps.now();
-  const applied = await deps.users.setPreference(waIdToE164(message.from), change.optedOut, change.source, at, deps.now());
-  tally.metric(applied ? (change.optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
+  await recordPreference(message.from, change.optedOut, change.source, at, deps, tally);
+}
+
+async function recordPreference(waId: string, optedOut: boolean, source: PreferenceSource, at: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
+  const applied = await deps.users.setPreference(waIdToE164(waId), optedOut, source, at, deps.now());
+  tally.metric(applied ? (optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
 }

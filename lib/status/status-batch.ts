@@ -4,7 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
 import { BatchTally } from '../send/batch-tally.ts';
-import { applyParsedEvent, parseWebhookEvent } from './apply-event.ts';
+import { applyParsedEvent, type ParsedWebhookEvent, parseWebhookEvent } from './apply-event.ts';
 import { applyStatuses } from './apply-status.ts';
 import { InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
 
@@ -49,10 +49,9 @@ type Work = () => Promise<void>;
  */
 function workByRecord(records: readonly SQSRecord[], deps: StatusDeps, tally: BatchTally): Map<string, Work> {
   const work = new Map<string, Work>();
-  const statusesByWamid = new Map<string, MetaStatus[]>();
-  const groupWork = new Map<string, Work>();
+  const groups = new Map<string, { statuses: MetaStatus[]; work: Work }>();
   for (const record of records) {
-    let parsed: ReturnType<typeof parseWebhookEvent>;
+    let parsed: ParsedWebhookEvent;
     try {
       parsed = parseWebhookEvent(record);
     } catch (error) {
@@ -60,18 +59,19 @@ function workByRecord(records: readonly SQSRecord[], deps: StatusDeps, tally: Ba
       continue;
     }
     if (parsed.kind !== 'status') {
-      work.set(record.messageId, () => applyParsedEvent(parsed, deps, tally));
+      const event = parsed;
+      work.set(record.messageId, () => applyParsedEvent(event, deps, tally));
       continue;
     }
     const wamid = parsed.status.id;
-    const group = statusesByWamid.get(wamid);
-    if (group) group.push(parsed.status);
-    else {
-      const statuses = [parsed.status];
-      statusesByWamid.set(wamid, statuses);
-      groupWork.set(wamid, once(() => applyStatuses(wamid, statuses, deps, tally)));
+    let group = groups.get(wamid);
+    if (!group) {
+      const statuses: MetaStatus[] = [];
+      group = { statuses, work: once(() => applyStatuses(wamid, statuses, deps, tally)) };
+      groups.set(wamid, group);
     }
-    work.set(record.messageId, groupWork.get(wamid)!);
+    group.statuses.push(parsed.status);
+    work.set(record.messageId, group.work);
   }
   return work;
 }

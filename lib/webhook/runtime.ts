@@ -7,7 +7,7 @@ import type { WebhookConfig } from '../config.ts';
 import type { WebhookDeps, WebhookRejection } from './handle-request.ts';
 
 /** The metric each kind of refused POST counts in (namespace WaMarketingSender, function webhook). */
-export const WEBHOOK_REJECTION_METRICS: Record<WebhookRejection, string> = {
+const WEBHOOK_REJECTION_METRICS: Record<WebhookRejection, string> = {
   signature_missing: 'WebhookSignatureMissing',
   signature_invalid: 'WebhookSignatureInvalid',
   payload_invalid: 'WebhookPayloadInvalid',
