@@ -12,14 +12,14 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { parse } from 'yaml';
 import { createCampaignCounters } from '../lib/adapters/campaign-counters.ts';
 import { campaignFigures } from '../lib/domain/campaign-figures.ts';
 import type { SendJobInput } from '../lib/domain/job-contract.ts';
+import { maxConcurrencyFor } from '../lib/domain/pacing.ts';
 import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 import { RequestCounter } from '../local/request-counter.ts';
-import { serviceName } from '../local/serverless-config.ts';
+import { readServerlessFile, serviceName } from '../local/serverless-config.ts';
 import type { ScenarioInput } from '../local/simulator/scenario.ts';
 import { clientsFor, createResources, LOCAL_CREDENTIALS, LOCAL_REGION, localStackEnv, queueOf, REPO_ROOT, startLocalStack, tableOf } from '../local/stack/index.ts';
 import type { LocalFunctionName } from '../local/deployment.ts';
@@ -170,19 +170,8 @@ export function benchScenario(options: Pick<RunOptions, 'rate' | 'latencyMs' | '
   };
 }
 
-/** The send function's maximumConcurrency for a rate, from the project's pacing module when it exists. */
-export async function derivedConcurrency(rate: number): Promise<number | undefined> {
-  try {
-    const pacing = (await import('../lib/domain/pacing.ts')) as { maxConcurrencyFor?: (rate: number) => number };
-    return pacing.maxConcurrencyFor?.(rate);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Memory per function from serverless.yml (provider default, function override). */
-export function memoryByFunction(): Record<string, number> {
-  const file = parse(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8')) as { provider?: { memorySize?: number }; functions?: Record<string, { memorySize?: number }> };
+export function memoryByFunction(file = readServerlessFile()): Record<string, number> {
   const fallback = Number(file.provider?.memorySize ?? 1024);
   return Object.fromEntries(Object.entries(file.functions ?? {}).map(([name, fn]) => [name, Number(fn.memorySize ?? fallback)]));
 }
@@ -192,14 +181,9 @@ export function memoryByFunction(): Record<string, number> {
  * own `logs` replaces `provider.logs.lambda` as a whole. `${param:x}` values are resolved from the
  * default params.
  */
-export function lambdaLoggingByFunction(): Record<string, LambdaLogging> {
-  const file = parse(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8')) as {
-    params?: { default?: Record<string, unknown> };
-    provider?: { logs?: { lambda?: LambdaLogging } };
-    functions?: Record<string, { logs?: LambdaLogging }>;
-  };
+export function lambdaLoggingByFunction(file = readServerlessFile()): Record<string, LambdaLogging> {
   const params = file.params?.default ?? {};
-  const resolve = (logging: LambdaLogging | undefined): LambdaLogging =>
+  const resolve = (logging: Record<string, unknown> | undefined): LambdaLogging =>
     Object.fromEntries(Object.entries(logging ?? {}).map(([key, value]) => [key, String(value).replace(/\$\{param:(\w+)\}/g, (_all, name: string) => String(params[name]))])) as LambdaLogging;
   return Object.fromEntries(Object.entries(file.functions ?? {}).map(([name, fn]) => [name, resolve(fn.logs ?? file.provider?.logs?.lambda)]));
 }
@@ -403,7 +387,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const campaignId = `bench-${options.label}-${new Date(started).toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
   const instrumentFile = join(tmpdir(), `wa-bench-instrument-${process.pid}-${started}.json`);
   const sampler = new ProcSampler();
-  const concurrency = options.concurrency ?? (await derivedConcurrency(options.rate));
+  // serverless.yml derives the deployed maximumConcurrency from the rate the same way.
+  const concurrency = options.concurrency ?? maxConcurrencyFor(options.rate);
   const machineBusyBeforePercent = await machineBusyPercent(3_000);
   if (machineBusyBeforePercent > 10) say(`[${options.label}] note: the machine was ${machineBusyBeforePercent} % busy before the run started (other processes): CPU figures are shared with them`);
 
@@ -440,12 +425,12 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       WORKER_STAGE: STAGE,
       WORKER_META_BASE_URL: sim.url,
       WORKER_ENV: JSON.stringify({ PHONE_NUMBER_RATE_PER_SECOND: String(options.rate), ...options.env }),
+      WORKER_CONCURRENCY: String(concurrency),
       LOCAL_LOG_LEVEL: options.logLevel,
       // EMF metrics are log lines on Lambda (CloudWatch Logs ingestion): keep them on, as deployed.
       POWERTOOLS_METRICS_DISABLED: 'false',
       BENCH_RESOURCE_PREFIX: `${service}-${STAGE}-`,
     };
-    if (concurrency !== undefined) workerEnv.WORKER_CONCURRENCY = String(concurrency);
     for (const group of workerGroups(options.singleWorker === true)) {
       const worker = startWorker({ ...workerEnv, WORKER_FUNCTIONS: group.functions.join(','), BENCH_INSTRUMENT_FILE: `${instrumentFile}.${group.name}` }, options.instrument, options.profileDir);
       workers.push(worker);
@@ -459,7 +444,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     const workersCpuMs = () => sumDefined(workers.map((w) => readProcessCpuMs(w.child.pid!)));
     const workerCpuAtReady = workersCpuMs();
     sampler.start(1_000);
-    say(`[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency ?? 'from serverless.yml'}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`);
+    say(`[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`);
 
     // --- enqueue ---------------------------------------------------------------------------
     const createdAt = new Map<string, number>();
@@ -633,6 +618,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     });
     const cpuMsAfterReady = workerCpuBeforeStop !== undefined && workerCpuAtReady !== undefined ? workerCpuBeforeStop - workerCpuAtReady : undefined;
     const acceptedCount = summary.stats.byOutcome.accepted ?? 0;
+    const serverlessFile = readServerlessFile();
     const result: RunResult = {
       label: options.label,
       options: { ...options, say: undefined, signal: undefined } as unknown as Omit<RunOptions, 'say' | 'signal'>,
@@ -640,7 +626,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       completed,
       ...(incompleteReason ? { incompleteReason } : {}),
       durationSeconds: round((finishedAt - enqueueStarted) / 1000, 1)!,
-      concurrency: concurrency ?? 'default',
+      concurrency,
       machineBusyBeforePercent,
       sends: {
         accepted: acceptedCount,
@@ -683,8 +669,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       },
       ...(scanError ? { scanError } : {}),
       items: { sampled: itemSizes.length, jobsItemBytes: { mean: round(itemSizes.reduce((a, b) => a + b, 0) / Math.max(1, itemSizes.length), 0), max: percentile(itemSizes, 100) } },
-      memoryMb: memoryByFunction(),
-      lambdaLogging: lambdaLoggingByFunction(),
+      memoryMb: memoryByFunction(serverlessFile),
+      lambdaLogging: lambdaLoggingByFunction(serverlessFile),
     };
     return result;
   } finally {

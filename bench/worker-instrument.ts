@@ -40,7 +40,7 @@ const startedAt = Date.now();
 const buckets = new Map<string, RequestBucket>();
 const byCommand = new Map<string, number>();
 const latencySamples = new Map<string, { seen: number; samples: number[] }>();
-const invocations = new Map<string, { count: number; totalMs: number; seen: number; samplesMs: number[] }>();
+const invocations = new Map<string, { count: number; totalMs: number; sampled: { seen: number; samples: number[] } }>();
 
 function sample(store: { seen: number; samples: number[] }, value: number): void {
   store.seen += 1;
@@ -53,12 +53,10 @@ function sample(store: { seen: number; samples: number[] }, value: number): void
 
 function recordInvocation(fn: string, ms: number): void {
   let entry = invocations.get(fn);
-  if (!entry) invocations.set(fn, (entry = { count: 0, totalMs: 0, seen: 0, samplesMs: [] }));
+  if (!entry) invocations.set(fn, (entry = { count: 0, totalMs: 0, sampled: { seen: 0, samples: [] } }));
   entry.count += 1;
   entry.totalMs += ms;
-  const store = { seen: entry.seen, samples: entry.samplesMs };
-  sample(store, ms);
-  entry.seen = store.seen;
+  sample(entry.sampled, ms);
 }
 
 function callerPath(): Path {
@@ -180,7 +178,7 @@ process.on('exit', () => {
     writtenAt: Date.now(),
     buckets: [...buckets.values()],
     byCommand: Object.fromEntries([...byCommand].sort(([a], [b]) => a.localeCompare(b))),
-    invocations: Object.fromEntries([...invocations].map(([fn, v]) => [fn, { count: v.count, totalMs: Math.round(v.totalMs), samplesMs: v.samplesMs.map((ms) => Math.round(ms * 10) / 10) }])),
+    invocations: Object.fromEntries([...invocations].map(([fn, v]) => [fn, { count: v.count, totalMs: Math.round(v.totalMs), samplesMs: v.sampled.samples.map((ms) => Math.round(ms * 10) / 10) }])),
     latencySamples: Object.fromEntries([...latencySamples].map(([k, v]) => [k, v.samples])),
   };
   writeFileSync(outputFile, JSON.stringify(report));

@@ -126,20 +126,15 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   });
   const settings = (name: string) => localFunctionSettings(name, resources, stage);
   const envOf = (fn: LocalFunctionSettings) => ({ ...process.env, ...fn.environment, ...options.env }) as Record<string, string>;
-  const [send, release, status, webhook, sweep] = await Promise.all(['send', 'release', 'status', 'webhook', 'sweep'].map(settings)) as [
-    LocalFunctionSettings,
-    LocalFunctionSettings,
-    LocalFunctionSettings,
-    LocalFunctionSettings,
-    LocalFunctionSettings,
-  ];
+  const [send, release, status, webhook, sweep] = await Promise.all([settings('send'), settings('release'), settings('status'), settings('webhook'), settings('sweep')]);
   const sendEnv: Record<string, string> = { ...envOf(send), META_GRAPH_BASE_URL: options.metaBaseUrl, ...options.env };
+  const webhookEnv = envOf(webhook);
 
   const clients = clientsFor(options.endpoints);
   await putSecrets(clients.ssm, [
     [sendEnv.META_ACCESS_TOKEN_PARAMETER!, options.accessToken === undefined ? LOCAL_SECRETS.accessToken : options.accessToken],
-    [envOf(webhook).META_APP_SECRET_PARAMETER!, LOCAL_SECRETS.appSecret],
-    [envOf(webhook).WEBHOOK_VERIFY_TOKEN_PARAMETER!, LOCAL_SECRETS.verifyToken],
+    [webhookEnv.META_APP_SECRET_PARAMETER!, LOCAL_SECRETS.appSecret],
+    [webhookEnv.WEBHOOK_VERIFY_TOKEN_PARAMETER!, LOCAL_SECRETS.verifyToken],
   ]);
   const functionClients = (env: Record<string, string>): AwsClients => {
     const created = createAwsClients(env);
@@ -176,7 +171,6 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   const statusRuntime = createStatusRuntime({ config: loadStatusConfig(statusEnv), clients: functionClients(statusEnv), ...statusObservability, ...now });
   const statusHandler = createStatusHandler(() => statusRuntime, statusObservability) as SqsLambdaHandler;
 
-  const webhookEnv = envOf(webhook);
   const webhookLogger = createLogger('webhook', logLevel);
   const webhookDeps = createWebhookDeps({ config: loadWebhookConfig(webhookEnv), clients: functionClients(webhookEnv), logger: webhookLogger, metrics: quietMetrics('webhook'), ...now });
   const webhookHandler = createWebhookHandler(() => webhookDeps, webhookLogger) as FunctionUrlHandler;

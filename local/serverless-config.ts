@@ -9,13 +9,16 @@ import type { LocalResources } from './stack/index.ts';
  * event source settings), so the local run and the deployment cannot drift apart.
  */
 interface ServerlessFile {
+  service: string;
   params?: { default?: Record<string, unknown> };
-  provider?: { environment?: Record<string, unknown>; timeout?: number };
+  provider?: { environment?: Record<string, unknown>; timeout?: number; memorySize?: number; logs?: { lambda?: Record<string, unknown> } };
   functions: Record<string, ServerlessFunction>;
 }
 
 interface ServerlessFunction {
   timeout?: number;
+  memorySize?: number;
+  logs?: Record<string, unknown>;
   environment?: Record<string, unknown>;
   events?: Array<{ sqs?: { arn: unknown; batchSize?: number; maximumBatchingWindow?: number; maximumConcurrency?: unknown; functionResponseType?: string } }>;
 }
@@ -45,7 +48,7 @@ export function readServerlessFile(): ServerlessFile {
 
 /** The service name and param defaults, for resolving `${self:service}` and `${param:x}`. */
 export function serviceName(): string {
-  return String((parse(readFileSync(SERVICE_FILE, 'utf8')) as { service: string }).service);
+  return String(readServerlessFile().service);
 }
 
 /**
@@ -83,7 +86,7 @@ export async function localFunctionSettings(name: string, resources: LocalResour
 
 function resolver(file: ServerlessFile, resources: LocalResources, stage: string) {
   const params = file.params?.default ?? {};
-  const service = serviceName();
+  const service = String(file.service);
   const resolveVariable = async (variable: string, where: string): Promise<string> => {
     if (variable === 'self:service') return service;
     if (variable === 'sls:stage') return stage;

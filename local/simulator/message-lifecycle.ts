@@ -1,8 +1,8 @@
 import type { SimulatedCall } from './call-log.ts';
 import type { DeliveryPlan } from './delivery-planner.ts';
-import type { OptOutEffect, WebhookSettings } from './scenario.ts';
+import { sampleLatency, type OptOutEffect, type WebhookSettings } from './scenario.ts';
 import type { TaskTracker } from './task-tracker.ts';
-import { sampleDelay, type WebhookEmitter } from './webhook-emitter.ts';
+import type { WebhookEmitter } from './webhook-emitter.ts';
 import {
   statusObject,
   statusPayload,
@@ -80,7 +80,7 @@ export class MessageLifecycle {
       return;
     }
     const { random } = this.options;
-    const gaps = statuses.map(() => sampleDelay(settings.delayMs, random));
+    const gaps = statuses.map(() => sampleLatency(settings.delayMs, random));
     let elapsed = call.latencyMs;
     const webhookStatuses = statuses.map((status, index) => {
       elapsed += gaps[index] ?? 0;
@@ -103,7 +103,7 @@ export class MessageLifecycle {
       },
     }));
     const optOut = plan.optOut;
-    if (optOut) steps.push({ delayMs: sampleDelay(settings.delayMs, random), run: () => this.options.optOut(call, optOut) });
+    if (optOut) steps.push({ delayMs: sampleLatency(settings.delayMs, random), run: () => this.options.optOut(call, optOut) });
     this.runChain(steps);
   }
 

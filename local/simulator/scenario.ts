@@ -263,6 +263,12 @@ export type ScenarioTemplate = Scenario['templates'][number];
 export type ScenarioPhoneNumber = Scenario['phoneNumbers'][number];
 /** A fixed delay or a uniform range, in milliseconds. */
 export type Latency = Scenario['latencyMs'];
+
+/** A delay drawn from a fixed value or a uniform range (whole milliseconds, both ends included). */
+export function sampleLatency(latency: Latency, random: () => number = Math.random): number {
+  if (typeof latency === 'number') return latency;
+  return latency.min + Math.floor(random() * (latency.max - latency.min + 1));
+}
 export type AsyncOutcome = NonNullable<ScenarioRule['async']>;
 export type OptOutEffect = NonNullable<ScenarioRule['optOut']>;
 /** The `webhooks` settings with defaults filled in. */

@@ -4,7 +4,7 @@ import { PairRateLimiter, SlidingWindowLimiter } from './rate-limiters.ts';
 import { summariseBody, validateSend, type SendEndpoint } from './request-validation.ts';
 import { errorAnswer, newWamid, successBody, type ErrorAnswer, type ErrorOverrides, type MessageStatus } from './responses.ts';
 import { RuleEngine, type MatchedRule } from './rules.ts';
-import type { Latency, Scenario, ScenarioPhoneNumber } from './scenario.ts';
+import { sampleLatency, type Scenario, type ScenarioPhoneNumber } from './scenario.ts';
 import { UserState } from './user-state.ts';
 
 /** A send request as the HTTP layer hands it over. */
@@ -31,11 +31,6 @@ export type SendAction =
 export interface SendDecision {
   action: SendAction;
   call: Omit<SimulatedCall, 'seq'>;
-}
-
-function sampleLatency(latency: Latency): number {
-  if (typeof latency === 'number') return latency;
-  return latency.min + Math.floor(Math.random() * (latency.max - latency.min + 1));
 }
 
 /**

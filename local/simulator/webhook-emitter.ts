@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { Latency, WebhookSettings } from './scenario.ts';
+import { sampleLatency, type WebhookSettings } from './scenario.ts';
 import type { TaskTracker } from './task-tracker.ts';
 import { wamidsIn } from './webhook-payloads.ts';
 import { SIGNATURE_HEADER, serializeWebhookBody, signWebhookBody } from './webhook-signature.ts';
@@ -95,12 +95,6 @@ type AttemptResult = { status: number; error?: undefined } | { status: undefined
 const ATTEMPT_TIMEOUT_MS = 10_000;
 /** Meta's crawler user agent, which some receivers log or allow-list. */
 const USER_AGENT = 'facebookexternalua';
-
-/** A delay drawn from a fixed value or a uniform range. */
-export function sampleDelay(latency: Latency, random: () => number): number {
-  if (typeof latency === 'number') return latency;
-  return latency.min + Math.floor(random() * (latency.max - latency.min + 1));
-}
 
 /**
  * Validates a webhook target URL.
@@ -261,7 +255,7 @@ export class WebhookEmitter {
           if (record.delivered) {
             this.counts.delivered += 1;
             if (job.duplicateOf === undefined && this.options.random() < job.settings.duplicateRate) {
-              this.options.tasks.schedule(sampleDelay(job.settings.delayMs, this.options.random), () => {
+              this.options.tasks.schedule(sampleLatency(job.settings.delayMs, this.options.random), () => {
                 if (generation !== this.generation) return;
                 this.counts.duplicates += 1;
                 this.start({ ...job, duplicateOf: record.seq });

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
 import { FINAL_STATES, WAITING_STATES } from '../../lib/domain/job-state.ts';
 import { normalisePhoneNumber } from '../../lib/domain/phone.ts';
 import type { SimulatedCall } from '../../local/simulator/server.ts';
@@ -57,9 +57,8 @@ export interface LedgerBadInput {
   body: string;
 }
 
-export function keyOf(campaignId: string, recipient: string): string {
-  return `${campaignId}#${recipient}`;
-}
+/** A job's key (`campaignId#recipient`), as the jobs table stores it. */
+export const keyOf = jobKeyOf;
 
 function normalised(recipient: string): string {
   const phone = normalisePhoneNumber(recipient);

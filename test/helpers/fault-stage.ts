@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 import type { JobRecord } from '../../lib/adapters/job-store.ts';
 import { FINAL_STATES } from '../../lib/domain/job-state.ts';
@@ -8,7 +8,7 @@ import { type LocalClients, type LocalResources, queueOf, tableOf } from '../../
 import { aJob, recipientNumber } from './factories.ts';
 import { scanJobs } from './jobs-table.ts';
 import { CALLBACK_PREFIX, computeTotals, type FaultLedger, type FaultTotals, type GroundTruth, jobKeyOfBody, keyOf, recordTotals, violations } from './fault-accounting.ts';
-import type { SendHarness } from './send-harness.ts';
+import { countMessages, type QueueCounts, type SendHarness } from './send-harness.ts';
 
 /** A valid job whose MM API call the accounting can attribute to its campaign (callback data). */
 export function faultJob(campaignId: string, recipient: string | number, overrides: Partial<SendJobInput> = {}): SendJobInput {
@@ -29,7 +29,7 @@ export function recipients(from: number, count: number): string[] {
 export interface StageView {
   calls(): SimulatedCall[];
   allJobs(): Promise<JobRecord[]>;
-  queueCounts(logicalId: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  queueCounts(logicalId: string): Promise<QueueCounts>;
   /** Every message in the send DLQ now, with its attributes (read and left on the queue). */
   sendDlq(): Promise<Message[]>;
 }
@@ -40,15 +40,7 @@ export function stageView(resources: LocalResources, clients: LocalClients, call
   return {
     calls,
     allJobs: () => scanJobs(clients.documents, table),
-    async queueCounts(logicalId) {
-      const { Attributes: a = {} } = await clients.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueOf(resources, logicalId).url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-        }),
-      );
-      return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
-    },
+    queueCounts: (logicalId) => countMessages(clients.sqs, queueOf(resources, logicalId).url),
     async sendDlq() {
       const url = queueOf(resources, 'SendDeadLetterQueue').url;
       const found = new Map<string, Message>();
@@ -121,7 +113,7 @@ export async function settle(view: StageView, ledger: FaultLedger, options: { ti
 /** Reads the ground truth of a stage. */
 export async function groundTruth(view: StageView): Promise<GroundTruth> {
   const [send, deferred] = await Promise.all([view.queueCounts('SendQueue'), view.queueCounts('DeferredQueue')]);
-  const queued = (c: { visible: number; inFlight: number; delayed: number }) => c.visible + c.inFlight + c.delayed;
+  const queued = (c: QueueCounts) => c.visible + c.inFlight + c.delayed;
   return { calls: view.calls(), jobs: await view.allJobs(), sendDlq: await view.sendDlq(), queuedMessages: queued(send) + queued(deferred), now: Date.now() };
 }
 
@@ -201,8 +193,8 @@ export async function redriveSendDlq(resources: LocalResources, clients: LocalCl
   const target = queueOf(resources, 'SendQueue').url;
   let moved = 0;
   for (;;) {
-    const { Attributes: a = {} } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    if (Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) === 0) return moved;
+    const counts = await countMessages(clients.sqs, dlq);
+    if (counts.visible + counts.inFlight === 0) return moved;
     const page = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
     for (const message of page.Messages ?? []) {
       await clients.sqs.send(new SendMessageCommand({ QueueUrl: target, MessageBody: message.Body!, ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}) }));

@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { UserRecord } from '../../lib/adapters/user-store.ts';
 import { afterAll } from 'vitest';
@@ -46,7 +46,7 @@ export interface SendHarness {
   waitForJobs(done: (jobs: JobRecord[]) => boolean, timeoutMs?: number): Promise<JobRecord[]>;
   /** Receives (and leaves hidden) every message on a queue by logical id. */
   drain(logicalId: string): Promise<Message[]>;
-  queueCounts(logicalId: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  queueCounts(logicalId: string): Promise<QueueCounts>;
   /** Waits until a queue has nothing visible or in flight (delayed messages may remain). */
   quiet(logicalId: string): Promise<void>;
   counters(campaignId: string): Promise<Record<string, number>>;
@@ -56,6 +56,23 @@ export interface SendHarness {
    * could otherwise read the counters a moment before they change too.
    */
   figures(campaignId: string): Promise<CampaignFigures>;
+}
+
+export interface QueueCounts {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+}
+
+/** A queue's messages: visible, in flight (received, not deleted) and delayed. */
+export async function countMessages(sqs: SQSClient, queueUrl: string): Promise<QueueCounts> {
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
 }
 
 /**
@@ -82,16 +99,7 @@ export async function startSendHarness(
 
   const allJobs = () => scanJobs(clients.documents, jobsTable);
 
-  const queueCounts = async (logicalId: string) => {
-    const queue = queueOf(deployed.resources, logicalId);
-    const { Attributes: a = {} } = await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queue.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    );
-    return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
-  };
+  const queueCounts = (logicalId: string) => countMessages(clients.sqs, queueOf(deployed.resources, logicalId).url);
 
   const quiet = async (logicalId: string) => {
     const deadline = Date.now() + 30_000;
