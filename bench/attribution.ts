@@ -8,9 +8,10 @@
  * - SQS: by queue (the QueueUrl's last segment): send, send-dlq, deferred, deferred-dlq → send;
  *   status, status-dlq → status.
  * - DynamoDB control table (pacing slots, breakers) → send.
- * - DynamoDB jobs table: the claim (`attribute_not_exists(jobKey)`) and the outcome write
- *   (conditional on `:sending`) → send; the `byOpenDeadline` query → sweep; every other jobs
- *   request (byWamid query, consistent get, webhook updates) → status.
+ * - DynamoDB jobs table: the claim (`attribute_not_exists(recipient)`), the outcome write
+ *   (conditional on `:sending`) and the wa_id alias (the one PutItem) → send; every other jobs
+ *   request (the recipient query, consistent get, webhook updates) → status, except the sweep's
+ *   (by the caller's stack, below).
  * - DynamoDB users BatchGetItem (the send batch's pre-send lookup) → send.
  * - Anything else (campaign counters, users updates, which both paths make) is decided by the
  *   caller's stack (`/lib/send/`, `/lib/release/` → send; `/lib/status/`, `/lib/webhook/` → status).
@@ -51,7 +52,10 @@ export function operationOf(commandName: string): string {
 
 export const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
-/** `wa-marketing-sender-bench-jobs` → `jobs`, `http://…/000000000000/wa-marketing-sender-bench-status` → `status`. */
+/** The jobs table's name without the `<service>-<stage>-` prefix (infra/tables.yml). */
+export const JOBS_TABLE = 'recipient-jobs';
+
+/** `wa-marketing-sender-bench-recipient-jobs` → `recipient-jobs`, `http://…/000000000000/wa-marketing-sender-bench-status` → `status`. */
 export function resourceOf(service: string, input: Record<string, unknown>, prefix: string): string {
   const strip = (name: string) => (name.startsWith(prefix) ? name.slice(prefix.length) : name);
   if (service === 'sqs') {
@@ -86,11 +90,11 @@ export function pathOfRequest(facts: RequestFacts): Path | undefined {
   }
   if (['CreateTable', 'DescribeTable', 'UpdateTimeToLive', 'DescribeTimeToLive', 'ListTables'].includes(operation)) return 'setup';
   if (resource === 'control') return 'send';
-  if (resource === 'jobs') {
+  if (resource === JOBS_TABLE) {
     const condition = typeof input.ConditionExpression === 'string' ? input.ConditionExpression : '';
-    if (operation === 'UpdateItem' && (condition.includes('attribute_not_exists(jobKey)') || condition.includes(':sending'))) return 'send';
-    if (operation === 'Query' && input.IndexName === 'byOpenDeadline') return 'sweep';
-    return 'status';
+    if (operation === 'UpdateItem' && (condition.includes('attribute_not_exists(recipient)') || condition.includes(':sending'))) return 'send';
+    if (operation === 'PutItem') return 'send';
+    return undefined;
   }
   if (resource === 'users' && operation === 'BatchGetItem') return 'send';
   return undefined;

@@ -5,8 +5,7 @@ import { SEND_JOB_SCHEMA_VERSION, type SendJob, type Template } from '../domain/
  * Every field is stored once: the ones the item has columns for anyway (campaign, recipient,
  * phone number, `createdAt`, the validity as `validUntil`) are not repeated, the template is a
  * map operators can unfold in the console, and the optional fields are their own attributes,
- * present only when the producer set them. The recipient is the key's second part. That keeps
- * the item under DynamoDB's 1 KB write unit.
+ * present only when the producer set them. That keeps the item under DynamoDB's 1 KB write unit.
  */
 export interface StoredContract {
   template: Template;
@@ -15,14 +14,13 @@ export interface StoredContract {
   messageActivitySharing?: boolean;
 }
 
-/** What an item needs to give the contract back. `payload` is the JSON of items written before the template map. */
+/** What an item needs to give the contract back. */
 export interface ContractSource extends Partial<StoredContract> {
-  jobKey: string;
+  recipient: string;
   campaignId: string;
   phoneNumberId: string;
   createdAt: string;
   validUntil: string;
-  payload?: string;
 }
 
 /** The contract fields the item stores beyond its columns. */
@@ -41,15 +39,11 @@ export function storedContractOf(job: SendJob): StoredContract {
  * the default validity has changed since.
  */
 export function contractOfItem(item: ContractSource): Omit<SendJob, 'attempt' | 'dispatchId'> {
-  if (!item.template && item.payload) {
-    const legacy = JSON.parse(item.payload) as SendJob;
-    return { ...legacy, createdAt: item.createdAt };
-  }
   if (!item.template) throw new Error('job item holds no template: cannot rebuild its job');
   return {
     schemaVersion: SEND_JOB_SCHEMA_VERSION,
     campaignId: item.campaignId,
-    recipient: recipientOfJobKey(item.jobKey),
+    recipient: item.recipient,
     phoneNumberId: item.phoneNumberId,
     template: item.template,
     validitySeconds: Math.round((Date.parse(item.validUntil) - Date.parse(item.createdAt)) / 1000),
@@ -58,9 +52,4 @@ export function contractOfItem(item: ContractSource): Omit<SendJob, 'attempt' | 
     ...(item.notBefore === undefined ? {} : { notBefore: item.notBefore }),
     ...(item.messageActivitySharing === undefined ? {} : { messageActivitySharing: item.messageActivitySharing }),
   };
-}
-
-/** Job keys are `campaignId#recipient`; campaign ids cannot contain `#`. */
-export function recipientOfJobKey(jobKey: string): string {
-  return jobKey.slice(jobKey.indexOf('#') + 1);
 }

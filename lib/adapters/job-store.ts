@@ -1,28 +1,30 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ProgressChange, type Route, statesMovedBy } from '../domain/delivery-state.ts';
 import { type JobState, JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
 import type { Decision } from '../domain/send-plan.ts';
 import { contractOf, type ValidJob } from '../domain/validate-job.ts';
 import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
-import { recipientOfJobKey, type StoredContract, storedContractOf } from './job-item.ts';
+import { type StoredContract, storedContractOf } from './job-item.ts';
 
 /**
- * The job item as stored. It stays under 1 KB (one write unit per update, `job-item.ts`), so
- * nothing is kept twice. Times are ISO strings so operators can read them in the console;
- * Meta's times (`sentAt`, `deliveredAt`, `readAt`) have whole seconds.
+ * The job item as stored, keyed by recipient (partition) and campaign (sort key): a status
+ * webhook names the recipient, so the status path finds a message's job among that recipient's
+ * few jobs with no index on `wamid` (an index entry would cost a write unit per message). It
+ * stays under 1 KB (one write unit per update, `job-item.ts`), so nothing is kept twice. Times
+ * are ISO strings so operators can read them in the console; Meta's times (`sentAt`,
+ * `deliveredAt`, `readAt`) have whole seconds.
  */
 export interface JobRecord extends Partial<StoredContract> {
+  /** Not stored: `campaignId#recipient`, the one string the code and the logs use for a job. */
   jobKey: string;
   campaignId: string;
-  /** Not stored (it is the key's second part): the store adds it to every record it returns. */
+  /** E.164, as the job named it. */
   recipient: string;
   phoneNumberId: string;
   state: JobState;
   attempt: number;
   retries: number;
-  /** Items written before the contract had its own attributes keep it here as JSON. */
-  payload?: string;
   /** Identity of the queue message that holds (or last held) the claim. */
   claimToken: string;
   /** Only the queue message carrying this id may claim a waiting job. */
@@ -44,12 +46,6 @@ export interface JobRecord extends Partial<StoredContract> {
   lastErrorReason?: string;
   /** MM API calls made for this job: more than one only after a 131049 (one per attempt) or a transient error. */
   apiCalls: number;
-  /**
-   * Written once, when Meta first accepts the job, and never removed: the `byOpenDeadline`
-   * index entry (shard, validity deadline in ms) that the dropped sweep reads once.
-   */
-  openShard?: string;
-  openUntil?: number;
   /** TTL (epoch seconds): job items hold phone numbers, so they expire. */
   expiresAt: number;
 }
@@ -83,26 +79,19 @@ export function jobKeyOf(campaignId: string, recipient: string): string {
   return `${campaignId}#${recipient}`;
 }
 
-/** Number of `openShard` values: enough partitions for the sweep's index at 1,000 accepts/s. */
-export const OPEN_SHARDS = 16;
+/** Sort key prefix of alias items (`recordAlias`); campaign ids cannot contain `#`. */
+export const ALIAS_PREFIX = 'alias#';
 
-/** A job's shard, fixed by its key: a second acceptance (a retry) rewrites the same index entry, which costs nothing. */
-export function openShardOf(jobKey: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < jobKey.length; i++) hash = Math.imul(hash ^ jobKey.charCodeAt(i), 0x01000193);
-  return String((hash >>> 0) % OPEN_SHARDS);
+/** The item's DynamoDB key. Job keys are `campaignId#recipient`; campaign ids cannot contain `#`. */
+export function itemKeyOf(jobKey: string): { recipient: string; campaignId: string } {
+  const separator = jobKey.indexOf('#');
+  return { recipient: jobKey.slice(separator + 1), campaignId: jobKey.slice(0, separator) };
 }
-
-/** Attributes of items written by earlier versions, dropped at the next claim: they only repeated others. */
-const LEGACY_ATTRIBUTES = ['payload', 'templateName', 'templateLanguage', 'firstAcceptedAt', 'updatedAt', 'recipient'];
 
 export interface JobStore {
   claim(request: ClaimRequest): Promise<ClaimResult>;
-  /**
-   * Writes the outcome of a claimed send. False when the claim was lost meanwhile. `validUntil`
-   * (the item's, ISO) puts an accepted job in the dropped sweep's index, keyed by its deadline.
-   */
-  recordDecision(jobKey: string, token: string, decision: Decision, now: number, nextDispatchId?: string, validUntil?: string): Promise<boolean>;
+  /** Writes the outcome of a claimed send. False when the claim was lost meanwhile. */
+  recordDecision(jobKey: string, token: string, decision: Decision, now: number, nextDispatchId?: string): Promise<boolean>;
   /** A claim whose worker died mid-send: the request may have reached Meta. */
   markUnknown(jobKey: string, token: string, now: number, reason: string): Promise<boolean>;
   /** Moves the job with this wamid forward if its state allows it (`statesMovedBy`); no read first. */
@@ -111,9 +100,16 @@ export interface JobStore {
   applyFailure(observed: JobRecord, decision: Decision, now: number, nextDispatchId?: string): Promise<WebhookWrite>;
   /** Marks an accepted or sent job `dropped`; the state it left, or undefined if it was no longer open. */
   markDropped(jobKey: string, now: number): Promise<JobState | undefined>;
-  findByWamid(wamid: string): Promise<string | undefined>;
-  /** One page of a shard's index entries whose deadline is in (after, upTo], oldest first. */
-  findDeadlines(shard: string, after: number, upTo: number, startKey?: Record<string, unknown>): Promise<{ jobKeys: string[]; next?: Record<string, unknown> }>;
+  /** The job that holds this wamid among the recipient's jobs or aliases (eventually consistent). */
+  findByWamid(wamid: string, recipient: string): Promise<string | undefined>;
+  /**
+   * Lets statuses that name the recipient by another id find the job: Meta's `wa_id` differs
+   * from the dialled number in a few countries (Brazil, Mexico). An item under that id that
+   * points at the job, with the wamid it answers for.
+   */
+  recordAlias(job: Pick<JobRecord, 'jobKey' | 'expiresAt'>, waRecipient: string, wamid: string): Promise<void>;
+  /** The dialled number a WhatsApp id stands for, if a send left an alias under it. */
+  dialledNumberOf(waRecipient: string): Promise<string | undefined>;
   /** State and campaign of these jobs (eventually consistent, a projection: half a read unit each). */
   candidates(jobKeys: readonly string[]): Promise<OpenCandidate[]>;
   get(jobKey: string): Promise<JobRecord | undefined>;
@@ -166,7 +162,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
   const table = options.tableName;
 
   /** The SET/REMOVE parts that record a send-plan decision. */
-  function decisionParts(update: UpdateBuilder, jobKey: string, decision: Decision, now: number, nextDispatchId: string | undefined, validUntil?: string): void {
+  function decisionParts(update: UpdateBuilder, decision: Decision, now: number, nextDispatchId: string | undefined): void {
     update.set('state', decision.state);
     switch (decision.state) {
       case JOB_STATES.accepted:
@@ -174,9 +170,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
           .set('wamid', decision.wamid)
           .set('messageStatus', decision.messageStatus)
           .set('acceptedAt', iso(now))
-          .set('openShard', openShardOf(jobKey))
           .remove('lastErrorCode', 'lastErrorReason', 'nextDispatchId', 'dueAt');
-        if (validUntil) update.set('openUntil', Date.parse(validUntil));
         return;
       case JOB_STATES.retryWait:
       case JOB_STATES.deferred:
@@ -197,7 +191,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
   function updateCommand(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>) {
     return {
       TableName: table,
-      Key: { jobKey },
+      Key: itemKeyOf(jobKey),
       ConditionExpression: condition,
       UpdateExpression: update.expression(),
       ExpressionAttributeNames: update.names,
@@ -228,13 +222,12 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
         .set('state', state)
         .set('claimToken', token)
         .set('attempt', job.attempt ?? 1)
-        .set('campaignId', job.campaignId)
         .set('phoneNumberId', job.phoneNumberId)
         .set('createdAt', iso(createdAt), 'if_not_exists(createdAt, :createdAt)')
         .set('validUntil', iso(validUntil), 'if_not_exists(validUntil, :validUntil)')
         .set('retries', 0, 'if_not_exists(retries, :retries)')
         .set('expiresAt', ttlFor(validUntil), 'if_not_exists(expiresAt, :expiresAt)')
-        .remove('nextDispatchId', 'dueAt', ...LEGACY_ATTRIBUTES);
+        .remove('nextDispatchId', 'dueAt');
       for (const [attribute, value] of Object.entries(stored)) update.set(attribute, value);
       if (sending) update.set('claimedAt', iso(now)).set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls').value(':zero', 0);
       else update.set('apiCalls', 0, 'if_not_exists(apiCalls, :apiCalls)').set('lastErrorReason', reason ?? state);
@@ -242,7 +235,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       try {
         const result = await doc.send(
           new UpdateCommand({
-            ...updateCommand(jobKey, 'attribute_not_exists(jobKey) OR (#state IN (:waiting1, :waiting2) AND nextDispatchId = :token)', update, {
+            ...updateCommand(jobKey, 'attribute_not_exists(recipient) OR (#state IN (:waiting1, :waiting2) AND nextDispatchId = :token)', update, {
               ':token': token,
               ':waiting1': WAITING_STATES[0],
               ':waiting2': WAITING_STATES[1],
@@ -277,9 +270,9 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       }
     },
 
-    async recordDecision(jobKey, token, decision, now, nextDispatchId, validUntil) {
+    async recordDecision(jobKey, token, decision, now, nextDispatchId) {
       const update = new UpdateBuilder();
-      decisionParts(update, jobKey, decision, now, nextDispatchId, validUntil);
+      decisionParts(update, decision, now, nextDispatchId);
       return writeIfAllowed(doc, new UpdateCommand(updateCommand(jobKey, 'claimToken = :token AND #state = :sending', update, { ':token': token, ':sending': JOB_STATES.sending })));
     },
 
@@ -303,7 +296,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
 
     async applyFailure(observed, decision, now, nextDispatchId) {
       const update = new UpdateBuilder();
-      decisionParts(update, observed.jobKey, decision, now, nextDispatchId, observed.validUntil);
+      decisionParts(update, decision, now, nextDispatchId);
       return webhookWrite(observed.jobKey, '#state = :observedState AND wamid = :observedWamid', update, { ':observedState': observed.state, ':observedWamid': observed.wamid });
     },
 
@@ -312,7 +305,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       try {
         const result = await doc.send(
           new UpdateCommand({
-            ...updateCommand(jobKey, '#state IN (:accepted, :sent) AND openUntil < :now', update, { ':accepted': JOB_STATES.accepted, ':sent': JOB_STATES.sent, ':now': now }),
+            ...updateCommand(jobKey, '#state IN (:accepted, :sent) AND validUntil < :now', update, { ':accepted': JOB_STATES.accepted, ':sent': JOB_STATES.sent, ':now': iso(now) }),
             ReturnValues: 'UPDATED_OLD',
           }),
         );
@@ -323,33 +316,56 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
       }
     },
 
-    async findByWamid(wamid) {
-      const result = await doc.send(
-        new QueryCommand({ TableName: table, IndexName: 'byWamid', KeyConditionExpression: 'wamid = :w', ExpressionAttributeValues: { ':w': wamid }, Limit: 1 }),
-      );
-      return result.Items?.[0]?.jobKey as string | undefined;
+    async findByWamid(wamid, recipient) {
+      // A recipient has a few jobs (one per campaign still kept): one query page reads them all.
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'recipient = :r',
+            FilterExpression: 'wamid = :w',
+            ProjectionExpression: 'campaignId, aliasOf',
+            ExpressionAttributeValues: { ':r': recipient, ':w': wamid },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        const found = page.Items?.[0];
+        if (found?.aliasOf) return jobKeyOf((found.campaignId as string).slice(ALIAS_PREFIX.length), found.aliasOf as string);
+        if (found) return jobKeyOf(found.campaignId as string, recipient);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return undefined;
     },
 
-    async findDeadlines(shard, after, upTo, startKey) {
+    async recordAlias(job, waRecipient, wamid) {
+      const { recipient, campaignId } = itemKeyOf(job.jobKey);
+      await doc.send(
+        new PutCommand({ TableName: table, Item: { recipient: waRecipient, campaignId: `${ALIAS_PREFIX}${campaignId}`, aliasOf: recipient, wamid, expiresAt: job.expiresAt } }),
+      );
+    },
+
+    async dialledNumberOf(waRecipient) {
       const result = await doc.send(
         new QueryCommand({
           TableName: table,
-          IndexName: 'byOpenDeadline',
-          KeyConditionExpression: 'openShard = :s AND openUntil BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':s': shard, ':from': after + 1, ':to': upTo },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          KeyConditionExpression: 'recipient = :r AND begins_with(campaignId, :alias)',
+          ProjectionExpression: 'aliasOf',
+          ExpressionAttributeValues: { ':r': waRecipient, ':alias': ALIAS_PREFIX },
+          Limit: 1,
         }),
       );
-      return { jobKeys: (result.Items ?? []).map((item) => item.jobKey as string), ...(result.LastEvaluatedKey ? { next: result.LastEvaluatedKey } : {}) };
+      return result.Items?.[0]?.aliasOf as string | undefined;
     },
 
-    candidates(jobKeys) {
-      const projection = { ProjectionExpression: 'jobKey, #state, campaignId', ExpressionAttributeNames: { '#state': 'state' } };
-      return batchGetAll<OpenCandidate>(doc, table, jobKeys.map((jobKey) => ({ jobKey })), projection);
+    async candidates(jobKeys) {
+      const projection = { ProjectionExpression: 'recipient, campaignId, #state', ExpressionAttributeNames: { '#state': 'state' } };
+      const items = await batchGetAll<{ recipient: string; campaignId: string; state: JobState }>(doc, table, [...new Set(jobKeys)].map(itemKeyOf), projection);
+      return items.map(({ recipient, campaignId, state }) => ({ jobKey: jobKeyOf(campaignId, recipient), campaignId, state }));
     },
 
     async get(jobKey) {
-      const result = await doc.send(new GetCommand({ TableName: table, Key: { jobKey }, ConsistentRead: true }));
+      const result = await doc.send(new GetCommand({ TableName: table, Key: itemKeyOf(jobKey), ConsistentRead: true }));
       return result.Item ? asRecord(result.Item as JobRecord) : undefined;
     },
   };
@@ -357,7 +373,7 @@ export function createJobStore(doc: DynamoDBDocumentClient, options: JobStoreOpt
   return store;
 }
 
-/** The item as the rest of the code sees it: with its recipient. */
-function asRecord(item: JobRecord): JobRecord {
-  return { ...item, recipient: recipientOfJobKey(item.jobKey) };
+/** The item as the rest of the code sees it: with its job key. */
+function asRecord(item: Omit<JobRecord, 'jobKey'>): JobRecord {
+  return { ...item, jobKey: jobKeyOf(item.campaignId, item.recipient) };
 }

@@ -70,6 +70,7 @@ interface GraphErrorBody {
 }
 
 interface SendSuccessBody {
+  contacts?: Array<{ wa_id?: unknown }>;
   messages?: Array<{ id?: string; message_status?: string }>;
 }
 
@@ -93,8 +94,10 @@ export function parseResponse(status: number, text: string): SendOutcome {
     };
   }
   if (status >= 200 && status < 300) {
-    const message = (json as SendSuccessBody | undefined)?.messages?.[0];
-    if (message?.id) return { kind: 'accepted', wamid: message.id, messageStatus: message.message_status ?? 'accepted' };
+    const body = json as SendSuccessBody | undefined;
+    const message = body?.messages?.[0];
+    const waId = body?.contacts?.[0]?.wa_id;
+    if (message?.id) return { kind: 'accepted', wamid: message.id, messageStatus: message.message_status ?? 'accepted', ...(typeof waId === 'string' ? { waId } : {}) };
     // A 2xx we cannot read may still mean Meta took the message: do not send it again.
     return { kind: 'unknown', reason: `HTTP ${status} without a message id` };
   }

@@ -2,9 +2,9 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { writeIfAllowed } from './dynamo.ts';
 
 /**
- * How far the dropped sweep has read the `byOpenDeadline` index: every entry whose deadline is
- * at or before `sweptUntil` has been looked at once. Operators can read (and, to re-sweep a
- * period, lower) it in the console.
+ * How far the dropped sweep has read the open-deadlines records (`open-deadlines.ts`): every
+ * record whose deadline is at or before `sweptUntil` has been looked at once. Operators can read
+ * (and, to re-sweep a period, lower) it in the console.
  */
 export interface SweepWatermark {
   /** Epoch ms, or undefined before the first sweep. */

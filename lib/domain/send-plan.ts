@@ -31,7 +31,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** What the MM API call came to, as the client reports it. */
 export type SendOutcome =
-  | { kind: 'accepted'; wamid: string; messageStatus: string }
+  | { kind: 'accepted'; wamid: string; messageStatus: string; waId?: string }
   | { kind: 'meta_error'; code: number; message: string; details?: string; fbtraceId?: string; httpStatus: number }
   /** The request certainly never reached Meta (connection refused, DNS): safe to send again. */
   | { kind: 'not_sent'; reason: string }
@@ -46,7 +46,8 @@ export interface JobProgress {
 }
 
 export type Decision =
-  | { state: typeof JOB_STATES.accepted; wamid: string; messageStatus: string }
+  /** `waId`: Meta's `contacts[0].wa_id`, which its statuses use as `recipient_id`. */
+  | { state: typeof JOB_STATES.accepted; wamid: string; messageStatus: string; waId?: string }
   | { state: typeof JOB_STATES.failed; reason: string; errorCode?: number; errorKind?: ErrorKind }
   | { state: typeof JOB_STATES.unknown; reason: string }
   | { state: typeof JOB_STATES.expired; reason: string; errorCode?: number }
@@ -77,7 +78,7 @@ export function planAfterSend(
 ): Decision {
   switch (outcome.kind) {
     case 'accepted':
-      return { state: JOB_STATES.accepted, wamid: outcome.wamid, messageStatus: outcome.messageStatus };
+      return { state: JOB_STATES.accepted, wamid: outcome.wamid, messageStatus: outcome.messageStatus, ...(outcome.waId === undefined ? {} : { waId: outcome.waId }) };
     case 'unknown':
       return { state: JOB_STATES.unknown, reason: outcome.reason };
     case 'not_sent':

@@ -7,6 +7,7 @@ import { createSecretSource } from '../adapters/secret-source.ts';
 import { createCampaignCounters } from '../adapters/campaign-counters.ts';
 import { createJobQueues } from '../adapters/job-queues.ts';
 import { createJobStore } from '../adapters/job-store.ts';
+import { createOpenDeadlines } from '../adapters/open-deadlines.ts';
 import { createUserStore } from '../adapters/user-store.ts';
 import { createMmApiClient } from '../adapters/mm-api-client.ts';
 import type { AwsClients } from '../aws-clients.ts';
@@ -36,6 +37,7 @@ export function createSendRuntime({ config, clients, logger, metrics, now, rando
     controls: createControlStore(clients.doc, { tableName: config.controlTable }),
     queues: createJobQueues(clients.sqs, config.queues),
     counters: createCampaignCounters(clients.doc, { tableName: config.tables.campaigns, shards: config.counterShards }),
+    openDeadlines: createOpenDeadlines(clients.doc, { tableName: config.tables.campaigns }),
     mmApi: createMmApiClient({ baseUrl: config.meta.baseUrl, apiVersion: config.meta.apiVersion, timeoutMs: config.meta.timeoutMs, accessToken, ...(fetch ? { fetch } : {}) }),
     now: now ?? Date.now,
     random: random ?? Math.random,

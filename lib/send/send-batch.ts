@@ -2,13 +2,16 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
+import { jobKeyOf } from '../adapters/job-store.ts';
+import type { OpenDeadlines } from '../adapters/open-deadlines.ts';
 import { type JobValidation, validateJobBody } from '../domain/validate-job.ts';
 import { BatchTally } from './batch-tally.ts';
-import { type BatchContext, NotStarted, type SendDeps, sendRecord } from './send-record.ts';
+import { type BatchContext, jobTimes, NotStarted, type SendDeps, sendRecord } from './send-record.ts';
 import { SlotDispenser } from './slot-dispenser.ts';
 
 export interface SendRuntime extends SendDeps {
   counters: CampaignCounters;
+  openDeadlines: OpenDeadlines;
   metrics: Metrics;
 }
 
@@ -46,13 +49,17 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   return response;
 }
 
-/** Everything a batch reads once: validations, the recipients' user records, the breakers. */
+/**
+ * Everything a batch reads once (validations, the recipients' user records, the breakers), and
+ * the one write it makes before claiming any job: its jobs listed for the dropped sweep.
+ */
 async function lookUpBatch(records: SQSRecord[], context: Context, runtime: SendRuntime, signal: AbortSignal | undefined): Promise<BatchContext> {
   const validations = new Map<string, JobValidation>(records.map((record) => [record.messageId, validateJobBody(record.body, runtime.config.recipientPolicy)]));
   const jobs = [...validations.values()].flatMap((v) => (v.ok ? [v.job] : []));
   const [users, controls] = await Promise.all([
     jobs.length > 0 ? runtime.users.getMany(jobs.map((j) => j.recipient)) : new Map(),
     jobs.length > 0 ? runtime.controls.read(jobs.map((j) => j.phoneNumberId), jobs.map((j) => j.campaignId)) : { phones: new Map(), campaigns: new Map() },
+    listForTheSweep(records, validations, runtime),
   ]);
   const invocationStart = runtime.now();
   const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
@@ -68,6 +75,25 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
     signal,
     pairSpacing: pairSpacingOf(records, validations),
   };
+}
+
+/**
+ * Lists the batch's jobs in one open-deadlines record, under the latest of their deadlines, so
+ * the dropped sweep looks at none of them before its own deadline. It is written before any
+ * claim: a job accepted by Meta is always listed. If the write fails, the batch goes back whole
+ * (nothing claimed, nothing sent). Jobs that end up not sent are harmless there: the sweep drops
+ * only accepted or sent ones.
+ */
+async function listForTheSweep(records: SQSRecord[], validations: ReadonlyMap<string, JobValidation>, runtime: SendRuntime): Promise<void> {
+  const jobKeys = new Set<string>();
+  let latestDeadline = 0;
+  for (const record of records) {
+    const v = validations.get(record.messageId);
+    if (!v?.ok) continue;
+    jobKeys.add(jobKeyOf(v.job.campaignId, v.job.recipient));
+    latestDeadline = Math.max(latestDeadline, jobTimes(v.job, record, runtime.config.defaultValiditySeconds).validUntil);
+  }
+  if (jobKeys.size > 0) await runtime.openDeadlines.record([...jobKeys], latestDeadline);
 }
 
 /**

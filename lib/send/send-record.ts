@@ -11,7 +11,7 @@ import { JOB_STATES } from '../domain/job-state.ts';
 import { LATE_TOLERANCE_MS, paceFactor } from '../domain/pacing.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
 import { dispatchRoute, planAfterSend, validityDeadline } from '../domain/send-plan.ts';
-import type { JobValidation } from '../domain/validate-job.ts';
+import type { JobValidation, ValidJob } from '../domain/validate-job.ts';
 import { marketingMessageBody } from '../meta/marketing-message.ts';
 import { jobRef } from '../observability.ts';
 import type { BatchTally } from './batch-tally.ts';
@@ -52,6 +52,12 @@ export interface BatchContext {
   pairSpacing: ReadonlyMap<string, number>;
 }
 
+/** When the job was created and its validity deadline: a body without `createdAt` counts from its enqueue time. */
+export function jobTimes(job: ValidJob, record: SQSRecord, defaultValiditySeconds: number): { createdAt: number; validUntil: number } {
+  const createdAt = job.createdAt ? Date.parse(job.createdAt) : Number(record.attributes.SentTimestamp);
+  return { createdAt, validUntil: validityDeadline(createdAt, job.validitySeconds ?? defaultValiditySeconds) };
+}
+
 /** The record was handed back before anything happened: no claim, no call. */
 export class NotStarted extends Error {
   override name = 'NotStarted';
@@ -83,8 +89,7 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   const ref = jobRef(job.campaignId, job.recipient);
   const log = deps.logger.createChild({ persistentKeys: { campaignId: job.campaignId, job: ref } });
   const now = deps.now();
-  const createdAt = job.createdAt ? Date.parse(job.createdAt) : Number(record.attributes.SentTimestamp);
-  const validUntil = validityDeadline(createdAt, job.validitySeconds ?? config.defaultValiditySeconds);
+  const { createdAt, validUntil } = jobTimes(job, record, config.defaultValiditySeconds);
   // The identity of this message: a re-dispatch carries the id the job record expects; a
   // producer's message is known by its SQS id (a producer duplicate has another one).
   const token = job.dispatchId ?? `sqs:${record.messageId}`;

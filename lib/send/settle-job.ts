@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ClaimRequest, JobRecord } from '../adapters/job-store.ts';
 import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
+import { waIdToE164 } from '../domain/opt-out.ts';
 import { type Decision, dispatchRoute } from '../domain/send-plan.ts';
 import type { ValidJob } from '../domain/validate-job.ts';
 import type { BatchTally } from './batch-tally.ts';
@@ -26,13 +27,14 @@ export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: 
   const nextDispatchId = isWait ? deps.newId() : undefined;
   // The one write that must not be lost after Meta answered: retried on transient errors (it
   // is conditional on the claim, so a repeat cannot overwrite anything else).
-  const recorded = await withRetries(() => deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId, jobRecord.validUntil), deps);
+  const recorded = await withRetries(() => deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId), deps);
   if (!recorded) {
     // Another worker settled this claim (it judged ours dead). Its decision stands.
     log.error('lost the claim while sending; the other worker decides', { decision: decision.state });
     tally.metric('ClaimsLost');
     return;
   }
+  if (decision.state === JOB_STATES.accepted) await recordWaIdAlias(jobRecord, decision, deps, tally, log);
   await recordUserEffects(decision, job.recipient, deps.now(), deps.now(), deps.users);
   if ('dueAt' in decision && nextDispatchId) {
     await deps.queues.dispatch(dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
@@ -40,6 +42,25 @@ export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: 
   countDecision(job.campaignId, jobRecord, decision, tally);
   if (decision.state === JOB_STATES.unknown) {
     log.error('send outcome unknown; the job will not be re-sent automatically', { reason: decision.reason });
+  }
+}
+
+/**
+ * Meta names the recipient by its WhatsApp id in every status. Where that is not the dialled
+ * number (Brazil, Mexico), the status path would not find the job under it: leave a pointer
+ * there. A failure loses no send, only the statuses' way to the job (they end in the status
+ * DLQ, where the metric points an operator).
+ */
+async function recordWaIdAlias(jobRecord: JobRecord, decision: Extract<Decision, { state: 'accepted' }>, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+  if (decision.waId === undefined) return;
+  const waRecipient = waIdToE164(decision.waId);
+  if (waRecipient === jobRecord.recipient) return;
+  try {
+    await withRetries(() => deps.jobs.recordAlias(jobRecord, waRecipient, decision.wamid), deps);
+    tally.metric('WaIdAliases');
+  } catch (error) {
+    log.error('wa_id alias not written: statuses for this message will not find its job', { error: error as Error });
+    tally.metric('WaIdAliasFailures');
   }
 }
 

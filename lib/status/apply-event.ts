@@ -76,7 +76,13 @@ async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, ta
   await recordPreference(message.from, change.optedOut, change.source, at, deps, tally);
 }
 
+/**
+ * Users are kept under the number the jobs dial. Where WhatsApp's id differs from it (Brazil,
+ * Mexico), a send to that user left an alias that names the dialled number.
+ */
 async function recordPreference(waId: string, optedOut: boolean, source: PreferenceSource, at: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
-  const applied = await deps.users.setPreference(waIdToE164(waId), optedOut, source, at, deps.now());
+  const waRecipient = waIdToE164(waId);
+  const recipient = (await deps.jobs.dialledNumberOf(waRecipient)) ?? waRecipient;
+  const applied = await deps.users.setPreference(recipient, optedOut, source, at, deps.now());
   tally.metric(applied ? (optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
 }

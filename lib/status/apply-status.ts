@@ -1,13 +1,14 @@
 import type { JobRecord } from '../adapters/job-store.ts';
 import { combineProgress, isDeliveryStatus, type ProgressChange, type ProgressReport, routeOf, statusApplies } from '../domain/delivery-state.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
+import { waIdToE164 } from '../domain/opt-out.ts';
 import { dispatchRoute, planAfterSend, planPerUserLimitRetry, type Decision } from '../domain/send-plan.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
 import { jobRef } from '../observability.ts';
 import type { BatchTally } from '../send/batch-tally.ts';
 import { dispatchBodyFromItem } from '../send/dispatch-body.ts';
 import { recordUserEffects } from '../send/user-effects.ts';
-import { JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
+import { InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
 
 /** How often a `failed` status is re-planned after a concurrent change before it is handed back to the queue. */
 const OPTIMISTIC_RETRIES = 3;
@@ -25,7 +26,9 @@ export async function applyStatuses(wamid: string, statuses: readonly MetaStatus
   const delivery = statuses.filter((status) => isDeliveryStatus(status.status));
   if (delivery.length < statuses.length) tally.metric('StatusesIgnored', statuses.length - delivery.length);
   if (delivery.length === 0) return;
-  const jobKey = await deps.jobs.findByWamid(wamid);
+  const recipientId = delivery.find((status) => status.recipient_id)?.recipient_id;
+  if (!recipientId) throw new InvalidWebhookEvent('status without recipient_id: its job cannot be looked up');
+  const jobKey = await deps.jobs.findByWamid(wamid, waIdToE164(recipientId));
   if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
   if (!delivery.some((status) => status.status === 'failed')) {
     if (delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);

@@ -5,6 +5,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createCampaignCounters } from '../adapters/campaign-counters.ts';
 import { createJobQueues } from '../adapters/job-queues.ts';
 import { createJobStore } from '../adapters/job-store.ts';
+import { createOpenDeadlines } from '../adapters/open-deadlines.ts';
 import { createSweepWatermark } from '../adapters/sweep-watermark.ts';
 import { createUserStore } from '../adapters/user-store.ts';
 import type { AwsClients } from '../aws-clients.ts';
@@ -49,6 +50,7 @@ export function createStatusRuntime({ config, clients, logger, metrics, now }: {
 export function createSweepDeps({ config, clients, logger, now }: { config: StoreConfig; clients: AwsClients; logger: Logger; now?: () => number }): SweepDeps {
   return {
     jobs: createJobStore(clients.doc, { tableName: config.tables.jobs, retentionDays: config.jobRetentionDays }),
+    openDeadlines: createOpenDeadlines(clients.doc, { tableName: config.tables.campaigns }),
     counters: createCampaignCounters(clients.doc, { tableName: config.tables.campaigns, shards: config.counterShards }),
     watermark: createSweepWatermark(clients.doc, { tableName: config.tables.campaigns }),
     logger,

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
-import { type JobStore, OPEN_SHARDS } from '../adapters/job-store.ts';
+import type { JobStore } from '../adapters/job-store.ts';
+import { OPEN_DEADLINE_SHARDS, type OpenDeadlines } from '../adapters/open-deadlines.ts';
 import type { SweepWatermark } from '../adapters/sweep-watermark.ts';
 import { isOpen } from '../domain/delivery-state.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
@@ -8,6 +9,7 @@ import { BatchTally } from '../send/batch-tally.ts';
 
 export interface SweepDeps {
   jobs: JobStore;
+  openDeadlines: OpenDeadlines;
   counters: CampaignCounters;
   watermark: SweepWatermark;
   logger: Logger;
@@ -15,15 +17,16 @@ export interface SweepDeps {
 }
 
 export interface SweepResult {
-  /** Index entries whose deadline fell in this run's window. */
+  /** Job keys listed in the records whose deadline fell in this run's window (a job listed twice counts twice). */
   examined: number;
   dropped: number;
 }
 
 /**
- * How long after its deadline an index entry is certain to exist. An accepted job gets its
- * entry when the send's outcome is recorded, which can be up to a send's duration (the send
- * function's 30 s timeout) after the deadline, and the index trails the table by a moment.
+ * How long after its deadline a job's state can be judged. The record listing the job exists
+ * before the job is claimed, but a send that started just before the deadline records Meta's
+ * acceptance up to a send's duration (the send function's 30 s timeout) later, and the sweep
+ * reads states eventually consistent: a job read as `sending` would never be looked at again.
  */
 export const SWEEP_SETTLE_MS = 5 * 60_000;
 
@@ -33,12 +36,14 @@ export const SWEEP_MAX_WINDOW_MS = 24 * 3_600_000;
 /**
  * Marks accepted jobs whose validity ended without a delivered or read status as `dropped`:
  * Meta drops a message it cannot deliver within the template's TTL and says nothing. Runs on a
- * schedule. Every accepted job has one entry in the `byOpenDeadline` index, written once and
- * left in place by the status path (removing it would cost a write per message); the sweep reads
- * each entry once, in the window of deadlines since the last run, reads those jobs' states
- * (eventually consistent, a projection), and drops the ones still accepted or sent with a
- * conditional write. The watermark moves only after the whole window is done, so a run that
- * fails is repeated; the jobs it dropped already read as `dropped` then and cost no write.
+ * schedule. Every send batch lists its jobs in one open-deadlines record, keyed by the latest of
+ * their deadlines (a job looked at before its own deadline would be missed for good), before it
+ * claims any of them: one write per batch, not per message. The sweep reads each record once, in
+ * the window of deadlines since the last run, reads the listed jobs' states (eventually
+ * consistent, a projection), and drops the ones still accepted or sent with a conditional write;
+ * the others (never sent, delivered, failed) are left alone. The watermark moves only after the
+ * whole window is done, so a run that fails is repeated; the jobs it dropped already read as
+ * `dropped` then and cost no write.
  */
 export async function sweepDropped(deps: SweepDeps): Promise<SweepResult> {
   const result: SweepResult = { examined: 0, dropped: 0 };
@@ -48,10 +53,10 @@ export async function sweepDropped(deps: SweepDeps): Promise<SweepResult> {
   const upTo = sweptUntil === undefined ? settled : Math.min(settled, sweptUntil + SWEEP_MAX_WINDOW_MS);
   const after = sweptUntil ?? 0;
   if (upTo <= after) return result;
-  for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+  for (let shard = 0; shard < OPEN_DEADLINE_SHARDS; shard++) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await deps.jobs.findDeadlines(String(shard), after, upTo, startKey);
+      const page = await deps.openDeadlines.page(shard, after, upTo, startKey);
       startKey = page.next;
       result.examined += page.jobKeys.length;
       await dropOpen(page.jobKeys, now, deps, result);
@@ -62,16 +67,23 @@ export async function sweepDropped(deps: SweepDeps): Promise<SweepResult> {
   return result;
 }
 
-/** Drops the still open jobs among these, and counts them right away: a later failure of the run must not lose the counts. */
+/**
+ * Drops the still open jobs among these, and counts them right away, also when a later write
+ * fails: the repeated run finds them dropped already and would never count them. A job retried
+ * in another batch can be listed twice in one page: it is read once.
+ */
 async function dropOpen(jobKeys: readonly string[], now: number, deps: SweepDeps, result: SweepResult): Promise<void> {
   if (jobKeys.length === 0) return;
   const tally = new BatchTally();
-  for (const candidate of await deps.jobs.candidates(jobKeys)) {
-    if (!isOpen(candidate.state)) continue;
-    const previous = await deps.jobs.markDropped(candidate.jobKey, now);
-    if (!previous) continue;
-    result.dropped++;
-    tally.transition(candidate.campaignId, { state: previous }, { state: JOB_STATES.dropped });
+  try {
+    for (const candidate of await deps.jobs.candidates([...new Set(jobKeys)])) {
+      if (!isOpen(candidate.state)) continue;
+      const previous = await deps.jobs.markDropped(candidate.jobKey, now);
+      if (!previous) continue;
+      result.dropped++;
+      tally.transition(candidate.campaignId, { state: previous }, { state: JOB_STATES.dropped });
+    }
+  } finally {
+    await deps.counters.add(tally.byCampaign);
   }
-  await deps.counters.add(tally.byCampaign);
 }

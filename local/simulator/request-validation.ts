@@ -14,7 +14,7 @@ export type SendEndpoint = 'marketing_messages' | 'messages';
 export interface ValidSend {
   /** `to` (or `recipient`) exactly as sent: echoed in `contacts[0].input`. */
   recipientInput: string;
-  /** `contacts[0].wa_id`: the digits of the number, or a business-scoped user id unchanged. */
+  /** `contacts[0].wa_id`: the digits of the number (unless the scenario's `waIds` says otherwise), or a business-scoped user id unchanged. */
   waId: string;
   /** The canonical recipient key used for rules and pair limits. */
   recipientKey: string;
@@ -111,7 +111,7 @@ export function validateSend(body: unknown, endpoint: SendEndpoint, scenario: Sc
     return invalidParameter('Param recipient_type must be "individual".');
   }
 
-  const recipient = checkRecipient(body, phone);
+  const recipient = checkRecipient(body, phone, scenario.waIds);
   if (!recipient.ok) return recipient.result;
 
   // The Cloud API defaults a missing type to text.
@@ -138,7 +138,7 @@ function checkOptionalFields(body: Json): ValidationResult | undefined {
 type RecipientFields = Pick<ValidSend, 'recipientInput' | 'waId' | 'recipientKey' | 'bizOpaqueCallbackData' | 'productPolicy'>;
 type RecipientCheck = { ok: true; value: RecipientFields } | { ok: false; result: ValidationResult };
 
-function checkRecipient(body: Json, phone: ScenarioPhoneNumber): RecipientCheck {
+function checkRecipient(body: Json, phone: ScenarioPhoneNumber, waIds: Readonly<Record<string, string>>): RecipientCheck {
   // mm-api.md §1: `to` wins when both `to` and `recipient` are sent.
   if (body.to !== undefined) {
     if (typeof body.to !== 'string') return { ok: false, result: invalidParameter('Param to must be a string.') };
@@ -147,7 +147,7 @@ function checkRecipient(body: Json, phone: ScenarioPhoneNumber): RecipientCheck 
     if (phone.displayPhoneNumber !== undefined && digits === canonicalRecipient(phone.displayPhoneNumber)) {
       return { ok: false, result: fail(131021, 'Sender and recipient phone number is the same.') };
     }
-    return { ok: true, value: { recipientInput: body.to, waId: digits, recipientKey: digits, ...sendOptions(body) } };
+    return { ok: true, value: { recipientInput: body.to, waId: waIds[`+${digits}`] ?? digits, recipientKey: digits, ...sendOptions(body) } };
   }
   if (body.recipient !== undefined) {
     if (typeof body.recipient !== 'string' || body.recipient.length === 0) {

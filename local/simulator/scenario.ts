@@ -220,6 +220,12 @@ export const scenarioSchema = z
     ]),
     /** Added before every answer of the send endpoints; a matching rule's latencyMs replaces it. */
     latencyMs: latencySchema.default(0),
+    /**
+     * WhatsApp ids that differ from the dialled number, keyed by the E.164 number: answered as
+     * `contacts[0].wa_id` and used as the statuses' `recipient_id`. On WhatsApp this happens in
+     * Brazil and Mexico (a number registered before the 9th digit or the "1" after +52 changed).
+     */
+    waIds: z.record(z.string().regex(/^\+[1-9]\d{4,14}$/, 'must be an E.164 number with its "+", like +5511987654321'), z.string().regex(/^\d{5,15}$/, 'must be digits')).default(() => ({})),
     /** Meta's limit on one business number messaging one user too fast (131056). */
     pairRateLimit: z.boolean().default(true),
     pairBurst: z.number().int().positive().default(45),

@@ -59,8 +59,10 @@ const sizes: Array<{ step: string; bytes: number; writeUnits: number }> = [];
 
 /** Records the item's size and the write units DynamoDB charges for writing it whole (the table's, not its indexes'). */
 async function measure(step: string, job: JobRecord): Promise<void> {
-  const { recipient: _derivedFromTheKey, ...item } = job;
-  const result = await clients.documents.send(new PutCommand({ TableName: scratch, Item: { ...item, jobKey: `${step}#${item.jobKey}`.slice(0, item.jobKey.length) }, ReturnConsumedCapacity: 'INDEXES' }));
+  const { jobKey: _derivedFromTheKey, ...item } = job;
+  const result = await clients.documents.send(
+    new PutCommand({ TableName: scratch, Item: { ...item, campaignId: `${step}#${item.campaignId}`.slice(0, item.campaignId.length) }, ReturnConsumedCapacity: 'INDEXES' }),
+  );
   sizes.push({ step, bytes: itemBytes(item), writeUnits: result.ConsumedCapacity?.Table?.CapacityUnits ?? NaN });
 }
 

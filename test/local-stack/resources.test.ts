@@ -30,7 +30,7 @@ describe('resources from infra/*.yml', () => {
       DeferredDeadLetterQueue: `queue:${prefix}-deferred-dlq`,
       StatusQueue: `queue:${prefix}-status`,
       StatusDeadLetterQueue: `queue:${prefix}-status-dlq`,
-      JobsTable: `table:${prefix}-jobs`,
+      JobsTable: `table:${prefix}-recipient-jobs`,
       UsersTable: `table:${prefix}-users`,
       CampaignsTable: `table:${prefix}-campaigns`,
       ControlTable: `table:${prefix}-control`,
@@ -56,23 +56,12 @@ describe('resources from infra/*.yml', () => {
 
   test('tables carry keys, GSIs, billing mode and TTL', async () => {
     const { Table: jobs } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: created.table('JobsTable').name }));
-    expect(jobs?.KeySchema).toEqual([{ AttributeName: 'jobKey', KeyType: 'HASH' }]);
-    expect(jobs?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-    expect(jobs?.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({
-        IndexName: 'byWamid',
-        KeySchema: [{ AttributeName: 'wamid', KeyType: 'HASH' }],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      }),
-      expect.objectContaining({
-        IndexName: 'byOpenDeadline',
-        KeySchema: [
-          { AttributeName: 'openShard', KeyType: 'HASH' },
-          { AttributeName: 'openUntil', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      }),
+    expect(jobs?.KeySchema).toEqual([
+      { AttributeName: 'recipient', KeyType: 'HASH' },
+      { AttributeName: 'campaignId', KeyType: 'RANGE' },
     ]);
+    expect(jobs?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(jobs?.GlobalSecondaryIndexes).toBeUndefined();
 
     const { Table: campaigns } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: created.table('CampaignsTable').name }));
     expect(campaigns?.KeySchema).toEqual([
@@ -84,7 +73,7 @@ describe('resources from infra/*.yml', () => {
       (await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: created.table(logicalId).name }))).TimeToLiveDescription;
     expect(await ttlOf('JobsTable')).toEqual({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
     expect(await ttlOf('UsersTable')).toEqual({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
-    expect((await ttlOf('CampaignsTable'))?.TimeToLiveStatus).toBe('DISABLED');
+    expect(await ttlOf('CampaignsTable')).toEqual({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
   });
 
   test('is idempotent: running it again returns the same resources', async () => {

@@ -28,13 +28,18 @@ describe('packaged CloudFormation', () => {
     expect(resources.DeferredQueue!.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(resources.SendQueue!.Properties.RedrivePolicy.maxReceiveCount);
   });
 
-  it('has the jobs table with its wamid index and TTL, and the users and campaigns tables', () => {
+  it('has the jobs table keyed by recipient and campaign with no index, and the users and campaigns tables', () => {
     const jobs = resources.JobsTable!.Properties;
-    expect(jobs.KeySchema).toEqual([{ AttributeName: 'jobKey', KeyType: 'HASH' }]);
-    expect(jobs.GlobalSecondaryIndexes[0].IndexName).toBe('byWamid');
+    expect(jobs.KeySchema).toEqual([
+      { AttributeName: 'recipient', KeyType: 'HASH' },
+      { AttributeName: 'campaignId', KeyType: 'RANGE' },
+    ]);
+    expect(jobs.GlobalSecondaryIndexes).toBeUndefined();
     expect(jobs.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(resources.UsersTable!.Properties.TimeToLiveSpecification.Enabled).toBe(true);
     expect(resources.CampaignsTable!.Type).toBe('AWS::DynamoDB::Table');
+    // The sweep's open-deadlines records expire; campaign items carry no `expiresAt`.
+    expect(resources.CampaignsTable!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
   it('runs the send function on nodejs24.x from the send queue with partial batch responses and a concurrency cap', () => {

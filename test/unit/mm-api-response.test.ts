@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseResponse } from '../../lib/adapters/mm-api-client.ts';
 
 describe('parseResponse', () => {
-  it('reads the wamid and message_status of a success', () => {
+  it('reads the wamid, message_status and wa_id of a success', () => {
     const body = { messaging_product: 'whatsapp', contacts: [{ input: '+4915112345678', wa_id: '4915112345678' }], messages: [{ id: 'wamid.HBgL', message_status: 'accepted' }] };
+    expect(parseResponse(200, JSON.stringify(body))).toEqual({ kind: 'accepted', wamid: 'wamid.HBgL', messageStatus: 'accepted', waId: '4915112345678' });
+  });
+
+  it('accepts a success without contacts (the wa_id is then unknown)', () => {
+    const body = { messaging_product: 'whatsapp', messages: [{ id: 'wamid.HBgL' }] };
     expect(parseResponse(200, JSON.stringify(body))).toEqual({ kind: 'accepted', wamid: 'wamid.HBgL', messageStatus: 'accepted' });
   });
 

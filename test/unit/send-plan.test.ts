@@ -24,6 +24,10 @@ describe('planAfterSend', () => {
     });
   });
 
+  it("keeps Meta's wa_id for the status lookup", () => {
+    expect(plan({ kind: 'accepted', wamid: 'wamid.1', messageStatus: 'accepted', waId: '551187654321' })).toMatchObject({ state: 'accepted', waId: '551187654321' });
+  });
+
   it('never re-sends when the outcome is unknown', () => {
     expect(plan({ kind: 'unknown', reason: 'timeout' })).toMatchObject({ state: 'unknown' });
   });
