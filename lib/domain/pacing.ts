@@ -25,12 +25,22 @@ export const PACING_HEADROOM = 0.97;
 export const LATE_TOLERANCE_MS = 15;
 
 /**
- * A block's first send is at least this far ahead of the reservation, so that the batch's jobs
+ * A block's first send is at least this far ahead of the reservation, so that its first jobs
  * can be claimed before their times come (a claim takes a few ms on DynamoDB, tens at its p99);
  * a send that waits for its claim would leave late. While the fleet is busy the next free time
  * is further ahead than this anyway.
  */
 export const SEND_LEAD_MS = 50;
+
+/**
+ * A send's job is claimed this long before its send time, not when its batch reserves its
+ * block: a batch of 100 would otherwise claim all its jobs in one burst, which stalls the
+ * process's timers and the table alike, and a crash would leave every job of the batch claimed
+ * but unsent (`unknown`) instead of the sends due within this lead. A claim takes a few ms on
+ * DynamoDB; a second also rides out the pauses of DynamoDB Local while it applies a status batch
+ * of 1,000 (claims of up to 0.8 s in the benchmark), which would otherwise make sends miss their times.
+ */
+export const CLAIM_LEAD_MS = 1_000;
 
 /**
  * A number's reaction to 130429, kept on its control item (`phone#<id>`): the pace factor set
@@ -112,9 +122,9 @@ export type AfterRefusal =
   | { kind: 'none' };
 
 /**
- * A next free time further ahead than this cannot come from reservations (they end within the
- * longest slot wait plus one block): it was set by a clock that ran ahead, or by hand. It is
- * started afresh rather than stalling the number until the clock catches up.
+ * A next free time further ahead than this cannot come from reservations (a block's last send
+ * starts within MAX_SLOT_WAIT_MS, at most 20 s): it was set by a clock that ran ahead, or by
+ * hand. It is started afresh rather than stalling the number until the clock catches up.
  */
 export const PACE_HORIZON_MS = 60_000;
 
@@ -135,11 +145,33 @@ function fitting(startMicros: number, request: BlockRequest): number {
 }
 
 /**
- * The send function's `maximumConcurrency` for a rate: one invocation sends a batch of 10 paced
- * over 10/rate s plus Meta's latency (~0.1–0.3 s) and its own bookkeeping; a margin covers slow
- * answers. At 80/s: 6; at 1,000/s: 52. serverless.yml derives the same value
+ * Records per send invocation: serverless.yml's `batchSize` for the send function (a unit test
+ * keeps the two equal). While there is a backlog every invocation is busy, mostly waiting for
+ * its send times, which Lambda bills; the billed time per job is therefore about
+ * `maximumConcurrency / rate`, and a larger batch needs fewer invocations to keep the pace
+ * covered. Larger batches also share the per-batch writes (pace, counters, the open-deadlines
+ * record) and the invocation among more jobs. 100 is one users BatchGet and far below Lambda's 6 MB event; with a backlog
+ * the whole fleet then needs 3 invocations at 80/s (see maxConcurrencyFor), the AWS minimum
+ * being 2, and a breaker still stops a number within one batch per invocation (a few seconds).
+ */
+export const SEND_BATCH_SIZE = 100;
+
+/**
+ * What one invocation needs between the last send time of its block and its next reservation,
+ * during which the rest of the fleet must hold the pace: Meta's answer to its last send
+ * (assumed at most 0.7 s at p99) plus about 0.3 s of its own (the outcome and counter writes,
+ * the event source deleting the batch and gathering the next, reading users and controls).
+ */
+export const TURNAROUND_SECONDS = 1;
+
+/**
+ * The send function's `maximumConcurrency` for a rate: the invocation sending its block, enough
+ * others to hold the pace for `TURNAROUND_SECONDS` (each holds `batchSize / rate` s of send
+ * times), and one spare for an invocation held up by a slow answer (up to
+ * `META_REQUEST_TIMEOUT_MS`). More would only make every batch wait longer for its send times.
+ * At 80/s: 3; at 150/s: 4; at 1,000/s: 12. serverless.yml derives the same value
  * (infra/derived-params.cjs).
  */
-export function maxConcurrencyFor(rate: number): number {
-  return Math.min(1000, Math.max(2, Math.ceil(rate / 20) + 2));
+export function maxConcurrencyFor(rate: number, batchSize = SEND_BATCH_SIZE): number {
+  return Math.min(1000, 2 + Math.ceil((rate * TURNAROUND_SECONDS) / batchSize));
 }

@@ -1,5 +1,5 @@
 import type { ControlStore } from '../adapters/control-store.ts';
-import { afterRefusal, appendWindow, type BlockRequest, blockTimes, effectiveRate, SEND_LEAD_MS, sendIntervalMicros } from '../domain/pacing.ts';
+import { afterRefusal, appendWindow, type BlockRequest, blockTimes, CLAIM_LEAD_MS, effectiveRate, SEND_LEAD_MS, sendIntervalMicros } from '../domain/pacing.ts';
 
 /** Refusals (another sender moved the pace in between) before a reservation gives up for now. */
 const MAX_ATTEMPTS = 6;
@@ -25,7 +25,9 @@ export class SlotDispenser {
 
   /**
    * The time this send may start (epoch ms), or undefined when none is free before
-   * `latestStart`. `paceFactor` scales the rate down after 130429s.
+   * `latestStart`. `paceFactor` scales the rate down after 130429s. A time is handed out
+   * CLAIM_LEAD_MS before it comes, not when its block is reserved, so that a batch's jobs are
+   * claimed one by one along the block.
    */
   acquire(phoneNumberId: string, latestStart: number, paceFactor = 1): Promise<number | undefined> {
     return new Promise((resolve) => {
@@ -48,13 +50,19 @@ export class SlotDispenser {
       groups.map(async ({ phoneNumberId, latestStart, paceFactor, resolvers }) => {
         try {
           const times = await this.reserve(phoneNumberId, resolvers.length, latestStart, paceFactor);
-          resolvers.forEach((resolve, i) => resolve(times[i]));
+          resolvers.forEach((resolve, i) => this.handOut(times[i], resolve));
         } catch {
           // Without the shared pace the fleet's rate cannot be guaranteed: send nothing now.
           for (const resolve of resolvers) resolve(undefined);
         }
       }),
     );
+  }
+
+  private handOut(at: number | undefined, resolve: (at: number | undefined) => void): void {
+    const untilClaim = at === undefined ? 0 : at - CLAIM_LEAD_MS - this.now();
+    if (untilClaim > 0) setTimeout(() => resolve(at), untilClaim);
+    else resolve(at);
   }
 
   private async reserve(phoneNumberId: string, count: number, latestStart: number, paceFactor: number): Promise<number[]> {

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createControlStore, paceKey } from '../../lib/adapters/control-store.ts';
-import { PACE_HORIZON_MS, SEND_LEAD_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
+import { CLAIM_LEAD_MS, PACE_HORIZON_MS, SEND_LEAD_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
 import { SlotDispenser } from '../../lib/send/slot-dispenser.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
 
@@ -73,6 +73,17 @@ describe('the fleet-wide pace', () => {
     expect(skewed).toBeGreaterThan(now + PACE_HORIZON_MS);
     const [first] = await askFor(dispenser(), phone, 1, Date.now() + 5_000);
     expect(first!).toBeLessThan(Date.now() + 1_000);
+  });
+
+  it('hands each time out CLAIM_LEAD_MS before it comes, so a batch claims its jobs along its block', async () => {
+    const phone = newPhone();
+    await clients.documents.send(new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (Date.now() + CLAIM_LEAD_MS + 500) * 1000 } }));
+    const d = dispenser();
+    const handedOut = await Promise.all(Array.from({ length: 3 }, () => d.acquire(phone, Date.now() + 5_000).then((at) => ({ at: at!, when: Date.now() }))));
+    for (const { at, when } of handedOut) {
+      expect(when).toBeGreaterThanOrEqual(at - CLAIM_LEAD_MS - 2);
+      expect(when).toBeLessThan(at - CLAIM_LEAD_MS + 100);
+    }
   });
 
   it('spaces sends further apart while the pace is scaled down after 130429s', async () => {

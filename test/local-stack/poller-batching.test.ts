@@ -96,6 +96,35 @@ describe.concurrent('local SQS event source: batching window', () => {
     expect(invocations[0]!.at - sent).toBeLessThan(5_000);
   });
 
+  test('a backlog gives each free slot a full batch at once, and the slots run together (the send function: 100 per batch, 1 s window)', async ({ expect }) => {
+    const queue = (await createTestResources()).queue('SendQueue');
+    await sendBodies(queue.url, numbered(300));
+    const started = Date.now();
+    const invocations: Array<{ records: number; afterMs: number }> = [];
+    let running = 0;
+    let mostRunning = 0;
+    const source = startEventSource({
+      sqs: clients.sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      functionTimeoutMs: 5_000,
+      batchSize: 100,
+      maximumBatchingWindowSeconds: 30,
+      maximumConcurrency: 3,
+      handler: async (event) => {
+        invocations.push({ records: event.Records.length, afterMs: Date.now() - started });
+        mostRunning = Math.max(mostRunning, ++running);
+        await sleep(300);
+        running -= 1;
+      },
+    });
+    await idleThenStop(source);
+    expect(invocations.map(({ records }) => records)).toEqual([100, 100, 100]);
+    expect(mostRunning).toBe(3);
+    // Full batches do not wait out the window.
+    for (const { afterMs } of invocations) expect(afterMs).toBeLessThan(5_000);
+  });
+
   test('stops gathering before the event would exceed the payload limit; the rest opens the next batch', async ({ expect }) => {
     const maxPayloadBytes = 6_000;
     const { queue, source, invocations } = await batchingSource({ batchSize: 100, maximumBatchingWindowSeconds: 0.3, maxPayloadBytes });

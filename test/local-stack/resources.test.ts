@@ -39,7 +39,7 @@ describe('resources from infra/*.yml', () => {
 
   test('queues carry the template attributes, with RedrivePolicy pointing at the local DLQ', async () => {
     const send = await queueAttributes(created.queue('SendQueue').url);
-    expect(send).toMatchObject({ VisibilityTimeout: '180', MessageRetentionPeriod: '1209600', QueueArn: created.queue('SendQueue').arn });
+    expect(send).toMatchObject({ VisibilityTimeout: '181', MessageRetentionPeriod: '1209600', QueueArn: created.queue('SendQueue').arn });
     expect(JSON.parse(send.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: created.queue('SendDeadLetterQueue').arn, maxReceiveCount: 5 });
 
     const deferred = await queueAttributes(created.queue('DeferredQueue').url);

@@ -45,9 +45,9 @@ describe('packaged CloudFormation', () => {
   it('runs the send function on nodejs24.x from the send queue with partial batch responses and a concurrency cap', () => {
     expect(resources.SendLambdaFunction!.Properties.Runtime).toBe('nodejs24.x');
     const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue')![1];
-    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 6 } });
+    expect(mapping.Properties).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 3 } });
     const queueVisibility = resources.SendQueue!.Properties.VisibilityTimeout;
-    expect(queueVisibility).toBeGreaterThanOrEqual(6 * resources.SendLambdaFunction!.Properties.Timeout);
+    expect(queueVisibility).toBeGreaterThanOrEqual(6 * resources.SendLambdaFunction!.Properties.Timeout + mapping.Properties.MaximumBatchingWindowInSeconds);
   });
 
   it('reads the access token from SSM and keeps no secret in the environment', () => {
@@ -92,9 +92,9 @@ describe('packaged CloudFormation', () => {
     expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'WebhookSignatureInvalid']));
   });
 
-  it('gathers status batches of up to 100 events for up to 5 s, within the queue visibility AWS asks for', () => {
+  it('gathers status batches of up to 1,000 events for up to 5 s, within the queue visibility AWS asks for', () => {
     const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue')![1];
-    expect(mapping.Properties).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 5 });
+    expect(mapping.Properties).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 5 });
     const timeout = resources.StatusLambdaFunction!.Properties.Timeout;
     expect(resources.StatusQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + mapping.Properties.MaximumBatchingWindowInSeconds);
   });

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { gateFor, nextProbeInterval } from '../../lib/domain/breaker.ts';
 import {
   afterRefusal,
@@ -12,9 +14,11 @@ import {
   PACE_HORIZON_MS,
   PACE_RECOVERY_PER_SECOND,
   paceFactor,
+  SEND_BATCH_SIZE,
   sendIntervalMicros,
   THROTTLE_BACKOFF,
   THROTTLE_REACTION_GAP_MS,
+  TURNAROUND_SECONDS,
 } from '../../lib/domain/pacing.ts';
 
 describe('pacing', () => {
@@ -77,12 +81,31 @@ describe('pacing', () => {
     expect(state.throttleFactor).toBe(MIN_PACE_FACTOR);
   });
 
-  it('derives maximumConcurrency from the rate, the same way serverless.yml does', () => {
-    const derived = createRequire(import.meta.url)('../../infra/derived-params.cjs') as { maxConcurrencyFor: (rate: number) => number };
-    for (const rate of [1, 10, 80, 200, 500, 1_000]) expect(derived.maxConcurrencyFor(rate)).toBe(maxConcurrencyFor(rate));
-    expect(maxConcurrencyFor(80)).toBe(6);
-    expect(maxConcurrencyFor(1_000)).toBe(52);
+  it('derives maximumConcurrency from the rate and the batch size, the same way serverless.yml does', () => {
+    const derived = createRequire(import.meta.url)('../../infra/derived-params.cjs') as { SEND_BATCH_SIZE: number; maxConcurrencyFor: (rate: number, batchSize?: number) => number };
+    expect(derived.SEND_BATCH_SIZE).toBe(SEND_BATCH_SIZE);
+    for (const rate of [1, 10, 80, 150, 200, 500, 1_000]) {
+      expect(derived.maxConcurrencyFor(rate)).toBe(maxConcurrencyFor(rate));
+      expect(derived.maxConcurrencyFor(rate, 10)).toBe(maxConcurrencyFor(rate, 10));
+    }
+    expect(maxConcurrencyFor(80)).toBe(3);
+    expect(maxConcurrencyFor(150)).toBe(4);
+    expect(maxConcurrencyFor(1_000)).toBe(12);
     expect(maxConcurrencyFor(1)).toBe(3);
+    expect(maxConcurrencyFor(1_000, 1)).toBe(1_000);
+  });
+
+  it('runs the send function with the batch size the concurrency is derived for', () => {
+    const service = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8')) as { functions: { send: { events: Array<{ sqs?: { batchSize: number } }> } } };
+    expect(service.functions.send.events.find((event) => event.sqs)?.sqs?.batchSize).toBe(SEND_BATCH_SIZE);
+  });
+
+  it('covers the turnaround of an invocation with the blocks the others hold, with one invocation to spare', () => {
+    for (const rate of [80, 150, 1_000]) {
+      const others = maxConcurrencyFor(rate) - 2;
+      expect((others * SEND_BATCH_SIZE) / rate).toBeGreaterThanOrEqual(TURNAROUND_SECONDS);
+      expect(((others - 1) * SEND_BATCH_SIZE) / rate).toBeLessThan(TURNAROUND_SECONDS);
+    }
   });
 });
 
