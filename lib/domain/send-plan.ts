@@ -125,6 +125,14 @@ function planMetaError(code: number, progress: JobProgress, now: number, policy:
 }
 
 /**
+ * A claimed job that may not be sent after all (a breaker opened while it waited for its send
+ * time): it waits until `until` without spending a retry, unless its validity ends first.
+ */
+export function planHold(progress: JobProgress, now: number, until: number, reason: string): Decision {
+  return planWait(progress, now, { waitSeconds: Math.max(1, (until - now) / 1000), reason, retries: progress.retries });
+}
+
+/**
  * 131049: the next attempt is due no sooner than `perUserLimitDelaySeconds` after the hit,
  * unless the validity ends first or the attempts are used up.
  */

@@ -17,6 +17,13 @@ export interface SendRuntime extends SendDeps {
 
 /** Time kept free at the end of an invocation for a started send and its bookkeeping. */
 const DEADLINE_MARGIN_MS = 3_000;
+/**
+ * A batch's jobs wait for their send times (a block of 100 spans 1.3 s at 80/s): before each
+ * claim the breakers are looked at again, re-read from the table when the batch's view is older
+ * than this, so that a number another invocation stopped holds these jobs too. One read per
+ * invocation and second at most.
+ */
+const CONTROLS_MAX_AGE_MS = 1_000;
 /** Meta's pair rate: about one message per 6 s from one number to one user. */
 const PAIR_SPACING_SECONDS = 6;
 
@@ -56,18 +63,36 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
 async function lookUpBatch(records: SQSRecord[], context: Context, runtime: SendRuntime, signal: AbortSignal | undefined): Promise<BatchContext> {
   const validations = new Map<string, JobValidation>(records.map((record) => [record.messageId, validateJobBody(record.body, runtime.config.recipientPolicy)]));
   const jobs = [...validations.values()].flatMap((v) => (v.ok ? [v.job] : []));
+  const readControls = () =>
+    jobs.length > 0 ? runtime.controls.read(jobs.map((j) => j.phoneNumberId), jobs.map((j) => j.campaignId)) : Promise.resolve({ phones: new Map(), campaigns: new Map() });
   const [users, controls] = await Promise.all([
     jobs.length > 0 ? runtime.users.getMany(jobs.map((j) => j.recipient)) : new Map(),
-    jobs.length > 0 ? runtime.controls.read(jobs.map((j) => j.phoneNumberId), jobs.map((j) => j.campaignId)) : { phones: new Map(), campaigns: new Map() },
+    readControls(),
     listForTheSweep(records, validations, runtime),
   ]);
   const invocationStart = runtime.now();
   const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
   const { pacing, meta } = runtime.config;
-  return {
+  let controlsReadAt = invocationStart;
+  let rereading: Promise<void> | undefined;
+  const batch: BatchContext = {
     validations,
     users,
     controls,
+    refreshControls: () => {
+      if (runtime.now() - controlsReadAt < CONTROLS_MAX_AGE_MS) return Promise.resolve();
+      rereading ??= readControls()
+        .then((fresh) => {
+          batch.controls = fresh;
+          controlsReadAt = runtime.now();
+        })
+        // A failed re-read keeps the batch's view: the breakers it saw still apply.
+        .catch((error: unknown) => runtime.logger.warn('breakers not re-read', { error: error as Error }))
+        .finally(() => {
+          rereading = undefined;
+        });
+      return rereading;
+    },
     openedHere: new Set(),
     slowedHere: new Set(),
     slots: new SlotDispenser(runtime.controls, (id) => pacing.rates[id] ?? pacing.defaultRate, runtime.now),
@@ -75,6 +100,7 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
     signal,
     pairSpacing: pairSpacingOf(records, validations),
   };
+  return batch;
 }
 
 /**

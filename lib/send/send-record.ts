@@ -6,11 +6,11 @@ import { type JobQueues, TooLargeToDeadLetter } from '../adapters/job-queues.ts'
 import type { MmApiClient } from '../adapters/mm-api-client.ts';
 import type { UserRecord, UserStore } from '../adapters/user-store.ts';
 import type { SendConfig } from '../config.ts';
-import { gateFor } from '../domain/breaker.ts';
+import { type Gate, gateFor } from '../domain/breaker.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
 import { LATE_TOLERANCE_MS, paceFactor } from '../domain/pacing.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
-import { dispatchRoute, planAfterSend, validityDeadline } from '../domain/send-plan.ts';
+import { dispatchRoute, planAfterSend, planHold, validityDeadline } from '../domain/send-plan.ts';
 import type { JobValidation, ValidJob } from '../domain/validate-job.ts';
 import { marketingMessageBody } from '../meta/marketing-message.ts';
 import { jobRef } from '../observability.ts';
@@ -39,7 +39,10 @@ export interface SendDeps {
 export interface BatchContext {
   validations: ReadonlyMap<string, JobValidation>;
   users: ReadonlyMap<string, UserRecord>;
+  /** The breakers and campaign states as last read: at the batch's start, then by `refreshControls`. */
   controls: Controls;
+  /** Re-reads `controls` if they are older than a second (one read in flight at a time). */
+  refreshControls: () => Promise<void>;
   /** Breakers this invocation opened: the rest of the batch holds at once. */
   openedHere: Set<string>;
   /** 130429 answered this invocation: it reacts once per number (the fleet at most once a second). */
@@ -133,9 +136,7 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
 
   // Breakers: a stopped phone number or a paused campaign keeps its jobs on the queue.
   const holdMs = config.retryPolicy.holdSeconds * 1000;
-  const gate = batch.openedHere.has(`phone#${job.phoneNumberId}`) || batch.openedHere.has(`campaign#${job.campaignId}`)
-    ? { action: 'hold' as const, until: now + 60_000, reason: 'breaker opened in this batch' }
-    : gateFor(batch.controls.phones.get(job.phoneNumberId), batch.controls.campaigns.get(job.campaignId), now, holdMs);
+  const gate = gateNow(job, batch, now, holdMs);
   if (gate.action === 'cancel') {
     await settle({ ...base, state: JOB_STATES.cancelled, reason: gate.reason });
     return;
@@ -169,14 +170,34 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
     return;
   }
   if (batch.signal?.aborted) throw new NotStarted('function deadline near: send not started');
+  if (!probe) {
+    // The job may have waited seconds for its time: a number stopped or a campaign paused
+    // meanwhile (by any invocation) keeps it, unclaimed.
+    await batch.refreshControls();
+    const late = gateNow(job, batch, deps.now(), holdMs);
+    if (late.action === 'cancel') {
+      await settle({ ...base, now: deps.now(), state: JOB_STATES.cancelled, reason: late.reason });
+      return;
+    }
+    if (late.action !== 'send') return hold(record, late.action === 'hold' ? late.until : deps.now() + 60_000, late.action === 'hold' ? late.reason : 'breaker open', deps, tally, job.campaignId);
+  }
 
-  // Claim before waiting for the slot, so the request leaves on time: a claim's variable
-  // latency after the wait would bunch sends together and break the pace.
+  // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request
+  // leaves on time: a claim's variable latency after the wait would bunch sends and break the pace.
   const claim = await deps.jobs.claim({ ...base, now: deps.now(), state: JOB_STATES.sending });
   if (!claim.claimed) return settleConflict(claim.existing, job, token, deps, tally, log);
   const jobRecord = claim.record;
   if (claim.previousState) tally.transition(job.campaignId, { state: claim.previousState }, { state: JOB_STATES.sending });
   await waitForSendTime(startAt, job.phoneNumberId, factor, batch, deps, tally);
+  const stopped = probe ? undefined : gateNow(job, batch, deps.now(), holdMs);
+  if (stopped && stopped.action !== 'send') {
+    // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
+    // the claim is released as a wait that spends no retry, and the job comes back after it.
+    const until = Math.min(stopped.action === 'hold' ? stopped.until : deps.now() + 60_000, deps.now() + holdMs);
+    const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
+    tally.metric('ClaimedJobsHeld');
+    return applyDecision(job, jobRecord, token, planHold(progress, deps.now(), until, `held before sending: ${stopped.action === 'hold' ? stopped.reason : stopped.action}`), deps, tally, log);
+  }
 
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, config.message));
   tally.metric('MetaApiCalls');
@@ -193,6 +214,14 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   }
   await reactToOutcome(job, outcome, probe, batch, deps, tally, log);
   await applyDecision(job, jobRecord, token, decision, deps, tally, log);
+}
+
+/** The breakers' say on this job now: this batch's own openings first, then the controls as last read. */
+function gateNow(job: ValidJob, batch: BatchContext, now: number, holdMs: number): Gate {
+  if (batch.openedHere.has(`phone#${job.phoneNumberId}`) || batch.openedHere.has(`campaign#${job.campaignId}`)) {
+    return { action: 'hold', until: now + 60_000, reason: 'breaker opened in this batch' };
+  }
+  return gateFor(batch.controls.phones.get(job.phoneNumberId), batch.controls.campaigns.get(job.campaignId), now, holdMs);
 }
 
 /** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */

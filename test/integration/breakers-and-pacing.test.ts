@@ -46,14 +46,22 @@ describe('account-level errors stop the phone number, keep every job, and resume
     await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state, { timeout: 15_000 }).toBe('open');
     await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'healthy' && j.state === 'accepted').length === 5);
     await new Promise((resolve) => setTimeout(resolve, 4_000));
-    // The batch in flight (all 30 jobs: a batch holds 100) reached Meta; a batch read after the
-    // breaker opened holds its jobs without a call. Nothing failed, nothing was dead-lettered.
+    // The sends of the batch in flight (all 30 jobs: a batch holds 100) already claimed when the
+    // first 190 came back reached Meta; the others were held before their call. A batch read
+    // after the breaker opened holds its jobs without a call. Nothing failed, nothing was
+    // dead-lettered.
     const callsWhileOpening = callsFrom(OTHER_PHONE_NUMBER_ID).length;
+    expect(callsWhileOpening).toBeGreaterThanOrEqual(1);
+    expect(callsWhileOpening).toBeLessThanOrEqual(30);
     await harness.enqueue(Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'token-later', recipient: r(30 + i), phoneNumberId: OTHER_PHONE_NUMBER_ID })));
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(callsFrom(OTHER_PHONE_NUMBER_ID).length).toBe(callsWhileOpening);
     const jobs = (await harness.allJobs()).filter((j) => j.campaignId === 'token');
-    expect(jobs.every((j) => j.state === 'retry_wait' && j.lastErrorCode === 190)).toBe(true);
+    expect(jobs).toHaveLength(30);
+    expect(jobs.every((j) => j.state === 'retry_wait')).toBe(true);
+    // Each job that reached Meta carries the 190; one held before its call, the hold.
+    expect(jobs.filter((j) => j.lastErrorCode === 190)).toHaveLength(callsWhileOpening);
+    expect(jobs.filter((j) => j.lastErrorCode === undefined).every((j) => j.lastErrorReason?.startsWith('held before sending'))).toBe(true);
     expect((await harness.queueCounts('SendDeadLetterQueue')).visible).toBe(0);
     expect(await control(`phone#${OTHER_PHONE_NUMBER_ID}`)).toMatchObject({ state: 'open', reasonCode: 190, probeIntervalSeconds: 60 });
     expect((await harness.figures('token')).byState.failed).toBeUndefined();
@@ -85,6 +93,30 @@ describe('account-level errors stop the phone number, keep every job, and resume
     expect(harness.sim.acceptedFor(r(200))).toHaveLength(0);
     await setControl(`phone#${PHONE_NUMBER_ID}`, 'state', 'closed');
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'operator-resume' && j.state === 'accepted'), 20_000);
+  });
+});
+
+describe('a number stopped while a batch waits for its send times', () => {
+  it('holds the rest of the batch, claimed or not, within about a second, and sends each job once after it resumes', async () => {
+    // 100 jobs at 20/s: one batch whose sends span 5 s. Another invocation (here: the test)
+    // stops the number after the first few; this batch re-reads the breakers once a second.
+    const recipients = Array.from({ length: 100 }, (_, i) => r(300 + i));
+    const ours = () => harness.sim.calls().filter((c) => recipients.includes(c.recipient ?? ''));
+    await harness.enqueue(recipients.map((recipient) => aJob({ campaignId: 'stopped-mid-batch', recipient, phoneNumberId: PACED_PHONE })));
+    await expect.poll(() => ours().length, { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(10);
+    await setControl(`phone#${PACED_PHONE}`, 'nextProbeAt', Date.now() + clockOffset + 3_600_000);
+    await setControl(`phone#${PACED_PHONE}`, 'state', 'open');
+    const atStop = ours().length;
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const afterStop = ours().length;
+    // At 20/s: the sends claimed within the claim lead (1 s) and the batch's view's age (1 s).
+    expect(afterStop - atStop).toBeLessThanOrEqual(45);
+    expect(afterStop).toBeLessThan(100);
+    const jobs = (await harness.allJobs()).filter((j) => j.campaignId === 'stopped-mid-batch');
+    expect(jobs.filter((j) => j.state === 'failed' || j.state === 'unknown')).toEqual([]);
+    await setControl(`phone#${PACED_PHONE}`, 'state', 'closed');
+    await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'stopped-mid-batch' && j.state === 'accepted').length === 100, 60_000);
+    for (const recipient of recipients) expect(harness.sim.calls().filter((c) => c.recipient === recipient)).toHaveLength(1);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   DEFAULT_RETRY_POLICY,
   dispatchRoute,
   planAfterSend,
+  planHold,
   planRelease,
   type JobProgress,
   type SendOutcome,
@@ -131,5 +132,21 @@ describe('planRelease', () => {
       if (step.action === 'park') expect(step.visibilitySeconds).toBeGreaterThan(0), expect(step.visibilitySeconds).toBeLessThanOrEqual(43_200);
       else expect(step.delaySeconds).toBeLessThanOrEqual(900);
     }
+  });
+});
+
+describe('planHold', () => {
+  const progress = { attempt: 2, retries: 3, validUntil: now + 3_600_000 };
+
+  it('waits until the breaker lets the job go, spending no retry', () => {
+    expect(planHold(progress, now, now + 60_000, 'held')).toEqual({ state: 'retry_wait', reason: 'held', dueAt: now + 60_000, attempt: 2, retries: 3 });
+  });
+
+  it('waits at least a second', () => {
+    expect(planHold(progress, now, now - 5_000, 'held')).toMatchObject({ state: 'retry_wait', dueAt: now + 1_000 });
+  });
+
+  it('ends the job when its validity ends before the wait does', () => {
+    expect(planHold(progress, now, now + 7_200_000, 'held')).toMatchObject({ state: 'expired' });
   });
 });
