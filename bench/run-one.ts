@@ -47,6 +47,8 @@ export interface RunOptions {
   latencyMs: { min: number; max: number };
   /** Share of recipients who read (3 webhooks per message at 1, 2 at 0). */
   readRate: number;
+  /** Time between a message's consecutive statuses (sent → delivered → read), ms: Meta's spread them over seconds to hours. */
+  statusGapMs: { min: number; max: number };
   /** The functions' log level (INFO as deployed; SILENT to measure CPU without logging). */
   logLevel: 'INFO' | 'SILENT';
   /** Load bench/worker-instrument.ts into the worker (paths, request units, wall times); false measures its overhead. */
@@ -148,7 +150,7 @@ export function benchJobs(campaignId: string, from: number, count: number): Send
 }
 
 /** One phone number at the ceiling, the benchmark's template, webhooks on, no injected errors. */
-export function benchScenario(options: Pick<RunOptions, 'rate' | 'latencyMs' | 'readRate'>): ScenarioInput {
+export function benchScenario(options: Pick<RunOptions, 'rate' | 'latencyMs' | 'readRate' | 'statusGapMs'>): ScenarioInput {
   return {
     description: 'benchmark: one number at the ceiling, no injected errors',
     tokens: ['local-dev-token'],
@@ -160,7 +162,7 @@ export function benchScenario(options: Pick<RunOptions, 'rate' | 'latencyMs' | '
     webhooks: {
       appSecret: 'local-app-secret',
       wabaId: '100000000000000',
-      delayMs: { min: 50, max: 300 },
+      delayMs: options.statusGapMs,
       readRate: options.readRate,
       duplicateRate: 0,
       reorder: false,

@@ -7,7 +7,7 @@
  *   npm run bench -- --quick                    # 2,000 jobs at 80/s (about a minute)
  *   npm run bench -- --scenario probe           # 5,000 jobs at each of 100…1000/s: find the highest ceiling
  *   npm run bench -- --jobs 10000 --rate 80,200 [--concurrency 8] [--arrival paced] [--log-level SILENT]
- *                    [--latency 30-150] [--read-rate 1] [--env KEY=VALUE]… [--no-instrument] [--profile dir] [--single-worker] [--stall 120] [--timeout s]
+ *                    [--latency 30-150] [--read-rate 1] [--status-gap 50-300] [--env KEY=VALUE]… [--no-instrument] [--profile dir] [--single-worker] [--stall 120] [--timeout s]
  *   npm run bench -- --reanalyze bench/results/<file>.json   # recompute figures and cost from a results file
  *
  * Writes bench/results/<timestamp>.json. Every process it starts listens on 127.0.0.1 only and
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string', default: 'INFO' },
     latency: { type: 'string', default: '30-150' },
     'read-rate': { type: 'string', default: '1' },
+    'status-gap': { type: 'string', default: '50-300' },
     env: { type: 'string', multiple: true },
     'no-instrument': { type: 'boolean', default: false },
     profile: { type: 'string' },
@@ -112,6 +113,8 @@ const logLevel = values['log-level'];
 if (logLevel !== 'INFO' && logLevel !== 'SILENT') fail('--log-level must be INFO or SILENT');
 const [latencyMin, latencyMax] = values.latency.split('-').map(Number);
 if (!(Number(latencyMin) >= 0) || !(Number(latencyMax) >= Number(latencyMin))) fail('--latency must look like 30-150 (ms)');
+const [statusGapMin, statusGapMax] = values['status-gap'].split('-').map(Number);
+if (!(Number(statusGapMin) >= 0) || !(Number(statusGapMax) >= Number(statusGapMin)) || Number(statusGapMax) > 600_000) fail('--status-gap must look like 50-300 (ms, at most 600000)');
 const readRate = Number(values['read-rate']);
 if (!(readRate >= 0 && readRate <= 1)) fail('--read-rate must be 0..1');
 const env = Object.fromEntries((values.env ?? []).map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string]));
@@ -148,6 +151,7 @@ try {
       arrival: values.arrival as RunOptions['arrival'],
       latencyMs: { min: Number(latencyMin), max: Number(latencyMax) },
       readRate,
+      statusGapMs: { min: Number(statusGapMin), max: Number(statusGapMax) },
       logLevel,
       env,
       instrument: !values['no-instrument'],

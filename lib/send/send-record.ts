@@ -148,8 +148,8 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
     if (await deps.controls.takeProbe(scope, now, control?.probeIntervalSeconds)) probe = scope;
   }
   if (gate.action === 'hold' || (gate.action === 'probe' && !probe)) {
-    const until = gate.action === 'hold' ? gate.until : now + 60_000;
-    return hold(record, until, gate.action === 'hold' ? gate.reason : 'another sender is probing', deps, tally, job.campaignId);
+    const { until, reason } = holdingOf(gate, now);
+    return hold(record, until, reason, deps, tally, job.campaignId);
   }
 
   const spacing = batch.pairSpacing.get(record.messageId);
@@ -179,7 +179,10 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
       await settle({ ...base, now: deps.now(), state: JOB_STATES.cancelled, reason: late.reason });
       return;
     }
-    if (late.action !== 'send') return hold(record, late.action === 'hold' ? late.until : deps.now() + 60_000, late.action === 'hold' ? late.reason : 'breaker open', deps, tally, job.campaignId);
+    if (late.action !== 'send') {
+      const { until, reason } = holdingOf(late, deps.now());
+      return hold(record, until, reason, deps, tally, job.campaignId);
+    }
   }
 
   // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request
@@ -188,26 +191,20 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   if (!claim.claimed) return settleConflict(claim.existing, job, token, deps, tally, log);
   const jobRecord = claim.record;
   if (claim.previousState) tally.transition(job.campaignId, { state: claim.previousState }, { state: JOB_STATES.sending });
+  const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
   await waitForSendTime(startAt, job.phoneNumberId, factor, batch, deps, tally);
   const stopped = probe ? undefined : gateNow(job, batch, deps.now(), holdMs);
   if (stopped && stopped.action !== 'send') {
     // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
     // the claim is released as a wait that spends no retry, and the job comes back after it.
-    const until = Math.min(stopped.action === 'hold' ? stopped.until : deps.now() + 60_000, deps.now() + holdMs);
-    const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
+    const { until, reason } = holdingOf(stopped, deps.now());
     tally.metric('ClaimedJobsHeld');
-    return applyDecision(job, jobRecord, token, planHold(progress, deps.now(), until, `held before sending: ${stopped.action === 'hold' ? stopped.reason : stopped.action}`), deps, tally, log);
+    return applyDecision(job, jobRecord, token, planHold(progress, deps.now(), Math.min(until, deps.now() + holdMs), `held before sending: ${reason}`), deps, tally, log);
   }
 
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, config.message));
   tally.metric('MetaApiCalls');
-  const decision = planAfterSend(
-    outcome,
-    { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) },
-    deps.now(),
-    config.retryPolicy,
-    deps.random,
-  );
+  const decision = planAfterSend(outcome, progress, deps.now(), config.retryPolicy, deps.random);
   if (outcome.kind === 'meta_error') {
     log.warn('Meta rejected the send', { code: outcome.code, details: outcome.details, fbtraceId: outcome.fbtraceId, next: decision.state });
     tally.metric(`MetaErrors_${classifyMetaError(outcome.code).kind}`);
@@ -222,6 +219,12 @@ function gateNow(job: ValidJob, batch: BatchContext, now: number, holdMs: number
     return { action: 'hold', until: now + 60_000, reason: 'breaker opened in this batch' };
   }
   return gateFor(batch.controls.phones.get(job.phoneNumberId), batch.controls.campaigns.get(job.campaignId), now, holdMs);
+}
+
+/** Until when, and why, a gate other than `send` keeps a job; a probe due elsewhere is looked at again in a minute. */
+function holdingOf(gate: Exclude<Gate, { action: 'send' }>, now: number): { until: number; reason: string } {
+  if (gate.action === 'hold') return { until: gate.until, reason: gate.reason };
+  return { until: now + 60_000, reason: gate.action === 'probe' ? 'another sender is probing' : gate.reason };
 }
 
 /** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */

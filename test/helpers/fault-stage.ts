@@ -155,7 +155,7 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * Deployment settings for files whose records are handed back (failed writes, crashes) and must
- * come back within seconds instead of the 180 s visibility timeout:
+ * come back within seconds instead of the 181 s visibility timeout:
  * - function timeout F (default 10 s): the send function's deadline guard lets a send start until
  *   F − request timeout − min(3 s, F/10), so with F under 10 s a send that takes its whole request
  *   timeout can still be running when middy's early timeout fails the batch (1 s before the
