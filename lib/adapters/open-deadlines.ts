@@ -24,6 +24,14 @@ export interface OpenDeadlinesOptions {
 /** Partitions the records are spread over, so 1,000 sends/s never make one key hot. */
 export const OPEN_DEADLINE_SHARDS = 16;
 
+/** Deadlines are grouped into spans of the sweep's period (`rate(15 minutes)`): records per batch stay few. */
+export const DEADLINE_BUCKET_MS = 15 * 60_000;
+
+/** The record a job with this deadline goes into: the end of its span, never before the deadline. */
+export function deadlineBucketOf(deadline: number): number {
+  return Math.ceil(deadline / DEADLINE_BUCKET_MS) * DEADLINE_BUCKET_MS;
+}
+
 /** A job key is at most 145 bytes (a 128-character campaign id, `#`, a phone number): records stay far below DynamoDB's 400 KB. */
 const MAX_KEYS_PER_RECORD = 2_000;
 

@@ -3,7 +3,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CampaignCounters } from '../adapters/campaign-counters.ts';
 import { jobKeyOf } from '../adapters/job-store.ts';
-import type { OpenDeadlines } from '../adapters/open-deadlines.ts';
+import { deadlineBucketOf, type OpenDeadlines } from '../adapters/open-deadlines.ts';
 import { type JobValidation, validateJobBody } from '../domain/validate-job.ts';
 import { BatchTally } from './batch-tally.ts';
 import { type BatchContext, jobTimes, NotStarted, type SendDeps, sendRecord } from './send-record.ts';
@@ -104,22 +104,23 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
 }
 
 /**
- * Lists the batch's jobs in one open-deadlines record, under the latest of their deadlines, so
- * the dropped sweep looks at none of them before its own deadline. It is written before any
+ * Lists the batch's jobs in open-deadlines records, one per 15-minute span of their deadlines
+ * (usually one: a campaign's jobs share a validity), each under the end of its span, so the
+ * dropped sweep looks at none of them before its own deadline and at each within a sweep period
+ * after it, even in a batch that mixes campaigns of 12 h and 30 d. It is written before any
  * claim: a job accepted by Meta is always listed. If the write fails, the batch goes back whole
  * (nothing claimed, nothing sent). Jobs that end up not sent are harmless there: the sweep drops
  * only accepted or sent ones.
  */
 async function listForTheSweep(records: SQSRecord[], validations: ReadonlyMap<string, JobValidation>, runtime: SendRuntime): Promise<void> {
-  const jobKeys = new Set<string>();
-  let latestDeadline = 0;
+  const byBucket = new Map<number, Set<string>>();
   for (const record of records) {
     const v = validations.get(record.messageId);
     if (!v?.ok) continue;
-    jobKeys.add(jobKeyOf(v.job.campaignId, v.job.recipient));
-    latestDeadline = Math.max(latestDeadline, jobTimes(v.job, record, runtime.config.defaultValiditySeconds).validUntil);
+    const bucket = deadlineBucketOf(jobTimes(v.job, record, runtime.config.defaultValiditySeconds).validUntil);
+    byBucket.set(bucket, (byBucket.get(bucket) ?? new Set()).add(jobKeyOf(v.job.campaignId, v.job.recipient)));
   }
-  if (jobKeys.size > 0) await runtime.openDeadlines.record([...jobKeys], latestDeadline);
+  await Promise.all([...byBucket].map(([deadline, jobKeys]) => runtime.openDeadlines.record([...jobKeys], deadline)));
 }
 
 /**

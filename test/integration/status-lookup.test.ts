@@ -1,11 +1,12 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ALIAS_PREFIX, type JobRecord } from '../../lib/adapters/job-store.ts';
+import { ALIAS_PREFIX } from '../../lib/adapters/job-store.ts';
 import { tableOf } from '../../local/stack/index.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
-import { postWebhook, statusesPayload, type StatusFields, userPreferencePayload } from '../helpers/webhook-factories.ts';
+import { statusSteps } from '../helpers/status-steps.ts';
+import { postWebhook, statusesPayload, userPreferencePayload } from '../helpers/webhook-factories.ts';
 
 /**
  * Jobs are keyed by recipient and campaign, and a status names its recipient: the status path
@@ -20,20 +21,7 @@ const { clients } = useLocalStack();
 const url = harness.deployment.webhookUrl!;
 const jobsTable = tableOf(harness.deployment.resources, 'JobsTable').name;
 
-async function sent(campaignId: string, recipient: string): Promise<JobRecord> {
-  await harness.enqueue([aJob({ campaignId, recipient })]);
-  const jobs = await harness.waitForJobs((all) => all.some((j) => j.campaignId === campaignId && j.recipient === recipient && j.state === 'accepted'));
-  return jobs.find((j) => j.campaignId === campaignId && j.recipient === recipient)!;
-}
-
-async function post(statuses: StatusFields[]): Promise<void> {
-  expect((await postWebhook(url, statusesPayload(statuses))).status).toBe(200);
-}
-
-async function stateOf(job: JobRecord, expected: string): Promise<JobRecord> {
-  const jobs = await harness.waitForJobs((all) => all.some((j) => j.jobKey === job.jobKey && j.state === expected), 20_000);
-  return jobs.find((j) => j.jobKey === job.jobKey)!;
-}
+const { sent, post, stateOf } = statusSteps(harness);
 
 /** Another campaign's accepted job for the same recipient, written directly (the pair rate would space real sends 6 s apart). */
 async function seedAccepted(campaignId: string, recipient: string, wamid: string): Promise<void> {
@@ -73,7 +61,7 @@ describe('status lookup by recipient', () => {
     expect((await harness.job('lookup-older-a', recipient))?.state).toBe('accepted');
     expect((await harness.job('lookup-older-b', recipient))?.state).toBe('accepted');
     await post([{ wamid: 'wamid.older-b', recipient, status: 'read' }]);
-    expect((await stateOf({ ...job, jobKey: `lookup-older-b#${recipient}` }, 'read')).campaignId).toBe('lookup-older-b');
+    expect((await stateOf({ jobKey: `lookup-older-b#${recipient}` }, 'read')).campaignId).toBe('lookup-older-b');
   });
 
   it('follows the wa_id alias of a number Meta knows by another id', async () => {

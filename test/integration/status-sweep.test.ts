@@ -2,7 +2,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
-import { createOpenDeadlines, OPEN_DEADLINE_SHARDS } from '../../lib/adapters/open-deadlines.ts';
+import { createOpenDeadlines, DEADLINE_BUCKET_MS, deadlineBucketOf, OPEN_DEADLINE_SHARDS } from '../../lib/adapters/open-deadlines.ts';
 import { SWEEP_SETTLE_MS } from '../../lib/status/sweep-dropped.ts';
 import { tableOf } from '../../local/stack/index.ts';
 import { createLambdaContext } from '../../local/stack/lambda-context.ts';
@@ -109,14 +109,14 @@ describe('dropped sweep', () => {
   it('drops the undelivered jobs past their validity once, never the delivered ones', async () => {
     const jobs = await accepted('sweep', [r(1), r(2), r(3)], 12 * 3_600);
     const [delivered, open, sent] = jobs;
-    // Each batch's record: a shard, the latest deadline of its jobs, their keys, a TTL a week later.
+    // Each batch's record: a shard, the end of its jobs' 15-minute span of deadlines, their keys, a TTL a week later.
     const records = await recordsListing('sweep');
     expect(records.flatMap((record) => record.jobKeys).sort()).toEqual(jobs.map((job) => job.jobKey).sort());
     for (const record of records) {
       expect(record.campaignId).toMatch(/^sweep#open#([0-9]|1[0-5])$/);
       expect(record.item).toMatch(/^\d{13}#[0-9a-f-]{36}$/);
       const listed = jobs.filter((job) => record.jobKeys.includes(job.jobKey));
-      expect(deadlineOf(record)).toBe(Math.max(...listed.map((job) => Date.parse(job.validUntil))));
+      for (const job of listed) expect(deadlineOf(record)).toBe(deadlineBucketOf(Date.parse(job.validUntil)));
       expect(record.expiresAt).toBe(Math.floor(deadlineOf(record) / 1000) + 7 * 86_400);
     }
     await deliver(delivered!, 'delivered');
@@ -125,7 +125,7 @@ describe('dropped sweep', () => {
     const first = await sweptUntil();
     expect(first).toBeDefined();
 
-    clockOffset = 12 * HOUR + SWEEP_SETTLE_MS + 60_000;
+    clockOffset = 12 * HOUR + DEADLINE_BUCKET_MS + SWEEP_SETTLE_MS + 60_000;
     requests.length = 0;
     expect(await harness.deployment.sweep()).toEqual({ examined: 3, dropped: 2 });
     expect(jobWrites()).toHaveLength(2);
@@ -190,25 +190,28 @@ describe('dropped sweep', () => {
     expect((await harness.allJobs()).filter((job) => job.campaignId === 'sweep-unlisted' && job.state === 'accepted')).toHaveLength(2);
     expect(await recordsListing('sweep-unlisted')).toHaveLength(1);
 
-    clockOffset = 72 * HOUR + SWEEP_SETTLE_MS + 60_000;
+    clockOffset = 72 * HOUR + DEADLINE_BUCKET_MS + SWEEP_SETTLE_MS + 60_000;
     expect(await harness.deployment.sweep()).toEqual({ examined: 2, dropped: 2 });
   });
 
-  it('looks at a batch at its latest deadline, so no job is looked at before its own', async () => {
+  it("lists a batch's jobs by 15-minute span of deadlines: none looked at before its own deadline, none long after", async () => {
     const [early, late] = [r(40), r(41)] as const;
     expect(await invokeSend({ campaignId: 'sweep-latest', recipient: early, validitySeconds: 84 * 3_600 }, { campaignId: 'sweep-latest', recipient: late, validitySeconds: 96 * 3_600 })).toEqual({
       batchItemFailures: [],
     });
-    const [record] = await recordsListing('sweep-latest');
-    expect(deadlineOf(record!)).toBe(Date.parse((await harness.job('sweep-latest', late))!.validUntil));
+    const records = await recordsListing('sweep-latest');
+    expect(records.map((record) => [deadlineOf(record), record.jobKeys])).toEqual(
+      await Promise.all([early, late].map(async (recipient) => [deadlineBucketOf(Date.parse((await harness.job('sweep-latest', recipient))!.validUntil)), [`sweep-latest#${recipient}`]])),
+    );
 
-    // The early job's validity ended, but its batch's record is not due yet: it stays accepted.
-    clockOffset = 84 * HOUR + SWEEP_SETTLE_MS + 60_000;
-    expect(await harness.deployment.sweep()).toEqual({ examined: 0, dropped: 0 });
-    expect(await harness.job('sweep-latest', early)).toMatchObject({ state: 'accepted' });
+    // The early job's span has ended; the late one's is not due yet.
+    clockOffset = 84 * HOUR + DEADLINE_BUCKET_MS + SWEEP_SETTLE_MS + 60_000;
+    expect(await harness.deployment.sweep()).toEqual({ examined: 1, dropped: 1 });
+    expect(await harness.job('sweep-latest', early)).toMatchObject({ state: 'dropped' });
+    expect(await harness.job('sweep-latest', late)).toMatchObject({ state: 'accepted' });
 
-    clockOffset = 96 * HOUR + SWEEP_SETTLE_MS + 60_000;
-    expect(await harness.deployment.sweep()).toEqual({ examined: 2, dropped: 2 });
+    clockOffset = 96 * HOUR + DEADLINE_BUCKET_MS + SWEEP_SETTLE_MS + 60_000;
+    expect(await harness.deployment.sweep()).toEqual({ examined: 1, dropped: 1 });
     expect(await harness.figures('sweep-latest')).toMatchObject({ byState: { dropped: 2 } });
   });
 
@@ -260,7 +263,7 @@ describe('dropped sweep', () => {
     expect(records).toHaveLength(2);
     expect(new Set(records.map(deadlineOf)).size).toBe(1);
 
-    clockOffset = 120 * HOUR + SWEEP_SETTLE_MS + 60_000;
+    clockOffset = 120 * HOUR + DEADLINE_BUCKET_MS + SWEEP_SETTLE_MS + 60_000;
     expect(await harness.deployment.sweep()).toEqual({ examined: 2, dropped: 1 });
     expect(await harness.figures('sweep-retried')).toMatchObject({ byState: { dropped: 1 }, uniqueAccepted: 1 });
   });

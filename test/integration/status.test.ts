@@ -5,7 +5,8 @@ import { tableOf } from '../../local/stack/index.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
-import { inboundPayload, postWebhook, statusesPayload, userPreferencePayload, type StatusFields } from '../helpers/webhook-factories.ts';
+import { statusSteps } from '../helpers/status-steps.ts';
+import { inboundPayload, postWebhook, statusesPayload, userPreferencePayload } from '../helpers/webhook-factories.ts';
 
 /**
  * Status webhooks through the real webhook and status functions: the simulator accepts the
@@ -25,21 +26,7 @@ const { clients } = useLocalStack();
 const url = harness.deployment.webhookUrl!;
 const r = (n: number) => recipientNumber(5_000 + n);
 
-/** Sends one job for real and returns its accepted record. */
-async function sent(campaignId: string, recipient: string, validitySeconds = 86_400): Promise<JobRecord> {
-  await harness.enqueue([aJob({ campaignId, recipient, validitySeconds })]);
-  const jobs = await harness.waitForJobs((all) => all.some((j) => j.campaignId === campaignId && j.recipient === recipient && j.state === 'accepted'));
-  return jobs.find((j) => j.campaignId === campaignId && j.recipient === recipient)!;
-}
-
-async function post(statuses: StatusFields[]): Promise<void> {
-  expect((await postWebhook(url, statusesPayload(statuses))).status).toBe(200);
-}
-
-async function stateOf(job: JobRecord, expected: string): Promise<JobRecord> {
-  const jobs = await harness.waitForJobs((all) => all.some((j) => j.jobKey === job.jobKey && j.state === expected), 20_000);
-  return jobs.find((j) => j.jobKey === job.jobKey)!;
-}
+const { sent, post, stateOf } = statusSteps(harness);
 
 /** Lets the status queue drain, then returns the job as it is. */
 async function settledJob(job: JobRecord): Promise<JobRecord> {
