@@ -200,7 +200,7 @@ describe('dropped sweep', () => {
       batchItemFailures: [],
     });
     const records = await recordsListing('sweep-latest');
-    expect(records.map((record) => [deadlineOf(record), record.jobKeys])).toEqual(
+    expect(records.map((record) => [deadlineOf(record), record.jobKeys]).sort(([a], [b]) => Number(a) - Number(b))).toEqual(
       await Promise.all([early, late].map(async (recipient) => [deadlineBucketOf(Date.parse((await harness.job('sweep-latest', recipient))!.validUntil)), [`sweep-latest#${recipient}`]])),
     );
 
