@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import type { SendJobInput } from '../../lib/domain/job-contract.ts';
+import type { JobRecord } from '../../lib/adapters/job-store.ts';
 
 /** A valid send job; override any field. Recipients are valid German mobile numbers. */
 export function aJob(overrides: Partial<SendJobInput> & Record<string, unknown> = {}): SendJobInput {
@@ -42,5 +43,26 @@ export function sqsRecord(body: string, overrides: Partial<SQSRecord> = {}): SQS
     eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:send',
     awsRegion: 'us-east-1',
     ...overrides,
+  };
+}
+
+/** A job item as the send function leaves it after Meta accepted it, to write straight into the jobs table. */
+export function anAcceptedJobItem(fields: { campaignId: string; recipient: string; wamid: string; acceptedAt: number; validityMs: number; phoneNumberId?: string }): Omit<JobRecord, 'jobKey'> {
+  return {
+    recipient: fields.recipient,
+    campaignId: fields.campaignId,
+    phoneNumberId: fields.phoneNumberId ?? '100000000000001',
+    template: { name: 'autumn_sale', language: { code: 'en_US' } },
+    state: 'accepted',
+    attempt: 1,
+    retries: 0,
+    claimToken: 'sqs:seed',
+    createdAt: new Date(fields.acceptedAt).toISOString(),
+    validUntil: new Date(fields.acceptedAt + fields.validityMs).toISOString(),
+    wamid: fields.wamid,
+    acceptedAt: new Date(fields.acceptedAt).toISOString(),
+    apiCalls: 1,
+    // From the real clock: DynamoDB Local deletes expired items within seconds.
+    expiresAt: Math.floor(Date.now() / 1000) + 90 * 86_400,
   };
 }

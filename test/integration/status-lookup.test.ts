@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ALIAS_PREFIX } from '../../lib/adapters/job-store.ts';
 import { tableOf } from '../../local/stack/index.ts';
-import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { aJob, anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { statusSteps } from '../helpers/status-steps.ts';
@@ -25,28 +25,7 @@ const { sent, post, stateOf } = statusSteps(harness);
 
 /** Another campaign's accepted job for the same recipient, written directly (the pair rate would space real sends 6 s apart). */
 async function seedAccepted(campaignId: string, recipient: string, wamid: string): Promise<void> {
-  const now = Date.now();
-  await clients.documents.send(
-    new PutCommand({
-      TableName: jobsTable,
-      Item: {
-        recipient,
-        campaignId,
-        phoneNumberId: '100000000000001',
-        template: { name: 'autumn_sale', language: { code: 'en_US' } },
-        state: 'accepted',
-        attempt: 1,
-        retries: 0,
-        claimToken: 'sqs:seed',
-        createdAt: new Date(now).toISOString(),
-        validUntil: new Date(now + 86_400_000).toISOString(),
-        wamid,
-        acceptedAt: new Date(now).toISOString(),
-        apiCalls: 1,
-        expiresAt: Math.floor(now / 1000) + 7 * 86_400,
-      },
-    }),
-  );
+  await clients.documents.send(new PutCommand({ TableName: jobsTable, Item: anAcceptedJobItem({ campaignId, recipient, wamid, acceptedAt: Date.now(), validityMs: 86_400_000 }) }));
 }
 
 describe('status lookup by recipient', () => {

@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../lib/adapters/job-store.ts';
 import { tableOf } from '../../local/stack/index.ts';
-import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { aJob, anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { statusSteps } from '../helpers/status-steps.ts';
@@ -163,24 +163,9 @@ describe('131049 from a webhook', () => {
         "href": "/documentation/business-messaging/whatsapp/support/error-codes" } ]
     } ] } } ] } ] }`;
     const acceptedAt = Date.parse('2025-06-15T23:00:00Z');
-    const seeded: JobRecord = {
-      jobKey: 'c1#+4915112345678',
-      campaignId: 'c1',
-      recipient: '+4915112345678',
-      phoneNumberId: '106540352242922',
-      template: { name: 'autumn_sale', language: { code: 'en_US' } },
-      state: 'accepted',
-      attempt: 1,
-      retries: 0,
-      claimToken: 'sqs:seed',
-      createdAt: new Date(acceptedAt).toISOString(),
-      validUntil: new Date(acceptedAt + 30 * 86_400_000).toISOString(),
-      wamid: 'wamid.…',
-      acceptedAt: new Date(acceptedAt).toISOString(),
-      apiCalls: 1,
-      expiresAt: Math.floor(Date.now() / 1000) + 90 * 86_400,
-    };
-    await clients.documents.send(new PutCommand({ TableName: tableOf(harness.deployment.resources, 'JobsTable').name, Item: seeded }));
+    const item = anAcceptedJobItem({ campaignId: 'c1', recipient: '+4915112345678', phoneNumberId: '106540352242922', wamid: 'wamid.…', acceptedAt, validityMs: 30 * 86_400_000 });
+    await clients.documents.send(new PutCommand({ TableName: tableOf(harness.deployment.resources, 'JobsTable').name, Item: item }));
+    const seeded = { ...item, jobKey: 'c1#+4915112345678' };
     clockOffset = acceptedAt + 3_600_000 - Date.now();
     try {
       expect((await postWebhook(url, example)).status).toBe(200);
