@@ -110,7 +110,7 @@ export interface JobStore {
   recordAlias(job: Pick<JobRecord, 'jobKey' | 'expiresAt'>, waRecipient: string, wamid: string): Promise<void>;
   /** The dialled number a WhatsApp id stands for, if a send left an alias under it. */
   dialledNumberOf(waRecipient: string): Promise<string | undefined>;
-  /** State and campaign of these jobs (eventually consistent, a projection: half a read unit each). */
+  /** State and campaign of these jobs, each once (eventually consistent, a projection: half a read unit each). */
   candidates(jobKeys: readonly string[]): Promise<OpenCandidate[]>;
   get(jobKey: string): Promise<JobRecord | undefined>;
 }

@@ -137,20 +137,22 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   // Breakers: a stopped phone number or a paused campaign keeps its jobs on the queue.
   const holdMs = config.retryPolicy.holdSeconds * 1000;
   const gate = gateNow(job, batch, now, holdMs);
-  if (gate.action === 'cancel') {
-    await settle({ ...base, state: JOB_STATES.cancelled, reason: gate.reason });
-    return;
-  }
+  const keepBack = async (kept: Exclude<Gate, { action: 'send' }>, at: number): Promise<void> => {
+    if (kept.action === 'cancel') {
+      await settle({ ...base, now: at, state: JOB_STATES.cancelled, reason: kept.reason });
+      return;
+    }
+    const { until, reason } = holdingOf(kept, at);
+    await hold(record, until, reason, deps, tally, job.campaignId);
+  };
+  if (gate.action === 'cancel') return keepBack(gate, now);
   let probe: Scope | undefined;
   if (gate.action === 'probe') {
     const scope: Scope = gate.scope === 'phone' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };
     const control = scope.kind === 'phone' ? batch.controls.phones.get(scope.id) : batch.controls.campaigns.get(scope.id);
     if (await deps.controls.takeProbe(scope, now, control?.probeIntervalSeconds)) probe = scope;
   }
-  if (gate.action === 'hold' || (gate.action === 'probe' && !probe)) {
-    const { until, reason } = holdingOf(gate, now);
-    return hold(record, until, reason, deps, tally, job.campaignId);
-  }
+  if (gate.action === 'hold' || (gate.action === 'probe' && !probe)) return keepBack(gate, now);
 
   const spacing = batch.pairSpacing.get(record.messageId);
   if (spacing) {
@@ -175,14 +177,7 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
     // meanwhile (by any invocation) keeps it, unclaimed.
     await batch.refreshControls();
     const late = gateNow(job, batch, deps.now(), holdMs);
-    if (late.action === 'cancel') {
-      await settle({ ...base, now: deps.now(), state: JOB_STATES.cancelled, reason: late.reason });
-      return;
-    }
-    if (late.action !== 'send') {
-      const { until, reason } = holdingOf(late, deps.now());
-      return hold(record, until, reason, deps, tally, job.campaignId);
-    }
+    if (late.action !== 'send') return keepBack(late, deps.now());
   }
 
   // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request

@@ -93,7 +93,7 @@ async function applyOne(record: SQSRecord, work: Work, runtime: StatusRuntime, t
       return;
     }
     if (error instanceof JobKeptChanging) {
-      await runtime.retryLater(record.receiptHandle, 2 + Math.floor(Math.random() * 5));
+      await runtime.retryLater(record.receiptHandle, 2 + Math.floor(runtime.random() * 5));
       tally.metric('StatusConflicts');
     }
     if (error instanceof WamidNotFound) {

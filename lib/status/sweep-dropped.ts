@@ -70,13 +70,13 @@ export async function sweepDropped(deps: SweepDeps): Promise<SweepResult> {
 /**
  * Drops the still open jobs among these, and counts them right away, also when a later write
  * fails: the repeated run finds them dropped already and would never count them. A job retried
- * in another batch can be listed twice in one page: it is read once.
+ * in another batch can be listed twice in one page: `candidates` reads it once.
  */
 async function dropOpen(jobKeys: readonly string[], now: number, deps: SweepDeps, result: SweepResult): Promise<void> {
   if (jobKeys.length === 0) return;
   const tally = new BatchTally();
   try {
-    for (const candidate of await deps.jobs.candidates([...new Set(jobKeys)])) {
+    for (const candidate of await deps.jobs.candidates(jobKeys)) {
       if (!isOpen(candidate.state)) continue;
       const previous = await deps.jobs.markDropped(candidate.jobKey, now);
       if (!previous) continue;

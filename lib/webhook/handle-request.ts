@@ -35,32 +35,26 @@ export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: 
   if (method === 'GET') return verifySubscription(event, deps);
   if (method !== 'POST') return text(405, 'method not allowed');
 
+  const refuse = (statusCode: number, body: string, reason: WebhookRejection, why: string, details: Record<string, unknown>): LambdaFunctionURLResult => {
+    deps.logger.warn(`webhook rejected: ${why}`, details);
+    deps.countRejection(reason);
+    return text(statusCode, body);
+  };
   const rawBody = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (rawBody.length > deps.maxBodyBytes) {
-    deps.logger.warn('webhook rejected: payload too large', { bytes: rawBody.length });
-    deps.countRejection('payload_too_large');
-    return text(413, 'payload too large');
-  }
+  if (rawBody.length > deps.maxBodyBytes) return refuse(413, 'payload too large', 'payload_too_large', 'payload too large', { bytes: rawBody.length });
   const signature = checkSignature(rawBody, event.headers['x-hub-signature-256'], await deps.appSecret());
   if (signature !== 'valid') {
-    deps.logger.warn('webhook rejected: bad signature', { signature, bytes: rawBody.length });
-    deps.countRejection(signature === 'missing' ? 'signature_missing' : 'signature_invalid');
-    return text(signature === 'missing' ? 401 : 403, 'invalid signature');
+    const missing = signature === 'missing';
+    return refuse(missing ? 401 : 403, 'invalid signature', missing ? 'signature_missing' : 'signature_invalid', 'bad signature', { signature, bytes: rawBody.length });
   }
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody.toString('utf8'));
   } catch {
-    deps.logger.warn('webhook rejected: body is not JSON', { bytes: rawBody.length });
-    deps.countRejection('payload_invalid');
-    return text(400, 'body is not JSON');
+    return refuse(400, 'body is not JSON', 'payload_invalid', 'body is not JSON', { bytes: rawBody.length });
   }
   const split = splitWebhookPayload(payload);
-  if (!split.ok) {
-    deps.logger.warn('webhook rejected: not a WhatsApp Business Account payload', { reason: split.reason });
-    deps.countRejection('payload_invalid');
-    return text(400, `unexpected payload: ${split.reason}`);
-  }
+  if (!split.ok) return refuse(400, `unexpected payload: ${split.reason}`, 'payload_invalid', 'not a WhatsApp Business Account payload', { reason: split.reason });
   if (split.ignoredFields.length > 0) deps.logger.info('webhook fields not handled', { fields: split.ignoredFields });
   const receivedAt = new Date(deps.now()).toISOString();
   // Anything but 200 makes Meta retry for up to 7 days, so a queue failure is a 500: nothing is lost.
