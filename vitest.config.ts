@@ -15,6 +15,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     projects: [
+      // Each workspace package (the MM API simulator, the local Lambda kit, the benchmark) has its own config.
+      'packages/*/vitest.config.ts',
       {
         extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/simulator/**/*.test.ts'] },
