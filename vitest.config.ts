@@ -30,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/local-stack/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts'],
           // Starts DynamoDB Local, fauxqs and the SSM stand-in once; each file makes its own queues and tables.
           globalSetup: ['test/helpers/global-setup.ts'],
         },

@@ -1,23 +1,21 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { createAwsClients } from '../lib/aws-clients.ts';
-import { loadSweepConfig } from '../lib/config.ts';
-import { createLogger } from '../lib/observability.ts';
-import { createSweepDeps } from '../lib/status/runtime.ts';
-import { type SweepDeps, type SweepResult, sweepDropped } from '../lib/status/sweep-dropped.ts';
+import { type SweepResult, type SweepRuntime, sweepDropped } from '../lib/sweep/sweep-dropped.ts';
+import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';
+import { lambdaHandler } from '../lib/wiring/lambda-handler.ts';
+import { createSweepRuntime } from '../lib/wiring/sweep.ts';
 
 /** Scheduled: marks accepted jobs `dropped` once their validity ends without a delivery. */
-export function createSweepHandler(deps: () => SweepDeps, logger: Logger) {
+export function createSweepHandler(runtime: () => SweepRuntime, { logger }: Observability) {
   return middy<unknown, SweepResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(() => sweepDropped(deps()));
+    .handler(() => sweepDropped(runtime()));
 }
 
-const logger = createLogger('sweep');
-let deps: SweepDeps | undefined;
+export const sweepFunction = {
+  name: 'sweep',
+  createRuntime: createSweepRuntime,
+  createHandler: createSweepHandler,
+} satisfies FunctionDefinition<SweepRuntime, ReturnType<typeof createSweepHandler>>;
 
-export const handler = createSweepHandler(() => {
-  deps ??= createSweepDeps({ config: loadSweepConfig(), clients: createAwsClients(), logger });
-  return deps;
-}, logger);
+export const handler = lambdaHandler(sweepFunction);

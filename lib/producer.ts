@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sendInBatches } from './adapters/sqs-batch-sender.ts';
+import { sendInBatches } from './adapters/sqs/batch-sender.ts';
 import type { RecipientPolicy } from './domain/phone.ts';
 import { contractOf, type Rejection, type ValidJob, validateJob } from './domain/validate-job.ts';
 

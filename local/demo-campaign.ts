@@ -26,7 +26,7 @@ export interface DemoCampaign {
  * A sample campaign of `size` recipients: about 1 % invalid input (malformed JSON, wrong types,
  * impossible and restricted numbers, unknown fields), 0.5 % valid jobs whose validity has already
  * ended, the rest valid jobs valid for 24 h. Which ones hit Meta errors, opt out or are dropped
- * is up to the simulator's scenario (local/simulator/scenarios/demo.json).
+ * is up to the simulator's scenario (local/scenarios/demo.json).
  */
 export function demoCampaign(size: number, campaignId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`): DemoCampaign {
   const invalidCount = Math.max(5, Math.round(size * 0.01));

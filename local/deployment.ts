@@ -1,27 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { createReleaseHandler } from '../functions/release.ts';
-import { createSendHandler } from '../functions/send.ts';
-import { createStatusHandler } from '../functions/status.ts';
-import { createSweepHandler } from '../functions/sweep.ts';
-import { createWebhookHandler } from '../functions/webhook.ts';
-import { createJobQueues } from '../lib/adapters/job-queues.ts';
-import { type AwsClients, createAwsClients } from '../lib/aws-clients.ts';
-import { loadReleaseConfig, loadSendConfig, loadStatusConfig, loadSweepConfig, loadWebhookConfig } from '../lib/config.ts';
+import { releaseFunction } from '../functions/release.ts';
+import { sendFunction } from '../functions/send.ts';
+import { statusFunction } from '../functions/status.ts';
+import { sweepFunction } from '../functions/sweep.ts';
+import { webhookFunction } from '../functions/webhook.ts';
 import { createLogger, createMetrics } from '../lib/observability.ts';
-import { createSendRuntime } from '../lib/send/runtime.ts';
-import type { SendRuntime } from '../lib/send/send-batch.ts';
-import { createStatusRuntime, createSweepDeps } from '../lib/status/runtime.ts';
-import type { StatusRuntime } from '../lib/status/status-batch.ts';
-import type { SweepResult } from '../lib/status/sweep-dropped.ts';
-import { createWebhookDeps } from '../lib/webhook/runtime.ts';
-import { type FunctionUrlHandler, type LocalFunctionUrl, startFunctionUrl } from './function-url.ts';
-import { type EventSource, type SqsLambdaHandler, startEventSource } from './poller.ts';
-import type { RequestCounter } from './request-counter.ts';
-import { localFunctionSettings, serviceName, type LocalFunctionSettings } from './serverless-config.ts';
-import { clientsFor, createResources, type LocalEndpoints, type LocalResources, localStackEnv, queueOf } from './stack/index.ts';
-import { createLambdaContext } from './stack/lambda-context.ts';
+import type { SendRuntime } from '../lib/send/context.ts';
+import type { StatusRuntime } from '../lib/status/context.ts';
+import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
+import { type AwsClients, createAwsClients } from '../lib/wiring/aws-clients.ts';
+import type { FunctionDefinition, FunctionName, WiringContext } from '../lib/wiring/context.ts';
+import {
+  clientsFor,
+  createLambdaContext,
+  createResources,
+  type EventSource,
+  type FunctionUrlHandler,
+  type LocalEndpoints,
+  type LocalFunctionUrl,
+  type LocalResources,
+  localStackEnv,
+  queueOf,
+  type RequestCounter,
+  type SqsLambdaHandler,
+  startEventSource,
+  startFunctionUrl,
+} from 'lambda-local-kit';
+import { localFunctionSettings, RESOURCE_FILES, serviceName, type LocalFunctionSettings } from './serverless-config.ts';
 
 /** Secrets as stored in the local SSM stand-in, as an operator stores the real ones on AWS. */
 export const LOCAL_SECRETS = {
@@ -122,114 +129,147 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     dynamoEndpoint: options.endpoints.dynamodb,
     service: serviceName(),
     stage,
+    files: RESOURCE_FILES,
     ...(options.resourceOverrides ? { overrides: options.resourceOverrides } : {}),
   });
-  const settings = (name: string) => localFunctionSettings(name, resources, stage);
-  const envOf = (fn: LocalFunctionSettings) => ({ ...process.env, ...fn.environment, ...options.env }) as Record<string, string>;
-  const [send, release, status, webhook, sweep] = await Promise.all([settings('send'), settings('release'), settings('status'), settings('webhook'), settings('sweep')]);
-  const sendEnv: Record<string, string> = { ...envOf(send), META_GRAPH_BASE_URL: options.metaBaseUrl, ...options.env };
-  const webhookEnv = envOf(webhook);
-
   const clients = clientsFor(options.endpoints);
+  const fns = await buildFunctions(resources, stage, options);
   await putSecrets(clients.ssm, [
-    [sendEnv.META_ACCESS_TOKEN_PARAMETER!, options.accessToken === undefined ? LOCAL_SECRETS.accessToken : options.accessToken],
-    [webhookEnv.META_APP_SECRET_PARAMETER!, LOCAL_SECRETS.appSecret],
-    [webhookEnv.WEBHOOK_VERIFY_TOKEN_PARAMETER!, LOCAL_SECRETS.verifyToken],
+    [fns.send.env.META_ACCESS_TOKEN_PARAMETER!, options.accessToken === undefined ? LOCAL_SECRETS.accessToken : options.accessToken],
+    [fns.webhook.env.META_APP_SECRET_PARAMETER!, LOCAL_SECRETS.appSecret],
+    [fns.webhook.env.WEBHOOK_VERIFY_TOKEN_PARAMETER!, LOCAL_SECRETS.verifyToken],
   ]);
-  const functionClients = (env: Record<string, string>): AwsClients => {
-    const created = createAwsClients(env);
-    for (const [service, client] of [['sqs', created.sqs], ['dynamodb', created.dynamodb], ['ssm', created.ssm]] as const) {
-      options.requestCounter?.instrument(client, service);
-      if (options.injectFault) injectFaults(client, service, options.injectFault);
-    }
-    return created;
+  const realSendHandler = fns.send.handler as SqsLambdaHandler;
+  const handlers: Handlers = {
+    send: options.wrapSendHandler ? options.wrapSendHandler(realSendHandler) : realSendHandler,
+    release: fns.release.handler as SqsLambdaHandler,
+    status: fns.status.handler as SqsLambdaHandler,
+    webhook: fns.webhook.handler as FunctionUrlHandler,
+    sweep: () => fns.sweep.handler({}, createLambdaContext({ functionName: 'sweep', timeoutMs: fns.sweep.settings.timeoutMs })),
   };
-
-  const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
-  const now = options.now ? { now: options.now } : {};
-  // Concurrent local invocations share one Metrics object (on Lambda each has its own), so one
-  // may publish another's metrics and the other then warns that it has none: not worth showing.
-  const quietMetrics = (name: string) => createMetrics(name, { logger: { ...console, warn: () => {} } });
-
-  const sendObservability = { logger: createLogger('send', logLevel), metrics: quietMetrics('send') };
-  const sendRuntime = createSendRuntime({
-    config: loadSendConfig(sendEnv),
-    clients: functionClients(sendEnv),
-    ...sendObservability,
-    ...now,
-    ...(options.sendSleep ? { sleep: options.sendSleep } : {}),
-  });
-  const realSendHandler = createSendHandler(() => sendRuntime, sendObservability) as SqsLambdaHandler;
-  const sendHandler = options.wrapSendHandler ? options.wrapSendHandler(realSendHandler) : realSendHandler;
-
-  const releaseEnv = envOf(release);
-  const releaseDeps = { queues: createJobQueues(functionClients(releaseEnv).sqs, loadReleaseConfig(releaseEnv)), now: options.releaseNow ?? options.now ?? Date.now };
-  const releaseHandler = createReleaseHandler(() => releaseDeps, createLogger('release', logLevel)) as SqsLambdaHandler;
-
-  const statusEnv = envOf(status);
-  const statusObservability = { logger: createLogger('status', logLevel), metrics: quietMetrics('status') };
-  const statusRuntime = createStatusRuntime({ config: loadStatusConfig(statusEnv), clients: functionClients(statusEnv), ...statusObservability, ...now });
-  const statusHandler = createStatusHandler(() => statusRuntime, statusObservability) as SqsLambdaHandler;
-
-  const webhookLogger = createLogger('webhook', logLevel);
-  const webhookDeps = createWebhookDeps({ config: loadWebhookConfig(webhookEnv), clients: functionClients(webhookEnv), logger: webhookLogger, metrics: quietMetrics('webhook'), ...now });
-  const webhookHandler = createWebhookHandler(() => webhookDeps, webhookLogger) as FunctionUrlHandler;
-
-  const sweepEnv = envOf(sweep);
-  const sweepLogger = createLogger('sweep', logLevel);
-  const sweepDeps = createSweepDeps({ config: loadSweepConfig(sweepEnv), clients: functionClients(sweepEnv), logger: sweepLogger, ...now });
-  const sweepHandler = createSweepHandler(() => sweepDeps, sweepLogger);
-  const runSweep = () => sweepHandler({}, createLambdaContext({ functionName: 'sweep', timeoutMs: sweep.timeoutMs }));
-
-  const sources: LocalDeployment['sources'] = {};
-  let functionUrl: LocalFunctionUrl | undefined;
-  let sweepTimer: NodeJS.Timeout | undefined;
-  if (options.startPollers !== false) {
-    // The event sources' receives and deletes are billed SQS requests on AWS too.
-    options.requestCounter?.instrument(clients.sqs, 'sqs');
-    const poll = (fn: LocalFunctionSettings, handler: SqsLambdaHandler) => {
-      if (!fn.sqs) throw new Error(`function ${fn.name} has no SQS event in serverless.yml`);
-      const queue = queueOf(resources, fn.sqs.queue);
-      return startEventSource({
-        sqs: clients.sqs,
-        queueUrl: queue.url,
-        queueArn: queue.arn,
-        handler,
-        functionName: fn.name,
-        batchSize: fn.sqs.batchSize,
-        maximumBatchingWindowSeconds: fn.sqs.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? fn.sqs.maximumBatchingWindowSeconds) : 0,
-        maximumConcurrency: fn.name === 'send' ? (options.maximumConcurrency ?? fn.sqs.maximumConcurrency) : fn.sqs.maximumConcurrency,
-        reportBatchItemFailures: fn.sqs.reportBatchItemFailures,
-        functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,
-        onError: () => {},
-      });
-    };
-    const runs = (name: LocalFunctionName) => !options.functions || options.functions.includes(name);
-    if (runs('send')) sources.send = poll(send, sendHandler);
-    if (runs('release')) sources.release = poll(release, releaseHandler);
-    if (runs('status') && options.startStatusPoller !== false) sources.status = poll(status, statusHandler);
-    if (runs('webhook')) functionUrl = await startFunctionUrl(webhookHandler, { functionName: 'webhook', timeoutMs: webhook.timeoutMs });
-    if (options.sweepEveryMs) sweepTimer = setInterval(() => void runSweep().catch(() => {}), options.sweepEveryMs);
-  }
+  const triggers = options.startPollers === false ? undefined : await startTriggers({ fns, handlers, resources, clients, options });
   return {
     stage,
     resources,
-    sendEnv,
-    sendHandler,
-    sendRuntime,
-    releaseHandler,
-    statusHandler,
-    statusRuntime,
-    webhookHandler,
-    sources,
-    ...(functionUrl ? { webhookUrl: functionUrl.url } : {}),
-    sweep: runSweep,
+    sendEnv: fns.send.env,
+    sendHandler: handlers.send,
+    sendRuntime: fns.send.runtime,
+    releaseHandler: handlers.release,
+    statusHandler: handlers.status,
+    statusRuntime: fns.status.runtime,
+    webhookHandler: handlers.webhook,
+    sources: triggers?.sources ?? {},
+    ...(triggers?.functionUrl ? { webhookUrl: triggers.functionUrl.url } : {}),
+    sweep: handlers.sweep,
     async stop() {
-      clearInterval(sweepTimer);
-      await Promise.all([sources.send?.stop(), sources.release?.stop(), sources.status?.stop(), functionUrl?.stop()]);
+      await triggers?.stop();
       clients.destroy();
     },
   };
+}
+
+interface Handlers {
+  send: SqsLambdaHandler;
+  release: SqsLambdaHandler;
+  status: SqsLambdaHandler;
+  webhook: FunctionUrlHandler;
+  sweep: () => Promise<SweepResult>;
+}
+
+interface TriggerContext {
+  fns: Awaited<ReturnType<typeof buildFunctions>>;
+  handlers: Handlers;
+  resources: LocalResources;
+  clients: ReturnType<typeof clientsFor>;
+  options: LocalDeploymentOptions;
+}
+
+/** What invokes the functions, as serverless.yml's events do: SQS event sources, the webhook's function URL, the sweep's schedule. */
+async function startTriggers({ fns, handlers, resources, clients, options }: TriggerContext) {
+  // The event sources' receives and deletes are billed SQS requests on AWS too.
+  options.requestCounter?.instrument(clients.sqs, 'sqs');
+  const poll = (fn: LocalFunctionSettings, handler: SqsLambdaHandler) => {
+    if (!fn.sqs) throw new Error(`function ${fn.name} has no SQS event in serverless.yml`);
+    const queue = queueOf(resources, fn.sqs.queue);
+    return startEventSource({
+      sqs: clients.sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler,
+      functionName: fn.name,
+      batchSize: fn.sqs.batchSize,
+      maximumBatchingWindowSeconds: fn.sqs.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? fn.sqs.maximumBatchingWindowSeconds) : 0,
+      maximumConcurrency: fn.name === 'send' ? (options.maximumConcurrency ?? fn.sqs.maximumConcurrency) : fn.sqs.maximumConcurrency,
+      reportBatchItemFailures: fn.sqs.reportBatchItemFailures,
+      functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,
+      onError: () => {},
+    });
+  };
+  const runs = (name: LocalFunctionName) => !options.functions || options.functions.includes(name);
+  const sources: LocalDeployment['sources'] = {};
+  if (runs('send')) sources.send = poll(fns.send.settings, handlers.send);
+  if (runs('release')) sources.release = poll(fns.release.settings, handlers.release);
+  if (runs('status') && options.startStatusPoller !== false) sources.status = poll(fns.status.settings, handlers.status);
+  const functionUrl = runs('webhook') ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs }) : undefined;
+  const sweepTimer = options.sweepEveryMs ? setInterval(() => void handlers.sweep().catch(() => {}), options.sweepEveryMs) : undefined;
+  return {
+    sources,
+    functionUrl,
+    async stop() {
+      clearInterval(sweepTimer);
+      await Promise.all([sources.send?.stop(), sources.release?.stop(), sources.status?.stop(), functionUrl?.stop()]);
+    },
+  };
+}
+
+/** One function as deployed locally: its serverless.yml settings, resolved environment, runtime and handler. */
+interface LocalFunction<Runtime, Handler> {
+  settings: LocalFunctionSettings;
+  env: Record<string, string>;
+  runtime: Runtime;
+  handler: Handler;
+}
+
+/**
+ * Builds every function the way Lambda does (functions/*.ts: each definition wires its runtime
+ * and its middy handler once), with serverless.yml's environment, SDK clients that count and fail
+ * requests as the options say, and the options' test seams.
+ */
+async function buildFunctions(resources: LocalResources, stage: string, options: LocalDeploymentOptions) {
+  const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
+  const seams: Partial<Record<FunctionName, Pick<WiringContext, 'now' | 'sleep'>>> = {
+    send: { ...(options.now ? { now: options.now } : {}), ...(options.sendSleep ? { sleep: options.sendSleep } : {}) },
+    release: options.releaseNow ?? options.now ? { now: (options.releaseNow ?? options.now)! } : {},
+  };
+  const build = async <Runtime, Handler>(definition: FunctionDefinition<Runtime, Handler>): Promise<LocalFunction<Runtime, Handler>> => {
+    const settings = await localFunctionSettings(definition.name, resources, stage);
+    const metaBaseUrl = definition.name === 'send' ? { META_GRAPH_BASE_URL: options.metaBaseUrl } : {};
+    const env = { ...process.env, ...settings.environment, ...metaBaseUrl, ...options.env } as Record<string, string>;
+    // Concurrent local invocations share one Metrics object (on Lambda each has its own), so one
+    // may publish another's metrics and the other then warns that it has none: not worth showing.
+    const observability = { logger: createLogger(definition.name, logLevel), metrics: createMetrics(definition.name, { logger: { ...console, warn: () => {} } }) };
+    const seam = seams[definition.name] ?? (options.now ? { now: options.now } : {});
+    const runtime = definition.createRuntime({ env, clients: functionClients(env, options), ...observability, ...seam });
+    return { settings, env, runtime, handler: definition.createHandler(() => runtime, observability) };
+  };
+  const [send, release, status, webhook, sweep] = await Promise.all([
+    build(sendFunction),
+    build(releaseFunction),
+    build(statusFunction),
+    build(webhookFunction),
+    build(sweepFunction),
+  ]);
+  return { send, release, status, webhook, sweep };
+}
+
+/** A function's SDK clients, as on Lambda, with the options' request counter and fault injection. */
+function functionClients(env: Record<string, string>, options: LocalDeploymentOptions): AwsClients {
+  const created = createAwsClients(env);
+  for (const [service, client] of [['sqs', created.sqs], ['dynamodb', created.dynamodb], ['ssm', created.ssm]] as const) {
+    options.requestCounter?.instrument(client, service);
+    if (options.injectFault) injectFaults(client, service, options.injectFault);
+  }
+  return created;
 }
 
 /** An SDK middleware that throws the injected error instead of sending the request. */

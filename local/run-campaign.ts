@@ -13,23 +13,21 @@
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createCampaignCounters } from '../lib/adapters/campaign-counters.ts';
+import { clientsFor, queueOf, RequestCounter, startLocalStack, tableOf } from 'lambda-local-kit';
+import { loadScenario, startSimulator } from 'mm-api-simulator';
+import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { campaignFigures, type CampaignFigures } from '../lib/domain/campaign-figures.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 import { formatFigures } from '../lib/report/format-figures.ts';
 import { deployLocally, type LocalDeployment } from './deployment.ts';
 import { DEMO_BLOCKED_COUNTRIES, demoCampaign } from './demo-campaign.ts';
-import { RequestCounter } from './request-counter.ts';
-import { loadScenario } from './simulator/scenario.ts';
-import { startSimulator } from './simulator/server.ts';
-import { clientsFor, queueOf, startLocalStack, tableOf } from './stack/index.ts';
 
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
-    scenario: { type: 'string', default: new URL('./simulator/scenarios/demo.json', import.meta.url).pathname },
+    scenario: { type: 'string', default: new URL('./scenarios/demo.json', import.meta.url).pathname },
     rate: { type: 'string' },
   },
 });

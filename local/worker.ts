@@ -17,9 +17,8 @@
  * `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{"sqs.SendMessageCommand":…},"eventSources":{"status":{"invocations":…}}}`
  * (the event sources' counters: invocations, records per batch, handler time) and exits.
  */
+import { connectLocalStack, RequestCounter } from 'lambda-local-kit';
 import { deployLocally, LOCAL_FUNCTION_NAMES, type LocalFunctionName } from './deployment.ts';
-import { RequestCounter } from './request-counter.ts';
-import { connectLocalStack } from './stack/index.ts';
 
 const stage = process.env.WORKER_STAGE;
 const metaBaseUrl = process.env.WORKER_META_BASE_URL;

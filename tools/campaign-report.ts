@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createCampaignCounters } from '../lib/adapters/campaign-counters.ts';
+import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { campaignFigures } from '../lib/domain/campaign-figures.ts';
 import { formatFigures } from '../lib/report/format-figures.ts';
 

@@ -1,13 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
-import { DUE_AT_ATTRIBUTE, type JobQueues } from '../adapters/job-queues.ts';
+import { DUE_AT_ATTRIBUTE, type JobQueues } from '../ports/job-queues.ts';
 import { planRelease } from '../domain/send-plan.ts';
+import { ParkedUntilDue } from '../errors.ts';
 
-/** Thrown for a record that was parked: it stays on the deferred queue, hidden until nearly due. */
-export class ParkedUntilDue extends Error {
-  override name = 'ParkedUntilDue';
-}
-
-export interface ReleaseDeps {
+/** The release function's runtime. */
+export interface ReleaseRuntime {
   queues: Pick<JobQueues, 'dispatch' | 'park'>;
   now: () => number;
 }
@@ -17,7 +14,7 @@ export interface ReleaseDeps {
  * it arrives at its due second); otherwise hides it again for up to 12 h. A message without a
  * readable due time is forwarded at once: the send function validates it and decides.
  */
-export async function releaseRecord(record: SQSRecord, deps: ReleaseDeps): Promise<'forwarded' | 'parked'> {
+export async function releaseRecord(record: SQSRecord, deps: ReleaseRuntime): Promise<'forwarded' | 'parked'> {
   const dueAt = Number(record.messageAttributes[DUE_AT_ATTRIBUTE]?.stringValue);
   const step = planRelease(Number.isFinite(dueAt) ? dueAt : 0, deps.now());
   if (step.action === 'forward') {

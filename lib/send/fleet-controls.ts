@@ -1,15 +1,12 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSRecord } from 'aws-lambda';
-import type { Scope } from '../adapters/control-store.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
 import { afterThrottle } from '../domain/pacing.ts';
 import type { SendOutcome } from '../domain/send-plan.ts';
-import type { ValidJob } from '../domain/validate-job.ts';
-import type { BatchTally } from './batch-tally.ts';
-import type { BatchContext, SendDeps } from './send-record.ts';
+import type { Scope } from '../ports/control-store.ts';
+import type { SendingRecord } from './context.ts';
 
 /** Fleet-wide reactions: pace slower after 130429, open or close breakers. */
-export async function reactToOutcome(job: ValidJob, outcome: SendOutcome, probe: Scope | undefined, batch: BatchContext, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+export async function reactToOutcome(sending: SendingRecord, outcome: SendOutcome, probe: Scope | undefined): Promise<void> {
+  const { job, batch, deps, tally, log } = sending;
   const kind = outcome.kind === 'meta_error' ? classifyMetaError(outcome.code).kind : undefined;
   if (kind === 'throttled' && !batch.slowedHere.has(job.phoneNumberId)) {
     batch.slowedHere.add(job.phoneNumberId);
@@ -41,9 +38,8 @@ export async function reactToOutcome(job: ValidJob, outcome: SendOutcome, probe:
 }
 
 /** A job that may not be sent now: back on the queue, untouched, to look again later. */
-export async function hold(record: SQSRecord, until: number, reason: string, deps: SendDeps, tally: BatchTally, campaignId: string): Promise<void> {
+export async function hold({ record, job, deps, tally }: SendingRecord, until: number, reason: string): Promise<void> {
   const seconds = Math.min(deps.config.retryPolicy.holdSeconds, Math.max(5, Math.ceil((until - deps.now()) / 1000)));
   await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: Math.min(900, seconds) }, `held: ${reason}`);
-  tally.count(campaignId, 'holds', 'JobsHeld');
+  tally.count(job.campaignId, 'holds', 'JobsHeld');
 }
-

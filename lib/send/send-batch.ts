@@ -1,19 +1,16 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { CampaignCounters } from '../adapters/campaign-counters.ts';
-import { jobKeyOf } from '../adapters/job-store.ts';
-import { deadlineBucketOf, type OpenDeadlines } from '../adapters/open-deadlines.ts';
-import { type JobValidation, validateJobBody } from '../domain/validate-job.ts';
-import { BatchTally } from './batch-tally.ts';
-import { type BatchContext, jobTimes, NotStarted, type SendDeps, sendRecord } from './send-record.ts';
+import { validateJobBody } from '../domain/validate-job.ts';
+import { validityDeadline } from '../domain/send-plan.ts';
+import { RecordError } from '../errors.ts';
+import { BatchTally } from '../jobs/batch-tally.ts';
+import { jobKeyOf } from '../jobs/job-record.ts';
+import { countingStateChanges } from '../jobs/state-gauges.ts';
+import { deadlineBucketOf } from '../ports/open-deadlines.ts';
+import type { BatchContext, PreparedRecord, SendRuntime } from './context.ts';
+import { sendRecord } from './send-record.ts';
 import { SlotDispenser } from './slot-dispenser.ts';
-
-export interface SendRuntime extends SendDeps {
-  counters: CampaignCounters;
-  openDeadlines: OpenDeadlines;
-  metrics: Metrics;
-}
 
 /** Time kept free at the end of an invocation for a started send and its bookkeeping. */
 const DEADLINE_MARGIN_MS = 3_000;
@@ -41,14 +38,16 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   const tally = new BatchTally();
   tally.metric('RecordsReceived', event.Records.length);
   const batch = await lookUpBatch(event.Records, context, runtime, signal);
+  const deps = { ...runtime, jobs: countingStateChanges(runtime.jobs, tally) };
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, runtime, tally), processor, {
+  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, deps, tally), processor, {
     context,
     throwOnFullBatchFailure: false,
   });
   for (const [index, failure] of processor.failureMessages.entries()) {
     const error = processor.errors[index];
-    if (error instanceof NotStarted) tally.metric('RecordsNotStarted');
+    // A record handed back for an expected reason (the deadline near) is a metric; anything else is a fault.
+    if (error instanceof RecordError && error.metric) tally.metric(error.metric);
     else runtime.logger.error('record handed back to the queue', { messageId: (failure as SQSRecord).messageId, error });
   }
   tally.metric('RecordsHandedBack', response.batchItemFailures.length);
@@ -61,14 +60,14 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
  * the one write it makes before claiming any job: its jobs listed for the dropped sweep.
  */
 async function lookUpBatch(records: SQSRecord[], context: Context, runtime: SendRuntime, signal: AbortSignal | undefined): Promise<BatchContext> {
-  const validations = new Map<string, JobValidation>(records.map((record) => [record.messageId, validateJobBody(record.body, runtime.config.recipientPolicy)]));
-  const jobs = [...validations.values()].flatMap((v) => (v.ok ? [v.job] : []));
+  const prepared = new Map(records.map((record) => [record.messageId, prepareRecord(record, runtime)]));
+  const jobs = [...prepared.values()].flatMap((p) => (p.ok ? [p.job] : []));
   const readControls = () =>
     jobs.length > 0 ? runtime.controls.read(jobs.map((j) => j.phoneNumberId), jobs.map((j) => j.campaignId)) : Promise.resolve({ phones: new Map(), campaigns: new Map() });
   const [users, controls] = await Promise.all([
     jobs.length > 0 ? runtime.users.getMany(jobs.map((j) => j.recipient)) : new Map(),
     readControls(),
-    listForTheSweep(records, validations, runtime),
+    listForTheSweep(records, prepared, runtime),
   ]);
   const invocationStart = runtime.now();
   const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
@@ -76,7 +75,7 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
   let controlsReadAt = invocationStart;
   let rereading: Promise<void> | undefined;
   const batch: BatchContext = {
-    validations,
+    prepared,
     users,
     controls,
     refreshControls: () => {
@@ -98,7 +97,7 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
     slots: new SlotDispenser(runtime.controls, (id) => pacing.rates[id] ?? pacing.defaultRate, runtime.now),
     latestStart: () => Math.min(invocationStart + remaining - meta.timeoutMs - Math.min(DEADLINE_MARGIN_MS, remaining / 10), invocationStart + pacing.maxSlotWaitMs),
     signal,
-    pairSpacing: pairSpacingOf(records, validations),
+    pairSpacing: pairSpacingOf(records, prepared),
   };
   return batch;
 }
@@ -112,31 +111,43 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
  * (nothing claimed, nothing sent). Jobs that end up not sent are harmless there: the sweep drops
  * only accepted or sent ones.
  */
-async function listForTheSweep(records: SQSRecord[], validations: ReadonlyMap<string, JobValidation>, runtime: SendRuntime): Promise<void> {
+async function listForTheSweep(records: SQSRecord[], prepared: ReadonlyMap<string, PreparedRecord>, runtime: SendRuntime): Promise<void> {
   const byBucket = new Map<number, Set<string>>();
   for (const record of records) {
-    const v = validations.get(record.messageId);
-    if (!v?.ok) continue;
-    const bucket = deadlineBucketOf(jobTimes(v.job, record, runtime.config.defaultValiditySeconds).validUntil);
-    byBucket.set(bucket, (byBucket.get(bucket) ?? new Set()).add(jobKeyOf(v.job.campaignId, v.job.recipient)));
+    const p = prepared.get(record.messageId);
+    if (!p?.ok) continue;
+    const bucket = deadlineBucketOf(p.validUntil);
+    byBucket.set(bucket, (byBucket.get(bucket) ?? new Set()).add(jobKeyOf(p.job.campaignId, p.job.recipient)));
   }
   await Promise.all([...byBucket].map(([deadline, jobKeys]) => runtime.openDeadlines.record([...jobKeys], deadline)));
+}
+
+/**
+ * A record's job, validated, with when it was created and its validity deadline (a body without
+ * `createdAt` counts from its enqueue time).
+ */
+function prepareRecord(record: SQSRecord, runtime: SendRuntime): PreparedRecord {
+  const validation = validateJobBody(record.body, runtime.config.recipientPolicy);
+  if (!validation.ok) return validation;
+  const job = validation.job;
+  const createdAt = job.createdAt ? Date.parse(job.createdAt) : Number(record.attributes.SentTimestamp);
+  return { ok: true, job, createdAt, validUntil: validityDeadline(createdAt, job.validitySeconds ?? runtime.config.defaultValiditySeconds) };
 }
 
 /**
  * Meta's pair rate allows about one message per 6 s to the same user: a second job for a
  * recipient in this batch (another campaign) waits 6 s, a third 12 s.
  */
-function pairSpacingOf(records: SQSRecord[], validations: ReadonlyMap<string, JobValidation>): Map<string, number> {
+function pairSpacingOf(records: SQSRecord[], prepared: ReadonlyMap<string, PreparedRecord>): Map<string, number> {
   const seen = new Map<string, Set<string>>();
   const spacing = new Map<string, number>();
   for (const record of records) {
-    const v = validations.get(record.messageId);
-    if (!v?.ok) continue;
-    const campaigns = seen.get(v.job.recipient) ?? new Set<string>();
-    if (!campaigns.has(v.job.campaignId) && campaigns.size > 0) spacing.set(record.messageId, PAIR_SPACING_SECONDS * campaigns.size);
-    campaigns.add(v.job.campaignId);
-    seen.set(v.job.recipient, campaigns);
+    const p = prepared.get(record.messageId);
+    if (!p?.ok) continue;
+    const campaigns = seen.get(p.job.recipient) ?? new Set<string>();
+    if (!campaigns.has(p.job.campaignId) && campaigns.size > 0) spacing.set(record.messageId, PAIR_SPACING_SECONDS * campaigns.size);
+    campaigns.add(p.job.campaignId);
+    seen.set(p.job.recipient, campaigns);
   }
   return spacing;
 }

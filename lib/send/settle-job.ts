@@ -1,28 +1,32 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ClaimRequest, JobRecord } from '../adapters/job-store.ts';
 import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
 import { waIdToE164 } from '../domain/opt-out.ts';
 import { type Decision, dispatchRoute } from '../domain/send-plan.ts';
-import type { ValidJob } from '../domain/validate-job.ts';
-import type { BatchTally } from './batch-tally.ts';
-import { dispatchBody } from './dispatch-body.ts';
-import type { SendDeps } from './send-record.ts';
-import { recordUserEffects } from './user-effects.ts';
+import { ClaimInProgress } from '../errors.ts';
+import type { BatchTally } from '../jobs/batch-tally.ts';
+import { dispatchBody } from '../jobs/dispatch-body.ts';
+import type { ClaimRequest, JobRecord } from '../jobs/job-record.ts';
+import { recordUserEffects } from '../jobs/user-effects.ts';
+import type { SendDeps, SendingRecord } from './context.ts';
+
+/** How a job ends (or waits) without an API call. */
+export type Settlement = Pick<ClaimRequest, 'now' | 'reason' | 'deferral'> & { state: Exclude<ClaimRequest['state'], 'sending'> };
 
 /** Records a job that is settled (or postponed) without an API call; false for a duplicate. */
-export async function settleWithoutSending(request: ClaimRequest, deps: SendDeps, tally: BatchTally, log: Logger): Promise<boolean> {
-  const result = await deps.jobs.claim(request);
+export async function settleWithoutSending(sending: SendingRecord, settlement: Settlement): Promise<boolean> {
+  const { job, token, createdAt, validUntil, deps, tally, log } = sending;
+  const result = await deps.jobs.claim({ job, token, createdAt, validUntil, ...settlement });
   if (!result.claimed) {
-    await settleConflict(result.existing, request.job, request.token, deps, tally, log);
+    await settleConflict(sending, result.existing);
     return false;
   }
-  log.info('job settled without sending', { state: request.state, reason: request.reason });
-  tally.transition(request.job.campaignId, result.previousState ? { state: result.previousState } : undefined, { state: request.state });
-  if (request.state === JOB_STATES.deferred) tally.count(request.job.campaignId, 'deferredBeforeSending');
+  log.info('job settled without sending', { state: settlement.state, reason: settlement.reason });
+  if (settlement.state === JOB_STATES.deferred) tally.count(job.campaignId, 'deferredBeforeSending');
   return true;
 }
 
-export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: string, decision: Decision, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+/** Records the outcome of a claimed send, then what follows from it: the wa_id alias, the user's record, the next dispatch. */
+export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord, decision: Decision): Promise<void> {
+  const { job, token, deps, tally, log } = sending;
   const isWait = decision.state === JOB_STATES.retryWait || decision.state === JOB_STATES.deferred;
   const nextDispatchId = isWait ? deps.newId() : undefined;
   // The one write that must not be lost after Meta answered: retried on transient errors (it
@@ -34,7 +38,7 @@ export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: 
     tally.metric('ClaimsLost');
     return;
   }
-  if (decision.state === JOB_STATES.accepted) await recordWaIdAlias(jobRecord, decision, deps, tally, log);
+  if (decision.state === JOB_STATES.accepted) await recordWaIdAlias(sending, jobRecord, decision);
   await recordUserEffects(decision, job.recipient, deps.now(), deps.now(), deps.users);
   if ('dueAt' in decision && nextDispatchId) {
     await deps.queues.dispatch(dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
@@ -51,7 +55,7 @@ export async function applyDecision(job: ValidJob, jobRecord: JobRecord, token: 
  * there. A failure loses no send, only the statuses' way to the job (they end in the status
  * DLQ, where the metric points an operator).
  */
-async function recordWaIdAlias(jobRecord: JobRecord, decision: Extract<Decision, { state: 'accepted' }>, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+async function recordWaIdAlias({ deps, tally, log }: SendingRecord, jobRecord: JobRecord, decision: Extract<Decision, { state: 'accepted' }>): Promise<void> {
   if (decision.waId === undefined) return;
   const waRecipient = waIdToE164(decision.waId);
   if (waRecipient === jobRecord.recipient) return;
@@ -68,12 +72,8 @@ async function recordWaIdAlias(jobRecord: JobRecord, decision: Extract<Decision,
  * The claim was refused: the job item exists and this message may not send it. Either this
  * very message was handled before and its worker stopped half-way, or it is a duplicate.
  */
-/** The job's claim belongs to this message but is fresh: another copy is still working on it. */
-export class ClaimInProgress extends Error {
-  override name = 'ClaimInProgress';
-}
-
-export async function settleConflict(existing: JobRecord, job: ValidJob, token: string, deps: SendDeps, tally: BatchTally, log: Logger): Promise<void> {
+export async function settleConflict(sending: SendingRecord, existing: JobRecord): Promise<void> {
+  const { job, token, deps, tally, log } = sending;
   const ownClaim = existing.claimToken === token;
   if (existing.state === JOB_STATES.sending) {
     const fresh = existing.claimedAt !== undefined && deps.now() - Date.parse(existing.claimedAt) < deps.config.claimStaleMs;
@@ -90,10 +90,8 @@ export async function settleConflict(existing: JobRecord, job: ValidJob, token: 
     // The claim's worker died before recording an answer. Any copy of the job settles it, also
     // one with a new message id (a DLQ redrive): the write is conditional on the old claim. The
     // request may have reached Meta, and Meta's send is not idempotent: never send it again.
-    const marked = await deps.jobs.markUnknown(existing.jobKey, existing.claimToken, deps.now(), 'worker stopped during the send');
-    if (marked) {
+    if (await deps.jobs.markUnknown(existing.jobKey, existing.claimToken, deps.now(), 'worker stopped during the send')) {
       log.error('send interrupted; outcome unknown, not re-sent');
-      tally.transition(job.campaignId, undefined, { state: JOB_STATES.unknown });
     }
     return;
   }
@@ -115,9 +113,8 @@ export async function settleConflict(existing: JobRecord, job: ValidJob, token: 
   tally.metric('DuplicateDeliveries');
 }
 
+/** The monotonic counts and metrics a recorded decision adds (its state gauges are counted by the job store). */
 function countDecision(campaignId: string, before: JobRecord, decision: Decision, tally: BatchTally): void {
-  const errorCode = 'errorCode' in decision ? decision.errorCode : undefined;
-  tally.transition(campaignId, undefined, errorCode === undefined ? { state: decision.state } : { state: decision.state, errorCode });
   switch (decision.state) {
     case JOB_STATES.accepted:
       tally.metric('JobsAccepted');
@@ -137,7 +134,8 @@ function countDecision(campaignId: string, before: JobRecord, decision: Decision
   }
 }
 
-async function withRetries<T>(write: () => Promise<T>, deps: SendDeps, attempts = 4): Promise<T> {
+/** Retries a write that must not be lost, with a short backoff, on any error. */
+async function withRetries<T>(write: () => Promise<T>, deps: Pick<SendDeps, 'logger' | 'sleep'>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();

@@ -1,4 +1,4 @@
-import type { ControlStore } from '../adapters/control-store.ts';
+import type { ControlStore } from '../ports/control-store.ts';
 import { afterRefusal, appendWindow, type BlockRequest, blockTimes, CLAIM_LEAD_MS, effectiveRate, SEND_LEAD_MS, sendIntervalMicros } from '../domain/pacing.ts';
 
 /** Refusals (another sender moved the pace in between) before a reservation gives up for now. */

@@ -1,9 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { PreferenceSource } from '../adapters/user-store.ts';
+import type { PreferenceSource } from '../ports/user-store.ts';
 import { preferenceFromMessage, waIdToE164 } from '../domain/opt-out.ts';
 import { type InboundMessage, inboundMessageSchema, metaStatusSchema, type MetaStatus, type UserPreference, userPreferenceSchema, type WebhookEnvelope } from '../domain/webhook-events.ts';
-import type { BatchTally } from '../send/batch-tally.ts';
-import { InvalidWebhookEvent, type StatusDeps } from './status-deps.ts';
+import type { BatchTally } from '../jobs/batch-tally.ts';
+import { type StatusDeps } from './context.ts';
+import { InvalidWebhookEvent } from '../errors.ts';
 
 /** One status-queue message, validated. */
 export type ParsedWebhookEvent =

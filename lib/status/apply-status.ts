@@ -1,14 +1,15 @@
-import type { JobRecord } from '../adapters/job-store.ts';
+import type { JobRecord } from '../jobs/job-record.ts';
 import { combineProgress, isDeliveryStatus, type ProgressChange, type ProgressReport, routeOf, statusApplies } from '../domain/delivery-state.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
 import { waIdToE164 } from '../domain/opt-out.ts';
 import { dispatchRoute, planAfterSend, planPerUserLimitRetry, type Decision } from '../domain/send-plan.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
 import { jobRef } from '../observability.ts';
-import type { BatchTally } from '../send/batch-tally.ts';
-import { dispatchBodyFromItem } from '../send/dispatch-body.ts';
-import { recordUserEffects } from '../send/user-effects.ts';
-import { InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
+import type { BatchTally } from '../jobs/batch-tally.ts';
+import { dispatchBodyFromItem } from '../jobs/dispatch-body.ts';
+import { recordUserEffects } from '../jobs/user-effects.ts';
+import { type StatusDeps } from './context.ts';
+import { InvalidWebhookEvent, JobKeptChanging, WamidNotFound } from '../errors.ts';
 
 /** How often a `failed` status is re-planned after a concurrent change before it is handed back to the queue. */
 const OPTIMISTIC_RETRIES = 3;
@@ -54,7 +55,6 @@ async function applyProgress(jobKey: string, wamid: string, change: ProgressChan
     return;
   }
   const before = result.before;
-  tally.transition(before.campaignId, fromOf(before), { state: change.state });
   if (change.state !== JOB_STATES.sent && !before.deliveredAt) {
     tally.count(before.campaignId, 'uniqueDelivered', 'JobsDelivered');
     if (before.attempt > 1 || before.retries > 0) tally.count(before.campaignId, 'deliveredAfterRetry');
@@ -107,12 +107,9 @@ function planFailure(job: JobRecord, status: MetaStatus, deps: StatusDeps): Deci
 
 function countFailure(job: JobRecord, decision: Decision, deps: StatusDeps, tally: BatchTally): void {
   const errorCode = 'errorCode' in decision ? decision.errorCode : undefined;
-  tally.transition(job.campaignId, fromOf(job), errorCode === undefined ? { state: decision.state } : { state: decision.state, errorCode });
   deps.logger.info('message failed after acceptance', { job: jobRef(job.campaignId, job.recipient), code: errorCode, next: decision.state });
   if ('dueAt' in decision) {
     tally.count(job.campaignId, 'retriesScheduled', 'RetriesScheduled');
     if (errorCode === 131049) tally.count(job.campaignId, 'perUserLimitHits', 'PerUserLimitHits');
   }
 }
-
-const fromOf = (job: JobRecord) => ({ state: job.state, ...(job.lastErrorCode === undefined ? {} : { errorCode: job.lastErrorCode }) });

@@ -1,21 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { CampaignCounters } from '../adapters/campaign-counters.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
-import { BatchTally } from '../send/batch-tally.ts';
+import { BatchTally } from '../jobs/batch-tally.ts';
+import { countingStateChanges } from '../jobs/state-gauges.ts';
 import { applyParsedEvent, type ParsedWebhookEvent, parseWebhookEvent } from './apply-event.ts';
 import { applyStatuses } from './apply-status.ts';
-import { InvalidWebhookEvent, JobKeptChanging, type StatusDeps, WamidNotFound } from './status-deps.ts';
-
-export interface StatusRuntime extends StatusDeps {
-  counters: CampaignCounters;
-  metrics: Metrics;
-  /** Hides a handed-back message for a while (a wamid not recorded yet needs time, not hammering). */
-  retryLater(receiptHandle: string, seconds: number): Promise<void>;
-  /** Moves a message that can never be applied to the status DLQ with its reason. */
-  deadLetter(body: string, reason: string, messageId: string): Promise<void>;
-}
+import type { StatusDeps, StatusRuntime } from './context.ts';
+import { isRecordError } from '../errors.ts';
 
 /**
  * One invocation of the status function: the statuses for each message (wamid) together, every
@@ -24,7 +16,8 @@ export interface StatusRuntime extends StatusDeps {
 export async function statusBatch(event: SQSEvent, context: Context, runtime: StatusRuntime): Promise<SQSBatchResponse> {
   const tally = new BatchTally();
   tally.metric('WebhookEventsReceived', event.Records.length);
-  const work = workByRecord(event.Records, runtime, tally);
+  const deps = { ...runtime, jobs: countingStateChanges(runtime.jobs, tally) };
+  const work = workByRecord(event.Records, deps, tally);
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, (record: SQSRecord) => applyOne(record, work.get(record.messageId)!, runtime, tally), processor, {
     context,
@@ -86,23 +79,21 @@ async function applyOne(record: SQSRecord, work: Work, runtime: StatusRuntime, t
   try {
     await work();
   } catch (error) {
-    if (error instanceof InvalidWebhookEvent) {
-      await runtime.deadLetter(record.body, error.message, record.messageId);
-      runtime.logger.warn('webhook event dead-lettered', { reason: error.message, messageId: record.messageId });
-      tally.metric('InvalidWebhookEvents');
-      return;
+    if (!isRecordError(error)) throw error;
+    switch (error.intent) {
+      case 'dead-letter':
+        await runtime.statusQueue.deadLetter(record.body, error.message, record.messageId);
+        runtime.logger.warn('webhook event dead-lettered', { reason: error.message, messageId: record.messageId });
+        if (error.metric) tally.metric(error.metric);
+        return;
+      case 'hand-back-later': {
+        const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+        await runtime.statusQueue.retryLater(record.receiptHandle, error.delaySeconds({ receiveCount, random: runtime.random }));
+        if (error.metric) tally.metric(error.metric);
+        throw error;
+      }
+      case 'hand-back':
+        throw error;
     }
-    if (error instanceof JobKeptChanging) {
-      await runtime.retryLater(record.receiptHandle, 2 + Math.floor(runtime.random() * 5));
-      tally.metric('StatusConflicts');
-    }
-    if (error instanceof WamidNotFound) {
-      // Usually the send function has not recorded the wamid yet (or the index lags): wait
-      // longer each time; after the queue's maxReceiveCount it goes to the DLQ for a look.
-      const receives = Number(record.attributes.ApproximateReceiveCount) || 1;
-      await runtime.retryLater(record.receiptHandle, Math.min(900, 5 * 2 ** (receives - 1)));
-      tally.metric('StatusesForUnknownWamid');
-    }
-    throw error;
   }
 }

@@ -2,16 +2,18 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { type WebhookEnvelope, splitWebhookPayload, WEBHOOK_EVENT_VERSION } from '../domain/webhook-events.ts';
+import type { StatusQueue } from '../ports/status-queue.ts';
 import { checkSignature } from './signature.ts';
 
-/** Why a POST was refused; each is counted as its own metric (lib/webhook/runtime.ts). */
+/** Why a POST was refused; each is counted as its own metric (`rejections.ts`). */
 export type WebhookRejection = 'signature_missing' | 'signature_invalid' | 'payload_invalid' | 'payload_too_large';
 
-export interface WebhookDeps {
+/** The webhook function's runtime. */
+export interface WebhookRuntime {
   appSecret: () => Promise<string>;
   verifyToken: () => Promise<string>;
-  /** Puts the events on the status queue; throws when any could not be stored. */
-  enqueue: (envelopes: WebhookEnvelope[]) => Promise<void>;
+  /** Where the events go; its `enqueue` throws when any could not be stored. */
+  statusQueue: Pick<StatusQueue, 'enqueue'>;
   logger: Logger;
   /**
    * Counts a refused POST. The only metric this function emits: a normal webhook (3 per message)
@@ -30,7 +32,7 @@ const text = (statusCode: number, body: string): LambdaFunctionURLResult => ({ s
  * over the raw bytes, splits the payload into single events, puts them on the status queue
  * and answers 200: nothing else happens on this path, so it answers in milliseconds.
  */
-export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: WebhookDeps): Promise<LambdaFunctionURLResult> {
+export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: WebhookRuntime): Promise<LambdaFunctionURLResult> {
   const method = event.requestContext.http.method.toUpperCase();
   if (method === 'GET') return verifySubscription(event, deps);
   if (method !== 'POST') return text(405, 'method not allowed');
@@ -58,11 +60,11 @@ export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: 
   if (split.ignoredFields.length > 0) deps.logger.info('webhook fields not handled', { fields: split.ignoredFields });
   const receivedAt = new Date(deps.now()).toISOString();
   // Anything but 200 makes Meta retry for up to 7 days, so a queue failure is a 500: nothing is lost.
-  await deps.enqueue(split.events.map((event) => ({ v: WEBHOOK_EVENT_VERSION, receivedAt, event })));
+  await deps.statusQueue.enqueue(split.events.map((event) => ({ v: WEBHOOK_EVENT_VERSION, receivedAt, event })));
   return text(200, 'ok');
 }
 
-async function verifySubscription(event: LambdaFunctionURLEvent, deps: WebhookDeps): Promise<LambdaFunctionURLResult> {
+async function verifySubscription(event: LambdaFunctionURLEvent, deps: WebhookRuntime): Promise<LambdaFunctionURLResult> {
   const query = event.queryStringParameters ?? {};
   const token = query['hub.verify_token'];
   const expected = await deps.verifyToken();

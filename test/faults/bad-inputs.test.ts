@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { queueOf } from '../../local/stack/index.ts';
+import { queueOf } from 'lambda-local-kit';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
 import { closeTheBooks, faultJob, harnessView, recipients, settle, waitFor } from '../helpers/fault-stage.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';

@@ -1,9 +1,8 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { dispatchBodyFromItem } from '../../lib/send/dispatch-body.ts';
-import { createLambdaContext } from '../../local/stack/lambda-context.ts';
-import { queueOf } from '../../local/stack/index.ts';
+import { dispatchBodyFromItem } from '../../lib/jobs/dispatch-body.ts';
+import { createLambdaContext, queueOf } from 'lambda-local-kit';
 import { sqsRecord } from '../helpers/factories.ts';
 import { FaultLedger, keyOf } from '../helpers/fault-accounting.ts';
 import { acceptedByKey, closeTheBooks, faultJob, harnessView, jobsByKey, recipients, settle, waitFor } from '../helpers/fault-stage.ts';

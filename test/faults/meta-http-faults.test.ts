@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ScenarioRule } from '../../local/simulator/scenario.ts';
+import type { ScenarioRule } from 'mm-api-simulator';
 import { FaultLedger, keyOf } from '../helpers/fault-accounting.ts';
 import { type ProxyAction, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { acceptedByKey, closeTheBooks, faultJob, harnessView, recipients, settle } from '../helpers/fault-stage.ts';

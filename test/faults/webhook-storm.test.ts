@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SimulatedCall } from '../../local/simulator/server.ts';
+import type { SimulatedCall } from 'mm-api-simulator';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { acceptedByKey, closeTheBooks, faultJob, harnessView, jobsByKey, quickRedelivery, recipients, settle, waitFor } from '../helpers/fault-stage.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { prepareJobs, enqueuePrepared } from '../../lib/producer.ts';
-import { startSimulator } from '../../local/simulator/server.ts';
-import { queueOf } from '../../local/stack/index.ts';
+import { startSimulator } from 'mm-api-simulator';
+import { queueOf } from 'lambda-local-kit';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
 import { acceptedByKey, closeTheBooks, faultJob, jobsByKey, quickRedelivery, recipients, settle, stageView } from '../helpers/fault-stage.ts';
 import { startWorker } from '../helpers/fault-worker.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import type { SendJobInput } from '../../lib/domain/job-contract.ts';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
 
 /** A valid send job; override any field. Recipients are valid German mobile numbers. */
 export function aJob(overrides: Partial<SendJobInput> & Record<string, unknown> = {}): SendJobInput {

@@ -2,10 +2,10 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
+import { jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
 import { FINAL_STATES, WAITING_STATES } from '../../lib/domain/job-state.ts';
 import { normalisePhoneNumber } from '../../lib/domain/phone.ts';
-import type { SimulatedCall } from '../../local/simulator/server.ts';
+import type { SimulatedCall } from 'mm-api-simulator';
 
 /**
  * Ground-truth accounting for the fault suite. Every fault file keeps a ledger of what it put

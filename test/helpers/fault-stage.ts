@@ -1,10 +1,10 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { FINAL_STATES } from '../../lib/domain/job-state.ts';
 import type { SendJobInput } from '../../lib/domain/job-contract.ts';
-import type { SimulatedCall } from '../../local/simulator/server.ts';
-import { type LocalClients, type LocalResources, queueOf, tableOf } from '../../local/stack/index.ts';
+import type { SimulatedCall } from 'mm-api-simulator';
+import { type LocalClients, type LocalResources, queueOf, tableOf } from 'lambda-local-kit';
 import { aJob, recipientNumber } from './factories.ts';
 import { scanJobs } from './jobs-table.ts';
 import { CALLBACK_PREFIX, computeTotals, type FaultLedger, type FaultTotals, type GroundTruth, jobKeyOfBody, keyOf, recordTotals, violations } from './fault-accounting.ts';

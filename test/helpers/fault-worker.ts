@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { type LocalEndpoints, localStackEnv } from '../../local/stack/index.ts';
+import { type LocalEndpoints, localStackEnv } from 'lambda-local-kit';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

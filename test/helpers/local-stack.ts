@@ -10,7 +10,8 @@ import {
   type LocalQueue,
   type LocalResources,
   type LocalTable,
-} from '../../local/stack/index.ts';
+} from 'lambda-local-kit';
+import { RESOURCE_FILES } from '../../local/serverless-config.ts';
 
 /** The `${self:service}` value tests create resources under. */
 export const TEST_SERVICE = 'wa-marketing-sender';
@@ -56,6 +57,7 @@ export async function createTestResources(overrides?: Record<string, Record<stri
     dynamoEndpoint: endpoints.dynamodb,
     service: TEST_SERVICE,
     stage,
+    files: RESOURCE_FILES,
     overrides,
   });
   return {

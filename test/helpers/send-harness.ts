@@ -1,15 +1,15 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { UserRecord } from '../../lib/adapters/user-store.ts';
+import type { UserRecord } from '../../lib/ports/user-store.ts';
 import { afterAll } from 'vitest';
-import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
+import { jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
 import { campaignFigures, type CampaignFigures } from '../../lib/domain/campaign-figures.ts';
 import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
 import { enqueuePrepared, prepareJobs } from '../../lib/producer.ts';
-import { createCampaignCounters } from '../../lib/adapters/campaign-counters.ts';
+import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
 import { deployLocally, type LocalDeployment, type LocalDeploymentOptions } from '../../local/deployment.ts';
-import { queueOf, tableOf } from '../../local/stack/index.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../local/simulator/server.ts';
+import { queueOf, tableOf } from 'lambda-local-kit';
+import { startSimulator, type Simulator, type SimulatorOptions } from 'mm-api-simulator';
 import { scanJobs } from './jobs-table.ts';
 import { useLocalStack } from './local-stack.ts';
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { aJob } from './factories.ts';
 import type { SendHarness } from './send-harness.ts';
 import { postWebhook, statusesPayload, type StatusFields } from './webhook-factories.ts';

@@ -1,7 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { tableOf } from '../../local/stack/index.ts';
-import { createLambdaContext } from '../../local/stack/lambda-context.ts';
+import { createLambdaContext, tableOf } from 'lambda-local-kit';
 import { THROTTLE_BACKOFF } from '../../lib/domain/pacing.ts';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';

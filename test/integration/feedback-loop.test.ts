@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { tableOf } from '../../local/stack/index.ts';
+import { tableOf } from 'lambda-local-kit';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';

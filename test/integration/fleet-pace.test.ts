@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createControlStore, paceKey } from '../../lib/adapters/control-store.ts';
+import { createControlStore, paceKey } from '../../lib/adapters/dynamodb/control-store.ts';
 import { CLAIM_LEAD_MS, PACE_HORIZON_MS, SEND_LEAD_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
 import { SlotDispenser } from '../../lib/send/slot-dispenser.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';

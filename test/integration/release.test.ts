@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { DUE_AT_ATTRIBUTE } from '../../lib/adapters/job-queues.ts';
-import { queueOf } from '../../local/stack/index.ts';
+import { DUE_AT_ATTRIBUTE } from '../../lib/ports/job-queues.ts';
+import { queueOf } from 'lambda-local-kit';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';

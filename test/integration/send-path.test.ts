@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JOB_STATES } from '../../lib/domain/job-state.ts';
-import { RequestCounter } from '../../local/request-counter.ts';
+import { RequestCounter } from 'lambda-local-kit';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -155,7 +155,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
   it('sends the same SQS message handed to the handler twice only once', async () => {
     const { sendHandler } = harness.deployment;
     const { sqsRecord } = await import('../helpers/factories.ts');
-    const { createLambdaContext } = await import('../../local/stack/lambda-context.ts');
+    const { createLambdaContext } = await import('lambda-local-kit');
     const record = sqsRecord(JSON.stringify({ ...aJob({ campaignId: 'redelivered', recipient: r(201) }), createdAt: new Date().toISOString() }));
     const context = () => createLambdaContext({ functionName: 'send', timeoutMs: 10_000 } as never);
     expect(await sendHandler({ Records: [record] }, context())).toEqual({ batchItemFailures: [] });

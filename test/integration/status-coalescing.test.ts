@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
-import { createLambdaContext } from '../../local/stack/lambda-context.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
+import { createLambdaContext } from 'lambda-local-kit';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { postWebhook, statusesPayload, type StatusFields } from '../helpers/webhook-factories.ts';

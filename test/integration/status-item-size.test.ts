@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';

@@ -1,11 +1,11 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobKeyOf, type JobRecord } from '../../lib/adapters/job-store.ts';
-import { createOpenDeadlines, DEADLINE_BUCKET_MS, deadlineBucketOf, OPEN_DEADLINE_SHARDS } from '../../lib/adapters/open-deadlines.ts';
-import { SWEEP_SETTLE_MS } from '../../lib/status/sweep-dropped.ts';
-import { tableOf } from '../../local/stack/index.ts';
-import { createLambdaContext } from '../../local/stack/lambda-context.ts';
+import { jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
+import { createOpenDeadlines } from '../../lib/adapters/dynamodb/open-deadlines.ts';
+import { DEADLINE_BUCKET_MS, deadlineBucketOf, OPEN_DEADLINE_SHARDS } from '../../lib/ports/open-deadlines.ts';
+import { SWEEP_SETTLE_MS } from '../../lib/sweep/sweep-dropped.ts';
+import { createLambdaContext, tableOf } from 'lambda-local-kit';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';

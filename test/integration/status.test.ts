@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../lib/adapters/job-store.ts';
-import { tableOf } from '../../local/stack/index.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
+import { tableOf } from 'lambda-local-kit';
 import { aJob, anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';

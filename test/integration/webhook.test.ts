@@ -3,10 +3,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/observability.ts';
-import { handleWebhookRequest, type WebhookDeps, type WebhookRejection } from '../../lib/webhook/handle-request.ts';
-import { countWebhookRejection } from '../../lib/webhook/runtime.ts';
+import { handleWebhookRequest, type WebhookRuntime, type WebhookRejection } from '../../lib/webhook/handle-request.ts';
+import { countWebhookRejection } from '../../lib/webhook/rejections.ts';
 import { signatureFor } from '../../lib/webhook/signature.ts';
-import { queueOf } from '../../local/stack/index.ts';
+import { queueOf } from 'lambda-local-kit';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { postWebhook, statusesPayload, userPreferencePayload } from '../helpers/webhook-factories.ts';
@@ -109,10 +109,10 @@ describe('metrics', () => {
   const appSecret = 'metrics-secret';
   const post = (body: string, signature?: string): LambdaFunctionURLEvent =>
     ({ body, isBase64Encoded: false, headers: signature ? { 'x-hub-signature-256': signature } : {}, requestContext: { http: { method: 'POST' } } }) as unknown as LambdaFunctionURLEvent;
-  const handlerDeps = (rejections: WebhookRejection[]): WebhookDeps => ({
+  const handlerDeps = (rejections: WebhookRejection[]): WebhookRuntime => ({
     appSecret: async () => appSecret,
     verifyToken: async () => 'token',
-    enqueue: async () => {},
+    statusQueue: { enqueue: async () => {} },
     logger: createLogger('webhook', 'SILENT'),
     countRejection: (reason) => void rejections.push(reason),
     now: Date.now,

@@ -5,7 +5,7 @@ import { ALL_STATES, type JobState } from '../../lib/domain/job-state.ts';
 import { preferenceFromMessage, waIdToE164 } from '../../lib/domain/opt-out.ts';
 import { splitWebhookPayload } from '../../lib/domain/webhook-events.ts';
 import { checkSignature, signatureFor } from '../../lib/webhook/signature.ts';
-import { BatchTally } from '../../lib/send/batch-tally.ts';
+import { BatchTally } from '../../lib/jobs/batch-tally.ts';
 import { inboundPayload, statusesPayload, userPreferencePayload } from '../helpers/webhook-factories.ts';
 
 describe('delivery state machine', () => {

@@ -1,0 +1,134 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../../domain/breaker.ts';
+import type { ThrottleState } from '../../domain/pacing.ts';
+import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
+import type { Controls, ControlStore, PaceAnswer, Scope } from '../../ports/control-store.ts';
+
+export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
+/** The number's shared next free send time (pacing), apart from its breaker item so that breaker edits never race it. */
+export const paceKey = (phoneNumberId: string) => `pace#${phoneNumberId}`;
+export const campaignKey = (campaignId: string) => `campaign#${campaignId}`;
+const keyOf = (scope: Scope) => (scope.kind === 'phone' ? phoneKey(scope.id) : campaignKey(scope.id));
+
+/** A phone number's breaker is `state` open/closed; a campaign's is its operator-facing `status`. */
+function breakerField(scope: Scope): { name: string; open: string; closed: string } {
+  return scope.kind === 'phone' ? { name: 'state', open: 'open', closed: 'closed' } : { name: 'status', open: 'PAUSED', closed: 'RUNNING' };
+}
+
+export function createControlStore(doc: DynamoDBDocumentClient, options: { tableName: string }): ControlStore {
+  const table = options.tableName;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  const conditional = (command: UpdateCommand) => writeIfAllowed(doc, command);
+
+  /** Sets `values` on the item if `attribute` still holds `expected` (absent when undefined). */
+  const compareAndSet = (key: string, attribute: string, expected: number | undefined, values: Record<string, number>) => {
+    const names = Object.keys(values);
+    return conditional(
+      new UpdateCommand({
+        TableName: table,
+        Key: { key },
+        ConditionExpression: expected === undefined ? 'attribute_not_exists(#seen)' : '#seen = :seen',
+        UpdateExpression: `SET ${names.map((_, i) => `#v${i} = :v${i}`).join(', ')}`,
+        ExpressionAttributeNames: { '#seen': attribute, ...Object.fromEntries(names.map((name, i) => [`#v${i}`, name])) },
+        ExpressionAttributeValues: { ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])), ...(expected === undefined ? {} : { ':seen': expected }) },
+      }),
+    );
+  };
+
+  return {
+    async read(phoneNumberIds, campaignIds) {
+      const controls: Controls = { phones: new Map(), campaigns: new Map() };
+      const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
+      for (const item of await batchGetAll<{ key: string }>(doc, table, keys.map((key) => ({ key })))) {
+        if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
+        else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
+      }
+      return controls;
+    },
+
+    async appendToPace(phoneNumberId, spanMicros, window) {
+      try {
+        const result = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { key: paceKey(phoneNumberId) },
+            ConditionExpression: 'nextFreeAt BETWEEN :from AND :to',
+            UpdateExpression: 'ADD nextFreeAt :span',
+            ExpressionAttributeValues: { ':span': spanMicros, ':from': window.from, ':to': window.to },
+            ReturnValues: 'UPDATED_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { appended: true, startMicros: Number(result.Attributes?.nextFreeAt) - spanMicros };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return { appended: false, nextFreeMicros: refusedItem<{ nextFreeAt?: number }>(error)?.nextFreeAt };
+      }
+    },
+
+    restartPace(phoneNumberId, expected, nextFreeMicros) {
+      return compareAndSet(paceKey(phoneNumberId), 'nextFreeAt', expected, { nextFreeAt: nextFreeMicros });
+    },
+
+    async open(scope, code, reason, now) {
+      const interval = nextProbeInterval(undefined);
+      const field = breakerField(scope);
+      return conditional(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: keyOf(scope) },
+          ConditionExpression: 'attribute_not_exists(#s) OR #s <> :open',
+          UpdateExpression:
+            'SET #s = :open, reasonCode = :code, reason = :reason, openedAt = :at, nextProbeAt = :probe, probeIntervalSeconds = :interval' +
+            (scope.kind === 'campaign' ? ', pausedBy = :by' : ''),
+          ExpressionAttributeNames: { '#s': field.name },
+          ExpressionAttributeValues: {
+            ':open': field.open,
+            ':code': code,
+            ':reason': reason,
+            ':at': iso(now),
+            ':probe': now + interval * 1000,
+            ':interval': interval,
+            ...(scope.kind === 'campaign' ? { ':by': 'template_error' } : {}),
+          },
+        }),
+      );
+    },
+
+    async takeProbe(scope, now, currentIntervalSeconds) {
+      // Whoever moves nextProbeAt on first sends the probe; the rest keep holding. A probe
+      // that fails leaves the breaker open with the longer interval set here.
+      const next = nextProbeInterval(currentIntervalSeconds);
+      const field = breakerField(scope);
+      return conditional(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: keyOf(scope) },
+          ConditionExpression: '#s = :open AND nextProbeAt <= :now',
+          UpdateExpression: 'SET nextProbeAt = :nextAt, probeIntervalSeconds = :next, lastProbeAt = :at',
+          ExpressionAttributeNames: { '#s': field.name },
+          ExpressionAttributeValues: { ':open': field.open, ':now': now, ':nextAt': now + next * 1000, ':next': next, ':at': iso(now) },
+        }),
+      );
+    },
+
+    async close(scope, now) {
+      const field = breakerField(scope);
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { key: keyOf(scope) },
+          UpdateExpression: 'SET #s = :closed, closedAt = :at REMOVE nextProbeAt, probeIntervalSeconds',
+          ExpressionAttributeNames: { '#s': field.name },
+          ExpressionAttributeValues: { ':closed': field.closed, ':at': iso(now) },
+        }),
+      );
+    },
+
+    throttleBack(phoneNumberId, seenThrottledAt, next) {
+      return compareAndSet(phoneKey(phoneNumberId), 'throttledAt', seenThrottledAt, next);
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  type SQSClient,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import type { DispatchRoute } from '../../domain/send-plan.ts';
+import type { Rejection } from '../../domain/validate-job.ts';
+import { DUE_AT_ATTRIBUTE, type JobQueues } from '../../ports/job-queues.ts';
+import { TooLargeToDeadLetter } from '../../errors.ts';
+
+/** SQS's message size limit, attributes included. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+export interface JobQueueUrls {
+  sendQueueUrl: string;
+  deferredQueueUrl: string;
+  /** Only the send function dead-letters jobs; the release function has no need for it. */
+  sendDeadLetterQueueUrl?: string;
+}
+
+const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+interface Pending {
+  entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** SQS adapter for the send path. */
+export function createJobQueues(sqs: SQSClient, urls: JobQueueUrls): JobQueues {
+  const pending = new Map<string, Pending[]>();
+  let flushScheduled = false;
+
+  const flush = async () => {
+    flushScheduled = false;
+    const byQueue = [...pending];
+    pending.clear();
+    await Promise.all(
+      byQueue.flatMap(([queueUrl, items]) => {
+        const chunks: Pending[][] = [];
+        for (let i = 0; i < items.length; i += 10) chunks.push(items.slice(i, i + 10));
+        return chunks.map((chunk) => sendChunk(queueUrl, chunk));
+      }),
+    );
+  };
+
+  const sendChunk = async (queueUrl: string, chunk: Pending[]) => {
+    try {
+      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((p, i) => ({ ...p.entry, Id: String(i) })) }));
+      const failed = new Map((result.Failed ?? []).map((f) => [f.Id, `${f.Code}: ${f.Message ?? ''}`]));
+      chunk.forEach((p, i) => (failed.has(String(i)) ? p.reject(new Error(`dispatch refused by SQS: ${failed.get(String(i))}`)) : p.resolve()));
+    } catch (error) {
+      for (const p of chunk) p.reject(error as Error);
+    }
+  };
+
+  const enqueue = (queueUrl: string, entry: Pending['entry']) =>
+    new Promise<void>((resolve, reject) => {
+      const list = pending.get(queueUrl) ?? [];
+      list.push({ entry, resolve, reject });
+      pending.set(queueUrl, list);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(() => void flush());
+      }
+    });
+
+  return {
+    dispatch(body, route, reason) {
+      const attributes = { reason: text(reason.slice(0, 256)) };
+      if (route.queue === 'send') {
+        return enqueue(urls.sendQueueUrl, { MessageBody: body, DelaySeconds: route.delaySeconds, MessageAttributes: attributes });
+      }
+      return enqueue(urls.deferredQueueUrl, {
+        MessageBody: body,
+        MessageAttributes: {
+          ...attributes,
+          [DUE_AT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(route.dueAt) },
+          dueAtIso: text(new Date(route.dueAt).toISOString()),
+        },
+      });
+    },
+
+    async deadLetter(body, { rejection, sourceMessageId, rejectedAt }) {
+      if (!urls.sendDeadLetterQueueUrl) throw new Error('no dead-letter queue configured for this function');
+      const attributes: Record<string, MessageAttributeValue> = {
+        rejectionReason: text(rejection.reason),
+        rejectionDetail: text(rejection.detail.slice(0, 1024) || '-'),
+        rejectedAt: text(new Date(rejectedAt).toISOString()),
+        sourceMessageId: text(sourceMessageId),
+        ...(rejection.campaignId ? { campaignId: text(rejection.campaignId) } : {}),
+      };
+      const size = Buffer.byteLength(body) + Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.DataType!.length + Buffer.byteLength(v.StringValue ?? ''), 0);
+      if (size > SQS_MAX_MESSAGE_BYTES) {
+        throw new TooLargeToDeadLetter(`${size} bytes with the rejection attributes: left for the queue's redrive policy`);
+      }
+      await sqs.send(new SendMessageCommand({ QueueUrl: urls.sendDeadLetterQueueUrl, MessageBody: body.length > 0 ? body : '(empty body)', MessageAttributes: attributes }));
+    },
+
+    async park(receiptHandle, visibilitySeconds) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: urls.deferredQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilitySeconds }));
+    },
+  };
+}

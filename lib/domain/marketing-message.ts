@@ -1,0 +1,29 @@
+import type { ValidJob } from './validate-job.ts';
+
+export type ProductPolicy = 'STRICT' | 'CLOUD_API_FALLBACK';
+
+export interface MarketingMessageOptions {
+  productPolicy: ProductPolicy;
+  /** Account default applies when undefined. */
+  messageActivitySharing?: boolean;
+  /** Whether to send `biz_opaque_callback_data` (Meta's MM API schema does not list it). */
+  sendCallbackData: boolean;
+}
+
+/**
+ * The request body for `POST /{phone-number-id}/marketing_messages` (mm-api.md §1).
+ * Button URL parameters are passed through untouched: Meta appends its click id to them.
+ */
+export function marketingMessageBody(job: ValidJob, options: MarketingMessageOptions): Record<string, unknown> {
+  const activitySharing = job.messageActivitySharing ?? options.messageActivitySharing;
+  return {
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: job.recipient,
+    type: 'template',
+    template: job.template,
+    product_policy: options.productPolicy,
+    ...(activitySharing === undefined ? {} : { message_activity_sharing: activitySharing }),
+    ...(options.sendCallbackData && job.callbackData ? { biz_opaque_callback_data: job.callbackData } : {}),
+  };
+}

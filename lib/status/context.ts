@@ -1,0 +1,29 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { OptOutPolicy } from '../domain/opt-out.ts';
+import type { RetryPolicy } from '../domain/send-plan.ts';
+import type { JobStore } from '../jobs/job-store.ts';
+import type { CampaignCounters } from '../ports/campaign-counters.ts';
+import type { JobQueues } from '../ports/job-queues.ts';
+import type { StatusQueue } from '../ports/status-queue.ts';
+import type { UserStore } from '../ports/user-store.ts';
+
+/** What applying one webhook event needs: the stores, the retry and opt-out rules, a clock. */
+export interface StatusDeps {
+  jobs: JobStore;
+  users: UserStore;
+  queues: Pick<JobQueues, 'dispatch'>;
+  retryPolicy: RetryPolicy;
+  optOutPolicy: OptOutPolicy;
+  logger: Logger;
+  now: () => number;
+  random: () => number;
+  newId: () => string;
+}
+
+/** The status function's runtime: the events' needs plus what the batch does once (counters, metrics, the queue). */
+export interface StatusRuntime extends StatusDeps {
+  counters: CampaignCounters;
+  metrics: Metrics;
+  statusQueue: Pick<StatusQueue, 'retryLater' | 'deadLetter'>;
+}

@@ -1,0 +1,38 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { AwsClients } from './aws-clients.ts';
+
+/** The five Lambda functions of serverless.yml. */
+export type FunctionName = 'send' | 'release' | 'status' | 'webhook' | 'sweep';
+
+/** A function's structured logger and EMF metrics (Powertools). */
+export interface Observability {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * What a function's runtime is built from: its environment (validated by its zod schema in
+ * `lib/config.ts`), its SDK clients and its observability. The optional seams are for tests and
+ * the local stack; on Lambda the real clock, randomness, sleep and fetch apply.
+ */
+export interface WiringContext extends Observability {
+  env: NodeJS.ProcessEnv;
+  clients: AwsClients;
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+/**
+ * One function, wired once: how its runtime is built from a {@link WiringContext} and how its
+ * middy handler wraps that runtime. The Lambda entry point (`lambdaHandler`) and the local
+ * deployment both build the function from this, so the two cannot drift apart.
+ */
+export interface FunctionDefinition<Runtime, Handler> {
+  name: FunctionName;
+  createRuntime(context: WiringContext): Runtime;
+  /** `runtime` is called on each invocation; it builds the runtime once, on the first. */
+  createHandler(runtime: () => Runtime, observability: Observability): Handler;
+}

@@ -1,0 +1,21 @@
+import { createStatusQueue } from '../adapters/sqs/status-queue.ts';
+import { createSecretSource } from '../adapters/ssm/secret-source.ts';
+import { loadWebhookConfig } from '../config.ts';
+import type { WebhookRuntime } from '../webhook/handle-request.ts';
+import { countWebhookRejection } from '../webhook/rejections.ts';
+import type { WiringContext } from './context.ts';
+
+/** The webhook's runtime: its secrets from SSM, the status queue, and its refusals counted. */
+export function createWebhookRuntime({ env, clients, logger, metrics, now }: WiringContext): WebhookRuntime {
+  const config = loadWebhookConfig(env);
+  const secret = (parameterName: string) => createSecretSource({ parameterName, cacheSeconds: config.secretCacheSeconds, ssm: clients.ssm });
+  return {
+    appSecret: secret(config.appSecretParameter),
+    verifyToken: secret(config.verifyTokenParameter),
+    statusQueue: createStatusQueue(clients.sqs, { statusQueueUrl: config.statusQueueUrl }),
+    logger,
+    countRejection: (reason) => countWebhookRejection(metrics, reason),
+    now: now ?? Date.now,
+    maxBodyBytes: config.maxBodyBytes,
+  };
+}

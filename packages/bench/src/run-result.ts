@@ -1,0 +1,126 @@
+/** Turns what a run collected into its {@link RunResult}: rates, latencies, counts, as stored in the results file. */
+import type { InstrumentReport } from './attribution.ts';
+import type { JobsScan } from './jobs-scan.ts';
+import type { ProcSampler } from './proc-sampler.ts';
+import type { SimSummary } from './simulator-protocol.ts';
+import { maxInWindow, percentile, round, steadyRate } from './stats.ts';
+import type { LambdaSettings } from './target.ts';
+import type { RunOptions, RunResult, WorkerLogBytes, WorkerStopped } from './types.ts';
+
+/** Everything a run collected after its workers stopped. */
+export interface Collected {
+  options: RunOptions;
+  started: number;
+  enqueueStarted: number;
+  finishedAt: number;
+  completed: boolean;
+  incompleteReason: string | undefined;
+  concurrency: number;
+  machineBusyBeforePercent: number;
+  summary: SimSummary;
+  /** When each recipient's job was created, by the recipient's digits. */
+  createdAt: ReadonlyMap<string, number>;
+  jobs: JobsScan;
+  stopped: WorkerStopped | undefined;
+  cpuMsAfterReady: number | undefined;
+  logBytes: WorkerLogBytes;
+  stderrTail: string[];
+  sampler: ProcSampler;
+  producerRequests: Record<string, number>;
+  instrument: InstrumentReport | undefined;
+  lambda: LambdaSettings;
+}
+
+/** The run's result, ready to be analysed and stored. */
+export function runResult(c: Collected): RunResult {
+  const { options, summary, stopped, instrument, jobs } = c;
+  const acceptedTimes = summary.accepted.map(([, at]) => at).sort((a, b) => a - b);
+  const steady = steadyRate(acceptedTimes);
+  const enqueueToAccepted = enqueueToAcceptedMs(summary, c.createdAt);
+  const throttled = summary.stats.byOutcome['130429'] ?? 0;
+  const acceptedCount = summary.stats.byOutcome.accepted ?? 0;
+  return {
+    label: options.label,
+    options: { ...options, say: undefined, signal: undefined } as unknown as Omit<RunOptions, 'say' | 'signal'>,
+    startedAt: new Date(c.started).toISOString(),
+    completed: c.completed,
+    ...(c.incompleteReason ? { incompleteReason: c.incompleteReason } : {}),
+    durationSeconds: round((c.finishedAt - c.enqueueStarted) / 1000, 1)!,
+    concurrency: c.concurrency,
+    machineBusyBeforePercent: c.machineBusyBeforePercent,
+    sends: {
+      accepted: acceptedCount,
+      acceptedRecipients: summary.acceptedRecipients,
+      apiCalls: summary.stats.total,
+      byOutcome: summary.stats.byOutcome,
+      throttled,
+      throttledShare: summary.stats.total > 0 ? throttled / summary.stats.total : 0,
+      ...(steady
+        ? { steadyRate: round(steady.rate, 2), steadyWindow: { fromMs: steady.fromMs, toMs: steady.toMs, count: steady.count }, ofCeiling: round(steady.rate / options.rate, 4) }
+        : {}),
+      maxInAnySecond: maxInWindow(acceptedTimes),
+      timeline: timeline(summary),
+    },
+    latency: {
+      enqueueToAcceptedMs: { p50: percentile(enqueueToAccepted, 50), p99: percentile(enqueueToAccepted, 99), max: percentile(enqueueToAccepted, 100) },
+      claimToAcceptedMs: { p50: percentile(jobs.claimToAccepted, 50), p99: percentile(jobs.claimToAccepted, 99) },
+    },
+    webhooks: {
+      delivered: summary.webhooks.delivered,
+      posted: summary.webhooks.posted,
+      failed: summary.webhooks.failed,
+      perMessage: acceptedCount > 0 ? round(summary.webhooks.posted / acceptedCount, 3)! : 0,
+    },
+    jobStates: jobs.jobStates,
+    worker: {
+      ...(stopped ? { stopped } : {}),
+      ...(c.cpuMsAfterReady !== undefined ? { cpuMsAfterReady: c.cpuMsAfterReady, cpuMsPer1000Jobs: round((c.cpuMsAfterReady / options.jobs) * 1000, 0) } : {}),
+      ...(stopped ? { peakRssMb: stopped.maxRssMb } : {}),
+      logBytes: c.logBytes,
+      stderrTail: c.stderrTail,
+    },
+    processes: {
+      ...(steady ? { steady: c.sampler.usageBetween(steady.fromMs, steady.toMs) } : {}),
+      whole: c.sampler.usageBetween(c.enqueueStarted, c.finishedAt),
+    },
+    requests: {
+      ...(stopped?.requests ? { counted: stopped.requests } : {}),
+      countedSource: stopped?.requests ? 'worker RequestCounter' : 'not available',
+      producer: c.producerRequests,
+      ...(instrument
+        ? { instrument: { buckets: instrument.buckets, byCommand: instrument.byCommand, invocations: instrument.invocations, latencyMs: latencySummary(instrument.latencySamples) } }
+        : {}),
+    },
+    ...(jobs.scanError ? { scanError: jobs.scanError } : {}),
+    items: { sampled: jobs.itemSizes.length, jobsItemBytes: { mean: round(jobs.itemSizes.reduce((a, b) => a + b, 0) / Math.max(1, jobs.itemSizes.length), 0), max: percentile(jobs.itemSizes, 100) } },
+    memoryMb: c.lambda.memoryMb,
+    lambdaLogging: c.lambda.logging,
+  };
+}
+
+/** Per recipient: its job's creation to the simulator's arrival time of its first accepted send. */
+function enqueueToAcceptedMs(summary: SimSummary, createdAt: ReadonlyMap<string, number>): number[] {
+  const firstAccepted = new Map<string, number>();
+  for (const [digits, at] of summary.accepted) if (!firstAccepted.has(digits)) firstAccepted.set(digits, at);
+  const latencies: number[] = [];
+  for (const [digits, at] of firstAccepted) {
+    const created = createdAt.get(digits);
+    if (created !== undefined) latencies.push(at - created);
+  }
+  return latencies;
+}
+
+function timeline(summary: SimSummary): RunResult['sends']['timeline'] {
+  return summary.perSecond.outcomes.map((outcomes, second) => {
+    const accepted = outcomes.accepted ?? 0;
+    const throttled = outcomes['130429'] ?? 0;
+    const total = Object.values(outcomes).reduce((a, b) => a + b, 0);
+    return { second, accepted, throttled, other: total - accepted - throttled };
+  });
+}
+
+function latencySummary(samples: Record<string, number[]>): Record<string, { p50?: number; p99?: number; n: number }> {
+  return Object.fromEntries(
+    Object.entries(samples).map(([key, values]) => [key, { p50: round(percentile(values, 50), 1), p99: round(percentile(values, 99), 1), n: values.length }]),
+  );
+}
