@@ -4,11 +4,13 @@ import type { OptOutPolicy } from './domain/opt-out.ts';
 import { SANCTIONED_COUNTRIES, type RecipientPolicy } from './domain/phone.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/send-plan.ts';
 import type { MarketingMessageOptions } from './domain/marketing-message.ts';
+import { ConfigError } from './errors.ts';
 
 /**
- * Function configuration from the environment. serverless.yml sets these; README's table
- * documents them. Each function parses only what it uses, and a bad or missing variable stops
- * the cold start with one error that names every problem.
+ * Function configuration from the environment. serverless.yml sets these; docs/configuration.md
+ * documents them (generated from these schemas by `npm run config-doc`). Each function parses
+ * only what it uses, and a bad or missing variable stops the cold start with one error that names
+ * every problem.
  */
 const list = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -136,11 +138,6 @@ export const FUNCTION_ENV_SCHEMAS = {
   release: dispatchEnv,
   sweep: tablesEnv,
 } as const;
-
-/** Thrown at cold start when the environment is incomplete: the message lists every bad variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, name: string): z.infer<T> {
   const parsed = schema.safeParse(env);

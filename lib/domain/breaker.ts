@@ -1,5 +1,5 @@
 /**
- * Circuit breakers for failures that are not the job's fault (mm-api.md §3): an account-level
+ * Circuit breakers for failures that are not the job's fault (docs/meta-api.md#errors): an account-level
  * error (token, permission, locked account, payment, unregistered number) stops every send from
  * that phone number; a template-level error (paused, disabled, unavailable) pauses the
  * campaign. Jobs are kept and held, never failed. Sending resumes when a periodic probe (one

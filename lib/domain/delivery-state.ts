@@ -1,7 +1,7 @@
 import { ALL_STATES, type JobState, JOB_STATES } from './job-state.ts';
 
 /**
- * How Meta's status webhooks move a job (mm-api.md §4). Webhooks come late, twice and out of
+ * How Meta's status webhooks move a job (docs/meta-api.md#webhooks-and-signatures). Webhooks come late, twice and out of
  * order, so the rules are about which *current* states a status may still change:
  * - progress only moves forward: accepted → sent → delivered → read;
  * - `read` implies delivered, and may arrive without a `delivered`;
@@ -36,7 +36,7 @@ export function isDeliveryStatus(value: string): value is DeliveryStatus {
   return value === 'sent' || value === 'delivered' || value === 'read' || value === 'failed';
 }
 
-/** The route Meta used, from `pricing.category` (mm-api.md §4). */
+/** The route Meta used, from `pricing.category` (docs/meta-api.md#webhooks-and-signatures). */
 export type Route = 'marketing_messages_api' | 'cloud_api_fallback';
 
 export function routeOf(pricingCategory: string | undefined): Route | undefined {

@@ -10,7 +10,7 @@ import { z } from 'zod';
  */
 export const SEND_JOB_SCHEMA_VERSION = 1;
 
-/** Meta's TTL range for marketing templates (mm-api.md §2): 12 hours to 30 days. */
+/** Meta's TTL range for marketing templates (docs/meta-api.md#time-to-live): 12 hours to 30 days. */
 export const MIN_VALIDITY_SECONDS = 43_200;
 export const MAX_VALIDITY_SECONDS = 2_592_000;
 

@@ -11,7 +11,7 @@ export interface MarketingMessageOptions {
 }
 
 /**
- * The request body for `POST /{phone-number-id}/marketing_messages` (mm-api.md §1).
+ * The request body for `POST /{phone-number-id}/marketing_messages` (docs/meta-api.md#sending).
  * Button URL parameters are passed through untouched: Meta appends its click id to them.
  */
 export function marketingMessageBody(job: ValidJob, options: MarketingMessageOptions): Record<string, unknown> {

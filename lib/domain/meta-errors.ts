@@ -1,5 +1,5 @@
 /**
- * What the sender does with each error code Meta documents for the MM API (mm-api.md §3).
+ * What the sender does with each error code Meta documents for the MM API (docs/meta-api.md#errors; the table: docs/error-codes.md).
  * Branch on `code`, never on the HTTP status: Meta says the status is not reliable.
  */
 export type ErrorClass =

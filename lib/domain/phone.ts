@@ -27,7 +27,7 @@ export function normalisePhoneNumber(input: string): PhoneCheck {
   return { ok: true, e164: parsed.number as E164, country: parsed.country };
 }
 
-/** Countries WhatsApp may not message at all (mm-api.md §6). Crimea, Donetsk and Luhansk
+/** Countries WhatsApp may not message at all (docs/meta-api.md#country-restrictions). Crimea, Donetsk and Luhansk
  * cannot be told apart by prefix, so they belong in the configurable prefix deny-list. */
 export const SANCTIONED_COUNTRIES = ['CU', 'IR', 'KP', 'SY'] as const;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Meta's webhook payload for the `messages` and `user_preferences` fields (mm-api.md §4), and
+ * Meta's webhook payload for the `messages` and `user_preferences` fields (docs/meta-api.md#webhooks-and-signatures), and
  * the events the webhook function splits it into: one queue message per status, preference
  * or inbound message, so each is processed (and retried) on its own.
  *

@@ -12,7 +12,11 @@ import type { JobStore } from './job-store.ts';
  */
 export function countingStateChanges(jobs: JobStore, tally: BatchTally): JobStore {
   return {
-    ...jobs,
+    findByWamid: (wamid, recipient) => jobs.findByWamid(wamid, recipient),
+    recordAlias: (job, waRecipient, wamid) => jobs.recordAlias(job, waRecipient, wamid),
+    dialledNumberOf: (waRecipient) => jobs.dialledNumberOf(waRecipient),
+    candidates: (jobKeys) => jobs.candidates(jobKeys),
+    get: (jobKey) => jobs.get(jobKey),
     async claim(request) {
       const result = await jobs.claim(request);
       if (result.claimed) {

@@ -1,6 +1,6 @@
 import { signatureFor } from '../../lib/webhook/signature.ts';
 
-/** Builders for Meta's webhook payloads (mm-api.md §4), so tests do not hand-build envelopes. */
+/** Builders for Meta's webhook payloads (docs/meta-api.md#webhooks-and-signatures), so tests do not hand-build envelopes. */
 export const WABA_ID = '102290129340398';
 export const PHONE_NUMBER_ID = '100000000000001';
 

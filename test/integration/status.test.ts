@@ -146,7 +146,7 @@ describe('131049 from a webhook', () => {
   });
 
   it("handles Meta's documented example payload verbatim", async () => {
-    // mm-api.md §4, byte for byte; the job it refers to is seeded as accepted.
+    // Meta's documented example (docs/meta-api.md#webhooks-and-signatures), byte for byte; the job it refers to is seeded as accepted.
     const example = `{ "object": "whatsapp_business_account",
   "entry": [ { "id": "<WABA_ID>", "changes": [ { "field": "messages", "value": {
     "messaging_product": "whatsapp",

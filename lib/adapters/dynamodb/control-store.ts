@@ -16,18 +16,120 @@ function breakerField(scope: Scope): { name: string; open: string; closed: strin
   return scope.kind === 'phone' ? { name: 'state', open: 'open', closed: 'closed' } : { name: 'status', open: 'PAUSED', closed: 'RUNNING' };
 }
 
-export function createControlStore(doc: DynamoDBDocumentClient, options: { tableName: string }): ControlStore {
-  const table = options.tableName;
-  const iso = (ms: number) => new Date(ms).toISOString();
+const iso = (ms: number) => new Date(ms).toISOString();
 
-  const conditional = (command: UpdateCommand) => writeIfAllowed(doc, command);
+/** The control table on DynamoDB: one item per phone number, pace and campaign, every change conditional. */
+export class DynamoControlStore implements ControlStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(doc: DynamoDBDocumentClient, options: { tableName: string }) {
+    this.doc = doc;
+    this.table = options.tableName;
+  }
+
+  async read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls> {
+    const controls: Controls = { phones: new Map(), campaigns: new Map() };
+    const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
+    for (const item of await batchGetAll<{ key: string }>(this.doc, this.table, keys.map((key) => ({ key })))) {
+      if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
+      else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
+    }
+    return controls;
+  }
+
+  async appendToPace(phoneNumberId: string, spanMicros: number, window: { from: number; to: number }): Promise<PaceAnswer> {
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { key: paceKey(phoneNumberId) },
+          ConditionExpression: 'nextFreeAt BETWEEN :from AND :to',
+          UpdateExpression: 'ADD nextFreeAt :span',
+          ExpressionAttributeValues: { ':span': spanMicros, ':from': window.from, ':to': window.to },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { appended: true, startMicros: Number(result.Attributes?.nextFreeAt) - spanMicros };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { appended: false, nextFreeMicros: refusedItem<{ nextFreeAt?: number }>(error)?.nextFreeAt };
+    }
+  }
+
+  restartPace(phoneNumberId: string, expected: number | undefined, nextFreeMicros: number): Promise<boolean> {
+    return this.compareAndSet(paceKey(phoneNumberId), 'nextFreeAt', expected, { nextFreeAt: nextFreeMicros });
+  }
+
+  open(scope: Scope, code: number, reason: string, now: number): Promise<boolean> {
+    const interval = nextProbeInterval(undefined);
+    const field = breakerField(scope);
+    return writeIfAllowed(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { key: keyOf(scope) },
+        ConditionExpression: 'attribute_not_exists(#s) OR #s <> :open',
+        UpdateExpression:
+          'SET #s = :open, reasonCode = :code, reason = :reason, openedAt = :at, nextProbeAt = :probe, probeIntervalSeconds = :interval' +
+          (scope.kind === 'campaign' ? ', pausedBy = :by' : ''),
+        ExpressionAttributeNames: { '#s': field.name },
+        ExpressionAttributeValues: {
+          ':open': field.open,
+          ':code': code,
+          ':reason': reason,
+          ':at': iso(now),
+          ':probe': now + interval * 1000,
+          ':interval': interval,
+          ...(scope.kind === 'campaign' ? { ':by': 'template_error' } : {}),
+        },
+      }),
+    );
+  }
+
+  takeProbe(scope: Scope, now: number, currentIntervalSeconds: number | undefined): Promise<boolean> {
+    // Whoever moves nextProbeAt on first sends the probe; the rest keep holding. A probe
+    // that fails leaves the breaker open with the longer interval set here.
+    const next = nextProbeInterval(currentIntervalSeconds);
+    const field = breakerField(scope);
+    return writeIfAllowed(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { key: keyOf(scope) },
+        ConditionExpression: '#s = :open AND nextProbeAt <= :now',
+        UpdateExpression: 'SET nextProbeAt = :nextAt, probeIntervalSeconds = :next, lastProbeAt = :at',
+        ExpressionAttributeNames: { '#s': field.name },
+        ExpressionAttributeValues: { ':open': field.open, ':now': now, ':nextAt': now + next * 1000, ':next': next, ':at': iso(now) },
+      }),
+    );
+  }
+
+  async close(scope: Scope, now: number): Promise<void> {
+    const field = breakerField(scope);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { key: keyOf(scope) },
+        UpdateExpression: 'SET #s = :closed, closedAt = :at REMOVE nextProbeAt, probeIntervalSeconds',
+        ExpressionAttributeNames: { '#s': field.name },
+        ExpressionAttributeValues: { ':closed': field.closed, ':at': iso(now) },
+      }),
+    );
+  }
+
+  throttleBack(phoneNumberId: string, seenThrottledAt: number | undefined, next: Required<ThrottleState>): Promise<boolean> {
+    return this.compareAndSet(phoneKey(phoneNumberId), 'throttledAt', seenThrottledAt, next);
+  }
 
   /** Sets `values` on the item if `attribute` still holds `expected` (absent when undefined). */
-  const compareAndSet = (key: string, attribute: string, expected: number | undefined, values: Record<string, number>) => {
+  private compareAndSet(key: string, attribute: string, expected: number | undefined, values: Record<string, number>): Promise<boolean> {
     const names = Object.keys(values);
-    return conditional(
+    return writeIfAllowed(
+      this.doc,
       new UpdateCommand({
-        TableName: table,
+        TableName: this.table,
         Key: { key },
         ConditionExpression: expected === undefined ? 'attribute_not_exists(#seen)' : '#seen = :seen',
         UpdateExpression: `SET ${names.map((_, i) => `#v${i} = :v${i}`).join(', ')}`,
@@ -35,100 +137,10 @@ export function createControlStore(doc: DynamoDBDocumentClient, options: { table
         ExpressionAttributeValues: { ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])), ...(expected === undefined ? {} : { ':seen': expected }) },
       }),
     );
-  };
+  }
+}
 
-  return {
-    async read(phoneNumberIds, campaignIds) {
-      const controls: Controls = { phones: new Map(), campaigns: new Map() };
-      const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
-      for (const item of await batchGetAll<{ key: string }>(doc, table, keys.map((key) => ({ key })))) {
-        if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
-        else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
-      }
-      return controls;
-    },
-
-    async appendToPace(phoneNumberId, spanMicros, window) {
-      try {
-        const result = await doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { key: paceKey(phoneNumberId) },
-            ConditionExpression: 'nextFreeAt BETWEEN :from AND :to',
-            UpdateExpression: 'ADD nextFreeAt :span',
-            ExpressionAttributeValues: { ':span': spanMicros, ':from': window.from, ':to': window.to },
-            ReturnValues: 'UPDATED_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { appended: true, startMicros: Number(result.Attributes?.nextFreeAt) - spanMicros };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        return { appended: false, nextFreeMicros: refusedItem<{ nextFreeAt?: number }>(error)?.nextFreeAt };
-      }
-    },
-
-    restartPace(phoneNumberId, expected, nextFreeMicros) {
-      return compareAndSet(paceKey(phoneNumberId), 'nextFreeAt', expected, { nextFreeAt: nextFreeMicros });
-    },
-
-    async open(scope, code, reason, now) {
-      const interval = nextProbeInterval(undefined);
-      const field = breakerField(scope);
-      return conditional(
-        new UpdateCommand({
-          TableName: table,
-          Key: { key: keyOf(scope) },
-          ConditionExpression: 'attribute_not_exists(#s) OR #s <> :open',
-          UpdateExpression:
-            'SET #s = :open, reasonCode = :code, reason = :reason, openedAt = :at, nextProbeAt = :probe, probeIntervalSeconds = :interval' +
-            (scope.kind === 'campaign' ? ', pausedBy = :by' : ''),
-          ExpressionAttributeNames: { '#s': field.name },
-          ExpressionAttributeValues: {
-            ':open': field.open,
-            ':code': code,
-            ':reason': reason,
-            ':at': iso(now),
-            ':probe': now + interval * 1000,
-            ':interval': interval,
-            ...(scope.kind === 'campaign' ? { ':by': 'template_error' } : {}),
-          },
-        }),
-      );
-    },
-
-    async takeProbe(scope, now, currentIntervalSeconds) {
-      // Whoever moves nextProbeAt on first sends the probe; the rest keep holding. A probe
-      // that fails leaves the breaker open with the longer interval set here.
-      const next = nextProbeInterval(currentIntervalSeconds);
-      const field = breakerField(scope);
-      return conditional(
-        new UpdateCommand({
-          TableName: table,
-          Key: { key: keyOf(scope) },
-          ConditionExpression: '#s = :open AND nextProbeAt <= :now',
-          UpdateExpression: 'SET nextProbeAt = :nextAt, probeIntervalSeconds = :next, lastProbeAt = :at',
-          ExpressionAttributeNames: { '#s': field.name },
-          ExpressionAttributeValues: { ':open': field.open, ':now': now, ':nextAt': now + next * 1000, ':next': next, ':at': iso(now) },
-        }),
-      );
-    },
-
-    async close(scope, now) {
-      const field = breakerField(scope);
-      await doc.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { key: keyOf(scope) },
-          UpdateExpression: 'SET #s = :closed, closedAt = :at REMOVE nextProbeAt, probeIntervalSeconds',
-          ExpressionAttributeNames: { '#s': field.name },
-          ExpressionAttributeValues: { ':closed': field.closed, ':at': iso(now) },
-        }),
-      );
-    },
-
-    throttleBack(phoneNumberId, seenThrottledAt, next) {
-      return compareAndSet(phoneKey(phoneNumberId), 'throttledAt', seenThrottledAt, next);
-    },
-  };
+/** The control store on DynamoDB. */
+export function createControlStore(doc: DynamoDBDocumentClient, options: { tableName: string }): ControlStore {
+  return new DynamoControlStore(doc, options);
 }

@@ -2,14 +2,13 @@ import {
   ChangeMessageVisibilityCommand,
   type MessageAttributeValue,
   type SQSClient,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { DispatchRoute } from '../../domain/send-plan.ts';
 import type { Rejection } from '../../domain/validate-job.ts';
 import { DUE_AT_ATTRIBUTE, type JobQueues } from '../../ports/job-queues.ts';
 import { TooLargeToDeadLetter } from '../../errors.ts';
+import { CoalescingSender, type OutgoingMessage } from './coalescing-sender.ts';
 
 /** SQS's message size limit, attributes included. */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
@@ -23,50 +22,10 @@ export interface JobQueueUrls {
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
-interface Pending {
-  entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 /** SQS adapter for the send path. */
 export function createJobQueues(sqs: SQSClient, urls: JobQueueUrls): JobQueues {
-  const pending = new Map<string, Pending[]>();
-  let flushScheduled = false;
-
-  const flush = async () => {
-    flushScheduled = false;
-    const byQueue = [...pending];
-    pending.clear();
-    await Promise.all(
-      byQueue.flatMap(([queueUrl, items]) => {
-        const chunks: Pending[][] = [];
-        for (let i = 0; i < items.length; i += 10) chunks.push(items.slice(i, i + 10));
-        return chunks.map((chunk) => sendChunk(queueUrl, chunk));
-      }),
-    );
-  };
-
-  const sendChunk = async (queueUrl: string, chunk: Pending[]) => {
-    try {
-      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((p, i) => ({ ...p.entry, Id: String(i) })) }));
-      const failed = new Map((result.Failed ?? []).map((f) => [f.Id, `${f.Code}: ${f.Message ?? ''}`]));
-      chunk.forEach((p, i) => (failed.has(String(i)) ? p.reject(new Error(`dispatch refused by SQS: ${failed.get(String(i))}`)) : p.resolve()));
-    } catch (error) {
-      for (const p of chunk) p.reject(error as Error);
-    }
-  };
-
-  const enqueue = (queueUrl: string, entry: Pending['entry']) =>
-    new Promise<void>((resolve, reject) => {
-      const list = pending.get(queueUrl) ?? [];
-      list.push({ entry, resolve, reject });
-      pending.set(queueUrl, list);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(() => void flush());
-      }
-    });
+  const sender = new CoalescingSender(sqs);
+  const enqueue = (queueUrl: string, entry: OutgoingMessage) => sender.send(queueUrl, entry);
 
   return {
     dispatch(body, route, reason) {

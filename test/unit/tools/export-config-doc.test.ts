@@ -7,7 +7,7 @@ import {
   environmentVariables,
   renderConfigTable,
   withGeneratedBlock,
-} from '../../tools/export-config-doc.ts';
+} from '../../../tools/export-config-doc.ts';
 
 describe('docs/configuration.md', () => {
   it('is up to date with the zod schemas in lib/config.ts (run `npm run config-doc`)', () => {

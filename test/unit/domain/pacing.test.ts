@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { gateFor, nextProbeInterval } from '../../lib/domain/breaker.ts';
+import { gateFor, nextProbeInterval } from '../../../lib/domain/breaker.ts';
 import {
   afterRefusal,
   afterThrottle,
@@ -19,7 +19,7 @@ import {
   THROTTLE_BACKOFF,
   THROTTLE_REACTION_GAP_MS,
   TURNAROUND_SECONDS,
-} from '../../lib/domain/pacing.ts';
+} from '../../../lib/domain/pacing.ts';
 
 describe('pacing', () => {
   const at = (ms: number) => ms * 1000;
@@ -82,7 +82,7 @@ describe('pacing', () => {
   });
 
   it('derives maximumConcurrency from the rate and the batch size, the same way serverless.yml does', () => {
-    const derived = createRequire(import.meta.url)('../../infra/derived-params.cjs') as { SEND_BATCH_SIZE: number; maxConcurrencyFor: (rate: number, batchSize?: number) => number };
+    const derived = createRequire(import.meta.url)('../../../infra/derived-params.cjs') as { SEND_BATCH_SIZE: number; maxConcurrencyFor: (rate: number, batchSize?: number) => number };
     expect(derived.SEND_BATCH_SIZE).toBe(SEND_BATCH_SIZE);
     for (const rate of [1, 10, 80, 150, 200, 500, 1_000]) {
       expect(derived.maxConcurrencyFor(rate)).toBe(maxConcurrencyFor(rate));
@@ -96,7 +96,7 @@ describe('pacing', () => {
   });
 
   it('runs the send function with the batch size the concurrency is derived for', () => {
-    const service = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8')) as { functions: { send: { events: Array<{ sqs?: { batchSize: number } }> } } };
+    const service = parse(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8')) as { functions: { send: { events: Array<{ sqs?: { batchSize: number } }> } } };
     expect(service.functions.send.events.find((event) => event.sqs)?.sqs?.batchSize).toBe(SEND_BATCH_SIZE);
   });
 
@@ -106,23 +106,5 @@ describe('pacing', () => {
       expect((others * SEND_BATCH_SIZE) / rate).toBeGreaterThanOrEqual(TURNAROUND_SECONDS);
       expect(((others - 1) * SEND_BATCH_SIZE) / rate).toBeLessThan(TURNAROUND_SECONDS);
     }
-  });
-});
-
-describe('breaker gate', () => {
-  const now = 1_000_000;
-  const hold = 900_000;
-  it('sends when nothing is stopped', () => expect(gateFor(undefined, undefined, now, hold)).toEqual({ action: 'send' }));
-  it('cancels a cancelled campaign', () => expect(gateFor(undefined, { status: 'CANCELLED' }, now, hold).action).toBe('cancel'));
-  it('holds an operator pause without probing', () =>
-    expect(gateFor(undefined, { status: 'PAUSED', pausedBy: 'operator', nextProbeAt: 0 }, now, hold)).toMatchObject({ action: 'hold', until: now + hold }));
-  it('holds until the probe is due, then probes', () => {
-    expect(gateFor({ state: 'open', nextProbeAt: now + 5_000, reasonCode: 190 }, undefined, now, hold)).toMatchObject({ action: 'hold', until: now + 5_000 });
-    expect(gateFor({ state: 'open', nextProbeAt: now }, undefined, now, hold)).toEqual({ action: 'probe', scope: 'phone' });
-    expect(gateFor(undefined, { status: 'PAUSED', pausedBy: 'template_error', nextProbeAt: now - 1 }, now, hold)).toEqual({ action: 'probe', scope: 'campaign' });
-  });
-  it('resumes when an operator closes the breaker', () => expect(gateFor({ state: 'closed', nextProbeAt: now }, { status: 'RUNNING' }, now, hold)).toEqual({ action: 'send' }));
-  it('backs probes off from 1 to 30 minutes', () => {
-    expect([undefined, 60, 120, 960, 1_800].map(nextProbeInterval)).toEqual([60, 120, 240, 1_800, 1_800]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { contractOfItem, storedContractOf } from '../../lib/jobs/job-item.ts';
-import { sendJobSchema, type SendJob } from '../../lib/domain/job-contract.ts';
-import { dispatchBodyFromItem } from '../../lib/jobs/dispatch-body.ts';
+import { contractOfItem, storedContractOf } from '../../../lib/jobs/job-item.ts';
+import { sendJobSchema, type SendJob } from '../../../lib/domain/job-contract.ts';
+import { dispatchBodyFromItem } from '../../../lib/jobs/dispatch-body.ts';
 
 const createdAt = '2026-11-26T09:00:00.123Z';
 const job: SendJob = sendJobSchema.parse({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskPhoneNumber, normalisePhoneNumber, recipientRestriction, SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
+import { maskPhoneNumber, normalisePhoneNumber, recipientRestriction, SANCTIONED_COUNTRIES } from '../../../lib/domain/phone.ts';
 
 describe('normalisePhoneNumber', () => {
   it.each([

@@ -3,7 +3,7 @@ import { RuleEngine, loadScenario } from 'mm-api-simulator';
 import { describe, expect, it } from 'vitest';
 
 /** The scenario `npm start` runs the demo campaign against (local/run-campaign.ts). */
-const DEMO = fileURLToPath(new URL('../../local/scenarios/demo.json', import.meta.url));
+const DEMO = fileURLToPath(new URL('../../../local/scenarios/demo.json', import.meta.url));
 
 describe('the demo scenario (local/scenarios/demo.json)', () => {
   it('loads the shipped demo scenario', () => {

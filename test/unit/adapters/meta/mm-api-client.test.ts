@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResponse } from '../../lib/adapters/meta/mm-api-client.ts';
+import { parseResponse } from '../../../../lib/adapters/meta/mm-api-client.ts';
 
 describe('parseResponse', () => {
   it('reads the wamid, message_status and wa_id of a success', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sendJobJsonSchema } from '../../lib/domain/job-contract.ts';
-import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
-import { validateJobBody } from '../../lib/domain/validate-job.ts';
-import { prepareJobs } from '../../lib/producer.ts';
-import { aJob } from '../helpers/factories.ts';
+import { sendJobJsonSchema } from '../../../lib/domain/job-contract.ts';
+import { SANCTIONED_COUNTRIES } from '../../../lib/domain/phone.ts';
+import { validateJobBody } from '../../../lib/domain/validate-job.ts';
+import { prepareJobs } from '../../../lib/producer.ts';
+import { aJob } from '../../helpers/factories.ts';
 
 const policy = { blockedCountries: [...SANCTIONED_COUNTRIES], blockedPrefixes: [] };
 const validate = (value: unknown) => validateJobBody(typeof value === 'string' ? value : JSON.stringify(value), policy);
@@ -62,60 +62,5 @@ describe('validateJobBody', () => {
   it('never puts the phone number in the rejection detail', () => {
     const result = validate(aJob({ recipient: '+5351234567' }));
     expect(JSON.stringify(result)).not.toContain('51234567');
-  });
-});
-
-describe('prepareJobs (producer helper)', () => {
-  it('stamps createdAt, normalises recipients and reports invalid jobs by position', () => {
-    const now = Date.parse('2026-11-26T10:00:00Z');
-    const prepared = prepareJobs([aJob({ recipient: '4915112345678' }), aJob({ recipient: 'nope' }), aJob({ createdAt: '2026-11-25T00:00:00Z' })], policy, now);
-    expect(prepared.rejected).toEqual([{ index: 1, rejection: expect.objectContaining({ reason: 'invalid_recipient' }) }]);
-    expect(prepared.valid.map((v) => v.index)).toEqual([0, 2]);
-    expect(JSON.parse(prepared.valid[0]!.body)).toMatchObject({ recipient: '+4915112345678', createdAt: '2026-11-26T10:00:00.000Z' });
-    expect(JSON.parse(prepared.valid[1]!.body)).toMatchObject({ createdAt: '2026-11-25T00:00:00Z' });
-    expect(JSON.parse(prepared.valid[0]!.body)).not.toHaveProperty('recipientCountry');
-  });
-});
-
-describe('published JSON Schema', () => {
-  it('is up to date with the zod contract (run `npm run schema`)', () => {
-    const published = JSON.parse(readFileSync(new URL('../../schemas/send-job.v1.json', import.meta.url), 'utf8'));
-    expect(published).toEqual(sendJobJsonSchema());
-  });
-});
-
-describe('loadSendConfig', async () => {
-  const { ConfigError, loadSendConfig } = await import('../../lib/config.ts');
-  const valid = {
-    JOBS_TABLE: 'jobs',
-    USERS_TABLE: 'users',
-    CAMPAIGNS_TABLE: 'campaigns',
-    CONTROL_TABLE: 'control',
-    SEND_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send',
-    SEND_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send-dlq',
-    DEFERRED_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/deferred',
-    META_ACCESS_TOKEN_PARAMETER: '/svc/prod/meta-access-token',
-  };
-
-  it('applies the documented defaults', () => {
-    const config = loadSendConfig(valid);
-    expect(config.meta).toMatchObject({ apiVersion: 'v26.0', timeoutMs: 10_000, baseUrl: 'https://graph.facebook.com' });
-    expect(config.message).toEqual({ productPolicy: 'STRICT', sendCallbackData: true });
-    expect(config.retryPolicy).toMatchObject({ perUserLimitDelaySeconds: 86_400, maxLimitAttempts: 3 });
-    expect(config.recipientPolicy.blockedCountries).toEqual(['CU', 'IR', 'KP', 'SY']);
-  });
-
-  it('parses lists and retry-wait overrides', () => {
-    const config = loadSendConfig({ ...valid, BLOCKED_COUNTRIES: 'CU, US', META_RETRY_WAITS: '{"131000":5}' });
-    expect(config.recipientPolicy.blockedCountries).toEqual(['CU', 'US']);
-    expect(config.retryPolicy.waitOverrides).toEqual({ 131000: 5 });
-  });
-
-  it('names every bad variable at once', () => {
-    const env = { ...valid, JOBS_TABLE: undefined, META_PRODUCT_POLICY: 'LOOSE', META_RETRY_WAITS: '{"131000":5000}' };
-    expect(() => loadSendConfig(env)).toThrow(ConfigError);
-    expect(() => loadSendConfig(env)).toThrow(/JOBS_TABLE/);
-    expect(() => loadSendConfig(env)).toThrow(/META_PRODUCT_POLICY/);
-    expect(() => loadSendConfig(env)).toThrow(/META_RETRY_WAITS/);
   });
 });

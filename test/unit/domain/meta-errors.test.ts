@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLASSIFIED_CODES, classifyMetaError, type ErrorKind } from '../../lib/domain/meta-errors.ts';
+import { CLASSIFIED_CODES, classifyMetaError, type ErrorKind } from '../../../lib/domain/meta-errors.ts';
 
 /** Meta's error codes, row by row: the code and what a sender must do with it (docs/error-codes.md). */
 const EXPECTED: Array<[number, ErrorKind, number?]> = [
@@ -59,7 +59,7 @@ describe('classifyMetaError', () => {
   });
 
   // docs/error-codes.md is the operators' table of every code; it must say what this module does, row by row.
-  const errorCodesDoc = readFileSync(new URL('../../docs/error-codes.md', import.meta.url), 'utf8');
+  const errorCodesDoc = readFileSync(new URL('../../../docs/error-codes.md', import.meta.url), 'utf8');
   const documentedRows = [...errorCodesDoc.matchAll(/^\| (\d+|\d+–\d+) \| `(\w+)` \| ([^|]+) \| ([^|]+) \|/gm)].map((row) => ({
     codes: row[1]!,
     kind: row[2]!,

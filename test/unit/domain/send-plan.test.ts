@@ -7,7 +7,7 @@ import {
   planRelease,
   type JobProgress,
   type SendOutcome,
-} from '../../lib/domain/send-plan.ts';
+} from '../../../lib/domain/send-plan.ts';
 
 const HOUR = 3_600_000;
 const now = Date.parse('2026-11-26T10:00:00Z');

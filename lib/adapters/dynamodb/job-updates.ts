@@ -1,0 +1,101 @@
+import type { ProgressChange } from '../../domain/delivery-state.ts';
+import { JOB_STATES } from '../../domain/job-state.ts';
+import type { Decision } from '../../domain/send-plan.ts';
+import type { StoredContract } from '../../jobs/job-item.ts';
+import { type ClaimRequest, type JobRecord, jobKeyOf } from '../../jobs/job-record.ts';
+import { UpdateBuilder } from './update-builder.ts';
+
+/** The shapes of the job item's writes: which attributes each one sets and removes. Pure. */
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+/** Meta's webhook times are whole seconds: `…:05Z` rather than `…:05.000Z`. */
+const isoOfMetaTime = (ms: number) => (ms % 1000 === 0 ? iso(ms).replace('.000Z', 'Z') : iso(ms));
+
+/**
+ * A claim (or a settlement without a send): the contract, the claim token and attempt, the times
+ * the first claim set (kept by `if_not_exists`), and for a real claim one more API call.
+ */
+export function claimUpdate(request: ClaimRequest, stored: StoredContract, expiresAt: number): UpdateBuilder {
+  const { job, token, now, createdAt, validUntil, state, reason, deferral } = request;
+  const update = new UpdateBuilder()
+    .set('state', state)
+    .set('claimToken', token)
+    .set('attempt', job.attempt ?? 1)
+    .set('phoneNumberId', job.phoneNumberId)
+    .set('createdAt', iso(createdAt), 'if_not_exists(createdAt, :createdAt)')
+    .set('validUntil', iso(validUntil), 'if_not_exists(validUntil, :validUntil)')
+    .set('retries', 0, 'if_not_exists(retries, :retries)')
+    .set('expiresAt', expiresAt, 'if_not_exists(expiresAt, :expiresAt)')
+    .remove('nextDispatchId', 'dueAt');
+  for (const [attribute, value] of Object.entries(stored)) update.set(attribute, value);
+  if (state === JOB_STATES.sending) update.set('claimedAt', iso(now)).set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls').value(':zero', 0);
+  else update.set('apiCalls', 0, 'if_not_exists(apiCalls, :apiCalls)').set('lastErrorReason', reason ?? state);
+  if (deferral) update.set('nextDispatchId', deferral.nextDispatchId).set('dueAt', iso(deferral.dueAt));
+  return update;
+}
+
+/** The item after a successful claim, from its old image and what the claim wrote: no read needed. */
+/** `old` is the item's image before the claim (none for a first claim). */
+export function claimedRecord(request: ClaimRequest, stored: StoredContract, old: JobRecord | undefined, expiresAt: number): JobRecord {
+  const { job, token, createdAt, validUntil, state } = request;
+  return {
+    ...(old ?? ({} as JobRecord)),
+    ...stored,
+    jobKey: jobKeyOf(job.campaignId, job.recipient),
+    state,
+    claimToken: token,
+    attempt: job.attempt ?? 1,
+    campaignId: job.campaignId,
+    recipient: job.recipient,
+    phoneNumberId: job.phoneNumberId,
+    createdAt: old?.createdAt ?? iso(createdAt),
+    validUntil: old?.validUntil ?? iso(validUntil),
+    retries: old?.retries ?? 0,
+    apiCalls: (old?.apiCalls ?? 0) + (state === JOB_STATES.sending ? 1 : 0),
+    expiresAt: old?.expiresAt ?? expiresAt,
+  };
+}
+
+/** The SET/REMOVE parts that record a send-plan decision. */
+export function decisionUpdate(decision: Decision, now: number, nextDispatchId: string | undefined): UpdateBuilder {
+  const update = new UpdateBuilder().set('state', decision.state);
+  switch (decision.state) {
+    case JOB_STATES.accepted:
+      return update
+        .set('wamid', decision.wamid)
+        .set('messageStatus', decision.messageStatus)
+        .set('acceptedAt', iso(now))
+        .remove('lastErrorCode', 'lastErrorReason', 'nextDispatchId', 'dueAt');
+    case JOB_STATES.retryWait:
+    case JOB_STATES.deferred:
+      if (!nextDispatchId) throw new Error('a waiting job needs the id of the message that will dispatch it');
+      update
+        .set('nextDispatchId', nextDispatchId)
+        .set('dueAt', iso(decision.dueAt))
+        .set('attempt', decision.attempt)
+        .set('retries', decision.retries)
+        .set('lastErrorReason', decision.reason);
+      break;
+    default:
+      update.set('lastErrorReason', decision.reason).remove('nextDispatchId', 'dueAt');
+  }
+  if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
+  return update;
+}
+
+/** A progress status: the new state and Meta's times, each set once. */
+export function progressUpdate(change: ProgressChange): UpdateBuilder {
+  const update = new UpdateBuilder().set('state', change.state);
+  if (change.sentAt !== undefined) update.set('sentAt', isoOfMetaTime(change.sentAt), 'if_not_exists(sentAt, :sentAt)');
+  if (change.deliveredAt !== undefined) {
+    update.set('deliveredAt', isoOfMetaTime(change.deliveredAt), 'if_not_exists(deliveredAt, :deliveredAt)').remove('nextDispatchId', 'dueAt', 'lastErrorReason');
+  }
+  if (change.readAt !== undefined) update.set('readAt', isoOfMetaTime(change.readAt), 'if_not_exists(readAt, :readAt)');
+  if (change.route) update.set('route', change.route);
+  return update;
+}
+
+/** The sweep's verdict on a job Meta never reported delivered by its deadline. */
+export function droppedUpdate(): UpdateBuilder {
+  return new UpdateBuilder().set('state', JOB_STATES.dropped).set('lastErrorReason', 'no delivered or read status by the validity deadline');
+}
