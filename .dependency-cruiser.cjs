@@ -12,7 +12,8 @@ module.exports = {
     {
       name: 'domain-is-pure',
       severity: 'error',
-      comment: 'lib/domain holds the rules: pure functions that import nothing else of lib/ and no AWS SDK, so they are tested without a stack.',
+      comment:
+        'lib/domain holds the rules: pure functions that import nothing else of lib/ and no AWS SDK, so they are tested without a stack.',
       from: { path: '^lib/domain/' },
       to: { pathNot: ['^lib/domain/', '^node_modules/(zod|libphonenumber-js)/'], dependencyTypesNot: ['core'] },
     },
@@ -42,7 +43,16 @@ module.exports = {
       severity: 'error',
       comment: 'The deployed code never imports the handlers, the local glue, the tools, the tests or the workspace packages.',
       from: { path: '^lib/' },
-      to: { path: ['^functions/', '^local/', '^tools/', '^test/', '^packages/', 'node_modules/(mm-api-simulator|lambda-local-kit|mm-sender-bench)/'] },
+      to: {
+        path: [
+          '^functions/',
+          '^local/',
+          '^tools/',
+          '^test/',
+          '^packages/',
+          'node_modules/(mm-api-simulator|lambda-local-kit|mm-sender-bench)/',
+        ],
+      },
     },
     {
       name: 'handlers-call-lib',
@@ -94,6 +104,10 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     combinedDependencies: false,
     preserveSymlinks: false,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'], extensions: ['.ts', '.js', '.cjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'node', 'default'],
+      extensions: ['.ts', '.js', '.cjs', '.json'],
+    },
   },
 };

@@ -1,6 +1,6 @@
-import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type ReleaseRuntime, releaseRecord } from '../lib/release/release-record.ts';
 import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';

@@ -1,6 +1,6 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SendRuntime } from '../lib/send/context.ts';
 import { sendBatch } from '../lib/send/send-batch.ts';

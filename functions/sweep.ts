@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import { type SweepResult, type SweepRuntime, sweepDropped } from '../lib/sweep/sweep-dropped.ts';
 import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';
 import { lambdaHandler } from '../lib/wiring/lambda-handler.ts';

@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { handleWebhookRequest, type WebhookRuntime } from '../lib/webhook/handle-request.ts';
 import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from './domain/job-contract.ts';
-import type { OptOutPolicy } from './domain/opt-out.ts';
-import { SANCTIONED_COUNTRIES, type RecipientPolicy } from './domain/phone.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/send-plan.ts';
 import type { MarketingMessageOptions } from './domain/marketing-message.ts';
+import type { OptOutPolicy } from './domain/opt-out.ts';
+import { type RecipientPolicy, SANCTIONED_COUNTRIES } from './domain/phone.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/send-plan.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -12,7 +12,12 @@ import { ConfigError } from './errors.ts';
  * only what it uses, and a bad or missing variable stops the cold start with one error that names
  * every problem.
  */
-const list = z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean),
+);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
 /** A JSON object from numeric keys (error codes, phone number ids) to numbers. */
@@ -32,11 +37,14 @@ const jsonNumbersByKey = (value: z.ZodNumber) =>
 const tablesEnv = z.object({
   JOBS_TABLE: z.string().min(1).describe("The jobs table: one item per recipient and campaign, holding the claim and the job's state."),
   USERS_TABLE: z.string().min(1).describe('The users table: 131049 hits and opt-outs, one item per recipient.'),
-  CAMPAIGNS_TABLE: z.string().min(1)
+  CAMPAIGNS_TABLE: z
+    .string()
+    .min(1)
     .describe("The campaigns table: sharded counters, the sweep's open-deadline records and its watermark."),
   COUNTER_SHARDS: int(1, 100).default(10).describe('Counter items per campaign; a batch adds to one at random and the report sums them.'),
   JOB_RETENTION_DAYS: int(1, 365).default(35).describe('Job items expire (DynamoDB TTL) this many days after their validity ends.'),
-  USER_RETENTION_DAYS: int(1, 3650).default(400)
+  USER_RETENTION_DAYS: int(1, 3650)
+    .default(400)
     .describe('User items expire this many days after their last change, opt-outs too: set it to what your privacy policy allows.'),
 });
 
@@ -46,87 +54,137 @@ const dispatchEnv = z.object({
 });
 
 const retryEnv = z.object({
-  MAX_TRANSIENT_RETRIES: int(0, 100).default(DEFAULT_RETRY_POLICY.maxTransientRetries)
+  MAX_TRANSIENT_RETRIES: int(0, 100)
+    .default(DEFAULT_RETRY_POLICY.maxTransientRetries)
     .describe('Retries after passing errors before a job ends `failed`; 130429s and breaker holds spend none.'),
-  PER_USER_LIMIT_DELAY_SECONDS: int(1, 30 * 86_400).default(DEFAULT_RETRY_POLICY.perUserLimitDelaySeconds)
+  PER_USER_LIMIT_DELAY_SECONDS: int(1, 30 * 86_400)
+    .default(DEFAULT_RETRY_POLICY.perUserLimitDelaySeconds)
     .describe('Wait after a 131049 before the next attempt. Meta asks for at least 24 h: shorten it only for a demo.'),
-  MAX_LIMIT_ATTEMPTS: int(1, 20).default(DEFAULT_RETRY_POLICY.maxLimitAttempts)
+  MAX_LIMIT_ATTEMPTS: int(1, 20)
+    .default(DEFAULT_RETRY_POLICY.maxLimitAttempts)
     .describe('Attempts (the first send included) before a job that keeps hitting 131049 ends `limit_exhausted`.'),
-  HOLD_SECONDS: int(1, 86_400).default(DEFAULT_RETRY_POLICY.holdSeconds)
+  HOLD_SECONDS: int(1, 86_400)
+    .default(DEFAULT_RETRY_POLICY.holdSeconds)
     .describe('Longest a held job (number stopped, campaign paused) stays away before it looks again; the job that hit the error too.'),
-  RETRY_131009_AFTER_SECONDS: int(0, 86_400).default(0)
+  RETRY_131009_AFTER_SECONDS: int(0, 86_400)
+    .default(0)
     .describe("Retry a 131009 after this wait instead of failing the job (the MM API's ad sync may be unfinished); 0 turns it off."),
   /** Meta error code → wait in seconds, e.g. {"131000":120}. */
-  META_RETRY_WAITS: jsonNumbersByKey(z.number().min(0).max(900)).optional()
+  META_RETRY_WAITS: jsonNumbersByKey(z.number().min(0).max(900))
+    .optional()
     .describe('JSON map of Meta error code to wait in seconds (at most 900), replacing the classified wait, e.g. `{"131000":120}`.'),
 });
 
-const sendEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend(retryEnv.shape).extend({
-  SEND_DLQ_URL: z.url().describe('The send dead-letter queue: invalid jobs with their rejection reason, and jobs that failed 5 receives.'),
-  CONTROL_TABLE: z.string().min(1)
-    .describe("The control table: each number's pace (`pace#<id>`) and breaker (`phone#<id>`), each campaign's status (`campaign#<id>`)."),
-  /** Meta's throughput per business phone number: 80 by default, up to 1,000 after an upgrade. */
-  PHONE_NUMBER_RATE_PER_SECOND: int(1, 1_000).default(80)
-    .describe("Meta's throughput per business phone number (80, or 1,000 after Meta's upgrade); the fleet paces to 97 % of it."),
-  /** Per-number exceptions, e.g. {"106540352242922":1000}. */
-  PHONE_NUMBER_RATES: jsonNumbersByKey(z.number().int().min(1).max(1_000)).optional()
-    .describe('JSON map of phone number id to its own rate, for numbers whose throughput differs, e.g. `{"106540352242922":1000}`.'),
-  /**
-   * A send waits at most this long for a free slot; otherwise it goes back on the queue. While
-   * the fleet is busy, a batch's block starts behind every other invocation's: 3 blocks of 100 at
-   * 77/s end 3.9 s ahead. 10 s leaves room for the slower pace after 130429s (down to half).
-   */
-  MAX_SLOT_WAIT_MS: int(0, 20_000).default(10_000)
-    .describe('Longest a send waits for its send time; jobs with no time free within it go back on the queue for 1 s (`PacingDeferrals`).'),
-  /**
-   * A claim younger than this may still be in flight in another copy of the same message
-   * (SQS can deliver one message twice at once): it is left alone. Older, its worker died.
-   * Keep it above the function timeout and below the queue's visibility timeout.
-   */
-  CLAIM_STALE_SECONDS: int(1, 43_200).default(60)
-    .describe("A `sending` claim this old is a dead worker's, settled `unknown`. Keep it between the function and visibility timeouts."),
-  META_ACCESS_TOKEN_PARAMETER: z.string().startsWith('/').describe('Name of the SSM SecureString that holds the system-user access token.'),
-  META_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com')
-    .describe('Base URL of the Graph API; the local stack points it at the MM API simulator.'),
-  META_API_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v26.0').describe('Graph API version of the send requests.'),
-  META_REQUEST_TIMEOUT_MS: int(500, 60_000).default(10_000)
-    .describe('Timeout of one MM API request; after it the outcome is `unknown` and the job is never re-sent.'),
-  META_PRODUCT_POLICY: z.enum(['STRICT', 'CLOUD_API_FALLBACK']).default('STRICT')
-    .describe("`STRICT` (the MM API only) or `CLOUD_API_FALLBACK` (Meta may route through the Cloud API; the job's `route` tells)."),
-  META_MESSAGE_ACTIVITY_SHARING: bool.optional()
-    .describe("`true` or `false` for every send; unset leaves the account's setting. A job's `messageActivitySharing` wins."),
-  META_SEND_CALLBACK_DATA: bool.default(true)
-    .describe("Whether a job's `callbackData` goes out as `biz_opaque_callback_data` (Meta's MM API schema does not list it)."),
-  TOKEN_CACHE_SECONDS: int(0, 3600).default(300)
-    .describe('How long a secret read from SSM is cached: a rotated secret is picked up within this time.'),
-  DEFAULT_VALIDITY_SECONDS: int(MIN_VALIDITY_SECONDS, MAX_VALIDITY_SECONDS).default(MAX_VALIDITY_SECONDS)
-    .describe("Validity of jobs that set no `validitySeconds` (12 hours to 30 days, Meta's TTL range for marketing templates)."),
-  BLOCKED_COUNTRIES: list.default([...SANCTIONED_COUNTRIES])
-    .describe('Comma-separated ISO 3166 country codes never messaged; the default is the countries WhatsApp may not message.'),
-  BLOCKED_PREFIXES: list.default([])
-    .describe('Comma-separated E.164 prefixes refused as well (Crimea, Donetsk and Luhansk cannot be told apart by country).'),
-});
+const sendEnvSchema = tablesEnv
+  .extend(dispatchEnv.shape)
+  .extend(retryEnv.shape)
+  .extend({
+    SEND_DLQ_URL: z
+      .url()
+      .describe('The send dead-letter queue: invalid jobs with their rejection reason, and jobs that failed 5 receives.'),
+    CONTROL_TABLE: z
+      .string()
+      .min(1)
+      .describe(
+        "The control table: each number's pace (`pace#<id>`) and breaker (`phone#<id>`), each campaign's status (`campaign#<id>`).",
+      ),
+    /** Meta's throughput per business phone number: 80 by default, up to 1,000 after an upgrade. */
+    PHONE_NUMBER_RATE_PER_SECOND: int(1, 1_000)
+      .default(80)
+      .describe("Meta's throughput per business phone number (80, or 1,000 after Meta's upgrade); the fleet paces to 97 % of it."),
+    /** Per-number exceptions, e.g. {"106540352242922":1000}. */
+    PHONE_NUMBER_RATES: jsonNumbersByKey(z.number().int().min(1).max(1_000))
+      .optional()
+      .describe('JSON map of phone number id to its own rate, for numbers whose throughput differs, e.g. `{"106540352242922":1000}`.'),
+    /**
+     * A send waits at most this long for a free slot; otherwise it goes back on the queue. While
+     * the fleet is busy, a batch's block starts behind every other invocation's: 3 blocks of 100 at
+     * 77/s end 3.9 s ahead. 10 s leaves room for the slower pace after 130429s (down to half).
+     */
+    MAX_SLOT_WAIT_MS: int(0, 20_000)
+      .default(10_000)
+      .describe(
+        'Longest a send waits for its send time; jobs with no time free within it go back on the queue for 1 s (`PacingDeferrals`).',
+      ),
+    /**
+     * A claim younger than this may still be in flight in another copy of the same message
+     * (SQS can deliver one message twice at once): it is left alone. Older, its worker died.
+     * Keep it above the function timeout and below the queue's visibility timeout.
+     */
+    CLAIM_STALE_SECONDS: int(1, 43_200)
+      .default(60)
+      .describe("A `sending` claim this old is a dead worker's, settled `unknown`. Keep it between the function and visibility timeouts."),
+    META_ACCESS_TOKEN_PARAMETER: z
+      .string()
+      .startsWith('/')
+      .describe('Name of the SSM SecureString that holds the system-user access token.'),
+    META_GRAPH_BASE_URL: z
+      .url()
+      .default('https://graph.facebook.com')
+      .describe('Base URL of the Graph API; the local stack points it at the MM API simulator.'),
+    META_API_VERSION: z
+      .string()
+      .regex(/^v\d+\.\d+$/)
+      .default('v26.0')
+      .describe('Graph API version of the send requests.'),
+    META_REQUEST_TIMEOUT_MS: int(500, 60_000)
+      .default(10_000)
+      .describe('Timeout of one MM API request; after it the outcome is `unknown` and the job is never re-sent.'),
+    META_PRODUCT_POLICY: z
+      .enum(['STRICT', 'CLOUD_API_FALLBACK'])
+      .default('STRICT')
+      .describe("`STRICT` (the MM API only) or `CLOUD_API_FALLBACK` (Meta may route through the Cloud API; the job's `route` tells)."),
+    META_MESSAGE_ACTIVITY_SHARING: bool
+      .optional()
+      .describe("`true` or `false` for every send; unset leaves the account's setting. A job's `messageActivitySharing` wins."),
+    META_SEND_CALLBACK_DATA: bool
+      .default(true)
+      .describe("Whether a job's `callbackData` goes out as `biz_opaque_callback_data` (Meta's MM API schema does not list it)."),
+    TOKEN_CACHE_SECONDS: int(0, 3600)
+      .default(300)
+      .describe('How long a secret read from SSM is cached: a rotated secret is picked up within this time.'),
+    DEFAULT_VALIDITY_SECONDS: int(MIN_VALIDITY_SECONDS, MAX_VALIDITY_SECONDS)
+      .default(MAX_VALIDITY_SECONDS)
+      .describe("Validity of jobs that set no `validitySeconds` (12 hours to 30 days, Meta's TTL range for marketing templates)."),
+    BLOCKED_COUNTRIES: list
+      .default([...SANCTIONED_COUNTRIES])
+      .describe('Comma-separated ISO 3166 country codes never messaged; the default is the countries WhatsApp may not message.'),
+    BLOCKED_PREFIXES: list
+      .default([])
+      .describe('Comma-separated E.164 prefixes refused as well (Crimea, Donetsk and Luhansk cannot be told apart by country).'),
+  });
 
-const statusEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend(retryEnv.shape).extend({
-  STATUS_DLQ_URL: z.url().describe('The status dead-letter queue: webhook events that could not be applied.'),
-  STATUS_QUEUE_URL: z.url().describe('The status queue: one message per webhook event.'),
-  OPT_OUT_PAYLOADS: list.default(['STOP_PROMOTIONS']).describe('Comma-separated quick-reply payloads that opt a user out.'),
-  OPT_OUT_KEYWORDS: list.default(['STOP'])
-    .describe('Comma-separated words that opt a user out when typed as the whole message, any case (Meta leaves that to the business).'),
-  OPT_IN_KEYWORDS: list.default(['START'])
-    .describe('Comma-separated words that opt a user back in when typed as the whole message, in any case.'),
-});
+const statusEnvSchema = tablesEnv
+  .extend(dispatchEnv.shape)
+  .extend(retryEnv.shape)
+  .extend({
+    STATUS_DLQ_URL: z.url().describe('The status dead-letter queue: webhook events that could not be applied.'),
+    STATUS_QUEUE_URL: z.url().describe('The status queue: one message per webhook event.'),
+    OPT_OUT_PAYLOADS: list.default(['STOP_PROMOTIONS']).describe('Comma-separated quick-reply payloads that opt a user out.'),
+    OPT_OUT_KEYWORDS: list
+      .default(['STOP'])
+      .describe('Comma-separated words that opt a user out when typed as the whole message, any case (Meta leaves that to the business).'),
+    OPT_IN_KEYWORDS: list
+      .default(['START'])
+      .describe('Comma-separated words that opt a user back in when typed as the whole message, in any case.'),
+  });
 
 const webhookEnvSchema = z.object({
   STATUS_QUEUE_URL: z.url().describe('The status queue: one message per webhook event.'),
-  META_APP_SECRET_PARAMETER: z.string().startsWith('/')
+  META_APP_SECRET_PARAMETER: z
+    .string()
+    .startsWith('/')
     .describe('Name of the SSM SecureString that holds the Meta app secret, which signs the webhooks.'),
-  WEBHOOK_VERIFY_TOKEN_PARAMETER: z.string().startsWith('/')
+  WEBHOOK_VERIFY_TOKEN_PARAMETER: z
+    .string()
+    .startsWith('/')
     .describe('Name of the SSM SecureString that holds the verify token entered in the App Dashboard.'),
-  TOKEN_CACHE_SECONDS: int(0, 3600).default(300)
+  TOKEN_CACHE_SECONDS: int(0, 3600)
+    .default(300)
     .describe('How long a secret read from SSM is cached: a rotated secret is picked up within this time.'),
   // Meta's payloads reach 3 MB; a function URL takes 6 MB.
-  WEBHOOK_MAX_BODY_BYTES: int(1_024, 6_000_000).default(3_500_000)
+  WEBHOOK_MAX_BODY_BYTES: int(1_024, 6_000_000)
+    .default(3_500_000)
     .describe("POST bodies larger than this are answered 413 (Meta's payloads reach 3 MB)."),
 });
 
@@ -142,7 +200,9 @@ export const FUNCTION_ENV_SCHEMAS = {
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, name: string): z.infer<T> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(`invalid ${name} configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(
+      `invalid ${name} configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -170,7 +230,9 @@ function retryPolicy(e: z.infer<typeof retryEnv>): RetryPolicy {
     perUserLimitDelaySeconds: e.PER_USER_LIMIT_DELAY_SECONDS,
     maxLimitAttempts: e.MAX_LIMIT_ATTEMPTS,
     holdSeconds: e.HOLD_SECONDS,
-    ...(e.META_RETRY_WAITS ? { waitOverrides: Object.fromEntries(Object.entries(e.META_RETRY_WAITS).map(([code, s]) => [Number(code), s])) } : {}),
+    ...(e.META_RETRY_WAITS
+      ? { waitOverrides: Object.fromEntries(Object.entries(e.META_RETRY_WAITS).map(([code, s]) => [Number(code), s])) }
+      : {}),
     ...(e.RETRY_131009_AFTER_SECONDS > 0 ? { classify: { retryInvalidParameterAfterSeconds: e.RETRY_131009_AFTER_SECONDS } } : {}),
   };
 }
@@ -223,7 +285,12 @@ export function loadStatusConfig(env: NodeJS.ProcessEnv = process.env): StatusCo
   const e = parseEnv(statusEnvSchema, env, 'status');
   return {
     ...storeConfig(e),
-    queues: { sendQueueUrl: e.SEND_QUEUE_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL, statusQueueUrl: e.STATUS_QUEUE_URL, statusDeadLetterQueueUrl: e.STATUS_DLQ_URL },
+    queues: {
+      sendQueueUrl: e.SEND_QUEUE_URL,
+      deferredQueueUrl: e.DEFERRED_QUEUE_URL,
+      statusQueueUrl: e.STATUS_QUEUE_URL,
+      statusDeadLetterQueueUrl: e.STATUS_DLQ_URL,
+    },
     retryPolicy: retryPolicy(e),
     optOutPolicy: { payloads: e.OPT_OUT_PAYLOADS, stopKeywords: e.OPT_OUT_KEYWORDS, resumeKeywords: e.OPT_IN_KEYWORDS },
   };

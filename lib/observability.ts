@@ -13,7 +13,12 @@ export function createLogger(functionName: string, logLevel?: LogLevel): Logger 
 
 /** EMF metrics (Powertools), flushed once per invocation by the middy middleware. */
 export function createMetrics(functionName: string, options: { logger?: Console } = {}): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, defaultDimensions: { function: functionName }, ...options });
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: { function: functionName },
+    ...options,
+  });
 }
 
 /** A job reference safe for logs: the campaign and a masked recipient. */

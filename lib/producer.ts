@@ -44,7 +44,12 @@ export interface EnqueueReport {
 }
 
 /** Sends prepared jobs in batches of 10; what SQS refuses after retries is returned, never dropped. */
-export async function enqueuePrepared(sqs: SQSClient, queueUrl: string, jobs: PreparedJobs['valid'], concurrency = 4): Promise<EnqueueReport> {
+export async function enqueuePrepared(
+  sqs: SQSClient,
+  queueUrl: string,
+  jobs: PreparedJobs['valid'],
+  concurrency = 4,
+): Promise<EnqueueReport> {
   const report = await sendInBatches(sqs, queueUrl, jobs, concurrency);
   return { enqueued: report.sent, failed: report.failed };
 }

@@ -6,7 +6,16 @@
 import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createResources, queueOf, tableOf } from 'lambda-local-kit';
-import type { AttributionRules, BenchStage, BenchTarget, DeployInput, JobBatch, LambdaLogging, LambdaSettings, WorkerGroup } from 'mm-sender-bench';
+import type {
+  AttributionRules,
+  BenchStage,
+  BenchTarget,
+  DeployInput,
+  JobBatch,
+  LambdaLogging,
+  LambdaSettings,
+  WorkerGroup,
+} from 'mm-sender-bench';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { campaignFigures } from '../lib/domain/campaign-figures.ts';
 import type { SendJobInput } from '../lib/domain/job-contract.ts';
@@ -23,7 +32,10 @@ const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
  * fails the type check here; not imported at run time, which would load every function into the
  * benchmark's driver and count its memory there.
  */
-const META_CREDENTIALS: Pick<typeof LOCAL_SECRETS, 'accessToken' | 'appSecret'> = { accessToken: 'local-dev-token', appSecret: 'local-app-secret' };
+const META_CREDENTIALS: Pick<typeof LOCAL_SECRETS, 'accessToken' | 'appSecret'> = {
+  accessToken: 'local-dev-token',
+  appSecret: 'local-app-secret',
+};
 /** Only reads here, which sum every shard whatever the count: the functions' default (COUNTER_SHARDS). */
 const CAMPAIGN_COUNTER_SHARDS = 10;
 /** The template's time to live in the benchmark's scenario: jobs stay valid as long. */
@@ -41,7 +53,13 @@ export const SENDER_ATTRIBUTION: AttributionRules = {
     ...['send', 'send-dlq', 'deferred', 'deferred-dlq'].map((resource) => ({ path: 'send' as const, service: 'sqs' as const, resource })),
     ...['status', 'status-dlq'].map((resource) => ({ path: 'status' as const, service: 'sqs' as const, resource })),
     { path: 'send', service: 'dynamodb', resource: 'control' },
-    { path: 'send', service: 'dynamodb', resource: 'recipient-jobs', operation: 'UpdateItem', conditionIncludes: 'attribute_not_exists(recipient)' },
+    {
+      path: 'send',
+      service: 'dynamodb',
+      resource: 'recipient-jobs',
+      operation: 'UpdateItem',
+      conditionIncludes: 'attribute_not_exists(recipient)',
+    },
     { path: 'send', service: 'dynamodb', resource: 'recipient-jobs', operation: 'UpdateItem', conditionIncludes: ':sending' },
     { path: 'send', service: 'dynamodb', resource: 'recipient-jobs', operation: 'PutItem' },
     { path: 'send', service: 'dynamodb', resource: 'users', operation: 'BatchGetItem' },
@@ -86,8 +104,14 @@ export function createBenchTarget(): BenchTarget {
  * send path's timers.
  */
 function workerGroups(single: boolean): WorkerGroup[] {
-  const group = (name: string, functions: LocalFunctionName[]): WorkerGroup => ({ name, functions, receivesWebhooks: functions.includes('webhook') });
-  return single ? [group('all', ['send', 'release', 'status', 'webhook'])] : [group('send', ['send', 'release']), group('feedback', ['status', 'webhook'])];
+  const group = (name: string, functions: LocalFunctionName[]): WorkerGroup => ({
+    name,
+    functions,
+    receivesWebhooks: functions.includes('webhook'),
+  });
+  return single
+    ? [group('all', ['send', 'release', 'status', 'webhook'])]
+    : [group('send', ['send', 'release']), group('feedback', ['status', 'webhook'])];
 }
 
 async function deploy(input: DeployInput): Promise<BenchStage> {
@@ -100,7 +124,10 @@ async function deploy(input: DeployInput): Promise<BenchStage> {
     files: RESOURCE_FILES,
   });
   const sendQueueUrl = queueOf(resources, 'SendQueue').url;
-  const counters = createCampaignCounters(input.documents, { tableName: tableOf(resources, 'CampaignsTable').name, shards: CAMPAIGN_COUNTER_SHARDS });
+  const counters = createCampaignCounters(input.documents, {
+    tableName: tableOf(resources, 'CampaignsTable').name,
+    shards: CAMPAIGN_COUNTER_SHARDS,
+  });
   return {
     resourcePrefix: `${service}-${input.stage}-`,
     queues: { send: sendQueueUrl, status: queueOf(resources, 'StatusQueue').url, deferred: queueOf(resources, 'DeferredQueue').url },
@@ -128,7 +155,11 @@ function sendJobs(batch: JobBatch): SendJobInput[] {
     campaignId: batch.campaignId,
     recipient: phone,
     phoneNumberId: batch.phoneNumberId,
-    template: { name: batch.template.name, language: { code: batch.template.languageCode }, components: [{ type: 'body', parameters: [{ type: 'text', text: bodyText }] }] },
+    template: {
+      name: batch.template.name,
+      language: { code: batch.template.languageCode },
+      components: [{ type: 'body', parameters: [{ type: 'text', text: bodyText }] }],
+    },
     validitySeconds: VALIDITY_SECONDS,
     callbackData: `campaign=${batch.campaignId}`,
   }));
@@ -142,7 +173,10 @@ function lambdaSettings(): LambdaSettings {
   // A function's own `logs` replaces `provider.logs.lambda` as a whole; `${param:x}` resolves from the default params.
   const resolve = (logging: Record<string, unknown> | undefined): LambdaLogging =>
     Object.fromEntries(
-      Object.entries(logging ?? {}).map(([key, value]) => [key, String(value).replace(/\$\{param:(\w+)\}/g, (_all, name: string) => String(params[name]))]),
+      Object.entries(logging ?? {}).map(([key, value]) => [
+        key,
+        String(value).replace(/\$\{param:(\w+)\}/g, (_all, name: string) => String(params[name])),
+      ]),
     ) as LambdaLogging;
   const functions = Object.entries(file.functions ?? {});
   return {

@@ -1,5 +1,5 @@
-import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 import type { SendJobInput } from '../lib/domain/job-contract.ts';
+import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 
 /** Mobile ranges and subscriber-number lengths that libphonenumber accepts, so generated recipients are valid. */
 const MOBILE_RANGES: ReadonlyArray<readonly [prefix: string, digits: number]> = [
@@ -28,7 +28,10 @@ export interface DemoCampaign {
  * ended, the rest valid jobs valid for 24 h. Which ones hit Meta errors, opt out or are dropped
  * is up to the simulator's scenario (local/scenarios/demo.json).
  */
-export function demoCampaign(size: number, campaignId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`): DemoCampaign {
+export function demoCampaign(
+  size: number,
+  campaignId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
+): DemoCampaign {
   const invalidCount = Math.max(5, Math.round(size * 0.01));
   const jobs: SendJobInput[] = [];
   for (let i = 0; i < size - invalidCount; i++) {
@@ -59,7 +62,15 @@ export function demoCampaign(size: number, campaignId = `demo-${new Date().toISO
     () => JSON.stringify({ schemaVersion: 1, campaignId, recipient: 4915112345678, phoneNumberId: '100000000000001', template }),
     () => JSON.stringify({ schemaVersion: 1, campaignId, recipient: '+1 555 123 4567', phoneNumberId: '100000000000001', template }),
     () => JSON.stringify({ schemaVersion: 1, campaignId, recipient: '+53 5 1234567', phoneNumberId: '100000000000001', template }),
-    () => JSON.stringify({ schemaVersion: 1, campaignId, recipient: '+4915112340000', phoneNumberId: '100000000000001', template, priority: 'high' }),
+    () =>
+      JSON.stringify({
+        schemaVersion: 1,
+        campaignId,
+        recipient: '+4915112340000',
+        phoneNumberId: '100000000000001',
+        template,
+        priority: 'high',
+      }),
   ];
   const invalidBodies = Array.from({ length: invalidCount }, (_, i) => kinds[i % kinds.length]!());
   return { campaignId, jobs, invalidBodies };

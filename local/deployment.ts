@@ -1,6 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import {
+  clientsFor,
+  createLambdaContext,
+  createResources,
+  type EventSource,
+  type FunctionUrlHandler,
+  type LocalEndpoints,
+  type LocalResources,
+  localStackEnv,
+  queueOf,
+  type RequestCounter,
+  type SqsLambdaHandler,
+  startEventSource,
+  startFunctionUrl,
+} from 'lambda-local-kit';
 import { releaseFunction } from '../functions/release.ts';
 import { sendFunction } from '../functions/send.ts';
 import { statusFunction } from '../functions/status.ts';
@@ -12,23 +27,7 @@ import type { StatusRuntime } from '../lib/status/context.ts';
 import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
 import { type AwsClients, createAwsClients } from '../lib/wiring/aws-clients.ts';
 import type { FunctionDefinition, FunctionName, WiringContext } from '../lib/wiring/context.ts';
-import {
-  clientsFor,
-  createLambdaContext,
-  createResources,
-  type EventSource,
-  type FunctionUrlHandler,
-  type LocalEndpoints,
-  type LocalFunctionUrl,
-  type LocalResources,
-  localStackEnv,
-  queueOf,
-  type RequestCounter,
-  type SqsLambdaHandler,
-  startEventSource,
-  startFunctionUrl,
-} from 'lambda-local-kit';
-import { localFunctionSettings, RESOURCE_FILES, serviceName, type LocalFunctionSettings } from './serverless-config.ts';
+import { type LocalFunctionSettings, localFunctionSettings, RESOURCE_FILES, serviceName } from './serverless-config.ts';
 
 /** Secrets as stored in the local SSM stand-in, as an operator stores the real ones on AWS. */
 export const LOCAL_SECRETS = {
@@ -198,7 +197,8 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
       handler,
       functionName: fn.name,
       batchSize: fn.sqs.batchSize,
-      maximumBatchingWindowSeconds: fn.sqs.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? fn.sqs.maximumBatchingWindowSeconds) : 0,
+      maximumBatchingWindowSeconds:
+        fn.sqs.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? fn.sqs.maximumBatchingWindowSeconds) : 0,
       maximumConcurrency: fn.name === 'send' ? (options.maximumConcurrency ?? fn.sqs.maximumConcurrency) : fn.sqs.maximumConcurrency,
       reportBatchItemFailures: fn.sqs.reportBatchItemFailures,
       functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,
@@ -210,7 +210,9 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
   if (runs('send')) sources.send = poll(fns.send.settings, handlers.send);
   if (runs('release')) sources.release = poll(fns.release.settings, handlers.release);
   if (runs('status') && options.startStatusPoller !== false) sources.status = poll(fns.status.settings, handlers.status);
-  const functionUrl = runs('webhook') ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs }) : undefined;
+  const functionUrl = runs('webhook')
+    ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs })
+    : undefined;
   const sweepTimer = options.sweepEveryMs ? setInterval(() => void handlers.sweep().catch(() => {}), options.sweepEveryMs) : undefined;
   return {
     sources,
@@ -239,7 +241,7 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
   const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
   const seams: Partial<Record<FunctionName, Pick<WiringContext, 'now' | 'sleep'>>> = {
     send: { ...(options.now ? { now: options.now } : {}), ...(options.sendSleep ? { sleep: options.sendSleep } : {}) },
-    release: options.releaseNow ?? options.now ? { now: (options.releaseNow ?? options.now)! } : {},
+    release: (options.releaseNow ?? options.now) ? { now: (options.releaseNow ?? options.now)! } : {},
   };
   const build = async <Runtime, Handler>(definition: FunctionDefinition<Runtime, Handler>): Promise<LocalFunction<Runtime, Handler>> => {
     const settings = await localFunctionSettings(definition.name, resources, stage);
@@ -247,7 +249,10 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
     const env = { ...process.env, ...settings.environment, ...metaBaseUrl, ...options.env } as Record<string, string>;
     // Concurrent local invocations share one Metrics object (on Lambda each has its own), so one
     // may publish another's metrics and the other then warns that it has none: not worth showing.
-    const observability = { logger: createLogger(definition.name, logLevel), metrics: createMetrics(definition.name, { logger: { ...console, warn: () => {} } }) };
+    const observability = {
+      logger: createLogger(definition.name, logLevel),
+      metrics: createMetrics(definition.name, { logger: { ...console, warn: () => {} } }),
+    };
     const seam = seams[definition.name] ?? (options.now ? { now: options.now } : {});
     const runtime = definition.createRuntime({ env, clients: functionClients(env, options), ...observability, ...seam });
     return { settings, env, runtime, handler: definition.createHandler(() => runtime, observability) };
@@ -265,7 +270,11 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
 /** A function's SDK clients, as on Lambda, with the options' request counter and fault injection. */
 function functionClients(env: Record<string, string>, options: LocalDeploymentOptions): AwsClients {
   const created = createAwsClients(env);
-  for (const [service, client] of [['sqs', created.sqs], ['dynamodb', created.dynamodb], ['ssm', created.ssm]] as const) {
+  for (const [service, client] of [
+    ['sqs', created.sqs],
+    ['dynamodb', created.dynamodb],
+    ['ssm', created.ssm],
+  ] as const) {
     options.requestCounter?.instrument(client, service);
     if (options.injectFault) injectFaults(client, service, options.injectFault);
   }
@@ -273,12 +282,17 @@ function functionClients(env: Record<string, string>, options: LocalDeploymentOp
 }
 
 /** An SDK middleware that throws the injected error instead of sending the request. */
-function injectFaults(client: { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }, service: 'sqs' | 'dynamodb' | 'ssm', inject: NonNullable<LocalDeploymentOptions['injectFault']>): void {
-  const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
-    const error = inject(service, context.commandName ?? 'unknown', args.input ?? {});
-    if (error) throw error;
-    return next(args);
-  };
+function injectFaults(
+  client: { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } },
+  service: 'sqs' | 'dynamodb' | 'ssm',
+  inject: NonNullable<LocalDeploymentOptions['injectFault']>,
+): void {
+  const middleware =
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
+      const error = inject(service, context.commandName ?? 'unknown', args.input ?? {});
+      if (error) throw error;
+      return next(args);
+    };
   client.middlewareStack.add(middleware as never, { step: 'initialize', name: `faultInjector-${service}` });
 }
 

@@ -16,11 +16,11 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { clientsFor, queueOf, RequestCounter, startLocalStack, tableOf } from 'lambda-local-kit';
 import { loadScenario, startSimulator } from 'mm-api-simulator';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
-import { campaignFigures, type CampaignFigures } from '../lib/domain/campaign-figures.ts';
+import { type CampaignFigures, campaignFigures } from '../lib/domain/campaign-figures.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 import { formatFigures } from '../lib/report/format-figures.ts';
-import { deployLocally, type LocalDeployment } from './deployment.ts';
 import { DEMO_BLOCKED_COUNTRIES, demoCampaign } from './demo-campaign.ts';
+import { deployLocally, type LocalDeployment } from './deployment.ts';
 
 const { values } = parseArgs({
   options: {
@@ -79,7 +79,10 @@ try {
   const sendQueue = queueOf(deployment.resources, 'SendQueue');
   const queueDepth = async (logicalId: string) => {
     const { Attributes: a = {} } = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueOf(deployment!.resources, logicalId).url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queueOf(deployment!.resources, logicalId).url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible);
   };
@@ -95,15 +98,21 @@ try {
   while ((await queueDepth('StatusQueue')) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
   say(`${stoppedEarlier.length} recipients had pressed Stop before the campaign (user_preferences webhooks)`);
 
-  say(`campaign ${campaign.campaignId}: ${prepared.valid.length} valid jobs + ${campaign.invalidBodies.length} invalid ones from a careless upstream`);
+  say(
+    `campaign ${campaign.campaignId}: ${prepared.valid.length} valid jobs + ${campaign.invalidBodies.length} invalid ones from a careless upstream`,
+  );
   const enqueueStarted = performance.now();
   const report = await enqueuePrepared(clients.sqs, sendQueue.url, prepared.valid);
   for (const body of campaign.invalidBodies) await clients.sqs.send(new SendMessageCommand({ QueueUrl: sendQueue.url, MessageBody: body }));
   if (report.failed.length > 0) throw new Error(`${report.failed.length} jobs could not be enqueued`);
 
-  const counters = createCampaignCounters(clients.documents, { tableName: tableOf(deployment.resources, 'CampaignsTable').name, shards: 10 });
+  const counters = createCampaignCounters(clients.documents, {
+    tableName: tableOf(deployment.resources, 'CampaignsTable').name,
+    shards: 10,
+  });
   const figuresNow = async () => campaignFigures(await counters.read(campaign.campaignId));
-  const count = (f: CampaignFigures, ...states: string[]) => states.reduce((sum, s) => sum + (f.byState[s as keyof CampaignFigures['byState']] ?? 0), 0);
+  const count = (f: CampaignFigures, ...states: string[]) =>
+    states.reduce((sum, s) => sum + (f.byState[s as keyof CampaignFigures['byState']] ?? 0), 0);
 
   // Settled: every job counted in a state, none waiting for a retry, no webhook or status
   // event still on its way, and nothing changed since the last look.
@@ -127,7 +136,14 @@ try {
     if (fingerprint !== previous) lastChange = performance.now();
     previous = fingerprint;
     const quiet = webhooks.pending === 0 && (await queueDepth('StatusQueue')) === 0 && (await queueDepth('SendQueue')) === 0;
-    if (counted === prepared.valid.length && waiting === 0 && rejected === campaign.invalidBodies.length && quiet && performance.now() - lastChange > 1_500) break;
+    if (
+      counted === prepared.valid.length &&
+      waiting === 0 &&
+      rejected === campaign.invalidBodies.length &&
+      quiet &&
+      performance.now() - lastChange > 1_500
+    )
+      break;
     if (performance.now() - lastChange > 120_000) {
       console.error('no progress for 120 s: stopping early; the figures below show where the jobs are');
       process.exitCode = 1;
@@ -162,8 +178,16 @@ try {
   } else {
     console.log(formatFigures(campaign.campaignId, figures));
     const unattributed = campaign.invalidBodies.length - figures.rejected;
-    console.log(`\nSend DLQ: ${campaign.invalidBodies.length} invalid jobs with their reasons${unattributed > 0 ? ` (${unattributed} without a readable campaign id, so not in the campaign's figures)` : ''}`);
-    console.log(`\nUsers opted out of marketing: ${Object.entries(optOuts).map(([source, n]) => `${n} via ${source}`).join(', ') || 'none'}`);
+    console.log(
+      `\nSend DLQ: ${campaign.invalidBodies.length} invalid jobs with their reasons${unattributed > 0 ? ` (${unattributed} without a readable campaign id, so not in the campaign's figures)` : ''}`,
+    );
+    console.log(
+      `\nUsers opted out of marketing: ${
+        Object.entries(optOuts)
+          .map(([source, n]) => `${n} via ${source}`)
+          .join(', ') || 'none'
+      }`,
+    );
     console.log(
       `\n${performanceFigures.jobsPerSecond} jobs/s · ${performanceFigures.metaApiCalls} MM API calls · ${performanceFigures.webhooksDelivered} webhooks · ` +
         `${performanceFigures.sqsRequestsPerJob} SQS and ${performanceFigures.dynamodbRequestsPerJob} DynamoDB requests per job (send, webhook and status paths) · peak RSS ${performanceFigures.peakRssMb} MB`,
@@ -180,7 +204,8 @@ async function countOptOuts(tableName: string): Promise<Record<string, number>> 
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await clients.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
-    for (const user of page.Items ?? []) if (user.optedOut) bySource[user.optOutSource as string] = (bySource[user.optOutSource as string] ?? 0) + 1;
+    for (const user of page.Items ?? [])
+      if (user.optedOut) bySource[user.optOutSource as string] = (bySource[user.optOutSource as string] ?? 0) + 1;
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return bySource;

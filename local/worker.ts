@@ -42,10 +42,14 @@ const deployment = await deployLocally({
   env,
   requestCounter,
   ...(functions ? { functions: functions as LocalFunctionName[] } : {}),
-  ...(process.env.WORKER_RESOURCE_OVERRIDES ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> } : {}),
+  ...(process.env.WORKER_RESOURCE_OVERRIDES
+    ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> }
+    : {}),
   ...(process.env.WORKER_CONCURRENCY ? { maximumConcurrency: Number(process.env.WORKER_CONCURRENCY) } : {}),
   ...(process.env.WORKER_FUNCTION_TIMEOUT_MS ? { functionTimeoutMs: Number(process.env.WORKER_FUNCTION_TIMEOUT_MS) } : {}),
-  ...(process.env.WORKER_BATCHING_WINDOW_SECONDS ? { maximumBatchingWindowSeconds: Number(process.env.WORKER_BATCHING_WINDOW_SECONDS) } : {}),
+  ...(process.env.WORKER_BATCHING_WINDOW_SECONDS
+    ? { maximumBatchingWindowSeconds: Number(process.env.WORKER_BATCHING_WINDOW_SECONDS) }
+    : {}),
 });
 console.log(JSON.stringify({ ready: true, webhookUrl: deployment.webhookUrl, pid: process.pid }));
 
@@ -57,7 +61,13 @@ process.on('SIGTERM', () => {
     const cpu = process.cpuUsage();
     const eventSources = Object.fromEntries(Object.entries(deployment.sources).map(([name, source]) => [name, source.stats()]));
     console.log(
-      JSON.stringify({ stopped: true, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), requests: requestCounter.byCommand(), eventSources }),
+      JSON.stringify({
+        stopped: true,
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        requests: requestCounter.byCommand(),
+        eventSources,
+      }),
     );
     process.exit(0);
   });

@@ -15,10 +15,18 @@ import { formatFigures } from '../lib/report/format-figures.ts';
 
 const USAGE = 'usage: report --table <campaigns table> [--endpoint <url>] [--json] <campaignId>';
 
+/** The command line, parsed; throws on an unknown option. */
+function parseOptions() {
+  return parseArgs({
+    allowPositionals: true,
+    options: { table: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+}
+
 async function main(): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseOptions>;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { table: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean', default: false } } });
+    parsed = parseOptions();
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;

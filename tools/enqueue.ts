@@ -14,21 +14,27 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 
-const USAGE = 'usage: enqueue --queue-url <url> [--endpoint <url>] [--skip-invalid] [--dry-run] [--blocked-countries CU,IR,KP,SY] <jobs.jsonl | jobs.json>';
+const USAGE =
+  'usage: enqueue --queue-url <url> [--endpoint <url>] [--skip-invalid] [--dry-run] [--blocked-countries CU,IR,KP,SY] <jobs.jsonl | jobs.json>';
+
+/** The command line, parsed; throws on an unknown option. */
+function parseOptions() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      'queue-url': { type: 'string' },
+      endpoint: { type: 'string' },
+      'skip-invalid': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'blocked-countries': { type: 'string', default: SANCTIONED_COUNTRIES.join(',') },
+    },
+  });
+}
 
 async function main(): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseOptions>;
   try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        'queue-url': { type: 'string' },
-        endpoint: { type: 'string' },
-        'skip-invalid': { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        'blocked-countries': { type: 'string', default: SANCTIONED_COUNTRIES.join(',') },
-      },
-    });
+    parsed = parseOptions();
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -41,7 +47,10 @@ async function main(): Promise<number> {
   }
   const jobs = parseJobsFile(await readFile(file, 'utf8'));
   const policy = { blockedCountries: values['blocked-countries'].split(',').filter(Boolean), blockedPrefixes: [] };
-  const prepared = prepareJobs(jobs.map((j) => j.value), policy);
+  const prepared = prepareJobs(
+    jobs.map((j) => j.value),
+    policy,
+  );
   for (const { index, rejection } of prepared.rejected) {
     console.error(`job ${jobs[index]?.label}: ${rejection.reason}: ${rejection.detail}`);
   }

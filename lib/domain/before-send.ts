@@ -53,17 +53,23 @@ export type BeforeSendStep =
  */
 export function planBeforeSend(facts: BeforeSendFacts): BeforeSendStep {
   const { now, validUntil, notBefore, recipient } = facts;
-  if (notBefore !== undefined && notBefore > now && notBefore < validUntil) return { action: 'wait', dueAt: notBefore, reason: 'notBefore' };
+  if (notBefore !== undefined && notBefore > now && notBefore < validUntil)
+    return { action: 'wait', dueAt: notBefore, reason: 'notBefore' };
   if (now >= validUntil || (notBefore !== undefined && notBefore >= validUntil)) {
     return { action: 'settle', state: JOB_STATES.expired, reason: 'validity ended before sending' };
   }
   if (recipient?.optedOut) {
-    return { action: 'settle', state: JOB_STATES.suppressed, reason: `recipient opted out (${recipient.optOutSource ?? 'unknown source'})` };
+    return {
+      action: 'settle',
+      state: JOB_STATES.suppressed,
+      reason: `recipient opted out (${recipient.optOutSource ?? 'unknown source'})`,
+    };
   }
   const limitClearsAt = recipient?.lastLimitHitAt ? Date.parse(recipient.lastLimitHitAt) + facts.perUserLimitDelaySeconds * 1000 : 0;
   if (limitClearsAt > now) {
     // Meta: sending sooner than 24 h after a 131049 earns more of them and can block the user.
-    if (limitClearsAt >= validUntil) return { action: 'settle', state: JOB_STATES.expired, reason: 'recent 131049; validity ends before the limit clears' };
+    if (limitClearsAt >= validUntil)
+      return { action: 'settle', state: JOB_STATES.expired, reason: 'recent 131049; validity ends before the limit clears' };
     return { action: 'defer', dueAt: limitClearsAt, reason: 'recent 131049 for this recipient' };
   }
   const gate = facts.gate;

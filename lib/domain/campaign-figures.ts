@@ -42,7 +42,11 @@ export function campaignFigures(counters: Readonly<Record<string, number>>): Cam
     uniqueAccepted,
     uniqueDelivered,
     deliveryRate: uniqueAccepted > 0 ? uniqueDelivered / uniqueAccepted : undefined,
-    retries: { scheduled: get('retriesScheduled'), acceptedOnRetry: get('acceptedOnRetry'), deliveredAfterRetry: get('deliveredAfterRetry') },
+    retries: {
+      scheduled: get('retriesScheduled'),
+      acceptedOnRetry: get('acceptedOnRetry'),
+      deliveredAfterRetry: get('deliveredAfterRetry'),
+    },
     perUserLimitHits: get('perUserLimitHits'),
     deferredBeforeSending: get('deferredBeforeSending'),
     rejected: get('rejected'),

@@ -1,4 +1,4 @@
-import { ALL_STATES, type JobState, JOB_STATES } from './job-state.ts';
+import { ALL_STATES, JOB_STATES, type JobState } from './job-state.ts';
 
 /**
  * How Meta's status webhooks move a job (docs/meta-api.md#webhooks-and-signatures). Webhooks come late, twice and out of

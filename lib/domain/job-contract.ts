@@ -28,7 +28,11 @@ const templateParameter = z.discriminatedUnion('type', [
     currency: z.strictObject({ fallback_value: z.string(), code: z.string().regex(/^[A-Z]{3}$/), amount_1000: z.number().int() }),
     parameter_name: z.string().optional(),
   }),
-  z.strictObject({ type: z.literal('date_time'), date_time: z.strictObject({ fallback_value: z.string() }), parameter_name: z.string().optional() }),
+  z.strictObject({
+    type: z.literal('date_time'),
+    date_time: z.strictObject({ fallback_value: z.string() }),
+    parameter_name: z.string().optional(),
+  }),
   z.strictObject({ type: z.literal('image'), image: mediaObject }),
   z.strictObject({ type: z.literal('video'), video: mediaObject }),
   z.strictObject({ type: z.literal('document'), document: mediaObject }),
@@ -61,17 +65,41 @@ const isoInstant = z.iso.datetime({ offset: true });
 /** One send job. `recipient` is validated and normalised separately (libphonenumber). */
 export const sendJobSchema = z.strictObject({
   schemaVersion: z.literal(SEND_JOB_SCHEMA_VERSION).describe('Contract version; this schema is version 1.'),
-  campaignId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits and . _ : - (at most 128)').describe('Campaign this message belongs to; together with the recipient it identifies the message.'),
+  campaignId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits and . _ : - (at most 128)')
+    .describe('Campaign this message belongs to; together with the recipient it identifies the message.'),
   recipient: z.string().min(1).max(32).describe('Recipient phone number in international form; normalised to E.164.'),
-  phoneNumberId: z.string().regex(/^\d{5,20}$/, 'the numeric phone number id from WhatsApp Manager').describe("The business phone number id that sends (Meta's PHONE_NUMBER_ID)."),
+  phoneNumberId: z
+    .string()
+    .regex(/^\d{5,20}$/, 'the numeric phone number id from WhatsApp Manager')
+    .describe("The business phone number id that sends (Meta's PHONE_NUMBER_ID)."),
   template: templateSchema,
-  validitySeconds: z.number().int().min(MIN_VALIDITY_SECONDS).max(MAX_VALIDITY_SECONDS).optional().describe('How long the offer stays valid, counted from `createdAt`; nothing is sent or re-sent after it.'),
-  createdAt: isoInstant.optional().describe('When the job was created; the validity counts from here. Defaults to when SQS first received it.'),
+  validitySeconds: z
+    .number()
+    .int()
+    .min(MIN_VALIDITY_SECONDS)
+    .max(MAX_VALIDITY_SECONDS)
+    .optional()
+    .describe('How long the offer stays valid, counted from `createdAt`; nothing is sent or re-sent after it.'),
+  createdAt: isoInstant
+    .optional()
+    .describe('When the job was created; the validity counts from here. Defaults to when SQS first received it.'),
   notBefore: isoInstant.optional().describe("Do not send before this instant (e.g. respect the recipient's local morning)."),
   callbackData: z.string().min(1).max(512).optional().describe('Echoed back by Meta in status webhooks (`biz_opaque_callback_data`).'),
   messageActivitySharing: z.boolean().optional().describe("Overrides the account's message activity sharing setting for this message."),
-  attempt: z.number().int().min(1).max(100).optional().describe('Set by the sender when it schedules another attempt (after a 131049). Producers leave it out.'),
-  dispatchId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/).optional().describe('Set by the sender when it re-enqueues a job; ties the message to the job record. Producers leave it out.'),
+  attempt: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Set by the sender when it schedules another attempt (after a 131049). Producers leave it out.'),
+  dispatchId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,64}$/)
+    .optional()
+    .describe('Set by the sender when it re-enqueues a job; ties the message to the job record. Producers leave it out.'),
 });
 
 export type SendJob = z.infer<typeof sendJobSchema>;

@@ -66,7 +66,7 @@ const TABLE: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
   [131026, permanent('message undeliverable')],
   [131049, { kind: 'per_user_limit', meaning: 'per-user marketing limit (healthy ecosystem engagement)' }],
   [131050, { kind: 'opt_out', meaning: 'user stopped marketing messages from this business' }],
-  [130472, permanent("held back as part of a Meta experiment")],
+  [130472, permanent('held back as part of a Meta experiment')],
   [131047, permanent('re-engagement window (not expected for templates)')],
 ]);
 
@@ -84,7 +84,10 @@ export interface ClassifyOptions {
  */
 export function classifyMetaError(code: number, options: ClassifyOptions = {}): ErrorClass & { known: boolean } {
   if (code === 131009 && options.retryInvalidParameterAfterSeconds) {
-    return { ...retry('parameter value invalid; retrying in case ad sync was incomplete', options.retryInvalidParameterAfterSeconds), known: true };
+    return {
+      ...retry('parameter value invalid; retrying in case ad sync was incomplete', options.retryInvalidParameterAfterSeconds),
+      known: true,
+    };
   }
   const known = TABLE.get(code);
   if (known) return { ...known, known: true };

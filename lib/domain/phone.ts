@@ -3,9 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 /** A recipient number that passed validation, in E.164 form (`+4915112345678`). */
 export type E164 = string & { readonly __brand: 'E164' };
 
-export type PhoneCheck =
-  | { ok: true; e164: E164; country: string | undefined }
-  | { ok: false; reason: string };
+export type PhoneCheck = { ok: true; e164: E164; country: string | undefined } | { ok: false; reason: string };
 
 /**
  * Normalises a recipient to E.164. Accepts `+<digits>` and WhatsApp's `wa_id` form (country
@@ -21,7 +19,7 @@ export function normalisePhoneNumber(input: string): PhoneCheck {
     return { ok: false, reason: 'not an international phone number (expected +<country code><number>)' };
   }
   const parsed = parsePhoneNumberFromString(compact.startsWith('+') ? compact : `+${compact}`);
-  if (!parsed || !parsed.isValid()) {
+  if (!parsed?.isValid()) {
     return { ok: false, reason: 'not a valid phone number for any country' };
   }
   return { ok: true, e164: parsed.number as E164, country: parsed.country };

@@ -1,5 +1,5 @@
-import { type ClassifyOptions, type ErrorKind, classifyMetaError } from './meta-errors.ts';
 import { JOB_STATES } from './job-state.ts';
+import { type ClassifyOptions, classifyMetaError, type ErrorKind } from './meta-errors.ts';
 
 /** SQS limits that every wait must respect (a delay and a single visibility extension). */
 export const SQS_MAX_DELAY_SECONDS = 900;
@@ -78,7 +78,12 @@ export function planAfterSend(
 ): Decision {
   switch (outcome.kind) {
     case 'accepted':
-      return { state: JOB_STATES.accepted, wamid: outcome.wamid, messageStatus: outcome.messageStatus, ...(outcome.waId === undefined ? {} : { waId: outcome.waId }) };
+      return {
+        state: JOB_STATES.accepted,
+        wamid: outcome.wamid,
+        messageStatus: outcome.messageStatus,
+        ...(outcome.waId === undefined ? {} : { waId: outcome.waId }),
+      };
     case 'unknown':
       return { state: JOB_STATES.unknown, reason: outcome.reason };
     case 'not_sent':

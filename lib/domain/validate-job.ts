@@ -1,5 +1,5 @@
-import { type SendJob, SEND_JOB_SCHEMA_VERSION, sendJobSchema } from './job-contract.ts';
-import { type E164, type RecipientPolicy, normalisePhoneNumber, recipientRestriction } from './phone.ts';
+import { SEND_JOB_SCHEMA_VERSION, type SendJob, sendJobSchema } from './job-contract.ts';
+import { type E164, normalisePhoneNumber, type RecipientPolicy, recipientRestriction } from './phone.ts';
 
 /** Why a job can never be sent as it is. Operators see this on the dead-lettered message. */
 export type RejectionReason =
@@ -39,7 +39,10 @@ export function validateJobBody(body: string, policy: RecipientPolicy): JobValid
   } catch (error) {
     // JSON.parse's message quotes the body, which may hold a phone number: report where, not what.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    return reject('malformed_json', `body is not JSON (${body.length === 0 ? 'empty' : position === undefined ? `${body.length} characters` : `syntax error at character ${position}`})`);
+    return reject(
+      'malformed_json',
+      `body is not JSON (${body.length === 0 ? 'empty' : position === undefined ? `${body.length} characters` : `syntax error at character ${position}`})`,
+    );
   }
   return validateJob(raw, policy);
 }
@@ -52,7 +55,11 @@ export function validateJob(raw: unknown, policy: RecipientPolicy): JobValidatio
   const campaignId = campaignIdOf(raw);
   const version = (raw as Record<string, unknown>).schemaVersion;
   if (version !== SEND_JOB_SCHEMA_VERSION) {
-    return reject('unsupported_schema_version', `schemaVersion must be ${SEND_JOB_SCHEMA_VERSION}, got ${JSON.stringify(version)}`, campaignId);
+    return reject(
+      'unsupported_schema_version',
+      `schemaVersion must be ${SEND_JOB_SCHEMA_VERSION}, got ${JSON.stringify(version)}`,
+      campaignId,
+    );
   }
   const parsed = sendJobSchema.safeParse(raw);
   if (!parsed.success) {

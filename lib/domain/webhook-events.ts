@@ -21,7 +21,9 @@ export const metaStatusSchema = z.looseObject({
   timestamp: z.string().regex(/^\d+$/),
   recipient_id: z.string().optional(),
   biz_opaque_callback_data: z.string().optional(),
-  pricing: z.looseObject({ billable: z.boolean().optional(), pricing_model: z.string().optional(), category: z.string().optional() }).optional(),
+  pricing: z
+    .looseObject({ billable: z.boolean().optional(), pricing_model: z.string().optional(), category: z.string().optional() })
+    .optional(),
   errors: z.array(statusError).optional(),
 });
 export type MetaStatus = z.infer<typeof metaStatusSchema>;
@@ -85,7 +87,13 @@ export type SplitResult = { ok: true; events: WebhookEvent[]; ignoredFields: str
 export function splitWebhookPayload(body: unknown): SplitResult {
   const parsed = webhookPayloadSchema.safeParse(body);
   if (!parsed.success) {
-    return { ok: false, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      reason: parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; '),
+    };
   }
   const events: WebhookEvent[] = [];
   const ignoredFields: string[] = [];

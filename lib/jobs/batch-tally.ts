@@ -1,5 +1,5 @@
+import { JOB_STATES, type JobState } from '../domain/job-state.ts';
 import type { CounterDeltas } from '../ports/campaign-counters.ts';
-import { type JobState, JOB_STATES } from '../domain/job-state.ts';
 
 /** Counter name of the gauge "recipients of this campaign now in `state`". */
 export const stateCounter = (state: JobState) => `state_${state}`;

@@ -1,6 +1,6 @@
-import { type ContractSource, contractOfItem } from './job-item.ts';
-import { contractOf, type ValidJob } from '../domain/validate-job.ts';
 import type { SendJob } from '../domain/job-contract.ts';
+import { contractOf, type ValidJob } from '../domain/validate-job.ts';
+import { type ContractSource, contractOfItem } from './job-item.ts';
 
 /** The message body that carries a job to its next attempt: same job, new dispatch id. */
 export function dispatchBody(job: ValidJob | SendJob, attempt: number, dispatchId: string, createdAt: string): string {

@@ -1,5 +1,5 @@
 import type { Route } from '../domain/delivery-state.ts';
-import type { JobState, JOB_STATES } from '../domain/job-state.ts';
+import type { JOB_STATES, JobState } from '../domain/job-state.ts';
 import type { ValidJob } from '../domain/validate-job.ts';
 import type { StoredContract } from './job-item.ts';
 
@@ -55,7 +55,12 @@ export interface ClaimRequest {
   createdAt: number;
   validUntil: number;
   /** `sending` for a real claim; another state records a job settled or postponed before any API call. */
-  state: typeof JOB_STATES.sending | typeof JOB_STATES.expired | typeof JOB_STATES.suppressed | typeof JOB_STATES.deferred | typeof JOB_STATES.cancelled;
+  state:
+    | typeof JOB_STATES.sending
+    | typeof JOB_STATES.expired
+    | typeof JOB_STATES.suppressed
+    | typeof JOB_STATES.deferred
+    | typeof JOB_STATES.cancelled;
   reason?: string;
   /** With `deferred`: when, and the id of the message that will carry it. */
   deferral?: { dueAt: number; nextDispatchId: string };

@@ -1,5 +1,5 @@
-import type { Decision } from '../domain/send-plan.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
+import type { Decision } from '../domain/send-plan.ts';
 import type { BatchTally, GaugeState } from './batch-tally.ts';
 import { itemKeyOf, type JobRecord } from './job-record.ts';
 import type { JobStore } from './job-store.ts';
@@ -20,7 +20,9 @@ export function countingStateChanges(jobs: JobStore, tally: BatchTally): JobStor
     async claim(request) {
       const result = await jobs.claim(request);
       if (result.claimed) {
-        tally.transition(request.job.campaignId, result.previousState ? { state: result.previousState } : undefined, { state: request.state });
+        tally.transition(request.job.campaignId, result.previousState ? { state: result.previousState } : undefined, {
+          state: request.state,
+        });
       }
       return result;
     },

@@ -1,6 +1,6 @@
-import type { UserStore } from '../ports/user-store.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
 import type { Decision } from '../domain/send-plan.ts';
+import type { UserStore } from '../ports/user-store.ts';
 
 /**
  * What a decision teaches about the recipient, whichever path learnt it (a synchronous error

@@ -8,7 +8,12 @@ export interface OpenDeadlines {
   /** Lists these jobs under `deadline` (epoch ms). Written before any of them is claimed. */
   record(jobKeys: readonly string[], deadline: number): Promise<void>;
   /** One page of a shard's records whose deadline is in (after, upTo], oldest first: their job keys. */
-  page(shard: number, after: number, upTo: number, startKey?: Record<string, unknown>): Promise<{ jobKeys: string[]; next?: Record<string, unknown> }>;
+  page(
+    shard: number,
+    after: number,
+    upTo: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ jobKeys: string[]; next?: Record<string, unknown> }>;
 }
 
 /** Partitions the records are spread over, so 1,000 sends/s never make one key hot. */

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
-import { DUE_AT_ATTRIBUTE, type JobQueues } from '../ports/job-queues.ts';
 import { planRelease } from '../domain/send-plan.ts';
 import { ParkedUntilDue } from '../errors.ts';
+import { DUE_AT_ATTRIBUTE, type JobQueues } from '../ports/job-queues.ts';
 
 /** The release function's runtime. */
 export interface ReleaseRuntime {

@@ -6,7 +6,7 @@ import type { Rejection, ValidJob } from '../domain/validate-job.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
-import type { Controls, ControlStore } from '../ports/control-store.ts';
+import type { ControlStore, Controls } from '../ports/control-store.ts';
 import type { JobQueues } from '../ports/job-queues.ts';
 import type { MmApiClient } from '../ports/mm-api.ts';
 import type { OpenDeadlines } from '../ports/open-deadlines.ts';

@@ -13,7 +13,10 @@ export async function reactToOutcome(sending: SendingRecord, outcome: SendOutcom
     const seen = batch.controls.phones.get(job.phoneNumberId);
     const next = afterThrottle(seen, deps.now());
     if (next && (await deps.controls.throttleBack(job.phoneNumberId, seen?.throttledAt, next))) {
-      log.warn('130429: the fleet paces slower for a while', { phoneNumberId: job.phoneNumberId, paceFactor: Number(next.throttleFactor.toFixed(3)) });
+      log.warn('130429: the fleet paces slower for a while', {
+        phoneNumberId: job.phoneNumberId,
+        paceFactor: Number(next.throttleFactor.toFixed(3)),
+      });
       tally.metric('PaceReductions');
     }
   }
@@ -21,10 +24,15 @@ export async function reactToOutcome(sending: SendingRecord, outcome: SendOutcom
     const scope: Scope = kind === 'stop_phone_number' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };
     batch.openedHere.add(`${scope.kind}#${scope.id}`);
     if (await deps.controls.open(scope, outcome.code, `${outcome.code}: ${classifyMetaError(outcome.code).meaning}`, deps.now())) {
-      log.error(scope.kind === 'phone' ? 'phone number stopped: every job is held until a probe or an operator resumes it' : 'campaign paused after a template error', {
-        code: outcome.code,
-        phoneNumberId: job.phoneNumberId,
-      });
+      log.error(
+        scope.kind === 'phone'
+          ? 'phone number stopped: every job is held until a probe or an operator resumes it'
+          : 'campaign paused after a template error',
+        {
+          code: outcome.code,
+          phoneNumberId: job.phoneNumberId,
+        },
+      );
       tally.metric(scope.kind === 'phone' ? 'PhoneNumberStopped' : 'CampaignPaused');
     }
     return;

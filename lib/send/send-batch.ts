@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { validateJobBody } from '../domain/validate-job.ts';
 import { validityDeadline } from '../domain/send-plan.ts';
+import { validateJobBody } from '../domain/validate-job.ts';
 import { RecordError } from '../errors.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
 import { jobKeyOf } from '../jobs/job-record.ts';
@@ -59,11 +59,21 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
  * Everything a batch reads once (validations, the recipients' user records, the breakers), and
  * the one write it makes before claiming any job: its jobs listed for the dropped sweep.
  */
-async function lookUpBatch(records: SQSRecord[], context: Context, runtime: SendRuntime, signal: AbortSignal | undefined): Promise<BatchContext> {
+async function lookUpBatch(
+  records: SQSRecord[],
+  context: Context,
+  runtime: SendRuntime,
+  signal: AbortSignal | undefined,
+): Promise<BatchContext> {
   const prepared = new Map(records.map((record) => [record.messageId, prepareRecord(record, runtime)]));
   const jobs = [...prepared.values()].flatMap((p) => (p.ok ? [p.job] : []));
   const readControls = () =>
-    jobs.length > 0 ? runtime.controls.read(jobs.map((j) => j.phoneNumberId), jobs.map((j) => j.campaignId)) : Promise.resolve({ phones: new Map(), campaigns: new Map() });
+    jobs.length > 0
+      ? runtime.controls.read(
+          jobs.map((j) => j.phoneNumberId),
+          jobs.map((j) => j.campaignId),
+        )
+      : Promise.resolve({ phones: new Map(), campaigns: new Map() });
   const [users, controls] = await Promise.all([
     jobs.length > 0 ? runtime.users.getMany(jobs.map((j) => j.recipient)) : new Map(),
     readControls(),
@@ -95,7 +105,11 @@ async function lookUpBatch(records: SQSRecord[], context: Context, runtime: Send
     openedHere: new Set(),
     slowedHere: new Set(),
     slots: new SlotDispenser(runtime.controls, (id) => pacing.rates[id] ?? pacing.defaultRate, runtime.now),
-    latestStart: () => Math.min(invocationStart + remaining - meta.timeoutMs - Math.min(DEADLINE_MARGIN_MS, remaining / 10), invocationStart + pacing.maxSlotWaitMs),
+    latestStart: () =>
+      Math.min(
+        invocationStart + remaining - meta.timeoutMs - Math.min(DEADLINE_MARGIN_MS, remaining / 10),
+        invocationStart + pacing.maxSlotWaitMs,
+      ),
     signal,
     pairSpacing: pairSpacingOf(records, prepared),
   };
@@ -131,7 +145,12 @@ function prepareRecord(record: SQSRecord, runtime: SendRuntime): PreparedRecord 
   if (!validation.ok) return validation;
   const job = validation.job;
   const createdAt = job.createdAt ? Date.parse(job.createdAt) : Number(record.attributes.SentTimestamp);
-  return { ok: true, job, createdAt, validUntil: validityDeadline(createdAt, job.validitySeconds ?? runtime.config.defaultValiditySeconds) };
+  return {
+    ok: true,
+    job,
+    createdAt,
+    validUntil: validityDeadline(createdAt, job.validitySeconds ?? runtime.config.defaultValiditySeconds),
+  };
 }
 
 /**

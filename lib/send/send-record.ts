@@ -26,7 +26,17 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   if (!prepared.ok) return rejectRecord(record, prepared.rejection, deps, tally);
   const { job, createdAt, validUntil } = prepared;
   const log = deps.logger.createChild({ persistentKeys: { campaignId: job.campaignId, job: jobRef(job.campaignId, job.recipient) } });
-  const sending: SendingRecord = { record, job, token: job.dispatchId ?? `sqs:${record.messageId}`, createdAt, validUntil, log, deps, batch, tally };
+  const sending: SendingRecord = {
+    record,
+    job,
+    token: job.dispatchId ?? `sqs:${record.messageId}`,
+    createdAt,
+    validUntil,
+    log,
+    deps,
+    batch,
+    tally,
+  };
 
   // A message seen before may hold this job's claim (its worker died, or a write failed):
   // settle that first, before any path below puts its body back on a queue under a new id.
@@ -48,7 +58,8 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
   if (step.action === 'probe') {
     const scope: Scope = step.scope === 'phone' ? { kind: 'phone', id: job.phoneNumberId } : { kind: 'campaign', id: job.campaignId };
     const control = scope.kind === 'phone' ? batch.controls.phones.get(scope.id) : batch.controls.campaigns.get(scope.id);
-    if (!(await deps.controls.takeProbe(scope, now, control?.probeIntervalSeconds))) return hold(sending, step.otherwise.until, step.otherwise.reason);
+    if (!(await deps.controls.takeProbe(scope, now, control?.probeIntervalSeconds)))
+      return hold(sending, step.otherwise.until, step.otherwise.reason);
     // Meta's pair rate binds a probe too: it is spaced like any other send to the same recipient.
     const spacing = batch.pairSpacing.get(record.messageId);
     return spacing ? carryOut(sending, { action: 'space', delaySeconds: spacing }, now) : sendNow(sending, scope);
@@ -76,7 +87,11 @@ async function carryOut(sending: SendingRecord, step: Exclude<BeforeSendStep, { 
     case 'hold':
       return hold(sending, step.until, step.reason);
     case 'space':
-      await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: step.delaySeconds }, 'pair rate: same recipient in this batch');
+      await deps.queues.dispatch(
+        record.body,
+        { queue: 'send', delaySeconds: step.delaySeconds },
+        'pair rate: same recipient in this batch',
+      );
       tally.metric('PairSpacingDelays');
   }
 }
@@ -87,7 +102,8 @@ async function rejectRecord(record: SQSRecord, rejection: Rejection, deps: SendD
   try {
     await deps.queues.deadLetter(record.body, { rejection, sourceMessageId: record.messageId, rejectedAt: deps.now() });
   } catch (error) {
-    if (error instanceof TooLargeToDeadLetter) deps.logger.error('job rejected; too large to dead-letter with its reason', { ...details, error: error.message });
+    if (error instanceof TooLargeToDeadLetter)
+      deps.logger.error('job rejected; too large to dead-letter with its reason', { ...details, error: error.message });
     throw error;
   }
   deps.logger.warn('job rejected', details);
@@ -119,7 +135,14 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
 
   // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request
   // leaves on time: a claim's variable latency after the wait would bunch sends and break the pace.
-  const claim = await deps.jobs.claim({ job, token: sending.token, createdAt: sending.createdAt, validUntil: sending.validUntil, now: deps.now(), state: JOB_STATES.sending });
+  const claim = await deps.jobs.claim({
+    job,
+    token: sending.token,
+    createdAt: sending.createdAt,
+    validUntil: sending.validUntil,
+    now: deps.now(),
+    state: JOB_STATES.sending,
+  });
   if (!claim.claimed) return settleConflict(sending, claim.existing);
   const jobRecord = claim.record;
   const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
@@ -131,14 +154,23 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
     const { until, reason } = holdingOf(stopped, deps.now());
     tally.metric('ClaimedJobsHeld');
     const holdMs = deps.config.retryPolicy.holdSeconds * 1000;
-    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), Math.min(until, deps.now() + holdMs), `held before sending: ${reason}`));
+    return applyDecision(
+      sending,
+      jobRecord,
+      planHold(progress, deps.now(), Math.min(until, deps.now() + holdMs), `held before sending: ${reason}`),
+    );
   }
 
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message));
   tally.metric('MetaApiCalls');
   const decision = planAfterSend(outcome, progress, deps.now(), deps.config.retryPolicy, deps.random);
   if (outcome.kind === 'meta_error') {
-    sending.log.warn('Meta rejected the send', { code: outcome.code, details: outcome.details, fbtraceId: outcome.fbtraceId, next: decision.state });
+    sending.log.warn('Meta rejected the send', {
+      code: outcome.code,
+      details: outcome.details,
+      fbtraceId: outcome.fbtraceId,
+      next: decision.state,
+    });
     tally.metric(`MetaErrors_${classifyMetaError(outcome.code).kind}`);
   }
   await reactToOutcome(sending, outcome, probe);
@@ -161,7 +193,12 @@ function gateNow({ job, batch, deps }: SendingRecord, now: number): Gate {
   if (batch.openedHere.has(`phone#${job.phoneNumberId}`) || batch.openedHere.has(`campaign#${job.campaignId}`)) {
     return { action: 'hold', until: now + 60_000, reason: 'breaker opened in this batch' };
   }
-  return gateFor(batch.controls.phones.get(job.phoneNumberId), batch.controls.campaigns.get(job.campaignId), now, deps.config.retryPolicy.holdSeconds * 1000);
+  return gateFor(
+    batch.controls.phones.get(job.phoneNumberId),
+    batch.controls.campaigns.get(job.campaignId),
+    now,
+    deps.config.retryPolicy.holdSeconds * 1000,
+  );
 }
 
 /** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */

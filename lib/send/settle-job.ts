@@ -41,7 +41,11 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
   if (decision.state === JOB_STATES.accepted) await recordWaIdAlias(sending, jobRecord, decision);
   await recordUserEffects(decision, job.recipient, deps.now(), deps.now(), deps.users);
   if ('dueAt' in decision && nextDispatchId) {
-    await deps.queues.dispatch(dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
+    await deps.queues.dispatch(
+      dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt),
+      dispatchRoute(decision.dueAt, deps.now()),
+      decision.reason,
+    );
   }
   countDecision(job.campaignId, jobRecord, decision, tally);
   if (decision.state === JOB_STATES.unknown) {
@@ -55,7 +59,11 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
  * there. A failure loses no send, only the statuses' way to the job (they end in the status
  * DLQ, where the metric points an operator).
  */
-async function recordWaIdAlias({ deps, tally, log }: SendingRecord, jobRecord: JobRecord, decision: Extract<Decision, { state: 'accepted' }>): Promise<void> {
+async function recordWaIdAlias(
+  { deps, tally, log }: SendingRecord,
+  jobRecord: JobRecord,
+  decision: Extract<Decision, { state: 'accepted' }>,
+): Promise<void> {
   if (decision.waId === undefined) return;
   const waRecipient = waIdToE164(decision.waId);
   if (waRecipient === jobRecord.recipient) return;
@@ -130,7 +138,9 @@ function countDecision(campaignId: string, before: JobRecord, decision: Decision
       if (decision.errorKind === 'per_user_limit') tally.count(campaignId, 'perUserLimitHits', 'PerUserLimitHits');
       return;
     default:
-      tally.metric(`Jobs${decision.state === JOB_STATES.limitExhausted ? 'LimitExhausted' : decision.state[0]!.toUpperCase() + decision.state.slice(1)}`);
+      tally.metric(
+        `Jobs${decision.state === JOB_STATES.limitExhausted ? 'LimitExhausted' : decision.state[0]!.toUpperCase() + decision.state.slice(1)}`,
+      );
   }
 }
 

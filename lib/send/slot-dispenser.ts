@@ -1,5 +1,14 @@
+import {
+  afterRefusal,
+  appendWindow,
+  type BlockRequest,
+  blockTimes,
+  CLAIM_LEAD_MS,
+  effectiveRate,
+  SEND_LEAD_MS,
+  sendIntervalMicros,
+} from '../domain/pacing.ts';
 import type { ControlStore } from '../ports/control-store.ts';
-import { afterRefusal, appendWindow, type BlockRequest, blockTimes, CLAIM_LEAD_MS, effectiveRate, SEND_LEAD_MS, sendIntervalMicros } from '../domain/pacing.ts';
 
 /** Refusals (another sender moved the pace in between) before a reservation gives up for now. */
 const MAX_ATTEMPTS = 6;
@@ -11,7 +20,10 @@ const MAX_ATTEMPTS = 6;
  */
 export class SlotDispenser {
   /** Requests of this tick, grouped by what they ask for: each group is one reservation. */
-  private readonly waiting = new Map<string, { phoneNumberId: string; latestStart: number; paceFactor: number; resolvers: Array<(at: number | undefined) => void> }>();
+  private readonly waiting = new Map<
+    string,
+    { phoneNumberId: string; latestStart: number; paceFactor: number; resolvers: Array<(at: number | undefined) => void> }
+  >();
   private flushScheduled = false;
   private readonly controls: Pick<ControlStore, 'appendToPace' | 'restartPace'>;
   private readonly rateFor: (phoneNumberId: string) => number;
@@ -50,7 +62,7 @@ export class SlotDispenser {
       groups.map(async ({ phoneNumberId, latestStart, paceFactor, resolvers }) => {
         try {
           const times = await this.reserve(phoneNumberId, resolvers.length, latestStart, paceFactor);
-          resolvers.forEach((resolve, i) => this.handOut(times[i], resolve));
+          for (const [i, resolve] of resolvers.entries()) this.handOut(times[i], resolve);
         } catch {
           // Without the shared pace the fleet's rate cannot be guaranteed: send nothing now.
           for (const resolve of resolvers) resolve(undefined);
@@ -68,7 +80,12 @@ export class SlotDispenser {
   private async reserve(phoneNumberId: string, count: number, latestStart: number, paceFactor: number): Promise<number[]> {
     const now = this.now();
     const intervalMicros = sendIntervalMicros(effectiveRate(this.rateFor(phoneNumberId), paceFactor));
-    const request: BlockRequest = { count, intervalMicros, earliestMicros: Math.round((now + SEND_LEAD_MS) * 1000), latestMicros: Math.floor(latestStart * 1000) };
+    const request: BlockRequest = {
+      count,
+      intervalMicros,
+      earliestMicros: Math.round((now + SEND_LEAD_MS) * 1000),
+      latestMicros: Math.floor(latestStart * 1000),
+    };
     for (let attempt = 0; attempt < MAX_ATTEMPTS && request.count > 0; attempt++) {
       const answer = await this.controls.appendToPace(phoneNumberId, request.count * intervalMicros, appendWindow(request));
       if (answer.appended) return blockTimes(answer.startMicros, request.count, intervalMicros);
@@ -78,7 +95,11 @@ export class SlotDispenser {
         request.count = next.count;
         continue;
       }
-      const restarted = await this.controls.restartPace(phoneNumberId, answer.nextFreeMicros, next.startMicros + request.count * intervalMicros);
+      const restarted = await this.controls.restartPace(
+        phoneNumberId,
+        answer.nextFreeMicros,
+        next.startMicros + request.count * intervalMicros,
+      );
       if (restarted) return blockTimes(next.startMicros, request.count, intervalMicros);
     }
     return [];

@@ -1,10 +1,18 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { PreferenceSource } from '../ports/user-store.ts';
 import { preferenceFromMessage, waIdToE164 } from '../domain/opt-out.ts';
-import { type InboundMessage, inboundMessageSchema, metaStatusSchema, type MetaStatus, type UserPreference, userPreferenceSchema, type WebhookEnvelope } from '../domain/webhook-events.ts';
-import type { BatchTally } from '../jobs/batch-tally.ts';
-import { type StatusDeps } from './context.ts';
+import {
+  type InboundMessage,
+  inboundMessageSchema,
+  type MetaStatus,
+  metaStatusSchema,
+  type UserPreference,
+  userPreferenceSchema,
+  type WebhookEnvelope,
+} from '../domain/webhook-events.ts';
 import { InvalidWebhookEvent } from '../errors.ts';
+import type { BatchTally } from '../jobs/batch-tally.ts';
+import type { PreferenceSource } from '../ports/user-store.ts';
+import type { StatusDeps } from './context.ts';
 
 /** One status-queue message, validated. */
 export type ParsedWebhookEvent =
@@ -37,7 +45,11 @@ export function parseWebhookEvent(record: SQSRecord): ParsedWebhookEvent {
 }
 
 /** Applies one validated event other than a status: statuses go through `applyStatuses`, grouped per message. */
-export async function applyParsedEvent(event: Exclude<ParsedWebhookEvent, { kind: 'status' }>, deps: StatusDeps, tally: BatchTally): Promise<void> {
+export async function applyParsedEvent(
+  event: Exclude<ParsedWebhookEvent, { kind: 'status' }>,
+  deps: StatusDeps,
+  tally: BatchTally,
+): Promise<void> {
   switch (event.kind) {
     case 'user_preference':
       return applyUserPreference(event.preference, deps, tally);
@@ -48,10 +60,23 @@ export async function applyParsedEvent(event: Exclude<ParsedWebhookEvent, { kind
   }
 }
 
-function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown, what: string): T {
+function parseOrThrow<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  value: unknown,
+  what: string,
+): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new InvalidWebhookEvent(`${what}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new InvalidWebhookEvent(
+      `${what}: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -81,7 +106,14 @@ async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, ta
  * Users are kept under the number the jobs dial. Where WhatsApp's id differs from it (Brazil,
  * Mexico), a send to that user left an alias that names the dialled number.
  */
-async function recordPreference(waId: string, optedOut: boolean, source: PreferenceSource, at: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
+async function recordPreference(
+  waId: string,
+  optedOut: boolean,
+  source: PreferenceSource,
+  at: number,
+  deps: StatusDeps,
+  tally: BatchTally,
+): Promise<void> {
   const waRecipient = waIdToE164(waId);
   const recipient = (await deps.jobs.dialledNumberOf(waRecipient)) ?? waRecipient;
   const applied = await deps.users.setPreference(recipient, optedOut, source, at, deps.now());

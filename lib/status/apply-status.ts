@@ -1,15 +1,22 @@
-import type { JobRecord } from '../jobs/job-record.ts';
-import { combineProgress, isDeliveryStatus, type ProgressChange, type ProgressReport, routeOf, statusApplies } from '../domain/delivery-state.ts';
+import {
+  combineProgress,
+  isDeliveryStatus,
+  type ProgressChange,
+  type ProgressReport,
+  routeOf,
+  statusApplies,
+} from '../domain/delivery-state.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
 import { waIdToE164 } from '../domain/opt-out.ts';
-import { dispatchRoute, planAfterSend, planPerUserLimitRetry, type Decision } from '../domain/send-plan.ts';
+import { type Decision, dispatchRoute, planAfterSend, planPerUserLimitRetry } from '../domain/send-plan.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
-import { jobRef } from '../observability.ts';
+import { InvalidWebhookEvent, JobKeptChanging, WamidNotFound } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBodyFromItem } from '../jobs/dispatch-body.ts';
+import type { JobRecord } from '../jobs/job-record.ts';
 import { recordUserEffects } from '../jobs/user-effects.ts';
-import { type StatusDeps } from './context.ts';
-import { InvalidWebhookEvent, JobKeptChanging, WamidNotFound } from '../errors.ts';
+import { jobRef } from '../observability.ts';
+import type { StatusDeps } from './context.ts';
 
 /** How often a `failed` status is re-planned after a concurrent change before it is handed back to the queue. */
 const OPTIMISTIC_RETRIES = 3;
@@ -47,7 +54,14 @@ function progressReport(status: MetaStatus): ProgressReport {
 
 const metaTime = (status: MetaStatus) => Number(status.timestamp) * 1000;
 
-async function applyProgress(jobKey: string, wamid: string, change: ProgressChange, statuses: number, deps: StatusDeps, tally: BatchTally): Promise<void> {
+async function applyProgress(
+  jobKey: string,
+  wamid: string,
+  change: ProgressChange,
+  statuses: number,
+  deps: StatusDeps,
+  tally: BatchTally,
+): Promise<void> {
   const result = await deps.jobs.applyProgress(jobKey, wamid, change);
   if (!result.written) {
     if (!result.current) throw new WamidNotFound('job item not readable yet');
@@ -86,7 +100,11 @@ async function applyFailure(jobKey: string, status: MetaStatus, deps: StatusDeps
     // dispatch id is not the one the job waits for).
     await recordUserEffects(decision, observed.recipient, metaTime(status), deps.now(), deps.users);
     if ('dueAt' in decision && nextDispatchId) {
-      await deps.queues.dispatch(dispatchBodyFromItem(observed, decision.attempt, nextDispatchId), dispatchRoute(decision.dueAt, deps.now()), decision.reason);
+      await deps.queues.dispatch(
+        dispatchBodyFromItem(observed, decision.attempt, nextDispatchId),
+        dispatchRoute(decision.dueAt, deps.now()),
+        decision.reason,
+      );
     }
     const result = await deps.jobs.applyFailure(observed, decision, deps.now(), nextDispatchId);
     if (result.written) return countFailure(result.before, decision, deps, tally);
@@ -102,12 +120,22 @@ function planFailure(job: JobRecord, status: MetaStatus, deps: StatusDeps): Deci
   const progress = { attempt: job.attempt, retries: job.retries, validUntil: Date.parse(job.validUntil) };
   return code === 131049
     ? planPerUserLimitRetry(progress, metaTime(status), deps.retryPolicy)
-    : planAfterSend({ kind: 'meta_error', code, message: status.errors?.[0]?.message ?? '', httpStatus: 200 }, progress, deps.now(), deps.retryPolicy, deps.random);
+    : planAfterSend(
+        { kind: 'meta_error', code, message: status.errors?.[0]?.message ?? '', httpStatus: 200 },
+        progress,
+        deps.now(),
+        deps.retryPolicy,
+        deps.random,
+      );
 }
 
 function countFailure(job: JobRecord, decision: Decision, deps: StatusDeps, tally: BatchTally): void {
   const errorCode = 'errorCode' in decision ? decision.errorCode : undefined;
-  deps.logger.info('message failed after acceptance', { job: jobRef(job.campaignId, job.recipient), code: errorCode, next: decision.state });
+  deps.logger.info('message failed after acceptance', {
+    job: jobRef(job.campaignId, job.recipient),
+    code: errorCode,
+    next: decision.state,
+  });
   if ('dueAt' in decision) {
     tally.count(job.campaignId, 'retriesScheduled', 'RetriesScheduled');
     if (errorCode === 131049) tally.count(job.campaignId, 'perUserLimitHits', 'PerUserLimitHits');

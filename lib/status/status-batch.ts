@@ -2,12 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { MetaStatus } from '../domain/webhook-events.ts';
+import { isRecordError } from '../errors.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
 import { countingStateChanges } from '../jobs/state-gauges.ts';
 import { applyParsedEvent, type ParsedWebhookEvent, parseWebhookEvent } from './apply-event.ts';
 import { applyStatuses } from './apply-status.ts';
 import type { StatusDeps, StatusRuntime } from './context.ts';
-import { isRecordError } from '../errors.ts';
 
 /**
  * One invocation of the status function: the statuses for each message (wamid) together, every
@@ -19,10 +19,15 @@ export async function statusBatch(event: SQSEvent, context: Context, runtime: St
   const deps = { ...runtime, jobs: countingStateChanges(runtime.jobs, tally) };
   const work = workByRecord(event.Records, deps, tally);
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(event, (record: SQSRecord) => applyOne(record, work.get(record.messageId)!, runtime, tally), processor, {
-    context,
-    throwOnFullBatchFailure: false,
-  });
+  const response = await processPartialResponse(
+    event,
+    (record: SQSRecord) => applyOne(record, work.get(record.messageId)!, runtime, tally),
+    processor,
+    {
+      context,
+      throwOnFullBatchFailure: false,
+    },
+  );
   for (const [name, value] of tally.metrics) if (value > 0) runtime.metrics.addMetric(name, MetricUnit.Count, value);
   try {
     await runtime.counters.add(tally.byCampaign);

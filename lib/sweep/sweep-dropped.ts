@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CampaignCounters } from '../ports/campaign-counters.ts';
-import type { JobStore } from '../jobs/job-store.ts';
-import { OPEN_DEADLINE_SHARDS, type OpenDeadlines } from '../ports/open-deadlines.ts';
-import type { SweepWatermark } from '../ports/sweep-watermark.ts';
 import { isOpen } from '../domain/delivery-state.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
+import type { JobStore } from '../jobs/job-store.ts';
 import { countingStateChanges } from '../jobs/state-gauges.ts';
+import type { CampaignCounters } from '../ports/campaign-counters.ts';
+import { OPEN_DEADLINE_SHARDS, type OpenDeadlines } from '../ports/open-deadlines.ts';
+import type { SweepWatermark } from '../ports/sweep-watermark.ts';
 
 /** The sweep function's runtime. */
 export interface SweepRuntime {
@@ -63,7 +63,8 @@ export async function sweepDropped(deps: SweepRuntime): Promise<SweepResult> {
       await dropOpen(page.jobKeys, now, deps, result);
     } while (startKey);
   }
-  if (!(await deps.watermark.advance(sweptUntil, upTo, now))) deps.logger.warn('another sweep moved the watermark meanwhile', { upTo: new Date(upTo).toISOString() });
+  if (!(await deps.watermark.advance(sweptUntil, upTo, now)))
+    deps.logger.warn('another sweep moved the watermark meanwhile', { upTo: new Date(upTo).toISOString() });
   if (result.dropped > 0) deps.logger.info('jobs dropped by Meta (validity ended undelivered)', { ...result });
   return result;
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { type WebhookEnvelope, splitWebhookPayload, WEBHOOK_EVENT_VERSION } from '../domain/webhook-events.ts';
+import { splitWebhookPayload, WEBHOOK_EVENT_VERSION } from '../domain/webhook-events.ts';
 import type { StatusQueue } from '../ports/status-queue.ts';
 import { checkSignature } from './signature.ts';
 
@@ -25,7 +25,11 @@ export interface WebhookRuntime {
   maxBodyBytes: number;
 }
 
-const text = (statusCode: number, body: string): LambdaFunctionURLResult => ({ statusCode, headers: { 'content-type': 'text/plain' }, body });
+const text = (statusCode: number, body: string): LambdaFunctionURLResult => ({
+  statusCode,
+  headers: { 'content-type': 'text/plain' },
+  body,
+});
 
 /**
  * Meta's webhook endpoint. GET answers the subscription challenge. POST checks the signature
@@ -37,17 +41,27 @@ export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: 
   if (method === 'GET') return verifySubscription(event, deps);
   if (method !== 'POST') return text(405, 'method not allowed');
 
-  const refuse = (statusCode: number, body: string, reason: WebhookRejection, why: string, details: Record<string, unknown>): LambdaFunctionURLResult => {
+  const refuse = (
+    statusCode: number,
+    body: string,
+    reason: WebhookRejection,
+    why: string,
+    details: Record<string, unknown>,
+  ): LambdaFunctionURLResult => {
     deps.logger.warn(`webhook rejected: ${why}`, details);
     deps.countRejection(reason);
     return text(statusCode, body);
   };
   const rawBody = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (rawBody.length > deps.maxBodyBytes) return refuse(413, 'payload too large', 'payload_too_large', 'payload too large', { bytes: rawBody.length });
+  if (rawBody.length > deps.maxBodyBytes)
+    return refuse(413, 'payload too large', 'payload_too_large', 'payload too large', { bytes: rawBody.length });
   const signature = checkSignature(rawBody, event.headers['x-hub-signature-256'], await deps.appSecret());
   if (signature !== 'valid') {
     const missing = signature === 'missing';
-    return refuse(missing ? 401 : 403, 'invalid signature', missing ? 'signature_missing' : 'signature_invalid', 'bad signature', { signature, bytes: rawBody.length });
+    return refuse(missing ? 401 : 403, 'invalid signature', missing ? 'signature_missing' : 'signature_invalid', 'bad signature', {
+      signature,
+      bytes: rawBody.length,
+    });
   }
   let payload: unknown;
   try {
@@ -56,7 +70,10 @@ export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: 
     return refuse(400, 'body is not JSON', 'payload_invalid', 'body is not JSON', { bytes: rawBody.length });
   }
   const split = splitWebhookPayload(payload);
-  if (!split.ok) return refuse(400, `unexpected payload: ${split.reason}`, 'payload_invalid', 'not a WhatsApp Business Account payload', { reason: split.reason });
+  if (!split.ok)
+    return refuse(400, `unexpected payload: ${split.reason}`, 'payload_invalid', 'not a WhatsApp Business Account payload', {
+      reason: split.reason,
+    });
   if (split.ignoredFields.length > 0) deps.logger.info('webhook fields not handled', { fields: split.ignoredFields });
   const receivedAt = new Date(deps.now()).toISOString();
   // Anything but 200 makes Meta retry for up to 7 days, so a queue failure is a 500: nothing is lost.
@@ -68,7 +85,8 @@ async function verifySubscription(event: LambdaFunctionURLEvent, deps: WebhookRu
   const query = event.queryStringParameters ?? {};
   const token = query['hub.verify_token'];
   const expected = await deps.verifyToken();
-  const tokenMatches = token !== undefined && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+  const tokenMatches =
+    token !== undefined && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
   if (query['hub.mode'] === 'subscribe' && tokenMatches && query['hub.challenge'] !== undefined) {
     return text(200, query['hub.challenge']);
   }

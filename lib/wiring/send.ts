@@ -12,7 +12,11 @@ import { createStores } from './stores.ts';
 /** The send function's runtime: its configuration, every adapter of the send path, a clock and a sleep. */
 export function createSendRuntime({ env, clients, logger, metrics, now, random, fetch, sleep }: WiringContext): SendRuntime {
   const config = loadSendConfig(env);
-  const accessToken = createSecretSource({ parameterName: config.meta.accessTokenParameter, cacheSeconds: config.meta.tokenCacheSeconds, ssm: clients.ssm });
+  const accessToken = createSecretSource({
+    parameterName: config.meta.accessTokenParameter,
+    cacheSeconds: config.meta.tokenCacheSeconds,
+    ssm: clients.ssm,
+  });
   const { jobs, users, counters, openDeadlines } = createStores(config, clients);
   const { baseUrl, apiVersion, timeoutMs } = config.meta;
   return {

@@ -8,5 +8,12 @@ import { createStores } from './stores.ts';
 export function createSweepRuntime({ env, clients, logger, now }: WiringContext): SweepRuntime {
   const config = loadSweepConfig(env);
   const { jobs, counters, openDeadlines } = createStores(config, clients);
-  return { jobs, openDeadlines, counters, watermark: createSweepWatermark(clients.doc, { tableName: config.tables.campaigns }), logger, now: now ?? Date.now };
+  return {
+    jobs,
+    openDeadlines,
+    counters,
+    watermark: createSweepWatermark(clients.doc, { tableName: config.tables.campaigns }),
+    logger,
+    now: now ?? Date.now,
+  };
 }

@@ -8,7 +8,8 @@ import type { WiringContext } from './context.ts';
 /** The webhook's runtime: its secrets from SSM, the status queue, and its refusals counted. */
 export function createWebhookRuntime({ env, clients, logger, metrics, now }: WiringContext): WebhookRuntime {
   const config = loadWebhookConfig(env);
-  const secret = (parameterName: string) => createSecretSource({ parameterName, cacheSeconds: config.secretCacheSeconds, ssm: clients.ssm });
+  const secret = (parameterName: string) =>
+    createSecretSource({ parameterName, cacheSeconds: config.secretCacheSeconds, ssm: clients.ssm });
   return {
     appSecret: secret(config.appSecretParameter),
     verifyToken: secret(config.verifyTokenParameter),

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
 import { queueOf } from 'lambda-local-kit';
+import { describe, expect, it } from 'vitest';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
 import { closeTheBooks, faultJob, harnessView, recipients, settle, waitFor } from '../helpers/fault-stage.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
@@ -39,15 +39,21 @@ describe('a corpus of bad inputs', () => {
     for (let i = 0; i < bodies.length; i += 10) {
       // SendMessageBatch takes 1 MiB per call: the big bodies go one by one.
       const batch = bodies.slice(i, i + 10);
-      const result = await clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((body, n) => ({ Id: String(n), MessageBody: body })) }));
+      const result = await clients.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((body, n) => ({ Id: String(n), MessageBody: body })) }),
+      );
       expect(result.Failed ?? []).toEqual([]);
     }
 
-    const dead = await waitFor(() => view.sendDlq(), (messages) => messages.length >= BAD_INPUTS.length, {
-      timeoutMs: 60_000,
-      what: 'every bad input in the DLQ',
-      describe: (messages) => `${messages.length} of ${BAD_INPUTS.length}`,
-    });
+    const dead = await waitFor(
+      () => view.sendDlq(),
+      (messages) => messages.length >= BAD_INPUTS.length,
+      {
+        timeoutMs: 60_000,
+        what: 'every bad input in the DLQ',
+        describe: (messages) => `${messages.length} of ${BAD_INPUTS.length}`,
+      },
+    );
     await settle(view, ledger);
 
     const byBody = new Map(dead.map((m) => [m.Body, m]));
@@ -55,10 +61,16 @@ describe('a corpus of bad inputs', () => {
     for (const input of BAD_INPUTS) {
       const message = byBody.get(input.body);
       const attributes = message?.MessageAttributes ?? {};
-      const got = { reason: attributes.rejectionReason?.StringValue, hasDetail: Boolean(attributes.rejectionDetail?.StringValue), hasSource: Boolean(attributes.sourceMessageId?.StringValue) };
+      const got = {
+        reason: attributes.rejectionReason?.StringValue,
+        hasDetail: Boolean(attributes.rejectionDetail?.StringValue),
+        hasSource: Boolean(attributes.sourceMessageId?.StringValue),
+      };
       if (!message) problems.push(`${input.name}: not in the DLQ`);
-      else if (got.reason !== input.reason || !got.hasDetail || !got.hasSource) problems.push(`${input.name}: ${JSON.stringify(got)}, want ${input.reason}`);
-      else if (attributes.campaignId && attributes.campaignId.StringValue !== BAD_INPUT_CAMPAIGN) problems.push(`${input.name}: campaignId ${attributes.campaignId.StringValue}`);
+      else if (got.reason !== input.reason || !got.hasDetail || !got.hasSource)
+        problems.push(`${input.name}: ${JSON.stringify(got)}, want ${input.reason}`);
+      else if (attributes.campaignId && attributes.campaignId.StringValue !== BAD_INPUT_CAMPAIGN)
+        problems.push(`${input.name}: campaignId ${attributes.campaignId.StringValue}`);
     }
     expect(problems).toEqual([]);
     expect(dead).toHaveLength(BAD_INPUTS.length);
@@ -85,7 +97,11 @@ describe('a corpus of bad inputs', () => {
     // the message to the queue's redrive policy (accepted limitation: no rejectionReason on it).
     const body = `not json ${'x'.repeat(1_048_576 - 120)}`;
     await harness.sendRaw(body);
-    const dead = await waitFor(() => view.sendDlq(), (messages) => messages.some((m) => m.Body === body), { timeoutMs: 45_000, what: 'the oversized body in the DLQ' });
+    const dead = await waitFor(
+      () => view.sendDlq(),
+      (messages) => messages.some((m) => m.Body === body),
+      { timeoutMs: 45_000, what: 'the oversized body in the DLQ' },
+    );
     expect(dead.filter((m) => m.Body === body)).toHaveLength(1);
     expect(harness.sim.calls().filter((c) => c.body === undefined || JSON.stringify(c.body).includes('not json'))).toEqual([]);
   });

@@ -1,7 +1,16 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
-import { closeTheBooks, faultJob, harnessView, quickRedelivery, recipients, redriveSendDlq, settle, waitFor } from '../helpers/fault-stage.ts';
+import {
+  closeTheBooks,
+  faultJob,
+  harnessView,
+  quickRedelivery,
+  recipients,
+  redriveSendDlq,
+  settle,
+  waitFor,
+} from '../helpers/fault-stage.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -40,7 +49,11 @@ describe('a job dead-lettered while its claim is held, then redriven by the oper
     const job = faultJob('redrive', victim);
     ledger.addJobs([job], 2);
     await harness.enqueue([job]);
-    await waitFor(() => view.queueCounts('SendDeadLetterQueue'), (c) => c.visible >= 1, { timeoutMs: 60_000, what: 'the job in the DLQ' });
+    await waitFor(
+      () => view.queueCounts('SendDeadLetterQueue'),
+      (c) => c.visible >= 1,
+      { timeoutMs: 60_000, what: 'the job in the DLQ' },
+    );
     expect(refused).toBeGreaterThanOrEqual(1);
     expect(await harness.job('redrive', victim)).toMatchObject({ state: 'sending' });
     expect(harness.sim.acceptedFor(victim)).toHaveLength(1);

@@ -1,8 +1,8 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { createLambdaContext, queueOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { dispatchBodyFromItem } from '../../lib/jobs/dispatch-body.ts';
-import { createLambdaContext, queueOf } from 'lambda-local-kit';
 import { sqsRecord } from '../helpers/factories.ts';
 import { FaultLedger, keyOf } from '../helpers/fault-accounting.ts';
 import { acceptedByKey, closeTheBooks, faultJob, harnessView, jobsByKey, recipients, settle, waitFor } from '../helpers/fault-stage.ts';
@@ -34,13 +34,18 @@ const harness = await startSendHarness(
   }),
   { env: { META_RETRY_WAITS: JSON.stringify({ 131000: 3, 131016: 30 }) } },
 );
-const invoke = (...records: SQSRecord[]) => harness.deployment.sendHandler({ Records: records } as SQSEvent, createLambdaContext({ functionName: 'send', timeoutMs: 30_000 }));
+const invoke = (...records: SQSRecord[]) =>
+  harness.deployment.sendHandler({ Records: records } as SQSEvent, createLambdaContext({ functionName: 'send', timeoutMs: 30_000 }));
 const { clients } = useLocalStack();
 const view = harnessView(harness, clients);
 const ledger = new FaultLedger('duplicate-deliveries');
 const sendQueue = queueOf(harness.deployment.resources, 'SendQueue').url;
 
-const shuffled = <T>(items: T[]): T[] => items.map((item, i) => [((i * 7_919) % 101) / 101, item] as const).sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+const shuffled = <T>(items: T[]): T[] =>
+  items
+    .map((item, i) => [((i * 7_919) % 101) / 101, item] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, item]) => item);
 
 describe('duplicate deliveries', () => {
   it('sends each job once however often its message arrives', { timeout: 120_000 }, async () => {
@@ -57,7 +62,10 @@ describe('duplicate deliveries', () => {
     const bodies = shuffled([...tripled, ...tripled, ...tripled].map((job) => JSON.stringify(job)));
     const spellings = spelled.flatMap((job) => {
       const digits = job.recipient.slice(1);
-      return [JSON.stringify({ ...job, recipient: `+${digits.slice(0, 2)} ${digits.slice(2, 5)} ${digits.slice(5)}` }), JSON.stringify({ ...job, recipient: digits })];
+      return [
+        JSON.stringify({ ...job, recipient: `+${digits.slice(0, 2)} ${digits.slice(2, 5)} ${digits.slice(5)}` }),
+        JSON.stringify({ ...job, recipient: digits }),
+      ];
     });
     const all = [...bodies, ...spellings, ...twoCampaigns.map((job) => JSON.stringify(job)), ...waiting.map((job) => JSON.stringify(job))];
     for (let i = 0; i < all.length; i += 10) {
@@ -66,7 +74,11 @@ describe('duplicate deliveries', () => {
       expect(result.Failed ?? []).toEqual([]);
     }
     // The transient-error jobs: a second copy once they wait for their retry.
-    await waitFor(() => jobsByKey(view), (jobs) => waiting.every((job) => jobs.get(keyOf('dup-while-waiting', job.recipient))?.state === 'retry_wait'), { timeoutMs: 30_000, what: 'jobs waiting for a retry' });
+    await waitFor(
+      () => jobsByKey(view),
+      (jobs) => waiting.every((job) => jobs.get(keyOf('dup-while-waiting', job.recipient))?.state === 'retry_wait'),
+      { timeoutMs: 30_000, what: 'jobs waiting for a retry' },
+    );
     for (const job of waiting) await harness.sendRaw(JSON.stringify(job));
 
     const settled = await settle(view, ledger);
@@ -86,7 +98,9 @@ describe('duplicate deliveries', () => {
     ledger.addJobs([job], 2);
     const record = sqsRecord(JSON.stringify(job));
     expect(await invoke(record)).toEqual({ batchItemFailures: [] });
-    expect(await invoke({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } })).toEqual({ batchItemFailures: [] });
+    expect(await invoke({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } })).toEqual({
+      batchItemFailures: [],
+    });
     const stored = await harness.job('dup-redelivered', job.recipient);
     expect(stored).toMatchObject({ state: 'accepted', apiCalls: 1 });
     expect(harness.sim.acceptedFor(job.recipient)).toHaveLength(1);
@@ -103,7 +117,9 @@ describe('duplicate deliveries', () => {
     // The copy that lost the claim must not declare the winner's send interrupted.
     expect(await harness.job('dup-concurrent', concurrent)).toMatchObject({ state: 'accepted', wamid: accepted[0]!.wamid, apiCalls: 1 });
     // When it comes back later, it changes nothing.
-    expect(await invoke({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } })).toEqual({ batchItemFailures: [] });
+    expect(await invoke({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } })).toEqual({
+      batchItemFailures: [],
+    });
     expect(await harness.job('dup-concurrent', concurrent)).toMatchObject({ state: 'accepted', apiCalls: 1 });
   });
 
@@ -114,7 +130,11 @@ describe('duplicate deliveries', () => {
     const job = faultJob('dup-redispatch', copied, { createdAt: new Date().toISOString() });
     ledger.addJobs([job], 3);
     await harness.enqueue([job]);
-    const waiting = await waitFor(() => harness.job('dup-redispatch', copied), (j) => j?.state === 'retry_wait', { timeoutMs: 30_000, what: 'job waiting for its retry' });
+    const waiting = await waitFor(
+      () => harness.job('dup-redispatch', copied),
+      (j) => j?.state === 'retry_wait',
+      { timeoutMs: 30_000, what: 'job waiting for its retry' },
+    );
     const body = dispatchBodyFromItem(waiting!, waiting!.attempt, waiting!.nextDispatchId!);
     await invoke(sqsRecord(body), sqsRecord(body));
     const accepted = harness.sim.acceptedFor(copied);

@@ -1,7 +1,18 @@
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
-import { acceptedByKey, closeTheBooks, faultJob, harnessView, jobsByKey, quickRedelivery, recipients, redriveSendDlq, seededRandom, settle } from '../helpers/fault-stage.ts';
+import {
+  acceptedByKey,
+  closeTheBooks,
+  faultJob,
+  harnessView,
+  jobsByKey,
+  quickRedelivery,
+  recipients,
+  redriveSendDlq,
+  seededRandom,
+  settle,
+} from '../helpers/fault-stage.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -75,11 +86,16 @@ describe('DynamoDB throttling on a share of UpdateItem and BatchGetItem calls', 
       const job = settled.get(key);
       const acceptedCalls = accepted.get(key)?.length ?? 0;
       states.set(job?.state ?? 'none', (states.get(job?.state ?? 'none') ?? 0) + 1);
-      const ok = job?.state === 'unknown' ? acceptedCalls <= 1 : ['accepted', 'sent', 'delivered', 'read'].includes(job?.state ?? '') && acceptedCalls === 1;
+      const ok =
+        job?.state === 'unknown'
+          ? acceptedCalls <= 1
+          : ['accepted', 'sent', 'delivered', 'read'].includes(job?.state ?? '') && acceptedCalls === 1;
       if (!ok) problems.push(`${key}: ${job?.state ?? 'no item'}, ${acceptedCalls} accepted calls`);
     }
     const unknownButAccepted = [...settled.values()].filter((j) => j.state === 'unknown' && accepted.has(j.jobKey)).length;
-    console.log(`DynamoDB throttling: injected ${JSON.stringify(Object.fromEntries(injected))} of ${JSON.stringify(Object.fromEntries(calls))}; ${redriven} redriven from the DLQ; job states ${JSON.stringify(Object.fromEntries(states))}; ${unknownButAccepted} unknown although Meta accepted them`);
+    console.log(
+      `DynamoDB throttling: injected ${JSON.stringify(Object.fromEntries(injected))} of ${JSON.stringify(Object.fromEntries(calls))}; ${redriven} redriven from the DLQ; job states ${JSON.stringify(Object.fromEntries(states))}; ${unknownButAccepted} unknown although Meta accepted them`,
+    );
     expect(problems).toEqual([]);
   });
 

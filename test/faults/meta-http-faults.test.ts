@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
 import type { ScenarioRule } from 'mm-api-simulator';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FaultLedger, keyOf } from '../helpers/fault-accounting.ts';
 import { type ProxyAction, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { acceptedByKey, closeTheBooks, faultJob, harnessView, recipients, settle } from '../helpers/fault-stage.ts';
@@ -29,24 +29,72 @@ interface Group {
 }
 
 const groups: Record<string, Group> = {
-  code131000as500: { recipients: recipients(20_000, 8), sim: { times: 2, error: 131000 }, proxy: { action: { kind: 'error-status', status: 500 } }, expected: { state: 'accepted', simCalls: 3, accepted: 1, apiCalls: 3 } },
-  code131016as503: { recipients: recipients(20_100, 8), sim: { times: 1, error: 131016 }, proxy: { action: { kind: 'error-status', status: 503 } }, expected: { state: 'accepted', simCalls: 2, accepted: 1, apiCalls: 2 } },
-  code1as500: { recipients: recipients(20_200, 5), sim: { times: 1, error: 1 }, proxy: { action: { kind: 'error-status', status: 500 } }, expected: { state: 'accepted', simCalls: 2, accepted: 1, apiCalls: 2 } },
-  code2as503: { recipients: recipients(20_300, 5), sim: { times: 1, error: 2 }, proxy: { action: { kind: 'error-status', status: 503 } }, expected: { state: 'accepted', simCalls: 2, accepted: 1, apiCalls: 2 } },
-  bare503: { recipients: recipients(20_400, 6), proxy: { action: { kind: 'bare', status: 503 }, times: 1 }, expected: { state: 'accepted', simCalls: 1, accepted: 1, apiCalls: 2 } },
-  bare502: { recipients: recipients(20_500, 3), proxy: { action: { kind: 'bare', status: 502 }, times: 1 }, expected: { state: 'unknown', simCalls: 0, accepted: 0, apiCalls: 1 } },
-  timeout: { recipients: recipients(20_600, 6), sim: { times: 1, timeout: true }, expected: { state: 'unknown', simCalls: 1, accepted: 0, apiCalls: 1 } },
-  slowButInTime: { recipients: recipients(20_700, 6), sim: { latencyMs: Math.round(TIMEOUT_MS * 0.5) }, expected: { state: 'accepted', simCalls: 1, accepted: 1, apiCalls: 1, mayEndUnknown: true } },
-  answerAfterTimeout: { recipients: recipients(20_800, 4), sim: { latencyMs: TIMEOUT_MS + 1_500 }, expected: { state: 'unknown', simCalls: 1, accepted: 1, apiCalls: 1 } },
-  reset: { recipients: recipients(20_900, 6), sim: { times: 1, reset: true }, expected: { state: 'unknown', simCalls: 1, accepted: 0, apiCalls: 1 } },
+  code131000as500: {
+    recipients: recipients(20_000, 8),
+    sim: { times: 2, error: 131000 },
+    proxy: { action: { kind: 'error-status', status: 500 } },
+    expected: { state: 'accepted', simCalls: 3, accepted: 1, apiCalls: 3 },
+  },
+  code131016as503: {
+    recipients: recipients(20_100, 8),
+    sim: { times: 1, error: 131016 },
+    proxy: { action: { kind: 'error-status', status: 503 } },
+    expected: { state: 'accepted', simCalls: 2, accepted: 1, apiCalls: 2 },
+  },
+  code1as500: {
+    recipients: recipients(20_200, 5),
+    sim: { times: 1, error: 1 },
+    proxy: { action: { kind: 'error-status', status: 500 } },
+    expected: { state: 'accepted', simCalls: 2, accepted: 1, apiCalls: 2 },
+  },
+  code2as503: {
+    recipients: recipients(20_300, 5),
+    sim: { times: 1, error: 2 },
+    proxy: { action: { kind: 'error-status', status: 503 } },
+    expected: { state: 'accepted', simCalls: 2, accepted: 1, apiCalls: 2 },
+  },
+  bare503: {
+    recipients: recipients(20_400, 6),
+    proxy: { action: { kind: 'bare', status: 503 }, times: 1 },
+    expected: { state: 'accepted', simCalls: 1, accepted: 1, apiCalls: 2 },
+  },
+  bare502: {
+    recipients: recipients(20_500, 3),
+    proxy: { action: { kind: 'bare', status: 502 }, times: 1 },
+    expected: { state: 'unknown', simCalls: 0, accepted: 0, apiCalls: 1 },
+  },
+  timeout: {
+    recipients: recipients(20_600, 6),
+    sim: { times: 1, timeout: true },
+    expected: { state: 'unknown', simCalls: 1, accepted: 0, apiCalls: 1 },
+  },
+  slowButInTime: {
+    recipients: recipients(20_700, 6),
+    sim: { latencyMs: Math.round(TIMEOUT_MS * 0.5) },
+    expected: { state: 'accepted', simCalls: 1, accepted: 1, apiCalls: 1, mayEndUnknown: true },
+  },
+  answerAfterTimeout: {
+    recipients: recipients(20_800, 4),
+    sim: { latencyMs: TIMEOUT_MS + 1_500 },
+    expected: { state: 'unknown', simCalls: 1, accepted: 1, apiCalls: 1 },
+  },
+  reset: {
+    recipients: recipients(20_900, 6),
+    sim: { times: 1, reset: true },
+    expected: { state: 'unknown', simCalls: 1, accepted: 0, apiCalls: 1 },
+  },
   clean: { recipients: recipients(21_000, 20), expected: { state: 'accepted', simCalls: 1, accepted: 1, apiCalls: 1 } },
 };
 
-const simRules: ScenarioRule[] = Object.entries(groups).flatMap(([name, g]) => (g.sim ? [{ name, recipients: g.recipients, ...g.sim } as ScenarioRule] : []));
+const simRules: ScenarioRule[] = Object.entries(groups).flatMap(([name, g]) =>
+  g.sim ? [{ name, recipients: g.recipients, ...g.sim } as ScenarioRule] : [],
+);
 let simUrl = '';
 const proxy = await startFaultProxy(
   () => simUrl,
-  Object.entries(groups).flatMap(([name, g]) => (g.proxy ? [{ name, recipients: g.recipients, action: g.proxy.action, ...(g.proxy.times ? { times: g.proxy.times } : {}) }] : [])),
+  Object.entries(groups).flatMap(([name, g]) =>
+    g.proxy ? [{ name, recipients: g.recipients, action: g.proxy.action, ...(g.proxy.times ? { times: g.proxy.times } : {}) }] : [],
+  ),
 );
 afterAll(() => proxy.stop());
 const harness = await startSendHarness(baseScenario({ rules: simRules }), {
@@ -81,12 +129,14 @@ describe('MM API 5xx answers, timeouts, slow answers and connection resets', () 
         const simCalls = calls.filter((c) => c.recipient === recipient).length;
         const acceptedCalls = accepted.get(key)?.length ?? 0;
         const { expected } = group;
-        const timedOut = expected.state === 'accepted' && job?.state === 'unknown' && acceptedCalls <= 1 && /timed out/.test(job.lastErrorReason ?? '');
+        const timedOut =
+          expected.state === 'accepted' && job?.state === 'unknown' && acceptedCalls <= 1 && /timed out/.test(job.lastErrorReason ?? '');
         if (timedOut && !expected.mayEndUnknown) spuriousTimeouts.push(`${name} ${recipient}`);
         const unknownInstead = timedOut;
         const got = { state: job?.state, simCalls, accepted: acceptedCalls, apiCalls: job?.apiCalls };
         const want = { state: expected.state, simCalls: expected.simCalls, accepted: expected.accepted, apiCalls: expected.apiCalls };
-        if (!unknownInstead && JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${name} ${recipient}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+        if (!unknownInstead && JSON.stringify(got) !== JSON.stringify(want))
+          problems.push(`${name} ${recipient}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
       }
     }
     expect(problems).toEqual([]);
@@ -107,6 +157,11 @@ describe('MM API 5xx answers, timeouts, slow answers and connection resets', () 
 
   it('totals: nothing lost, nothing sent twice', async () => {
     const totals = await closeTheBooks(view, ledger);
-    expect(totals.unknown).toBeGreaterThanOrEqual(groups.timeout!.recipients.length + groups.reset!.recipients.length + groups.answerAfterTimeout!.recipients.length + groups.bare502!.recipients.length);
+    expect(totals.unknown).toBeGreaterThanOrEqual(
+      groups.timeout!.recipients.length +
+        groups.reset!.recipients.length +
+        groups.answerAfterTimeout!.recipients.length +
+        groups.bare502!.recipients.length,
+    );
   });
 });

@@ -54,7 +54,9 @@ describe('130429 storms', () => {
       expect(settled.get(keyOf('storm-injected', recipient))?.apiCalls, recipient).toBe(5);
     }
     const throttledOnSlowNumber = calls.filter((c) => c.phoneNumberId === SLOW_NUMBER && c.outcome === 130429).length;
-    console.log(`130429 storm: ${throttledOnSlowNumber} answers on the 5/s number for 60 jobs, ${[...stormed.values()].reduce((a, b) => a + b, 0)} injected on the other`);
+    console.log(
+      `130429 storm: ${throttledOnSlowNumber} answers on the 5/s number for 60 jobs, ${[...stormed.values()].reduce((a, b) => a + b, 0)} injected on the other`,
+    );
   });
 
   it('totals: nothing lost, nothing sent twice', async () => {

@@ -1,8 +1,18 @@
-import { describe, expect, it } from 'vitest';
 import type { SimulatedCall } from 'mm-api-simulator';
-import { FaultLedger } from '../helpers/fault-accounting.ts';
+import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../lib/jobs/job-record.ts';
-import { acceptedByKey, closeTheBooks, faultJob, harnessView, jobsByKey, quickRedelivery, recipients, settle, waitFor } from '../helpers/fault-stage.ts';
+import { FaultLedger } from '../helpers/fault-accounting.ts';
+import {
+  acceptedByKey,
+  closeTheBooks,
+  faultJob,
+  harnessView,
+  jobsByKey,
+  quickRedelivery,
+  recipients,
+  settle,
+  waitFor,
+} from '../helpers/fault-stage.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { postWebhook, type StatusFields, statusesPayload } from '../helpers/webhook-factories.ts';
@@ -38,8 +48,18 @@ const ledger = new FaultLedger('webhook-storm');
 function extraStatuses(call: SimulatedCall): StatusFields[] {
   const base = { wamid: call.wamid!, recipient: call.recipient!, timestamp: Math.floor(Date.now() / 1000) };
   const plan = call.delivery!;
-  if (plan.outcome === 'failed') return [{ ...base, status: 'failed', errorCode: plan.failure!.code }, { ...base, status: 'sent' }];
-  if (plan.outcome === 'dropped') return plan.drop?.afterSent ? [{ ...base, status: 'sent' }, { ...base, status: 'sent' }] : [];
+  if (plan.outcome === 'failed')
+    return [
+      { ...base, status: 'failed', errorCode: plan.failure!.code },
+      { ...base, status: 'sent' },
+    ];
+  if (plan.outcome === 'dropped')
+    return plan.drop?.afterSent
+      ? [
+          { ...base, status: 'sent' },
+          { ...base, status: 'sent' },
+        ]
+      : [];
   return [
     { ...base, status: 'delivered', pricingCategory: 'marketing_lite' },
     { ...base, status: 'sent' },
@@ -73,7 +93,11 @@ describe('a webhook storm at more than three times the send rate', () => {
     ledger.addJobs(jobs);
     const startedAt = Date.now();
     await harness.enqueue(jobs);
-    await waitFor(() => harness.sim.stats().byOutcome.accepted ?? 0, (n) => n >= JOBS, { timeoutMs: 60_000, what: 'every job sent' });
+    await waitFor(
+      () => harness.sim.stats().byOutcome.accepted ?? 0,
+      (n) => n >= JOBS,
+      { timeoutMs: 60_000, what: 'every job sent' },
+    );
     const sendSeconds = (Date.now() - startedAt) / 1000;
     unsubscribe();
     flush();
@@ -88,20 +112,49 @@ describe('a webhook storm at more than three times the send rate', () => {
         const job = jobs.get(key);
         const calls = accepted.get(key) ?? [];
         const plan = calls[0]?.delivery;
-        const want = !plan ? 'none' : plan.outcome === 'failed' ? 'failed' : plan.outcome === 'dropped' ? 'sent' : plan.read ? 'read' : 'delivered';
-        return calls.length === 1 && job?.state === want ? [] : [`${key}: ${job?.state} (want ${want}, ${calls.length} accepted calls${job?.lastErrorReason ? `, ${job.lastErrorReason}` : ''})`];
+        const want = !plan
+          ? 'none'
+          : plan.outcome === 'failed'
+            ? 'failed'
+            : plan.outcome === 'dropped'
+              ? 'sent'
+              : plan.read
+                ? 'read'
+                : 'delivered';
+        return calls.length === 1 && job?.state === want
+          ? []
+          : [
+              `${key}: ${job?.state} (want ${want}, ${calls.length} accepted calls${job?.lastErrorReason ? `, ${job.lastErrorReason}` : ''})`,
+            ];
       });
-    const settled = await waitFor(() => jobsByKey(view), (jobs) => mismatches(jobs).length === 0, { timeoutMs: 60_000 }).catch(() => jobsByKey(view));
+    const settled = await waitFor(
+      () => jobsByKey(view),
+      (jobs) => mismatches(jobs).length === 0,
+      { timeoutMs: 60_000 },
+    ).catch(() => jobsByKey(view));
     expect(mismatches(settled)).toEqual([]);
 
     const stormEnded = Date.now();
-    await waitFor(() => view.queueCounts('StatusQueue'), (c) => c.visible === 0 && c.inFlight === 0 && c.delayed === 0, { timeoutMs: 90_000, what: 'status queue drained', describe: (c) => JSON.stringify({ ...c, status: harness.deployment.sources.status?.stats() }) });
+    await waitFor(
+      () => view.queueCounts('StatusQueue'),
+      (c) => c.visible === 0 && c.inFlight === 0 && c.delayed === 0,
+      {
+        timeoutMs: 90_000,
+        what: 'status queue drained',
+        describe: (c) => JSON.stringify({ ...c, status: harness.deployment.sources.status?.stats() }),
+      },
+    );
     const drainSeconds = (Date.now() - stormEnded) / 1000;
 
     const stats = harness.sim.webhookStats();
-    const simStatuses = harness.sim.webhookDeliveries().filter((d) => d.kind === 'status' && d.delivered).reduce((n, d) => n + d.wamids.length, 0);
+    const simStatuses = harness.sim
+      .webhookDeliveries()
+      .filter((d) => d.kind === 'status' && d.delivered)
+      .reduce((n, d) => n + d.wamids.length, 0);
     const events = simStatuses + rawStatuses;
-    console.log(`webhook storm: ${JOBS} sends in ${sendSeconds.toFixed(1)} s, ${events} status events (${simStatuses} from the simulator incl. ${stats.duplicates} duplicates, ${rawStatuses} re-posted), status queue drained ${drainSeconds.toFixed(1)} s after the storm; status function: ${JSON.stringify(harness.deployment.sources.status?.stats())}`);
+    console.log(
+      `webhook storm: ${JOBS} sends in ${sendSeconds.toFixed(1)} s, ${events} status events (${simStatuses} from the simulator incl. ${stats.duplicates} duplicates, ${rawStatuses} re-posted), status queue drained ${drainSeconds.toFixed(1)} s after the storm; status function: ${JSON.stringify(harness.deployment.sources.status?.stats())}`,
+    );
     expect(events).toBeGreaterThan(3 * JOBS);
     expect(stats.failed).toBe(0);
     expect(rawAnswers.every((s) => s === 200)).toBe(true);

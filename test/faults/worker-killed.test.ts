@@ -1,9 +1,18 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { prepareJobs, enqueuePrepared } from '../../lib/producer.ts';
-import { startSimulator } from 'mm-api-simulator';
 import { queueOf } from 'lambda-local-kit';
+import { startSimulator } from 'mm-api-simulator';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { enqueuePrepared, prepareJobs } from '../../lib/producer.ts';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
-import { acceptedByKey, closeTheBooks, faultJob, jobsByKey, quickRedelivery, recipients, settle, stageView } from '../helpers/fault-stage.ts';
+import {
+  acceptedByKey,
+  closeTheBooks,
+  faultJob,
+  jobsByKey,
+  quickRedelivery,
+  recipients,
+  settle,
+  stageView,
+} from '../helpers/fault-stage.ts';
 import { startWorker } from '../helpers/fault-worker.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario } from '../helpers/send-harness.ts';
@@ -33,7 +42,9 @@ const view = stageView(stage.resources, clients, () => sim.calls());
 const ledger = new FaultLedger('worker-killed');
 
 describe('a worker process killed in the middle of a batch', () => {
-  it('loses nothing: the next worker finishes the work, interrupted sends end unknown, none is sent twice', { timeout: 150_000 }, async () => {
+  it('loses nothing: the next worker finishes the work, interrupted sends end unknown, none is sent twice', {
+    timeout: 150_000,
+  }, async () => {
     const first = startWorker({ endpoints, stage: stage.stage, metaBaseUrl: sim.url, ...workerSettings });
     await first.ready;
 
@@ -45,7 +56,10 @@ describe('a worker process killed in the middle of a batch', () => {
         unsubscribe();
         first.kill('SIGKILL');
         const now = Date.now();
-        inFlightAtKill = sim.calls().filter((c) => c.outcome === 'accepted' && c.at + c.latencyMs > now).map((c) => c.recipient!);
+        inFlightAtKill = sim
+          .calls()
+          .filter((c) => c.outcome === 'accepted' && c.at + c.latencyMs > now)
+          .map((c) => c.recipient!);
         resolve();
       });
     });
@@ -78,7 +92,9 @@ describe('a worker process killed in the middle of a batch', () => {
     // A job whose request was on the wire when the process died may have reached Meta: unknown, never re-sent.
     for (const key of sendingAtKill) expect(settled.get(key)?.state, key).toBe('unknown');
     const unknown = [...settled.values()].filter((j) => j.state === 'unknown');
-    console.log(`worker killed at call ${KILL_AT_CALL}: ${sendingAtKill.length} jobs were sending, ${inFlightAtKill.length} answers in flight; ${unknown.length} ended unknown (${unknown.filter((j) => accepted.has(j.jobKey)).length} of them accepted by Meta)`);
+    console.log(
+      `worker killed at call ${KILL_AT_CALL}: ${sendingAtKill.length} jobs were sending, ${inFlightAtKill.length} answers in flight; ${unknown.length} ended unknown (${unknown.filter((j) => accepted.has(j.jobKey)).length} of them accepted by Meta)`,
+    );
   });
 
   it('totals: nothing lost, nothing sent twice', async () => {

@@ -47,7 +47,14 @@ export function sqsRecord(body: string, overrides: Partial<SQSRecord> = {}): SQS
 }
 
 /** A job item as the send function leaves it after Meta accepted it, to write straight into the jobs table. */
-export function anAcceptedJobItem(fields: { campaignId: string; recipient: string; wamid: string; acceptedAt: number; validityMs: number; phoneNumberId?: string }): Omit<JobRecord, 'jobKey'> {
+export function anAcceptedJobItem(fields: {
+  campaignId: string;
+  recipient: string;
+  wamid: string;
+  acceptedAt: number;
+  validityMs: number;
+  phoneNumberId?: string;
+}): Omit<JobRecord, 'jobKey'> {
   return {
     recipient: fields.recipient,
     campaignId: fields.campaignId,

@@ -1,11 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
+import type { SimulatedCall } from 'mm-api-simulator';
 import { inject } from 'vitest';
-import { jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
 import { FINAL_STATES, WAITING_STATES } from '../../lib/domain/job-state.ts';
 import { normalisePhoneNumber } from '../../lib/domain/phone.ts';
-import type { SimulatedCall } from 'mm-api-simulator';
+import { type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
 
 /**
  * Ground-truth accounting for the fault suite. Every fault file keeps a ledger of what it put
@@ -152,7 +152,9 @@ function campaignOfCall(call: SimulatedCall, ledger: FaultLedger): string | unde
   const data = (call.body as { biz_opaque_callback_data?: unknown } | undefined)?.biz_opaque_callback_data;
   if (typeof data === 'string' && data.startsWith(CALLBACK_PREFIX)) return data.slice(CALLBACK_PREFIX.length);
   // Without callback data: the recipient's only campaign in the ledger, if it has just one.
-  const campaigns = [...ledger.valid.values()].filter((j) => call.recipient && j.recipient === normalisedOrSame(call.recipient)).map((j) => j.campaignId);
+  const campaigns = [...ledger.valid.values()]
+    .filter((j) => call.recipient && j.recipient === normalisedOrSame(call.recipient))
+    .map((j) => j.campaignId);
   return campaigns.length === 1 ? campaigns[0] : undefined;
 }
 
@@ -236,7 +238,9 @@ export function computeTotals(ledger: FaultLedger, truth: GroundTruth, options: 
       continue;
     }
     lost++;
-    details.lost.push(`${key} (${job ? `state ${job.state}${job.dueAt ? `, due ${job.dueAt}` : ''}` : 'no job item'}, ${calls.length} calls)`);
+    details.lost.push(
+      `${key} (${job ? `state ${job.state}${job.dueAt ? `, due ${job.dueAt}` : ''}` : 'no job item'}, ${calls.length} calls)`,
+    );
   }
   // Waiting jobs need a message that will bring them back.
   if (waiting > truth.queuedMessages) {
@@ -282,9 +286,14 @@ export function violations(totals: FaultTotals): string[] {
   const problems: string[] = [];
   if (totals.lost > 0) problems.push(`${totals.lost} lost: ${totals.details.lost.slice(0, 10).join('; ')}`);
   if (totals.sentTwice > 0) problems.push(`${totals.sentTwice} sent twice: ${totals.details.sentTwice.slice(0, 10).join('; ')}`);
-  if (totals.badNotRejected > 0) problems.push(`${totals.badNotRejected} bad inputs not dead-lettered with a reason: ${totals.details.badNotRejected.slice(0, 10).join(', ')}`);
-  if (totals.strayCalls > 0) problems.push(`${totals.strayCalls} MM API calls for no valid job: ${totals.details.strayCalls.slice(0, 10).join('; ')}`);
-  if (totals.uncountedCalls > 0) problems.push(`${totals.uncountedCalls} MM API calls without a claim: ${totals.details.uncountedCalls.slice(0, 10).join('; ')}`);
+  if (totals.badNotRejected > 0)
+    problems.push(
+      `${totals.badNotRejected} bad inputs not dead-lettered with a reason: ${totals.details.badNotRejected.slice(0, 10).join(', ')}`,
+    );
+  if (totals.strayCalls > 0)
+    problems.push(`${totals.strayCalls} MM API calls for no valid job: ${totals.details.strayCalls.slice(0, 10).join('; ')}`);
+  if (totals.uncountedCalls > 0)
+    problems.push(`${totals.uncountedCalls} MM API calls without a claim: ${totals.details.uncountedCalls.slice(0, 10).join('; ')}`);
   return problems;
 }
 

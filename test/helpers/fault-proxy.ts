@@ -74,10 +74,15 @@ export async function startFaultProxy(target: string | (() => string), rules: re
       recipient = undefined;
     }
     const rule = pick(recipient);
-    const record = (answered: ProxyEvent['answered'], forwarded: boolean) => events.push({ at: Date.now(), recipient, rule: rule?.name, answered, forwarded });
+    const record = (answered: ProxyEvent['answered'], forwarded: boolean) =>
+      events.push({ at: Date.now(), recipient, rule: rule?.name, answered, forwarded });
 
     if (rule?.action.kind === 'bare') {
-      const { status, body: text = `<html><body><h1>${status}</h1>The server is temporarily unable to service your request.</body></html>`, contentType = 'text/html' } = rule.action;
+      const {
+        status,
+        body: text = `<html><body><h1>${status}</h1>The server is temporarily unable to service your request.</body></html>`,
+        contentType = 'text/html',
+      } = rule.action;
       response.writeHead(status, { 'content-type': contentType, connection: 'close' });
       response.end(text);
       record(status, false);
@@ -93,7 +98,9 @@ export async function startFaultProxy(target: string | (() => string), rules: re
     try {
       upstream = await fetch(new URL(request.url ?? '/', targetUrl()), {
         method: request.method ?? 'POST',
-        headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => ['authorization', 'content-type'].includes(name)) as Array<[string, string]>),
+        headers: Object.fromEntries(
+          Object.entries(request.headers).filter(([name]) => ['authorization', 'content-type'].includes(name)) as Array<[string, string]>,
+        ),
         ...(body.length > 0 ? { body } : {}),
         signal: abort.signal,
       });

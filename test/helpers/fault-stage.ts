@@ -1,13 +1,29 @@
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { expect } from 'vitest';
-import type { JobRecord } from '../../lib/jobs/job-record.ts';
-import { FINAL_STATES } from '../../lib/domain/job-state.ts';
-import type { SendJobInput } from '../../lib/domain/job-contract.ts';
-import type { SimulatedCall } from 'mm-api-simulator';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { type LocalClients, type LocalResources, queueOf, tableOf } from 'lambda-local-kit';
+import type { SimulatedCall } from 'mm-api-simulator';
+import { expect } from 'vitest';
+import type { SendJobInput } from '../../lib/domain/job-contract.ts';
+import { FINAL_STATES } from '../../lib/domain/job-state.ts';
+import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { aJob, recipientNumber } from './factories.ts';
+import {
+  CALLBACK_PREFIX,
+  computeTotals,
+  type FaultLedger,
+  type FaultTotals,
+  type GroundTruth,
+  jobKeyOfBody,
+  keyOf,
+  recordTotals,
+  violations,
+} from './fault-accounting.ts';
 import { scanJobs } from './jobs-table.ts';
-import { CALLBACK_PREFIX, computeTotals, type FaultLedger, type FaultTotals, type GroundTruth, jobKeyOfBody, keyOf, recordTotals, violations } from './fault-accounting.ts';
 import { countMessages, type QueueCounts, type SendHarness } from './send-harness.ts';
 
 /** A valid job whose MM API call the accounting can attribute to its campaign (callback data). */
@@ -45,7 +61,15 @@ export function stageView(resources: LocalResources, clients: LocalClients, call
       const url = queueOf(resources, 'SendDeadLetterQueue').url;
       const found = new Map<string, Message>();
       for (;;) {
-        const page = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], VisibilityTimeout: 30 }));
+        const page = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageAttributeNames: ['All'],
+            VisibilityTimeout: 30,
+          }),
+        );
         if (!page.Messages?.length) break;
         for (const message of page.Messages) found.set(message.MessageId!, message);
       }
@@ -66,13 +90,19 @@ export function harnessView(harness: SendHarness, clients: LocalClients): StageV
 }
 
 /** Polls `probe` until `done` holds for its value; fails with `describe(value)` after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T> | T, done: (value: T) => boolean, options: { timeoutMs?: number; intervalMs?: number; what?: string; describe?: (value: T) => string } = {}): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string; describe?: (value: T) => string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
     if (Date.now() > deadline) {
-      throw new Error(`${options.what ?? 'condition'} not reached in ${options.timeoutMs ?? 60_000} ms${options.describe ? `: ${options.describe(value)}` : ''}`);
+      throw new Error(
+        `${options.what ?? 'condition'} not reached in ${options.timeoutMs ?? 60_000} ms${options.describe ? `: ${options.describe(value)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }
@@ -88,7 +118,11 @@ export async function jobsByKey(view: StageView): Promise<Map<string, JobRecord>
  * `maxReceiveCount` failed receives), or `alsoDone` accepts it; then until the send queue holds
  * nothing visible or in flight.
  */
-export async function settle(view: StageView, ledger: FaultLedger, options: { timeoutMs?: number; alsoDone?: (job: JobRecord | undefined, key: string) => boolean } = {}): Promise<Map<string, JobRecord>> {
+export async function settle(
+  view: StageView,
+  ledger: FaultLedger,
+  options: { timeoutMs?: number; alsoDone?: (job: JobRecord | undefined, key: string) => boolean } = {},
+): Promise<Map<string, JobRecord>> {
   const timeoutMs = options.timeoutMs ?? 90_000;
   let deadLettered = new Set<string>();
   const pending = (jobs: Map<string, JobRecord>) =>
@@ -98,15 +132,27 @@ export async function settle(view: StageView, ledger: FaultLedger, options: { ti
       return !job || !FINAL_STATES.includes(job.state);
     });
   const probe = async () => {
-    deadLettered = new Set((await view.sendDlq()).flatMap((m) => (m.MessageAttributes?.rejectionReason ? [] : [jobKeyOfBody(m.Body)])).filter((k): k is string => k !== undefined));
+    deadLettered = new Set(
+      (await view.sendDlq())
+        .flatMap((m) => (m.MessageAttributes?.rejectionReason ? [] : [jobKeyOfBody(m.Body)]))
+        .filter((k): k is string => k !== undefined),
+    );
     return jobsByKey(view);
   };
   const jobs = await waitFor(probe, (all) => pending(all).length === 0, {
     timeoutMs,
     what: `${ledger.family}: every job final`,
-    describe: (all) => pending(all).slice(0, 20).map((key) => `${key}=${all.get(key)?.state ?? 'none'}`).join(', '),
+    describe: (all) =>
+      pending(all)
+        .slice(0, 20)
+        .map((key) => `${key}=${all.get(key)?.state ?? 'none'}`)
+        .join(', '),
   });
-  await waitFor(() => view.queueCounts('SendQueue'), (c) => c.visible === 0 && c.inFlight === 0, { timeoutMs, what: `${ledger.family}: send queue quiet`, describe: (c) => JSON.stringify(c) });
+  await waitFor(
+    () => view.queueCounts('SendQueue'),
+    (c) => c.visible === 0 && c.inFlight === 0,
+    { timeoutMs, what: `${ledger.family}: send queue quiet`, describe: (c) => JSON.stringify(c) },
+  );
   return jobs;
 }
 
@@ -114,7 +160,13 @@ export async function settle(view: StageView, ledger: FaultLedger, options: { ti
 export async function groundTruth(view: StageView): Promise<GroundTruth> {
   const [send, deferred] = await Promise.all([view.queueCounts('SendQueue'), view.queueCounts('DeferredQueue')]);
   const queued = (c: QueueCounts) => c.visible + c.inFlight + c.delayed;
-  return { calls: view.calls(), jobs: await view.allJobs(), sendDlq: await view.sendDlq(), queuedMessages: queued(send) + queued(deferred), now: Date.now() };
+  return {
+    calls: view.calls(),
+    jobs: await view.allJobs(),
+    sendDlq: await view.sendDlq(),
+    queuedMessages: queued(send) + queued(deferred),
+    now: Date.now(),
+  };
 }
 
 /**
@@ -164,7 +216,14 @@ export function seededRandom(seed: number): () => number {
  * - claims older than V − 1 s are stale (CLAIM_STALE_SECONDS, between F and V).
  */
 export function quickRedelivery(
-  options: { requestTimeoutMs?: number; functionTimeoutMs?: number; visibilitySeconds?: number; statusQueue?: boolean; sendQueue?: Record<string, unknown>; env?: Record<string, string> } = {},
+  options: {
+    requestTimeoutMs?: number;
+    functionTimeoutMs?: number;
+    visibilitySeconds?: number;
+    statusQueue?: boolean;
+    sendQueue?: Record<string, unknown>;
+    env?: Record<string, string>;
+  } = {},
 ): {
   resourceOverrides: Record<string, Record<string, unknown>>;
   functionTimeoutMs: number;
@@ -178,7 +237,11 @@ export function quickRedelivery(
       ...(options.statusQueue ? { StatusQueue: { VisibilityTimeout: visibility } } : {}),
     },
     functionTimeoutMs,
-    env: { META_REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 3_000), CLAIM_STALE_SECONDS: String(visibility - 1), ...options.env },
+    env: {
+      META_REQUEST_TIMEOUT_MS: String(options.requestTimeoutMs ?? 3_000),
+      CLAIM_STALE_SECONDS: String(visibility - 1),
+      ...options.env,
+    },
   };
 }
 
@@ -195,9 +258,17 @@ export async function redriveSendDlq(resources: LocalResources, clients: LocalCl
   for (;;) {
     const counts = await countMessages(clients.sqs, dlq);
     if (counts.visible + counts.inFlight === 0) return moved;
-    const page = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    const page = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    );
     for (const message of page.Messages ?? []) {
-      await clients.sqs.send(new SendMessageCommand({ QueueUrl: target, MessageBody: message.Body!, ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}) }));
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: target,
+          MessageBody: message.Body!,
+          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+        }),
+      );
       await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: message.ReceiptHandle! }));
       moved++;
     }

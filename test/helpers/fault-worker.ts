@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
 import { type LocalEndpoints, localStackEnv } from 'lambda-local-kit';
+import { afterAll } from 'vitest';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -73,7 +73,9 @@ export function startWorker(options: WorkerOptions): WorkerProcess {
       lines.push(parsed);
       if ((parsed as { ready?: boolean }).ready) resolve(parsed as { webhookUrl?: string });
     });
-    void exited.then(({ code, signal }) => reject(new Error(`worker exited before it was ready (code ${code}, signal ${signal}): ${stderr.slice(-2_000)}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`worker exited before it was ready (code ${code}, signal ${signal}): ${stderr.slice(-2_000)}`)),
+    );
   });
   ready.catch(() => {});
   return {

@@ -1,5 +1,5 @@
+import { type LocalEndpoints, localStackEnv, startLocalStack } from 'lambda-local-kit';
 import type { TestProject } from 'vitest/node';
-import { localStackEnv, startLocalStack, type LocalEndpoints } from 'lambda-local-kit';
 
 declare module 'vitest' {
   export interface ProvidedContext {

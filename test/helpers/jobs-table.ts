@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ALIAS_PREFIX, jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
+import { ALIAS_PREFIX, type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
 
 /** Every job item of a (small, local) jobs table, strongly consistent: the tests' ground truth, with each job key as the job store gives it (wa_id alias items left out). */
 export async function scanJobs(documents: DynamoDBDocumentClient, tableName: string): Promise<JobRecord[]> {

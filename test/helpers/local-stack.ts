@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, inject } from 'vitest';
 import {
   clientsFor,
   createResources,
-  queueOf,
-  tableOf,
   type LocalClients,
   type LocalEndpoints,
   type LocalQueue,
   type LocalResources,
   type LocalTable,
+  queueOf,
+  tableOf,
 } from 'lambda-local-kit';
+import { afterAll, inject } from 'vitest';
 import { RESOURCE_FILES } from '../../local/serverless-config.ts';
 
 /** The `${self:service}` value tests create resources under. */

@@ -1,15 +1,15 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { UserRecord } from '../../lib/ports/user-store.ts';
-import { afterAll } from 'vitest';
-import { jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
-import { campaignFigures, type CampaignFigures } from '../../lib/domain/campaign-figures.ts';
-import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
-import { enqueuePrepared, prepareJobs } from '../../lib/producer.ts';
-import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
-import { deployLocally, type LocalDeployment, type LocalDeploymentOptions } from '../../local/deployment.ts';
 import { queueOf, tableOf } from 'lambda-local-kit';
-import { startSimulator, type Simulator, type SimulatorOptions } from 'mm-api-simulator';
+import { type Simulator, type SimulatorOptions, startSimulator } from 'mm-api-simulator';
+import { afterAll } from 'vitest';
+import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
+import { type CampaignFigures, campaignFigures } from '../../lib/domain/campaign-figures.ts';
+import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
+import { type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
+import type { UserRecord } from '../../lib/ports/user-store.ts';
+import { enqueuePrepared, prepareJobs } from '../../lib/producer.ts';
+import { deployLocally, type LocalDeployment, type LocalDeploymentOptions } from '../../local/deployment.ts';
 import { scanJobs } from './jobs-table.ts';
 import { useLocalStack } from './local-stack.ts';
 
@@ -72,7 +72,11 @@ export async function countMessages(sqs: SQSClient, queueUrl: string): Promise<Q
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
     }),
   );
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+  return {
+    visible: Number(a.ApproximateNumberOfMessages),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed),
+  };
 }
 
 /**
@@ -88,7 +92,12 @@ export async function startSendHarness(
 ): Promise<SendHarness> {
   const { endpoints, clients } = useLocalStack();
   const sim = await startSimulator(simulator);
-  const deployed = await deployLocally({ endpoints, metaBaseUrl: sim.url, maximumBatchingWindowSeconds: TEST_BATCHING_WINDOW_SECONDS, ...deployment });
+  const deployed = await deployLocally({
+    endpoints,
+    metaBaseUrl: sim.url,
+    maximumBatchingWindowSeconds: TEST_BATCHING_WINDOW_SECONDS,
+    ...deployment,
+  });
   afterAll(async () => {
     await deployed.stop();
     await sim.stop();
@@ -128,7 +137,9 @@ export async function startSendHarness(
     },
     allJobs,
     async user(recipient) {
-      const result = await clients.documents.send(new GetCommand({ TableName: tableOf(deployed.resources, 'UsersTable').name, Key: { recipient }, ConsistentRead: true }));
+      const result = await clients.documents.send(
+        new GetCommand({ TableName: tableOf(deployed.resources, 'UsersTable').name, Key: { recipient }, ConsistentRead: true }),
+      );
       return result.Item as UserRecord | undefined;
     },
     async waitForJobs(done, timeoutMs = 30_000) {
@@ -136,7 +147,8 @@ export async function startSendHarness(
       for (;;) {
         const jobs = await allJobs();
         if (done(jobs)) return jobs;
-        if (Date.now() > deadline) throw new Error(`jobs not settled in ${timeoutMs} ms: ${JSON.stringify(jobs.map((j) => [j.jobKey, j.state]))}`);
+        if (Date.now() > deadline)
+          throw new Error(`jobs not settled in ${timeoutMs} ms: ${JSON.stringify(jobs.map((j) => [j.jobKey, j.state]))}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
@@ -145,7 +157,13 @@ export async function startSendHarness(
       const messages: Message[] = [];
       for (;;) {
         const page = await clients.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], VisibilityTimeout: 600 }),
+          new ReceiveMessageCommand({
+            QueueUrl: queue.url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageAttributeNames: ['All'],
+            VisibilityTimeout: 600,
+          }),
         );
         if (!page.Messages?.length) return messages;
         messages.push(...page.Messages);

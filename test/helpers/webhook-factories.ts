@@ -29,7 +29,9 @@ export function metaStatus(fields: StatusFields): Record<string, unknown> {
     timestamp: String(fields.timestamp ?? Math.floor(Date.now() / 1000)),
     recipient_id: digits,
     ...(fields.callbackData ? { biz_opaque_callback_data: fields.callbackData } : {}),
-    ...(fields.pricingCategory ? { pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: fields.pricingCategory } } : {}),
+    ...(fields.pricingCategory
+      ? { pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: fields.pricingCategory } }
+      : {}),
     ...(fields.errorCode
       ? {
           errors: [
@@ -57,7 +59,11 @@ export function statusesPayload(statuses: StatusFields[]): Record<string, unknow
   return webhookPayload([{ field: 'messages', value: { messaging_product: 'whatsapp', metadata, statuses: statuses.map(metaStatus) } }]);
 }
 
-export function userPreferencePayload(recipient: string, value: 'stop' | 'resume', timestamp = Math.floor(Date.now() / 1000)): Record<string, unknown> {
+export function userPreferencePayload(
+  recipient: string,
+  value: 'stop' | 'resume',
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, unknown> {
   return webhookPayload([
     {
       field: 'user_preferences',
@@ -65,7 +71,15 @@ export function userPreferencePayload(recipient: string, value: 'stop' | 'resume
         messaging_product: 'whatsapp',
         metadata,
         contacts: [{ wa_id: recipient.replace(/\D/g, ''), profile: { name: 'Jasper' } }],
-        user_preferences: [{ wa_id: recipient.replace(/\D/g, ''), detail: 'User requested to stop marketing messages', category: 'marketing_messages', value, timestamp }],
+        user_preferences: [
+          {
+            wa_id: recipient.replace(/\D/g, ''),
+            detail: 'User requested to stop marketing messages',
+            category: 'marketing_messages',
+            value,
+            timestamp,
+          },
+        ],
       },
     },
   ]);
@@ -80,7 +94,9 @@ export function inboundPayload(recipient: string, message: Record<string, unknow
         messaging_product: 'whatsapp',
         metadata,
         contacts: [{ profile: { name: 'Jasper' }, wa_id: from }],
-        messages: [{ from, id: `wamid.in${Math.random().toString(36).slice(2)}`, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
+        messages: [
+          { from, id: `wamid.in${Math.random().toString(36).slice(2)}`, timestamp: String(Math.floor(Date.now() / 1000)), ...message },
+        ],
       },
     },
   ]);

@@ -28,7 +28,10 @@ describe('when the breakers cannot be re-read during a batch', () => {
     await expect.poll(() => ours().length, { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(5);
     failRereads = true;
     try {
-      await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'reread-refused' && j.state === 'accepted').length === 60, 30_000);
+      await harness.waitForJobs(
+        (all) => all.filter((j) => j.campaignId === 'reread-refused' && j.state === 'accepted').length === 60,
+        30_000,
+      );
     } finally {
       failRereads = false;
     }

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
 import { createLambdaContext, tableOf } from 'lambda-local-kit';
+import { describe, expect, it } from 'vitest';
 import { THROTTLE_BACKOFF } from '../../lib/domain/pacing.ts';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
@@ -21,7 +21,10 @@ const harness = await startSendHarness(
       { id: OTHER_PHONE_NUMBER_ID, ratePerSecond: 1_000 },
       { id: PACED_PHONE, ratePerSecond: 20 },
     ],
-    rules: [{ name: 'token-expired', phoneNumberId: OTHER_PHONE_NUMBER_ID, error: 190 }, { name: 'template-paused', template: 'autumn_sale', recipients: [r(50)], error: 132015 }],
+    rules: [
+      { name: 'token-expired', phoneNumberId: OTHER_PHONE_NUMBER_ID, error: 190 },
+      { name: 'template-paused', template: 'autumn_sale', recipients: [r(50)], error: 132015 },
+    ],
   }),
   {
     now: () => Date.now() + clockOffset,
@@ -32,14 +35,25 @@ const harness = await startSendHarness(
 );
 const { clients } = useLocalStack();
 const controlTable = tableOf(harness.deployment.resources, 'ControlTable').name;
-const control = async (key: string) => (await clients.documents.send(new GetCommand({ TableName: controlTable, Key: { key }, ConsistentRead: true }))).Item;
+const control = async (key: string) =>
+  (await clients.documents.send(new GetCommand({ TableName: controlTable, Key: { key }, ConsistentRead: true }))).Item;
 const setControl = (key: string, name: string, value: unknown) =>
-  clients.documents.send(new UpdateCommand({ TableName: controlTable, Key: { key }, UpdateExpression: 'SET #n = :v', ExpressionAttributeNames: { '#n': name }, ExpressionAttributeValues: { ':v': value } }));
+  clients.documents.send(
+    new UpdateCommand({
+      TableName: controlTable,
+      Key: { key },
+      UpdateExpression: 'SET #n = :v',
+      ExpressionAttributeNames: { '#n': name },
+      ExpressionAttributeValues: { ':v': value },
+    }),
+  );
 const callsFrom = (phone: string) => harness.sim.calls().filter((c) => c.phoneNumberId === phone);
 
 describe('account-level errors stop the phone number, keep every job, and resume', () => {
   it('stops sending from the number within one batch per invocation and holds its jobs without failing them', async () => {
-    const stopped = Array.from({ length: 30 }, (_, i) => aJob({ campaignId: 'token', recipient: r(i), phoneNumberId: OTHER_PHONE_NUMBER_ID }));
+    const stopped = Array.from({ length: 30 }, (_, i) =>
+      aJob({ campaignId: 'token', recipient: r(i), phoneNumberId: OTHER_PHONE_NUMBER_ID }),
+    );
     const healthy = Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'healthy', recipient: r(100 + i) }));
     await harness.enqueue([...stopped, ...healthy]);
     await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state, { timeout: 15_000 }).toBe('open');
@@ -52,7 +66,9 @@ describe('account-level errors stop the phone number, keep every job, and resume
     const callsWhileOpening = callsFrom(OTHER_PHONE_NUMBER_ID).length;
     expect(callsWhileOpening).toBeGreaterThanOrEqual(1);
     expect(callsWhileOpening).toBeLessThanOrEqual(30);
-    await harness.enqueue(Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'token-later', recipient: r(30 + i), phoneNumberId: OTHER_PHONE_NUMBER_ID })));
+    await harness.enqueue(
+      Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'token-later', recipient: r(30 + i), phoneNumberId: OTHER_PHONE_NUMBER_ID })),
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(callsFrom(OTHER_PHONE_NUMBER_ID).length).toBe(callsWhileOpening);
     const jobs = (await harness.allJobs()).filter((j) => j.campaignId === 'token');
@@ -76,7 +92,10 @@ describe('account-level errors stop the phone number, keep every job, and resume
   });
 
   it('resumes every held job after a successful probe', async () => {
-    harness.sim.setScenario({ ...harness.sim.scenario(), rules: harness.sim.scenario().rules.filter((rule) => rule.name !== 'token-expired') });
+    harness.sim.setScenario({
+      ...harness.sim.scenario(),
+      rules: harness.sim.scenario().rules.filter((rule) => rule.name !== 'token-expired'),
+    });
     clockOffset = 61_000 + 121_000;
     await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state, { timeout: 15_000 }).toBe('closed');
     await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'token' && j.state === 'accepted').length === 30, 30_000);
@@ -114,14 +133,20 @@ describe('a number stopped while a batch waits for its send times', () => {
     const jobs = (await harness.allJobs()).filter((j) => j.campaignId === 'stopped-mid-batch');
     expect(jobs.filter((j) => j.state === 'failed' || j.state === 'unknown')).toEqual([]);
     await setControl(`phone#${PACED_PHONE}`, 'state', 'closed');
-    await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'stopped-mid-batch' && j.state === 'accepted').length === 100, 60_000);
+    await harness.waitForJobs(
+      (all) => all.filter((j) => j.campaignId === 'stopped-mid-batch' && j.state === 'accepted').length === 100,
+      60_000,
+    );
     for (const recipient of recipients) expect(harness.sim.calls().filter((c) => c.recipient === recipient)).toHaveLength(1);
   });
 });
 
 describe('template-level errors pause the campaign', () => {
   it('pauses only that campaign and holds its jobs', async () => {
-    await harness.enqueue([aJob({ campaignId: 'paused', recipient: r(50) }), ...Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'paused', recipient: r(51 + i) }))]);
+    await harness.enqueue([
+      aJob({ campaignId: 'paused', recipient: r(50) }),
+      ...Array.from({ length: 5 }, (_, i) => aJob({ campaignId: 'paused', recipient: r(51 + i) })),
+    ]);
     await expect.poll(async () => (await control('campaign#paused'))?.status, { timeout: 15_000 }).toBe('PAUSED');
     expect(await control('campaign#paused')).toMatchObject({ pausedBy: 'template_error', reasonCode: 132015 });
     await harness.enqueue([aJob({ campaignId: 'not-paused', recipient: r(60) })]);
@@ -135,7 +160,10 @@ describe('template-level errors pause the campaign', () => {
     for (let i = 70; i < 75; i++) expect(harness.sim.calls().filter((c) => c.recipient === r(i))).toHaveLength(0);
     await setControl('campaign#paused', 'status', 'CANCELLED');
     const later = Array.from({ length: 5 }, (_, i) => r(70 + i));
-    await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'paused' && later.includes(j.recipient) && j.state === 'cancelled').length === 5, 20_000);
+    await harness.waitForJobs(
+      (jobs) => jobs.filter((j) => j.campaignId === 'paused' && later.includes(j.recipient) && j.state === 'cancelled').length === 5,
+      20_000,
+    );
     for (const recipient of later) expect(harness.sim.calls().filter((c) => c.recipient === recipient)).toHaveLength(0);
     expect((await harness.figures('paused')).byState.cancelled).toBeGreaterThanOrEqual(5);
   });
@@ -148,7 +176,10 @@ describe('fleet-wide pacing', () => {
     await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'paced' && j.state === 'accepted').length === 100, 40_000);
     const calls = callsFrom(PACED_PHONE);
     expect(calls.filter((c) => c.outcome === 130429)).toHaveLength(0);
-    const times = calls.filter((c) => c.outcome === 'accepted').map((c) => c.at).sort((a, b) => a - b);
+    const times = calls
+      .filter((c) => c.outcome === 'accepted')
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
     let maxInWindow = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
       while (times[i]! - times[j]! >= 1_000) j++;
@@ -160,7 +191,10 @@ describe('fleet-wide pacing', () => {
   });
 
   it('slows the whole fleet down after a 130429', async () => {
-    harness.sim.setScenario({ ...harness.sim.scenario(), rules: [...harness.sim.scenario().rules, { name: 'storm', recipients: [r(400)], times: 1, error: 130429 }] });
+    harness.sim.setScenario({
+      ...harness.sim.scenario(),
+      rules: [...harness.sim.scenario().rules, { name: 'storm', recipients: [r(400)], times: 1, error: 130429 }],
+    });
     await harness.enqueue([aJob({ campaignId: 'storm', recipient: r(400) })]);
     await expect.poll(async () => (await control(`phone#${PHONE_NUMBER_ID}`))?.throttleFactor, { timeout: 10_000 }).toBe(THROTTLE_BACKOFF);
     expect((await control(`phone#${PHONE_NUMBER_ID}`))?.throttledAt).toBeGreaterThan(Date.now() + clockOffset - 10_000);
@@ -178,9 +212,14 @@ describe('fleet-wide pacing', () => {
 
 describe('near the function deadline', () => {
   it('starts no send and hands every record back untouched', async () => {
-    const records = Array.from({ length: 3 }, (_, i) => sqsRecord(JSON.stringify({ ...aJob({ campaignId: 'deadline', recipient: r(600 + i) }), createdAt: new Date().toISOString() })));
+    const records = Array.from({ length: 3 }, (_, i) =>
+      sqsRecord(JSON.stringify({ ...aJob({ campaignId: 'deadline', recipient: r(600 + i) }), createdAt: new Date().toISOString() })),
+    );
     // 2.1 s left, a 2 s request timeout: no send could finish in time.
-    const response = await harness.deployment.sendHandler({ Records: records }, createLambdaContext({ functionName: 'send', timeoutMs: 2_100 }));
+    const response = await harness.deployment.sendHandler(
+      { Records: records },
+      createLambdaContext({ functionName: 'send', timeoutMs: 2_100 }),
+    );
     expect(response).toEqual({ batchItemFailures: records.map((record) => ({ itemIdentifier: record.messageId })) });
     expect((await harness.allJobs()).filter((j) => j.campaignId === 'deadline')).toHaveLength(0);
     for (let i = 0; i < 3; i++) expect(harness.sim.calls().filter((c) => c.recipient === r(600 + i))).toHaveLength(0);

@@ -15,7 +15,9 @@ const dir = mkdtempSync(join(tmpdir(), 'enqueue-cli-'));
 
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/enqueue.ts', ...args], { cwd: new URL('../../', import.meta.url) });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/enqueue.ts', ...args], {
+      cwd: new URL('../../', import.meta.url),
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -26,7 +28,9 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
 async function receiveAll(): Promise<string[]> {
   const bodies: string[] = [];
   for (;;) {
-    const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }));
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }),
+    );
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((m) => m.Body!));
   }
@@ -35,7 +39,12 @@ async function receiveAll(): Promise<string[]> {
 describe('npm run enqueue', () => {
   it('enqueues valid JSON Lines in batches and normalises recipients', async () => {
     const file = join(dir, 'good.jsonl');
-    writeFileSync(file, Array.from({ length: 23 }, (_, i) => JSON.stringify(aJob({ campaignId: 'cli', recipient: recipientNumber(i).replace('+', '') }))).join('\n'));
+    writeFileSync(
+      file,
+      Array.from({ length: 23 }, (_, i) =>
+        JSON.stringify(aJob({ campaignId: 'cli', recipient: recipientNumber(i).replace('+', '') })),
+      ).join('\n'),
+    );
     const result = await runCli(['--queue-url', queueUrl, '--endpoint', endpoints.sqs, file]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ valid: 23, invalid: 0, enqueued: 23, failed: 0 });

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
 import { tableOf } from 'lambda-local-kit';
-import { useLocalStack } from '../helpers/local-stack.ts';
+import { describe, expect, it } from 'vitest';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
 /**
@@ -29,9 +29,13 @@ const { endpoints } = useLocalStack();
 async function report(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const table = tableOf(harness.deployment.resources, 'CampaignsTable').name;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/campaign-report.ts', '--table', table, '--endpoint', endpoints.dynamodb, ...args], {
-      cwd: new URL('../../', import.meta.url),
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['tools/campaign-report.ts', '--table', table, '--endpoint', endpoints.dynamodb, ...args],
+      {
+        cwd: new URL('../../', import.meta.url),
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -42,9 +46,14 @@ async function report(...args: string[]): Promise<{ code: number; stdout: string
 describe('send → webhook → status loop against the simulator', () => {
   it('retries a capped recipient no sooner than the configured wait, up to the attempt cap', async () => {
     const recipients = Array.from({ length: 20 }, (_, i) => recipientNumber(6_100 + i));
-    await harness.enqueue([capped, optingOut, ...recipients].map((recipient) => aJob({ campaignId: 'loop', recipient, validitySeconds: 86_400 })));
+    await harness.enqueue(
+      [capped, optingOut, ...recipients].map((recipient) => aJob({ campaignId: 'loop', recipient, validitySeconds: 86_400 })),
+    );
     const settledStates = ['delivered', 'read', 'limit_exhausted'];
-    const jobs = await harness.waitForJobs((all) => all.filter((j) => j.campaignId === 'loop' && settledStates.includes(j.state)).length === 22, 45_000);
+    const jobs = await harness.waitForJobs(
+      (all) => all.filter((j) => j.campaignId === 'loop' && settledStates.includes(j.state)).length === 22,
+      45_000,
+    );
     await harness.sim.webhooksIdle();
     await harness.quiet('StatusQueue');
 
@@ -54,7 +63,7 @@ describe('send → webhook → status loop against the simulator', () => {
     expect(calls).toHaveLength(3);
     // The wait counts from the hit as Meta reports it, in whole seconds (the start of the second
     // the hit fell in), so an attempt can follow the previous call by up to 1 s less than the wait.
-    for (let i = 1; i < calls.length; i++) expect(calls[i]!.at - (Math.floor(calls[i - 1]!.at / 1000) * 1000)).toBeGreaterThanOrEqual(2_000);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]!.at - Math.floor(calls[i - 1]!.at / 1000) * 1000).toBeGreaterThanOrEqual(2_000);
     expect(await harness.user(capped)).toMatchObject({ limitHits: 3 });
 
     for (const recipient of recipients) expect(harness.sim.acceptedFor(recipient), recipient).toHaveLength(1);

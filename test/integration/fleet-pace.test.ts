@@ -19,10 +19,13 @@ const RATE = 80; // paced at 77/s: 12,988 µs apart
 const INTERVAL_MS = sendIntervalMicros(77) / 1000;
 let phoneSeq = 0;
 const newPhone = () => `15550000${String(++phoneSeq).padStart(4, '0')}`;
-const dispenser = (now: () => number = Date.now) => new SlotDispenser(createControlStore(clients.documents, { tableName }), () => RATE, now);
-const askFor = (d: SlotDispenser, phone: string, count: number, latestStart: number) => Promise.all(Array.from({ length: count }, () => d.acquire(phone, latestStart)));
+const dispenser = (now: () => number = Date.now) =>
+  new SlotDispenser(createControlStore(clients.documents, { tableName }), () => RATE, now);
+const askFor = (d: SlotDispenser, phone: string, count: number, latestStart: number) =>
+  Promise.all(Array.from({ length: count }, () => d.acquire(phone, latestStart)));
 const nextFreeAt = async (phone: string) =>
-  (await clients.documents.send(new GetCommand({ TableName: tableName, Key: { key: paceKey(phone) }, ConsistentRead: true }))).Item?.nextFreeAt as number | undefined;
+  (await clients.documents.send(new GetCommand({ TableName: tableName, Key: { key: paceKey(phone) }, ConsistentRead: true }))).Item
+    ?.nextFreeAt as number | undefined;
 
 describe('the fleet-wide pace', () => {
   it('gives concurrent senders one evenly spaced sequence of send times, with no time given twice and none wasted', async () => {
@@ -30,7 +33,10 @@ describe('the fleet-wide pace', () => {
     const now = Date.now();
     const senders = Array.from({ length: 8 }, () => dispenser());
     const blocks = await Promise.all(senders.map((d) => askFor(d, phone, 10, now + 10_000)));
-    const times = blocks.flat().map((t) => t!).sort((a, b) => a - b);
+    const times = blocks
+      .flat()
+      .map((t) => t!)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(80);
     for (const block of blocks) expect(block.every((t) => t !== undefined)).toBe(true);
     // One sequence: each time exactly one interval after the previous (µs arithmetic, compared in ms).
@@ -45,7 +51,9 @@ describe('the fleet-wide pace', () => {
 
   it('starts a number that has been idle from now, not from where it stopped', async () => {
     const phone = newPhone();
-    await clients.documents.send(new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (Date.now() - 60_000) * 1000 } }));
+    await clients.documents.send(
+      new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (Date.now() - 60_000) * 1000 } }),
+    );
     const before = Date.now();
     const [first] = await askFor(dispenser(), phone, 1, before + 5_000);
     expect(first!).toBeGreaterThanOrEqual(before + SEND_LEAD_MS);
@@ -57,10 +65,20 @@ describe('the fleet-wide pace', () => {
     const now = Date.now();
     await clients.documents.send(new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (now + 1_000) * 1000 } }));
     // Deadline 1 s + 3 intervals + a bit ahead: 4 of the 10 fit.
-    const partial = await askFor(dispenser(() => now), phone, 10, now + 1_000 + 3 * INTERVAL_MS + 1);
+    const partial = await askFor(
+      dispenser(() => now),
+      phone,
+      10,
+      now + 1_000 + 3 * INTERVAL_MS + 1,
+    );
     expect(partial.filter((t) => t !== undefined)).toHaveLength(4);
     expect(partial.slice(4).every((t) => t === undefined)).toBe(true);
-    const none = await askFor(dispenser(() => now), phone, 3, now + 500);
+    const none = await askFor(
+      dispenser(() => now),
+      phone,
+      3,
+      now + 500,
+    );
     expect(none).toEqual([undefined, undefined, undefined]);
     // A refused request moves nothing.
     expect((await nextFreeAt(phone))! / 1000).toBeCloseTo(now + 1_000 + 4 * INTERVAL_MS, 3);
@@ -69,7 +87,12 @@ describe('the fleet-wide pace', () => {
   it('does not stall behind a pace set by a clock that ran far ahead', async () => {
     const phone = newPhone();
     const now = Date.now();
-    const [skewed] = await askFor(dispenser(() => now + PACE_HORIZON_MS + 30_000), phone, 1, now + PACE_HORIZON_MS + 35_000);
+    const [skewed] = await askFor(
+      dispenser(() => now + PACE_HORIZON_MS + 30_000),
+      phone,
+      1,
+      now + PACE_HORIZON_MS + 35_000,
+    );
     expect(skewed).toBeGreaterThan(now + PACE_HORIZON_MS);
     const [first] = await askFor(dispenser(), phone, 1, Date.now() + 5_000);
     expect(first!).toBeLessThan(Date.now() + 1_000);
@@ -77,9 +100,13 @@ describe('the fleet-wide pace', () => {
 
   it('hands each time out CLAIM_LEAD_MS before it comes, so a batch claims its jobs along its block', async () => {
     const phone = newPhone();
-    await clients.documents.send(new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (Date.now() + CLAIM_LEAD_MS + 500) * 1000 } }));
+    await clients.documents.send(
+      new PutCommand({ TableName: tableName, Item: { key: paceKey(phone), nextFreeAt: (Date.now() + CLAIM_LEAD_MS + 500) * 1000 } }),
+    );
     const d = dispenser();
-    const handedOut = await Promise.all(Array.from({ length: 3 }, () => d.acquire(phone, Date.now() + 5_000).then((at) => ({ at: at!, when: Date.now() }))));
+    const handedOut = await Promise.all(
+      Array.from({ length: 3 }, () => d.acquire(phone, Date.now() + 5_000).then((at) => ({ at: at!, when: Date.now() }))),
+    );
     for (const { at, when } of handedOut) {
       expect(when).toBeGreaterThanOrEqual(at - CLAIM_LEAD_MS - 2);
       expect(when).toBeLessThan(at - CLAIM_LEAD_MS + 100);

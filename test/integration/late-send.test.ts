@@ -20,7 +20,12 @@ const harness = await startSendHarness(baseScenario({ phoneNumbers: [{ id: PHONE
     await sleep(++sleeps % 3 === 0 ? ms + OVERSLEEP_MS : ms);
   },
   injectFault: (service, command, input) => {
-    if (service === 'dynamodb' && command === 'UpdateItemCommand' && String((input.Key as { key?: unknown } | undefined)?.key).startsWith('pace#')) paceAppends++;
+    if (
+      service === 'dynamodb' &&
+      command === 'UpdateItemCommand' &&
+      String((input.Key as { key?: unknown } | undefined)?.key).startsWith('pace#')
+    )
+      paceAppends++;
     return undefined;
   },
 });
@@ -34,7 +39,10 @@ describe('a send that wakes up after its time', () => {
 
     const calls = harness.sim.calls().filter((c) => c.phoneNumberId === PHONE_NUMBER_ID);
     expect(calls.filter((c) => c.outcome === 130429)).toHaveLength(0);
-    const times = calls.filter((c) => c.outcome === 'accepted').map((c) => c.at).sort((a, b) => a - b);
+    const times = calls
+      .filter((c) => c.outcome === 'accepted')
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
     const interval = sendIntervalMicros(effectiveRate(RATE)) / 1000;
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     // A late send that went anyway would arrive within a few ms of the next one.

@@ -9,7 +9,10 @@ describe('when the access token cannot be read from SSM', async () => {
   const harness = await startSendHarness(baseScenario(), { resourceOverrides: fastRedrive, functionTimeoutMs: 1_000, accessToken: null });
 
   it('claims nothing, sends nothing, and the jobs reach the DLQ intact for a redrive', async () => {
-    const jobs = [aJob({ campaignId: 'no-token', recipient: recipientNumber(3_000) }), aJob({ campaignId: 'no-token', recipient: recipientNumber(3_001) })];
+    const jobs = [
+      aJob({ campaignId: 'no-token', recipient: recipientNumber(3_000) }),
+      aJob({ campaignId: 'no-token', recipient: recipientNumber(3_001) }),
+    ];
     await harness.enqueue(jobs);
     await expect.poll(async () => (await harness.queueCounts('SendDeadLetterQueue')).visible, { timeout: 20_000 }).toBe(2);
     expect(harness.sim.calls()).toHaveLength(0);
@@ -20,7 +23,11 @@ describe('when the access token cannot be read from SSM', async () => {
 });
 
 describe('when DynamoDB refuses the claim', async () => {
-  const harness = await startSendHarness(baseScenario(), { resourceOverrides: fastRedrive, functionTimeoutMs: 1_000, env: { JOBS_TABLE: 'no-such-table', META_REQUEST_TIMEOUT_MS: '500' } });
+  const harness = await startSendHarness(baseScenario(), {
+    resourceOverrides: fastRedrive,
+    functionTimeoutMs: 1_000,
+    env: { JOBS_TABLE: 'no-such-table', META_REQUEST_TIMEOUT_MS: '500' },
+  });
 
   it('sends nothing and hands the job back until the redrive policy moves it to the DLQ', async () => {
     await harness.enqueue([aJob({ campaignId: 'no-table', recipient: recipientNumber(3_100) })]);

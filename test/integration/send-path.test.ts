@@ -1,6 +1,6 @@
+import { RequestCounter } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { JOB_STATES } from '../../lib/domain/job-state.ts';
-import { RequestCounter } from 'lambda-local-kit';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -11,7 +11,8 @@ const requests = new RequestCounter();
 const sent: Array<{ QueueUrl?: string; DelaySeconds?: number }> = [];
 requests.observers.push((key, input) => {
   if (key === 'sqs.SendMessageCommand') sent.push(input);
-  if (key === 'sqs.SendMessageBatchCommand') for (const entry of input.Entries as object[]) sent.push({ ...entry, QueueUrl: input.QueueUrl as string });
+  if (key === 'sqs.SendMessageBatchCommand')
+    for (const entry of input.Entries as object[]) sent.push({ ...entry, QueueUrl: input.QueueUrl as string });
 });
 
 const harness = await startSendHarness(
@@ -35,9 +36,11 @@ const harness = await startSendHarness(
   },
 );
 
-const stateOf = async (campaignId: string, recipient: string) => (await harness.job(campaignId, recipient))?.state;
-const settled = (campaignId: string, count: number, states: string[] = [JOB_STATES.accepted]) => (jobs: Array<{ campaignId: string; state: string }>) =>
-  jobs.filter((j) => j.campaignId === campaignId && states.includes(j.state)).length === count;
+const _stateOf = async (campaignId: string, recipient: string) => (await harness.job(campaignId, recipient))?.state;
+const settled =
+  (campaignId: string, count: number, states: string[] = [JOB_STATES.accepted]) =>
+  (jobs: Array<{ campaignId: string; state: string }>) =>
+    jobs.filter((j) => j.campaignId === campaignId && states.includes(j.state)).length === count;
 
 describe('send path through the real handler, fauxqs, DynamoDB Local and the simulator', () => {
   it('sends every job exactly once and records its wamid', async () => {
@@ -49,12 +52,25 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
       const calls = harness.sim.acceptedFor(recipient);
       expect(calls).toHaveLength(1);
       const job = jobs.find((j) => j.recipient === recipient)!;
-      expect(job).toMatchObject({ state: 'accepted', wamid: calls[0]!.wamid, messageStatus: 'accepted', attempt: 1, apiCalls: 1, phoneNumberId: PHONE_NUMBER_ID });
+      expect(job).toMatchObject({
+        state: 'accepted',
+        wamid: calls[0]!.wamid,
+        messageStatus: 'accepted',
+        attempt: 1,
+        apiCalls: 1,
+        phoneNumberId: PHONE_NUMBER_ID,
+      });
       expect(job.acceptedAt).toBeDefined();
       expect(Date.parse(job.validUntil) - Date.parse(job.createdAt)).toBe(2_592_000_000);
     }
     const body = harness.sim.acceptedFor(r(0))[0]!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ messaging_product: 'whatsapp', to: r(0), type: 'template', product_policy: 'STRICT', biz_opaque_callback_data: 'campaign=happy' });
+    expect(body).toMatchObject({
+      messaging_product: 'whatsapp',
+      to: r(0),
+      type: 'template',
+      product_policy: 'STRICT',
+      biz_opaque_callback_data: 'campaign=happy',
+    });
     expect(await harness.figures('happy')).toMatchObject({ byState: { accepted: 25 }, uniqueAccepted: 25, retries: { scheduled: 0 } });
   });
 
@@ -80,7 +96,11 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await harness.enqueue([aJob({ campaignId: 'errors-throttled', recipient: r(107) })]);
     await harness.waitForJobs(settled('errors-throttled', 1));
     expect(await harness.job('errors-throttled', r(107))).toMatchObject({ state: 'accepted', retries: 0, apiCalls: 3 });
-    expect(await harness.figures('errors-throttled')).toMatchObject({ byState: { accepted: 1 }, uniqueAccepted: 1, retries: { scheduled: 2, acceptedOnRetry: 0 } });
+    expect(await harness.figures('errors-throttled')).toMatchObject({
+      byState: { accepted: 1 },
+      uniqueAccepted: 1,
+      retries: { scheduled: 2, acceptedOnRetry: 0 },
+    });
   });
 
   it('keeps a job whose wait is long on the queue with its due time, within SQS limits', async () => {
@@ -119,7 +139,7 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     expect(await harness.job('errors-limit-expiring', r(110))).toMatchObject({ state: 'expired', lastErrorCode: 131049 });
   });
 
-  it('records the 131049 on the user, and defers that user\'s next job without sending it', async () => {
+  it("records the 131049 on the user, and defers that user's next job without sending it", async () => {
     const user = await harness.user(r(103));
     expect(user).toMatchObject({ limitHits: 1, lastLimitHitAt: expect.any(String), expiresAt: expect.any(Number) });
     const callsBefore = harness.sim.calls().filter((c) => c.recipient === r(103)).length;
@@ -156,7 +176,9 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     const { sendHandler } = harness.deployment;
     const { sqsRecord } = await import('../helpers/factories.ts');
     const { createLambdaContext } = await import('lambda-local-kit');
-    const record = sqsRecord(JSON.stringify({ ...aJob({ campaignId: 'redelivered', recipient: r(201) }), createdAt: new Date().toISOString() }));
+    const record = sqsRecord(
+      JSON.stringify({ ...aJob({ campaignId: 'redelivered', recipient: r(201) }), createdAt: new Date().toISOString() }),
+    );
     const context = () => createLambdaContext({ functionName: 'send', timeoutMs: 10_000 } as never);
     expect(await sendHandler({ Records: [record] }, context())).toEqual({ batchItemFailures: [] });
     expect(await sendHandler({ Records: [record] }, context())).toEqual({ batchItemFailures: [] });
@@ -208,7 +230,14 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     await expect.poll(async () => (await harness.queueCounts('SendDeadLetterQueue')).visible, { timeout: 15_000 }).toBe(bodies.length);
     const dead = await harness.drain('SendDeadLetterQueue');
     const reasons = dead.map((m) => m.MessageAttributes?.rejectionReason?.StringValue).sort();
-    expect(reasons).toEqual(['invalid_recipient', 'malformed_json', 'restricted_recipient', 'schema_violation', 'schema_violation', 'unsupported_schema_version']);
+    expect(reasons).toEqual([
+      'invalid_recipient',
+      'malformed_json',
+      'restricted_recipient',
+      'schema_violation',
+      'schema_violation',
+      'unsupported_schema_version',
+    ]);
     expect(dead.map((m) => m.Body).sort()).toEqual([...bodies].sort());
     for (const message of dead) {
       expect(message.MessageAttributes?.rejectionDetail?.StringValue?.length).toBeGreaterThan(5);

@@ -1,10 +1,10 @@
 import type { SQSEvent } from 'aws-lambda';
+import { createLambdaContext } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../lib/jobs/job-record.ts';
-import { createLambdaContext } from 'lambda-local-kit';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
-import { postWebhook, statusesPayload, type StatusFields } from '../helpers/webhook-factories.ts';
+import { postWebhook, type StatusFields, statusesPayload } from '../helpers/webhook-factories.ts';
 
 /**
  * One status batch holding several statuses for the same message: the job is written once.
@@ -22,7 +22,10 @@ const harness = await startSendHarness(baseScenario(), {
     requests.push({ command, input });
     const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
     if (failJobWritesFor && command === 'UpdateItemCommand' && values?.[':statusWamid'] === failJobWritesFor) {
-      return Object.assign(new Error('Throughput exceeds the current capacity of your table or index.'), { name: 'ThrottlingException', $fault: 'client' });
+      return Object.assign(new Error('Throughput exceeds the current capacity of your table or index.'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+      });
     }
     return undefined;
   },
@@ -42,9 +45,13 @@ async function oneBatch(...posts: StatusFields[][]): Promise<string[]> {
   const messages = await harness.drain('StatusQueue');
   expect(messages.length).toBe(posts.flat().length);
   requests.length = 0;
-  const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m.Body!, { messageId: m.MessageId!, receiptHandle: m.ReceiptHandle! })) };
+  const event: SQSEvent = {
+    Records: messages.map((m) => sqsRecord(m.Body!, { messageId: m.MessageId!, receiptHandle: m.ReceiptHandle! })),
+  };
   const response = await harness.deployment.statusHandler(event, createLambdaContext({ functionName: 'status', timeoutMs: 30_000 }));
-  const bodies = new Map(event.Records.map((record) => [record.messageId, JSON.parse(record.body).event.status as { id: string; status: string }]));
+  const bodies = new Map(
+    event.Records.map((record) => [record.messageId, JSON.parse(record.body).event.status as { id: string; status: string }]),
+  );
   return (response?.batchItemFailures ?? []).map((failure) => bodies.get(failure.itemIdentifier)!.status).sort();
 }
 
@@ -54,11 +61,23 @@ describe('statuses for one message in one batch', () => {
   it('writes the job once for sent, delivered and read, without reading it first', async () => {
     const job = await accepted('coalesce', r(1));
     const base = { wamid: job.wamid!, recipient: r(1) };
-    const failed = await oneBatch([{ ...base, status: 'read', timestamp: 1_800_000_060 }], [{ ...base, status: 'sent', timestamp: 1_800_000_000 }, { ...base, status: 'delivered', timestamp: 1_800_000_005, pricingCategory: 'marketing_lite' }]);
+    const failed = await oneBatch(
+      [{ ...base, status: 'read', timestamp: 1_800_000_060 }],
+      [
+        { ...base, status: 'sent', timestamp: 1_800_000_000 },
+        { ...base, status: 'delivered', timestamp: 1_800_000_005, pricingCategory: 'marketing_lite' },
+      ],
+    );
     expect(failed).toEqual([]);
     expect(jobRequests('UpdateItemCommand')).toHaveLength(1);
     expect(jobRequests('GetItemCommand')).toHaveLength(0);
-    expect(await harness.job('coalesce', r(1))).toMatchObject({ state: 'read', sentAt: '2027-01-15T08:00:00Z', deliveredAt: '2027-01-15T08:00:05Z', readAt: '2027-01-15T08:01:00Z', route: 'marketing_messages_api' });
+    expect(await harness.job('coalesce', r(1))).toMatchObject({
+      state: 'read',
+      sentAt: '2027-01-15T08:00:00Z',
+      deliveredAt: '2027-01-15T08:00:05Z',
+      readAt: '2027-01-15T08:01:00Z',
+      route: 'marketing_messages_api',
+    });
     expect(await harness.figures('coalesce')).toMatchObject({ byState: { read: 1 }, uniqueAccepted: 1, uniqueDelivered: 1 });
   });
 
@@ -66,7 +85,13 @@ describe('statuses for one message in one batch', () => {
     const job = await accepted('coalesce-dup', r(2));
     const base = { wamid: job.wamid!, recipient: r(2) };
     await oneBatch([{ ...base, status: 'read' }]);
-    expect(await oneBatch([{ ...base, status: 'delivered' }, { ...base, status: 'read' }, { ...base, status: 'sent' }])).toEqual([]);
+    expect(
+      await oneBatch([
+        { ...base, status: 'delivered' },
+        { ...base, status: 'read' },
+        { ...base, status: 'sent' },
+      ]),
+    ).toEqual([]);
     expect(jobRequests('UpdateItemCommand')).toHaveLength(1);
     expect(jobRequests('GetItemCommand')).toHaveLength(0);
     expect(await harness.figures('coalesce-dup')).toMatchObject({ byState: { read: 1 }, uniqueDelivered: 1 });
@@ -95,16 +120,31 @@ describe('statuses for one message in one batch', () => {
     const job = await accepted('coalesce-limit', r(5));
     const base = { wamid: job.wamid!, recipient: r(5) };
     const hitAt = Math.floor(Date.now() / 1000);
-    expect(await oneBatch([{ ...base, status: 'sent' }, { ...base, status: 'failed', errorCode: 131049, timestamp: hitAt }, { ...base, status: 'failed', errorCode: 131049, timestamp: hitAt }])).toEqual([]);
+    expect(
+      await oneBatch([
+        { ...base, status: 'sent' },
+        { ...base, status: 'failed', errorCode: 131049, timestamp: hitAt },
+        { ...base, status: 'failed', errorCode: 131049, timestamp: hitAt },
+      ]),
+    ).toEqual([]);
     expect(await harness.job('coalesce-limit', r(5))).toMatchObject({ state: 'deferred', attempt: 2, lastErrorCode: 131049 });
     expect(await harness.user(r(5))).toMatchObject({ limitHits: 1 });
-    expect(await harness.figures('coalesce-limit')).toMatchObject({ byState: { deferred: 1 }, perUserLimitHits: 1, retries: { scheduled: 1 } });
+    expect(await harness.figures('coalesce-limit')).toMatchObject({
+      byState: { deferred: 1 },
+      perUserLimitHits: 1,
+      retries: { scheduled: 1 },
+    });
   });
 
   it('records an opt-out from a 131050 even when a delivered for the message comes with it', async () => {
     const job = await accepted('coalesce-optout', r(6));
     const base = { wamid: job.wamid!, recipient: r(6) };
-    expect(await oneBatch([{ ...base, status: 'failed', errorCode: 131050 }, { ...base, status: 'delivered' }])).toEqual([]);
+    expect(
+      await oneBatch([
+        { ...base, status: 'failed', errorCode: 131050 },
+        { ...base, status: 'delivered' },
+      ]),
+    ).toEqual([]);
     expect(await harness.user(r(6))).toMatchObject({ optedOut: true, optOutSource: '131050' });
     expect(await harness.job('coalesce-optout', r(6))).toMatchObject({ state: 'delivered' });
     expect(await harness.figures('coalesce-optout')).toMatchObject({ byState: { delivered: 1 }, uniqueDelivered: 1 });

@@ -4,7 +4,7 @@ import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
-import { postWebhook, statusesPayload, type StatusFields } from '../helpers/webhook-factories.ts';
+import { postWebhook, type StatusFields, statusesPayload } from '../helpers/webhook-factories.ts';
 
 /**
  * A job item must stay under 1 KB through its whole life: every write to a larger item costs
@@ -34,7 +34,14 @@ function realisticJob(recipient: string) {
       language: { code: 'en_US' },
       components: [
         { type: 'header', parameters: [{ type: 'image', image: { link: 'https://cdn.example.com/campaigns/autumn-2026/hero.jpg' } }] },
-        { type: 'body', parameters: [{ type: 'text', text: 'Jasper' }, { type: 'text', text: '20 %' }, { type: 'text', text: '30 November' }] },
+        {
+          type: 'body',
+          parameters: [
+            { type: 'text', text: 'Jasper' },
+            { type: 'text', text: '20 %' },
+            { type: 'text', text: '30 November' },
+          ],
+        },
         { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: 'autumn-2026?c=4711' }] },
       ],
     },
@@ -53,7 +60,8 @@ function valueBytes(value: unknown): number {
 }
 
 /** An item's size: its attribute names plus their values. */
-const itemBytes = (item: object) => Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
+const itemBytes = (item: object) =>
+  Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
 
 const sizes: Array<{ step: string; bytes: number; writeUnits: number }> = [];
 
@@ -61,7 +69,11 @@ const sizes: Array<{ step: string; bytes: number; writeUnits: number }> = [];
 async function measure(step: string, job: JobRecord): Promise<void> {
   const { jobKey: _derivedFromTheKey, ...item } = job;
   const result = await clients.documents.send(
-    new PutCommand({ TableName: scratch, Item: { ...item, campaignId: `${step}#${item.campaignId}`.slice(0, item.campaignId.length) }, ReturnConsumedCapacity: 'INDEXES' }),
+    new PutCommand({
+      TableName: scratch,
+      Item: { ...item, campaignId: `${step}#${item.campaignId}`.slice(0, item.campaignId.length) },
+      ReturnConsumedCapacity: 'INDEXES',
+    }),
   );
   sizes.push({ step, bytes: itemBytes(item), writeUnits: result.ConsumedCapacity?.Table?.CapacityUnits ?? NaN });
 }
@@ -71,7 +83,11 @@ async function post(statuses: StatusFields[]): Promise<void> {
 }
 
 async function inState(recipient: string, state: string, wamidOtherThan?: string): Promise<JobRecord> {
-  const jobs = await harness.waitForJobs((all) => all.some((j) => j.recipient === recipient && j.state === state && (wamidOtherThan === undefined || j.wamid !== wamidOtherThan)), 30_000);
+  const jobs = await harness.waitForJobs(
+    (all) =>
+      all.some((j) => j.recipient === recipient && j.state === state && (wamidOtherThan === undefined || j.wamid !== wamidOtherThan)),
+    30_000,
+  );
   return jobs.find((j) => j.recipient === recipient)!;
 }
 

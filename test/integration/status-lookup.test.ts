@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { tableOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { ALIAS_PREFIX } from '../../lib/jobs/job-record.ts';
-import { tableOf } from 'lambda-local-kit';
 import { aJob, anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
@@ -25,7 +25,12 @@ const { sent, post, stateOf } = statusSteps(harness);
 
 /** Another campaign's accepted job for the same recipient, written directly (the pair rate would space real sends 6 s apart). */
 async function seedAccepted(campaignId: string, recipient: string, wamid: string): Promise<void> {
-  await clients.documents.send(new PutCommand({ TableName: jobsTable, Item: anAcceptedJobItem({ campaignId, recipient, wamid, acceptedAt: Date.now(), validityMs: 86_400_000 }) }));
+  await clients.documents.send(
+    new PutCommand({
+      TableName: jobsTable,
+      Item: anAcceptedJobItem({ campaignId, recipient, wamid, acceptedAt: Date.now(), validityMs: 86_400_000 }),
+    }),
+  );
 }
 
 describe('status lookup by recipient', () => {
@@ -47,7 +52,15 @@ describe('status lookup by recipient', () => {
     const job = await sent('lookup-alias', brazilian);
     // Written right after the outcome.
     const aliasItem = async () =>
-      (await clients.documents.send(new GetCommand({ TableName: jobsTable, Key: { recipient: `+${brazilianWaId}`, campaignId: `${ALIAS_PREFIX}lookup-alias` }, ConsistentRead: true }))).Item;
+      (
+        await clients.documents.send(
+          new GetCommand({
+            TableName: jobsTable,
+            Key: { recipient: `+${brazilianWaId}`, campaignId: `${ALIAS_PREFIX}lookup-alias` },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
     await expect.poll(aliasItem, { timeout: 5_000 }).toMatchObject({ aliasOf: brazilian, wamid: job.wamid, expiresAt: job.expiresAt });
     // Meta's statuses name the recipient by its wa_id.
     await post([{ wamid: job.wamid!, recipient: `+${brazilianWaId}`, status: 'delivered', pricingCategory: 'marketing_lite' }]);
@@ -60,7 +73,9 @@ describe('status lookup by recipient', () => {
     await sent('lookup-no-alias', recipient);
     const items = (await harness.allJobs()).filter((j) => j.recipient === recipient);
     expect(items.map((j) => j.campaignId)).toEqual(['lookup-no-alias']);
-    const alias = await clients.documents.send(new GetCommand({ TableName: jobsTable, Key: { recipient, campaignId: `${ALIAS_PREFIX}lookup-no-alias` }, ConsistentRead: true }));
+    const alias = await clients.documents.send(
+      new GetCommand({ TableName: jobsTable, Key: { recipient, campaignId: `${ALIAS_PREFIX}lookup-no-alias` }, ConsistentRead: true }),
+    );
     expect(alias.Item).toBeUndefined();
   });
 
@@ -85,19 +100,30 @@ describe('when the wa_id alias cannot be written', async () => {
   // DynamoDB Local cannot refuse one write: the SDK-level injector fails every alias PutItem.
   const refusing = await startSendHarness(baseScenario({ waIds: { [brazilian]: brazilianWaId } }), {
     injectFault: (service, command, input) =>
-      service === 'dynamodb' && command === 'PutItemCommand' && String((input.Item as { campaignId?: string } | undefined)?.campaignId).startsWith(ALIAS_PREFIX)
+      service === 'dynamodb' &&
+      command === 'PutItemCommand' &&
+      String((input.Item as { campaignId?: string } | undefined)?.campaignId).startsWith(ALIAS_PREFIX)
         ? Object.assign(new Error('alias write refused (injected)'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })
         : undefined,
   });
 
   it('keeps the accepted send (never sends it again); its statuses wait in the status queue for the DLQ', async () => {
     await refusing.enqueue([aJob({ campaignId: 'alias-refused', recipient: brazilian })]);
-    const [job] = (await refusing.waitForJobs((all) => all.some((j) => j.campaignId === 'alias-refused' && j.state === 'accepted'))).filter((j) => j.campaignId === 'alias-refused');
+    const [job] = (await refusing.waitForJobs((all) => all.some((j) => j.campaignId === 'alias-refused' && j.state === 'accepted'))).filter(
+      (j) => j.campaignId === 'alias-refused',
+    );
     await refusing.quiet('SendQueue');
     expect(refusing.sim.calls().filter((call) => call.recipient === brazilian)).toHaveLength(1);
     expect((await refusing.allJobs()).filter((j) => j.campaignId === 'alias-refused')).toHaveLength(1);
     expect((await refusing.queueCounts('SendDeadLetterQueue')).visible).toBe(0);
-    expect((await postWebhook(refusing.deployment.webhookUrl!, statusesPayload([{ wamid: job!.wamid!, recipient: `+${brazilianWaId}`, status: 'delivered' }]))).status).toBe(200);
+    expect(
+      (
+        await postWebhook(
+          refusing.deployment.webhookUrl!,
+          statusesPayload([{ wamid: job!.wamid!, recipient: `+${brazilianWaId}`, status: 'delivered' }]),
+        )
+      ).status,
+    ).toBe(200);
     // Not found under the wa_id: handed back to wait (and after maxReceiveCount, the DLQ).
     await expect.poll(async () => (await refusing.queueCounts('StatusQueue')).inFlight, { timeout: 10_000 }).toBe(1);
     expect((await refusing.job('alias-refused', brazilian))?.state).toBe('accepted');
@@ -119,7 +145,11 @@ describe('opt-outs of a user Meta knows by another id', () => {
 
 async function aliasCount(): Promise<number> {
   const result = await clients.documents.send(
-    new GetCommand({ TableName: jobsTable, Key: { recipient: `+${brazilianWaId}`, campaignId: `${ALIAS_PREFIX}alias-optout` }, ConsistentRead: true }),
+    new GetCommand({
+      TableName: jobsTable,
+      Key: { recipient: `+${brazilianWaId}`, campaignId: `${ALIAS_PREFIX}alias-optout` },
+      ConsistentRead: true,
+    }),
   );
   return result.Item ? 1 : 0;
 }

@@ -18,7 +18,13 @@ const harness = await startSendHarness(baseScenario(), {
   functionTimeoutMs: 1_500,
   env: { META_REQUEST_TIMEOUT_MS: '500' },
   injectFault: (service, command, input) => {
-    if (service !== 'sqs' || command !== 'SendMessageBatchCommand' || !String(input.QueueUrl).includes('deferred') || deferredSendsToFail === 0) return undefined;
+    if (
+      service !== 'sqs' ||
+      command !== 'SendMessageBatchCommand' ||
+      !String(input.QueueUrl).includes('deferred') ||
+      deferredSendsToFail === 0
+    )
+      return undefined;
     deferredSendsToFail--;
     refusedDeferredSends++;
     return Object.assign(new Error('injected: SQS unavailable'), { name: 'ServiceUnavailable' });
@@ -29,12 +35,18 @@ const recipient = recipientNumber(8_800);
 describe('a retry whose enqueue fails', () => {
   it('is enqueued when the status comes back: the job waits for a message that exists', async () => {
     await harness.enqueue([aJob({ campaignId: 'lost-retry', recipient, validitySeconds: 3 * 86_400 })]);
-    const [job] = (await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'lost-retry' && j.state === 'accepted'))).filter((j) => j.campaignId === 'lost-retry');
+    const [job] = (await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'lost-retry' && j.state === 'accepted'))).filter(
+      (j) => j.campaignId === 'lost-retry',
+    );
     deferredSendsToFail = 1;
-    const payload = statusesPayload([{ wamid: job!.wamid!, recipient, status: 'failed', errorCode: 131049, timestamp: Math.floor(Date.now() / 1000) }]);
+    const payload = statusesPayload([
+      { wamid: job!.wamid!, recipient, status: 'failed', errorCode: 131049, timestamp: Math.floor(Date.now() / 1000) },
+    ]);
     expect((await postWebhook(harness.deployment.webhookUrl!, payload)).status).toBe(200);
 
-    const deferred = (await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'lost-retry' && j.state === 'deferred'), 20_000)).find((j) => j.campaignId === 'lost-retry')!;
+    const deferred = (
+      await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'lost-retry' && j.state === 'deferred'), 20_000)
+    ).find((j) => j.campaignId === 'lost-retry')!;
     await harness.quiet('StatusQueue');
     expect(refusedDeferredSends).toBe(1);
     expect(deferred).toMatchObject({ attempt: 2, lastErrorCode: 131049 });

@@ -1,11 +1,11 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { createLambdaContext, tableOf } from 'lambda-local-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobKeyOf, type JobRecord } from '../../lib/jobs/job-record.ts';
 import { createOpenDeadlines } from '../../lib/adapters/dynamodb/open-deadlines.ts';
+import { type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
 import { DEADLINE_BUCKET_MS, deadlineBucketOf, OPEN_DEADLINE_SHARDS } from '../../lib/ports/open-deadlines.ts';
 import { SWEEP_SETTLE_MS } from '../../lib/sweep/sweep-dropped.ts';
-import { createLambdaContext, tableOf } from 'lambda-local-kit';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
@@ -28,22 +28,30 @@ let failDropsAfter: number | undefined;
 /** Fails the open-deadlines record of any batch with a job of this campaign. */
 let failRecordsOf: string | undefined;
 const requests: Array<{ command: string; input: Record<string, unknown> }> = [];
-const harness = await startSendHarness(baseScenario({ rules: [{ name: 'transient-once', recipients: [retried], times: 1, error: 131000 }] }), {
-  now: () => (frozenNow ?? Date.now()) + clockOffset,
-  env: { META_RETRY_WAITS: JSON.stringify({ 131000: 1 }) },
-  injectFault(service, command, input) {
-    if (service !== 'dynamodb') return undefined;
-    requests.push({ command, input });
-    const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
-    if (failDropsAfter !== undefined && command === 'UpdateItemCommand' && values?.[':state'] === 'dropped' && failDropsAfter-- <= 0) {
-      return Object.assign(new Error('internal server error'), { name: 'InternalServerError', $fault: 'server', $retryable: undefined });
-    }
-    if (failRecordsOf !== undefined && command === 'PutItemCommand' && isOpenDeadlinesRecord(input) && JSON.stringify(input).includes(`${failRecordsOf}#`)) {
-      return Object.assign(new Error('internal server error'), { name: 'InternalServerError', $fault: 'server', $retryable: undefined });
-    }
-    return undefined;
+const harness = await startSendHarness(
+  baseScenario({ rules: [{ name: 'transient-once', recipients: [retried], times: 1, error: 131000 }] }),
+  {
+    now: () => (frozenNow ?? Date.now()) + clockOffset,
+    env: { META_RETRY_WAITS: JSON.stringify({ 131000: 1 }) },
+    injectFault(service, command, input) {
+      if (service !== 'dynamodb') return undefined;
+      requests.push({ command, input });
+      const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+      if (failDropsAfter !== undefined && command === 'UpdateItemCommand' && values?.[':state'] === 'dropped' && failDropsAfter-- <= 0) {
+        return Object.assign(new Error('internal server error'), { name: 'InternalServerError', $fault: 'server', $retryable: undefined });
+      }
+      if (
+        failRecordsOf !== undefined &&
+        command === 'PutItemCommand' &&
+        isOpenDeadlinesRecord(input) &&
+        JSON.stringify(input).includes(`${failRecordsOf}#`)
+      ) {
+        return Object.assign(new Error('internal server error'), { name: 'InternalServerError', $fault: 'server', $retryable: undefined });
+      }
+      return undefined;
+    },
   },
-});
+);
 const { clients } = useLocalStack();
 const url = harness.deployment.webhookUrl!;
 const campaignsTable = tableOf(harness.deployment.resources, 'CampaignsTable').name;
@@ -51,12 +59,15 @@ const campaignsTable = tableOf(harness.deployment.resources, 'CampaignsTable').n
 const testRecords = createOpenDeadlines(clients.documents, { tableName: campaignsTable, random: () => 0 });
 
 const isOpenDeadlinesRecord = (input: Record<string, unknown>) => JSON.stringify(input).includes('sweep#open#');
-const isOpenDeadlinesPut = (q: { command: string; input: Record<string, unknown> }) => q.command === 'PutItemCommand' && isOpenDeadlinesRecord(q.input);
+const isOpenDeadlinesPut = (q: { command: string; input: Record<string, unknown> }) =>
+  q.command === 'PutItemCommand' && isOpenDeadlinesRecord(q.input);
 
 /** Sends jobs for real. */
 async function accepted(campaignId: string, recipients: string[], validitySeconds: number): Promise<JobRecord[]> {
   await harness.enqueue(recipients.map((recipient) => aJob({ campaignId, recipient, validitySeconds })));
-  const jobs = await harness.waitForJobs((all) => all.filter((j) => j.campaignId === campaignId && j.state === 'accepted').length === recipients.length);
+  const jobs = await harness.waitForJobs(
+    (all) => all.filter((j) => j.campaignId === campaignId && j.state === 'accepted').length === recipients.length,
+  );
   return jobs.filter((j) => j.campaignId === campaignId);
 }
 
@@ -72,7 +83,9 @@ async function deliver(job: JobRecord, status: 'sent' | 'delivered'): Promise<vo
 }
 
 async function sweptUntil(): Promise<string | undefined> {
-  const result = await clients.documents.send(new GetCommand({ TableName: campaignsTable, Key: { campaignId: 'sweep#dropped', item: 'watermark' }, ConsistentRead: true }));
+  const result = await clients.documents.send(
+    new GetCommand({ TableName: campaignsTable, Key: { campaignId: 'sweep#dropped', item: 'watermark' }, ConsistentRead: true }),
+  );
   return result.Item?.sweptUntil as string | undefined;
 }
 
@@ -88,8 +101,14 @@ async function recordsListing(campaignId: string): Promise<OpenDeadlinesRecord[]
   const records: OpenDeadlinesRecord[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await clients.documents.send(new ScanCommand({ TableName: campaignsTable, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    records.push(...((page.Items ?? []) as OpenDeadlinesRecord[]).filter((item) => item.campaignId.startsWith('sweep#open#') && item.jobKeys.some((key) => key.startsWith(`${campaignId}#`))));
+    const page = await clients.documents.send(
+      new ScanCommand({ TableName: campaignsTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    records.push(
+      ...((page.Items ?? []) as OpenDeadlinesRecord[]).filter(
+        (item) => item.campaignId.startsWith('sweep#open#') && item.jobKeys.some((key) => key.startsWith(`${campaignId}#`)),
+      ),
+    );
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return records;
@@ -184,7 +203,9 @@ describe('dropped sweep', () => {
     failRecordsOf = undefined;
     requests.length = 0;
     expect(await invokeSend(...jobs)).toEqual({ batchItemFailures: [] });
-    const firstClaim = requests.findIndex((q) => q.command === 'UpdateItemCommand' && String(q.input.TableName).endsWith('-jobs') && mentions('sweep-unlisted')(q));
+    const firstClaim = requests.findIndex(
+      (q) => q.command === 'UpdateItemCommand' && String(q.input.TableName).endsWith('-jobs') && mentions('sweep-unlisted')(q),
+    );
     expect(requests.findIndex(isOpenDeadlinesPut)).toBeGreaterThanOrEqual(0);
     expect(requests.findIndex(isOpenDeadlinesPut)).toBeLessThan(firstClaim);
     expect((await harness.allJobs()).filter((job) => job.campaignId === 'sweep-unlisted' && job.state === 'accepted')).toHaveLength(2);
@@ -196,12 +217,22 @@ describe('dropped sweep', () => {
 
   it("lists a batch's jobs by 15-minute span of deadlines: none looked at before its own deadline, none long after", async () => {
     const [early, late] = [r(40), r(41)] as const;
-    expect(await invokeSend({ campaignId: 'sweep-latest', recipient: early, validitySeconds: 84 * 3_600 }, { campaignId: 'sweep-latest', recipient: late, validitySeconds: 96 * 3_600 })).toEqual({
+    expect(
+      await invokeSend(
+        { campaignId: 'sweep-latest', recipient: early, validitySeconds: 84 * 3_600 },
+        { campaignId: 'sweep-latest', recipient: late, validitySeconds: 96 * 3_600 },
+      ),
+    ).toEqual({
       batchItemFailures: [],
     });
     const records = await recordsListing('sweep-latest');
     expect(records.map((record) => [deadlineOf(record), record.jobKeys]).sort(([a], [b]) => Number(a) - Number(b))).toEqual(
-      await Promise.all([early, late].map(async (recipient) => [deadlineBucketOf(Date.parse((await harness.job('sweep-latest', recipient))!.validUntil)), [`sweep-latest#${recipient}`]])),
+      await Promise.all(
+        [early, late].map(async (recipient) => [
+          deadlineBucketOf(Date.parse((await harness.job('sweep-latest', recipient))!.validUntil)),
+          [`sweep-latest#${recipient}`],
+        ]),
+      ),
     );
 
     // The early job's span has ended; the late one's is not due yet.

@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { tableOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../lib/jobs/job-record.ts';
-import { tableOf } from 'lambda-local-kit';
 import { aJob, anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
@@ -44,8 +44,18 @@ describe('status progression', () => {
     await stateOf(job, 'delivered');
     await post([{ ...base, status: 'read', timestamp: 1_800_000_060, pricingCategory: 'marketing_lite' }]);
     const read = await stateOf(job, 'read');
-    expect(read).toMatchObject({ route: 'marketing_messages_api', sentAt: '2027-01-15T08:00:00Z', deliveredAt: '2027-01-15T08:00:05Z', readAt: '2027-01-15T08:01:00Z' });
-    expect(await harness.figures('progress')).toMatchObject({ byState: { read: 1 }, uniqueAccepted: 1, uniqueDelivered: 1, deliveryRate: 1 });
+    expect(read).toMatchObject({
+      route: 'marketing_messages_api',
+      sentAt: '2027-01-15T08:00:00Z',
+      deliveredAt: '2027-01-15T08:00:05Z',
+      readAt: '2027-01-15T08:01:00Z',
+    });
+    expect(await harness.figures('progress')).toMatchObject({
+      byState: { read: 1 },
+      uniqueAccepted: 1,
+      uniqueDelivered: 1,
+      deliveryRate: 1,
+    });
   });
 
   it('records a Cloud API fallback route', async () => {
@@ -66,7 +76,11 @@ describe('status progression', () => {
     const base = { wamid: job.wamid!, recipient: r(4) };
     await post([{ ...base, status: 'read' }]);
     await stateOf(job, 'read');
-    await post([{ ...base, status: 'delivered' }, { ...base, status: 'sent' }, { ...base, status: 'read' }]);
+    await post([
+      { ...base, status: 'delivered' },
+      { ...base, status: 'sent' },
+      { ...base, status: 'read' },
+    ]);
     await post([{ ...base, status: 'delivered' }]);
     expect(await settledJob(job)).toMatchObject({ state: 'read' });
     expect(await harness.figures('out-of-order')).toMatchObject({ byState: { read: 1 }, uniqueDelivered: 1, deliveryRate: 1 });
@@ -112,7 +126,9 @@ describe('status progression', () => {
 
   it('dead-letters a malformed status with its reason and still applies its neighbours', async () => {
     const job = await sent('bad-neighbour', r(7));
-    const payload = statusesPayload([{ wamid: job.wamid!, recipient: r(7), status: 'delivered' }]) as { entry: Array<{ changes: Array<{ value: { statuses: unknown[] } }> }> };
+    const payload = statusesPayload([{ wamid: job.wamid!, recipient: r(7), status: 'delivered' }]) as {
+      entry: Array<{ changes: Array<{ value: { statuses: unknown[] } }> }>;
+    };
     payload.entry[0]!.changes[0]!.value.statuses.push({ status: 'delivered', timestamp: 'yesterday' });
     expect((await postWebhook(url, payload)).status).toBe(200);
     await stateOf(job, 'delivered');
@@ -129,10 +145,16 @@ describe('131049 from a webhook', () => {
     await post([{ wamid: job.wamid!, recipient: r(10), status: 'failed', errorCode: 131049, timestamp: hitAt }]);
     const deferred = await stateOf(job, 'deferred');
     expect(deferred).toMatchObject({ attempt: 2, lastErrorCode: 131049, dueAt: new Date(hitAt * 1000 + 24 * HOUR).toISOString() });
-    await expect.poll(async () => await harness.user(r(10)), { timeout: 10_000 }).toMatchObject({ lastLimitHitAt: new Date(hitAt * 1000).toISOString(), limitHits: 1 });
+    await expect
+      .poll(async () => await harness.user(r(10)), { timeout: 10_000 })
+      .toMatchObject({ lastLimitHitAt: new Date(hitAt * 1000).toISOString(), limitHits: 1 });
     // Counters are written once per batch, after all its events: wait for the batch to finish.
     await harness.quiet('StatusQueue');
-    expect(await harness.figures('async-limit')).toMatchObject({ byState: { deferred: 1 }, perUserLimitHits: 1, retries: { scheduled: 1 } });
+    expect(await harness.figures('async-limit')).toMatchObject({
+      byState: { deferred: 1 },
+      perUserLimitHits: 1,
+      retries: { scheduled: 1 },
+    });
     // A duplicate of the same failure changes nothing.
     await post([{ wamid: job.wamid!, recipient: r(10), status: 'failed', errorCode: 131049, timestamp: hitAt }]);
     expect(await settledJob(job)).toMatchObject({ state: 'deferred', attempt: 2 });
@@ -163,7 +185,14 @@ describe('131049 from a webhook', () => {
         "href": "/documentation/business-messaging/whatsapp/support/error-codes" } ]
     } ] } } ] } ] }`;
     const acceptedAt = Date.parse('2025-06-15T23:00:00Z');
-    const item = anAcceptedJobItem({ campaignId: 'c1', recipient: '+4915112345678', phoneNumberId: '106540352242922', wamid: 'wamid.…', acceptedAt, validityMs: 30 * 86_400_000 });
+    const item = anAcceptedJobItem({
+      campaignId: 'c1',
+      recipient: '+4915112345678',
+      phoneNumberId: '106540352242922',
+      wamid: 'wamid.…',
+      acceptedAt,
+      validityMs: 30 * 86_400_000,
+    });
     await clients.documents.send(new PutCommand({ TableName: tableOf(harness.deployment.resources, 'JobsTable').name, Item: item }));
     const seeded = { ...item, jobKey: 'c1#+4915112345678' };
     clockOffset = acceptedAt + 3_600_000 - Date.now();
@@ -171,7 +200,9 @@ describe('131049 from a webhook', () => {
       expect((await postWebhook(url, example)).status).toBe(200);
       const job = await stateOf(seeded, 'deferred');
       expect(job).toMatchObject({ attempt: 2, dueAt: new Date(1_750_030_073_000 + 24 * HOUR).toISOString() });
-      await expect.poll(async () => await harness.user('+4915112345678'), { timeout: 10_000 }).toMatchObject({ lastLimitHitAt: new Date(1_750_030_073_000).toISOString() });
+      await expect
+        .poll(async () => await harness.user('+4915112345678'), { timeout: 10_000 })
+        .toMatchObject({ lastLimitHitAt: new Date(1_750_030_073_000).toISOString() });
     } finally {
       clockOffset = 0;
     }
@@ -208,7 +239,14 @@ describe('opt-outs', () => {
 
   it('honours the configured quick-reply payload', async () => {
     const job = await sent('quick-reply', r(22));
-    await postWebhook(url, inboundPayload(r(22), { type: 'button', context: { from: '15550783881', id: job.wamid }, button: { payload: 'STOP_PROMOTIONS', text: 'Stop promotions' } }));
+    await postWebhook(
+      url,
+      inboundPayload(r(22), {
+        type: 'button',
+        context: { from: '15550783881', id: job.wamid },
+        button: { payload: 'STOP_PROMOTIONS', text: 'Stop promotions' },
+      }),
+    );
     await expect.poll(async () => (await harness.user(r(22)))?.optOutSource, { timeout: 10_000 }).toBe('quick_reply');
   });
 
@@ -243,6 +281,11 @@ describe('validity', () => {
     }
     expect(await harness.job('validity', open.recipient)).toMatchObject({ state: 'dropped' });
     expect(await harness.job('validity', r(31))).toMatchObject({ state: 'delivered' });
-    expect(await harness.figures('validity')).toMatchObject({ byState: { dropped: 1, delivered: 1 }, uniqueAccepted: 2, uniqueDelivered: 1, deliveryRate: 0.5 });
+    expect(await harness.figures('validity')).toMatchObject({
+      byState: { dropped: 1, delivered: 1 },
+      uniqueAccepted: 2,
+      uniqueDelivered: 1,
+      deliveryRate: 0.5,
+    });
   });
 });

@@ -1,12 +1,12 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { queueOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/observability.ts';
-import { handleWebhookRequest, type WebhookRuntime, type WebhookRejection } from '../../lib/webhook/handle-request.ts';
+import { handleWebhookRequest, type WebhookRejection, type WebhookRuntime } from '../../lib/webhook/handle-request.ts';
 import { countWebhookRejection } from '../../lib/webhook/rejections.ts';
 import { signatureFor } from '../../lib/webhook/signature.ts';
-import { queueOf } from 'lambda-local-kit';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { postWebhook, statusesPayload, userPreferencePayload } from '../helpers/webhook-factories.ts';
@@ -23,7 +23,11 @@ async function statusQueueBodies(): Promise<unknown[]> {
   const bodies: unknown[] = [];
   for (;;) {
     const { Messages = [] } = await clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueOf(harness.deployment.resources, 'StatusQueue').url, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueOf(harness.deployment.resources, 'StatusQueue').url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 600,
+      }),
     );
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((m) => JSON.parse(m.Body!)));
@@ -53,7 +57,13 @@ describe('POST signature check', () => {
   it('queues a correctly signed payload and answers 200', async () => {
     expect((await postWebhook(url, payload)).status).toBe(200);
     const bodies = await statusQueueBodies();
-    expect(bodies).toEqual([{ v: 1, receivedAt: expect.any(String), event: { kind: 'status', phoneNumberId: '100000000000001', status: expect.objectContaining({ id: 'wamid.sig' }) } }]);
+    expect(bodies).toEqual([
+      {
+        v: 1,
+        receivedAt: expect.any(String),
+        event: { kind: 'status', phoneNumberId: '100000000000001', status: expect.objectContaining({ id: 'wamid.sig' }) },
+      },
+    ]);
   });
 
   it.each([
@@ -67,7 +77,8 @@ describe('POST signature check', () => {
   });
 
   it('checks the raw bytes, not a re-serialised JSON', async () => {
-    const raw = '{"object":"whatsapp_business_account",  "entry":[{"id":"1","changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.raw","status":"sent","timestamp":"1750030073","recipient_id":"4915112345678"}],"metadata":{"phone_number_id":"1"}}}]}]}';
+    const raw =
+      '{"object":"whatsapp_business_account",  "entry":[{"id":"1","changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.raw","status":"sent","timestamp":"1750030073","recipient_id":"4915112345678"}],"metadata":{"phone_number_id":"1"}}}]}]}';
     expect((await postWebhook(url, raw)).status).toBe(200);
     expect(await statusQueueBodies()).toHaveLength(1);
   });
@@ -108,7 +119,12 @@ describe('POST body handling', () => {
 describe('metrics', () => {
   const appSecret = 'metrics-secret';
   const post = (body: string, signature?: string): LambdaFunctionURLEvent =>
-    ({ body, isBase64Encoded: false, headers: signature ? { 'x-hub-signature-256': signature } : {}, requestContext: { http: { method: 'POST' } } }) as unknown as LambdaFunctionURLEvent;
+    ({
+      body,
+      isBase64Encoded: false,
+      headers: signature ? { 'x-hub-signature-256': signature } : {},
+      requestContext: { http: { method: 'POST' } },
+    }) as unknown as LambdaFunctionURLEvent;
   const handlerDeps = (rejections: WebhookRejection[]): WebhookRuntime => ({
     appSecret: async () => appSecret,
     verifyToken: async () => 'token',
@@ -122,7 +138,9 @@ describe('metrics', () => {
 
   it('counts nothing for a webhook it queues: a normal invocation writes no EMF line', async () => {
     const rejections: WebhookRejection[] = [];
-    expect(await handleWebhookRequest(post(valid, signatureFor(valid, appSecret)), handlerDeps(rejections))).toMatchObject({ statusCode: 200 });
+    expect(await handleWebhookRequest(post(valid, signatureFor(valid, appSecret)), handlerDeps(rejections))).toMatchObject({
+      statusCode: 200,
+    });
     expect(rejections).toEqual([]);
   });
 
@@ -140,7 +158,10 @@ describe('metrics', () => {
 
   it('writes a rejection as its own metric at once', () => {
     const calls: unknown[][] = [];
-    const metrics = { addMetric: (...args: unknown[]) => void calls.push(['add', ...args]), publishStoredMetrics: () => void calls.push(['publish']) } as unknown as Metrics;
+    const metrics = {
+      addMetric: (...args: unknown[]) => void calls.push(['add', ...args]),
+      publishStoredMetrics: () => void calls.push(['publish']),
+    } as unknown as Metrics;
     countWebhookRejection(metrics, 'signature_invalid');
     expect(calls).toEqual([['add', 'WebhookSignatureInvalid', 'Count', 1], ['publish']]);
   });

@@ -7,12 +7,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * Packages the service with `osls package` (offline, no credentials) and checks the
  * CloudFormation it writes: what serverless.yml promises is really deployed.
  */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form; the tests read them as the template has them.
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
 let resources: Record<string, Resource>;
 const root = new URL('../../', import.meta.url);
 
 beforeAll(async () => {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none-offline', SLS_TELEMETRY_DISABLED: '1' };
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_PROFILE: 'none-offline',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
   await promisify(execFile)('npx', ['osls', 'package', '--stage', 'ci'], { cwd: root, env, timeout: 120_000 });
   const template = JSON.parse(readFileSync(new URL('.serverless/cloudformation-template-update-stack.json', root), 'utf8'));
   resources = template.Resources;
@@ -22,10 +29,17 @@ const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.T
 
 describe('packaged CloudFormation', () => {
   it('has the send queue with a redrive policy to its DLQ, and the deferred queue with its own', () => {
-    expect(resources.SendQueue?.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['SendDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+    expect(resources.SendQueue?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['SendDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
     expect(resources.SendDeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
-    expect(resources.DeferredQueue?.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['DeferredDeadLetterQueue', 'Arn'] });
-    expect(resources.DeferredQueue!.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(resources.SendQueue!.Properties.RedrivePolicy.maxReceiveCount);
+    expect(resources.DeferredQueue?.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+      'Fn::GetAtt': ['DeferredDeadLetterQueue', 'Arn'],
+    });
+    expect(resources.DeferredQueue!.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(
+      resources.SendQueue!.Properties.RedrivePolicy.maxReceiveCount,
+    );
   });
 
   it('has the jobs table keyed by recipient and campaign with no index, and the users and campaigns tables', () => {
@@ -44,10 +58,19 @@ describe('packaged CloudFormation', () => {
 
   it('runs the send function on nodejs24.x from the send queue with partial batch responses and a concurrency cap', () => {
     expect(resources.SendLambdaFunction!.Properties.Runtime).toBe('nodejs24.x');
-    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue')![1];
-    expect(mapping.Properties).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 3 } });
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue',
+    )![1];
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
     const queueVisibility = resources.SendQueue!.Properties.VisibilityTimeout;
-    expect(queueVisibility).toBeGreaterThanOrEqual(6 * resources.SendLambdaFunction!.Properties.Timeout + mapping.Properties.MaximumBatchingWindowInSeconds);
+    expect(queueVisibility).toBeGreaterThanOrEqual(
+      6 * resources.SendLambdaFunction!.Properties.Timeout + mapping.Properties.MaximumBatchingWindowInSeconds,
+    );
   });
 
   it('reads the access token from SSM and keeps no secret in the environment', () => {
@@ -63,24 +86,34 @@ describe('packaged CloudFormation', () => {
     const roles = ['Send', 'Release', 'Webhook', 'Status', 'Sweep'];
     for (const name of roles) {
       expect(resources[`${name}LambdaFunction`]!.Properties.Role).toEqual({ 'Fn::GetAtt': [`${name}FunctionRole`, 'Arn'] });
-      const statements = resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>;
+      const statements = resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{
+        Action: string[];
+        Resource: unknown[];
+      }>;
       for (const statement of statements) {
         for (const action of statement.Action) expect(action).not.toMatch(/\*/);
         for (const resource of statement.Resource) expect(JSON.stringify(resource)).not.toBe('"*"');
       }
     }
-    const actions = (name: string) => (resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[] }>).flatMap((s) => s.Action);
+    const actions = (name: string) =>
+      (resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[] }>).flatMap(
+        (s) => s.Action,
+      );
     expect(actions('Webhook').sort()).toEqual(['sqs:SendMessage', 'ssm:GetParameter']);
     expect(actions('Send')).not.toContain('dynamodb:DeleteItem');
     expect(actions('Send')).not.toContain('dynamodb:Scan');
-    const ssm = (resources.SendFunctionRole!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>).find((s) => s.Action.includes('ssm:GetParameter'))!;
+    const ssm = (
+      resources.SendFunctionRole!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>
+    ).find((s) => s.Action.includes('ssm:GetParameter'))!;
     expect(JSON.stringify(ssm.Resource)).toContain(':parameter/wa-marketing-sender/ci/meta-access-token');
   });
 
   it('serves the webhook from a function URL and runs the status function from its queue', () => {
     expect(resources.WebhookLambdaFunctionUrl!.Properties.AuthType).toBe('NONE');
     expect(resources.StatusQueue!.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['StatusDeadLetterQueue', 'Arn'] });
-    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue')![1];
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue',
+    )![1];
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     const webhookEnv = resources.WebhookLambdaFunction!.Properties.Environment.Variables;
     expect(webhookEnv.META_APP_SECRET_PARAMETER).toBe('/wa-marketing-sender/ci/meta-app-secret');
@@ -89,20 +122,30 @@ describe('packaged CloudFormation', () => {
 
   it('alarms on dead-lettered jobs, a stalled send queue and wrongly signed webhooks', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
-    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'WebhookSignatureInvalid']));
+    expect(alarms.map((a) => a.MetricName)).toEqual(
+      expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'WebhookSignatureInvalid']),
+    );
   });
 
   it('gathers status batches of up to 1,000 events for up to 5 s, within the queue visibility AWS asks for', () => {
-    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue')![1];
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'StatusQueue',
+    )![1];
     expect(mapping.Properties).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 5 });
     const timeout = resources.StatusLambdaFunction!.Properties.Timeout;
-    expect(resources.StatusQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + mapping.Properties.MaximumBatchingWindowInSeconds);
+    expect(resources.StatusQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * timeout + mapping.Properties.MaximumBatchingWindowInSeconds,
+    );
   });
 
   it("writes JSON logs without Lambda's START/END/REPORT lines, at the Powertools log level, on every function", () => {
     for (const name of ['Send', 'Release', 'Webhook', 'Status', 'Sweep']) {
       const fn = resources[`${name}LambdaFunction`]!.Properties;
-      expect(fn.LoggingConfig).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: fn.Environment.Variables.POWERTOOLS_LOG_LEVEL });
+      expect(fn.LoggingConfig).toEqual({
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: fn.Environment.Variables.POWERTOOLS_LOG_LEVEL,
+      });
       // EMF lines carry no level and count as INFO: a stricter application level would drop the metrics.
       expect(['TRACE', 'DEBUG', 'INFO']).toContain(fn.LoggingConfig.ApplicationLogLevel);
     }

@@ -13,12 +13,9 @@ import {
 
 describe('record errors by intent', () => {
   it('tells each error’s intent, so batch loops switch on it', () => {
-    expect([new NotStarted('x'), new ClaimInProgress('x'), new TooLargeToDeadLetter('x'), new ParkedUntilDue('x')].map((e) => e.intent)).toEqual([
-      'hand-back',
-      'hand-back',
-      'hand-back',
-      'hand-back',
-    ]);
+    expect(
+      [new NotStarted('x'), new ClaimInProgress('x'), new TooLargeToDeadLetter('x'), new ParkedUntilDue('x')].map((e) => e.intent),
+    ).toEqual(['hand-back', 'hand-back', 'hand-back', 'hand-back']);
     expect([new WamidNotFound('x'), new JobKeptChanging('x')].map((e) => e.intent)).toEqual(['hand-back-later', 'hand-back-later']);
     expect(new InvalidWebhookEvent('x').intent).toBe('dead-letter');
   });

@@ -28,7 +28,10 @@ export function createCampaignCounters(doc: DynamoDBDocumentClient, options: Cam
               Key: { campaignId, item: `${COUNTER_PREFIX}${shard}` },
               UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')} SET updatedAt = :now`,
               ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name])),
-              ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])), ':now': new Date().toISOString() },
+              ExpressionAttributeValues: {
+                ...Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
+                ':now': new Date().toISOString(),
+              },
             }),
           );
         }),

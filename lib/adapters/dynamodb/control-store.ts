@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../../domain/breaker.ts';
 import type { ThrottleState } from '../../domain/pacing.ts';
+import type { ControlStore, Controls, PaceAnswer, Scope } from '../../ports/control-store.ts';
 import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
-import type { Controls, ControlStore, PaceAnswer, Scope } from '../../ports/control-store.ts';
 
 export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
 /** The number's shared next free send time (pacing), apart from its breaker item so that breaker edits never race it. */
@@ -31,7 +31,11 @@ export class DynamoControlStore implements ControlStore {
   async read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls> {
     const controls: Controls = { phones: new Map(), campaigns: new Map() };
     const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
-    for (const item of await batchGetAll<{ key: string }>(this.doc, this.table, keys.map((key) => ({ key })))) {
+    for (const item of await batchGetAll<{ key: string }>(
+      this.doc,
+      this.table,
+      keys.map((key) => ({ key })),
+    )) {
       if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
       else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
     }
@@ -134,7 +138,10 @@ export class DynamoControlStore implements ControlStore {
         ConditionExpression: expected === undefined ? 'attribute_not_exists(#seen)' : '#seen = :seen',
         UpdateExpression: `SET ${names.map((_, i) => `#v${i} = :v${i}`).join(', ')}`,
         ExpressionAttributeNames: { '#seen': attribute, ...Object.fromEntries(names.map((name, i) => [`#v${i}`, name])) },
-        ExpressionAttributeValues: { ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])), ...(expected === undefined ? {} : { ':seen': expected }) },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
+          ...(expected === undefined ? {} : { ':seen': expected }),
+        },
       }),
     );
   }

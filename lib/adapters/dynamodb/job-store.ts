@@ -51,7 +51,9 @@ export class DynamoJobStore implements JobStore {
     const update = claimUpdate(request, stored, expiresAt);
     try {
       const command = this.updateCommand(jobKeyOf(job.campaignId, job.recipient), CLAIMABLE, update, values);
-      const result = await this.doc.send(new UpdateCommand({ ...command, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      const result = await this.doc.send(
+        new UpdateCommand({ ...command, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
       const old = result.Attributes as JobRecord | undefined;
       const record = claimedRecord(request, stored, old, expiresAt);
       return old ? { claimed: true, record, previousState: old.state } : { claimed: true, record };
@@ -64,7 +66,12 @@ export class DynamoJobStore implements JobStore {
 
   recordDecision(jobKey: string, token: string, decision: Decision, now: number, nextDispatchId?: string): Promise<boolean> {
     const values = { ':token': token, ':sending': JOB_STATES.sending };
-    const command = this.updateCommand(jobKey, 'claimToken = :token AND #state = :sending', decisionUpdate(decision, now, nextDispatchId), values);
+    const command = this.updateCommand(
+      jobKey,
+      'claimToken = :token AND #state = :sending',
+      decisionUpdate(decision, now, nextDispatchId),
+      values,
+    );
     return writeIfAllowed(this.doc, new UpdateCommand(command));
   }
 
@@ -80,7 +87,12 @@ export class DynamoJobStore implements JobStore {
 
   applyFailure(observed: JobRecord, decision: Decision, now: number, nextDispatchId?: string): Promise<WebhookWrite> {
     const values = { ':observedState': observed.state, ':observedWamid': observed.wamid };
-    return this.webhookWrite(observed.jobKey, '#state = :observedState AND wamid = :observedWamid', decisionUpdate(decision, now, nextDispatchId), values);
+    return this.webhookWrite(
+      observed.jobKey,
+      '#state = :observedState AND wamid = :observedWamid',
+      decisionUpdate(decision, now, nextDispatchId),
+      values,
+    );
   }
 
   async markDropped(jobKey: string, now: number): Promise<JobState | undefined> {
@@ -119,7 +131,13 @@ export class DynamoJobStore implements JobStore {
 
   async recordAlias(job: Pick<JobRecord, 'jobKey' | 'expiresAt'>, waRecipient: string, wamid: string): Promise<void> {
     const { recipient, campaignId } = itemKeyOf(job.jobKey);
-    const item = { recipient: waRecipient, campaignId: `${ALIAS_PREFIX}${campaignId}`, aliasOf: recipient, wamid, expiresAt: job.expiresAt };
+    const item = {
+      recipient: waRecipient,
+      campaignId: `${ALIAS_PREFIX}${campaignId}`,
+      aliasOf: recipient,
+      wamid,
+      expiresAt: job.expiresAt,
+    };
     await this.doc.send(new PutCommand({ TableName: this.options.tableName, Item: item }));
   }
 
@@ -139,7 +157,12 @@ export class DynamoJobStore implements JobStore {
   async candidates(jobKeys: readonly string[]): Promise<OpenCandidate[]> {
     const projection = { ProjectionExpression: 'recipient, campaignId, #state', ExpressionAttributeNames: { '#state': 'state' } };
     const keys = [...new Set(jobKeys)].map(itemKeyOf);
-    const items = await batchGetAll<{ recipient: string; campaignId: string; state: JobState }>(this.doc, this.options.tableName, keys, projection);
+    const items = await batchGetAll<{ recipient: string; campaignId: string; state: JobState }>(
+      this.doc,
+      this.options.tableName,
+      keys,
+      projection,
+    );
     return items.map(({ recipient, campaignId, state }) => ({ jobKey: jobKeyOf(campaignId, recipient), campaignId, state }));
   }
 
@@ -165,10 +188,17 @@ export class DynamoJobStore implements JobStore {
   }
 
   /** A status write that hands back the item either way: no read is needed before or after it. */
-  private async webhookWrite(jobKey: string, condition: string, update: UpdateBuilder, extraValues: Record<string, unknown>): Promise<WebhookWrite> {
+  private async webhookWrite(
+    jobKey: string,
+    condition: string,
+    update: UpdateBuilder,
+    extraValues: Record<string, unknown>,
+  ): Promise<WebhookWrite> {
     try {
       const command = this.updateCommand(jobKey, condition, update, extraValues);
-      const result = await this.doc.send(new UpdateCommand({ ...command, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      const result = await this.doc.send(
+        new UpdateCommand({ ...command, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
       return { written: true, before: asRecord(result.Attributes as JobRecord) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

@@ -28,7 +28,8 @@ export function claimUpdate(request: ClaimRequest, stored: StoredContract, expir
     .set('expiresAt', expiresAt, 'if_not_exists(expiresAt, :expiresAt)')
     .remove('nextDispatchId', 'dueAt');
   for (const [attribute, value] of Object.entries(stored)) update.set(attribute, value);
-  if (state === JOB_STATES.sending) update.set('claimedAt', iso(now)).set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls').value(':zero', 0);
+  if (state === JOB_STATES.sending)
+    update.set('claimedAt', iso(now)).set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls').value(':zero', 0);
   else update.set('apiCalls', 0, 'if_not_exists(apiCalls, :apiCalls)').set('lastErrorReason', reason ?? state);
   if (deferral) update.set('nextDispatchId', deferral.nextDispatchId).set('dueAt', iso(deferral.dueAt));
   return update;
@@ -88,7 +89,9 @@ export function progressUpdate(change: ProgressChange): UpdateBuilder {
   const update = new UpdateBuilder().set('state', change.state);
   if (change.sentAt !== undefined) update.set('sentAt', isoOfMetaTime(change.sentAt), 'if_not_exists(sentAt, :sentAt)');
   if (change.deliveredAt !== undefined) {
-    update.set('deliveredAt', isoOfMetaTime(change.deliveredAt), 'if_not_exists(deliveredAt, :deliveredAt)').remove('nextDispatchId', 'dueAt', 'lastErrorReason');
+    update
+      .set('deliveredAt', isoOfMetaTime(change.deliveredAt), 'if_not_exists(deliveredAt, :deliveredAt)')
+      .remove('nextDispatchId', 'dueAt', 'lastErrorReason');
   }
   if (change.readAt !== undefined) update.set('readAt', isoOfMetaTime(change.readAt), 'if_not_exists(readAt, :readAt)');
   if (change.route) update.set('route', change.route);
@@ -97,5 +100,7 @@ export function progressUpdate(change: ProgressChange): UpdateBuilder {
 
 /** The sweep's verdict on a job Meta never reported delivered by its deadline. */
 export function droppedUpdate(): UpdateBuilder {
-  return new UpdateBuilder().set('state', JOB_STATES.dropped).set('lastErrorReason', 'no delivered or read status by the validity deadline');
+  return new UpdateBuilder()
+    .set('state', JOB_STATES.dropped)
+    .set('lastErrorReason', 'no delivered or read status by the validity deadline');
 }

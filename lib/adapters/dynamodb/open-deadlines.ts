@@ -25,7 +25,9 @@ export function createOpenDeadlines(doc: DynamoDBDocumentClient, options: OpenDe
   const newId = options.newId ?? randomUUID;
   return {
     async record(jobKeys, deadline) {
-      const chunks = Array.from({ length: Math.ceil(jobKeys.length / MAX_KEYS_PER_RECORD) }, (_, i) => jobKeys.slice(i * MAX_KEYS_PER_RECORD, (i + 1) * MAX_KEYS_PER_RECORD));
+      const chunks = Array.from({ length: Math.ceil(jobKeys.length / MAX_KEYS_PER_RECORD) }, (_, i) =>
+        jobKeys.slice(i * MAX_KEYS_PER_RECORD, (i + 1) * MAX_KEYS_PER_RECORD),
+      );
       await Promise.all(
         chunks.map((chunk) =>
           doc.send(
@@ -51,7 +53,11 @@ export function createOpenDeadlines(doc: DynamoDBDocumentClient, options: OpenDe
           // From the first deadline after `after` up to every record of `upTo`: `~` sorts after `#` and any id.
           KeyConditionExpression: 'campaignId = :shard AND #item BETWEEN :from AND :to',
           ExpressionAttributeNames: { '#item': 'item' },
-          ExpressionAttributeValues: { ':shard': partitionOf(shard), ':from': sortableDeadline(after + 1), ':to': `${sortableDeadline(upTo)}~` },
+          ExpressionAttributeValues: {
+            ':shard': partitionOf(shard),
+            ':from': sortableDeadline(after + 1),
+            ':to': `${sortableDeadline(upTo)}~`,
+          },
           ProjectionExpression: 'jobKeys',
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { writeIfAllowed } from './dynamo.ts';
 import type { SweepWatermark } from '../../ports/sweep-watermark.ts';
+import { writeIfAllowed } from './dynamo.ts';
 
 export interface SweepWatermarkOptions {
   /** The campaigns table: the sweep writes its counters there already. */
@@ -26,7 +26,11 @@ export function createSweepWatermark(doc: DynamoDBDocumentClient, options: Sweep
           Key: WATERMARK_KEY,
           ConditionExpression: from === undefined ? 'attribute_not_exists(sweptUntil)' : 'sweptUntil = :from',
           UpdateExpression: 'SET sweptUntil = :to, updatedAt = :now',
-          ExpressionAttributeValues: { ':to': new Date(to).toISOString(), ':now': new Date(now).toISOString(), ...(from === undefined ? {} : { ':from': new Date(from).toISOString() }) },
+          ExpressionAttributeValues: {
+            ':to': new Date(to).toISOString(),
+            ':now': new Date(now).toISOString(),
+            ...(from === undefined ? {} : { ':from': new Date(from).toISOString() }),
+          },
         }),
       );
     },

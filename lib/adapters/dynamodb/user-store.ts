@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { UserRecord, UserStore } from '../../ports/user-store.ts';
 import { batchGetAll, writeIfAllowed } from './dynamo.ts';
-import type { PreferenceSource, UserRecord, UserStore } from '../../ports/user-store.ts';
 
 export interface UserStoreOptions {
   tableName: string;
@@ -15,7 +15,11 @@ export function createUserStore(doc: DynamoDBDocumentClient, options: UserStoreO
 
   return {
     async getMany(recipients) {
-      const items = await batchGetAll<UserRecord>(doc, table, [...new Set(recipients)].map((recipient) => ({ recipient })));
+      const items = await batchGetAll<UserRecord>(
+        doc,
+        table,
+        [...new Set(recipients)].map((recipient) => ({ recipient })),
+      );
       return new Map(items.map((item) => [item.recipient, item]));
     },
 
@@ -32,7 +36,14 @@ export function createUserStore(doc: DynamoDBDocumentClient, options: UserStoreO
       );
       // A late report of an older hit: count it, keep the newer time.
       if (!newest) {
-        await doc.send(new UpdateCommand({ TableName: table, Key: { recipient }, UpdateExpression: 'ADD limitHits :one', ExpressionAttributeValues: { ':one': 1 } }));
+        await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { recipient },
+            UpdateExpression: 'ADD limitHits :one',
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        );
       }
     },
 

@@ -92,7 +92,13 @@ export function parseResponse(status: number, text: string): SendOutcome {
     const body = json as SendSuccessBody | undefined;
     const message = body?.messages?.[0];
     const waId = body?.contacts?.[0]?.wa_id;
-    if (message?.id) return { kind: 'accepted', wamid: message.id, messageStatus: message.message_status ?? 'accepted', ...(typeof waId === 'string' ? { waId } : {}) };
+    if (message?.id)
+      return {
+        kind: 'accepted',
+        wamid: message.id,
+        messageStatus: message.message_status ?? 'accepted',
+        ...(typeof waId === 'string' ? { waId } : {}),
+      };
     // A 2xx we cannot read may still mean Meta took the message: do not send it again.
     return { kind: 'unknown', reason: `HTTP ${status} without a message id` };
   }

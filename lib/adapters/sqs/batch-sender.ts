@@ -1,4 +1,4 @@
-import { type SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 
 const BATCH_SIZE = 10;
 const MAX_BATCH_TRIES = 5;
@@ -15,7 +15,12 @@ export interface BatchSendReport {
  * never silently dropped. A batch whose call failed outright may have been stored anyway,
  * so consumers must tolerate duplicates (every consumer here does).
  */
-export async function sendInBatches(sqs: SQSClient, queueUrl: string, bodies: ReadonlyArray<{ index: number; body: string }>, concurrency = 4): Promise<BatchSendReport> {
+export async function sendInBatches(
+  sqs: SQSClient,
+  queueUrl: string,
+  bodies: ReadonlyArray<{ index: number; body: string }>,
+  concurrency = 4,
+): Promise<BatchSendReport> {
   const report: BatchSendReport = { sent: 0, failed: [] };
   const batches: Array<Array<{ index: number; body: string }>> = [];
   for (let i = 0; i < bodies.length; i += BATCH_SIZE) batches.push(bodies.slice(i, i + BATCH_SIZE));
@@ -27,7 +32,12 @@ export async function sendInBatches(sqs: SQSClient, queueUrl: string, bodies: Re
   return report;
 }
 
-async function sendBatchWithRetries(sqs: SQSClient, queueUrl: string, batch: Array<{ index: number; body: string }>, report: BatchSendReport): Promise<void> {
+async function sendBatchWithRetries(
+  sqs: SQSClient,
+  queueUrl: string,
+  batch: Array<{ index: number; body: string }>,
+  report: BatchSendReport,
+): Promise<void> {
   let pending = batch;
   for (let attempt = 1; pending.length > 0; attempt++) {
     const entries: SendMessageBatchRequestEntry[] = pending.map((item) => ({ Id: String(item.index), MessageBody: item.body }));

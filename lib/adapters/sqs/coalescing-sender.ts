@@ -1,4 +1,4 @@
-import { type SendMessageBatchRequestEntry, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 
 /** One message as `SendMessageBatch` takes it, without the entry id the batch gives it. */
 export type OutgoingMessage = Omit<SendMessageBatchRequestEntry, 'Id'>;
@@ -50,9 +50,14 @@ export class CoalescingSender {
 
   private async sendChunk(queueUrl: string, chunk: Pending[]): Promise<void> {
     try {
-      const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((p, i) => ({ ...p.entry, Id: String(i) })) }));
+      const result = await this.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((p, i) => ({ ...p.entry, Id: String(i) })) }),
+      );
       const failed = new Map((result.Failed ?? []).map((f) => [f.Id, `${f.Code}: ${f.Message ?? ''}`]));
-      chunk.forEach((p, i) => (failed.has(String(i)) ? p.reject(new Error(`dispatch refused by SQS: ${failed.get(String(i))}`)) : p.resolve()));
+      for (const [i, p] of chunk.entries()) {
+        if (failed.has(String(i))) p.reject(new Error(`dispatch refused by SQS: ${failed.get(String(i))}`));
+        else p.resolve();
+      }
     } catch (error) {
       for (const p of chunk) p.reject(error as Error);
     }

@@ -1,13 +1,6 @@
-import {
-  ChangeMessageVisibilityCommand,
-  type MessageAttributeValue,
-  type SQSClient,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
-import type { DispatchRoute } from '../../domain/send-plan.ts';
-import type { Rejection } from '../../domain/validate-job.ts';
-import { DUE_AT_ATTRIBUTE, type JobQueues } from '../../ports/job-queues.ts';
+import { ChangeMessageVisibilityCommand, type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { TooLargeToDeadLetter } from '../../errors.ts';
+import { DUE_AT_ATTRIBUTE, type JobQueues } from '../../ports/job-queues.ts';
 import { CoalescingSender, type OutgoingMessage } from './coalescing-sender.ts';
 
 /** SQS's message size limit, attributes included. */
@@ -52,15 +45,29 @@ export function createJobQueues(sqs: SQSClient, urls: JobQueueUrls): JobQueues {
         sourceMessageId: text(sourceMessageId),
         ...(rejection.campaignId ? { campaignId: text(rejection.campaignId) } : {}),
       };
-      const size = Buffer.byteLength(body) + Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.DataType!.length + Buffer.byteLength(v.StringValue ?? ''), 0);
+      const size =
+        Buffer.byteLength(body) +
+        Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.DataType!.length + Buffer.byteLength(v.StringValue ?? ''), 0);
       if (size > SQS_MAX_MESSAGE_BYTES) {
         throw new TooLargeToDeadLetter(`${size} bytes with the rejection attributes: left for the queue's redrive policy`);
       }
-      await sqs.send(new SendMessageCommand({ QueueUrl: urls.sendDeadLetterQueueUrl, MessageBody: body.length > 0 ? body : '(empty body)', MessageAttributes: attributes }));
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: urls.sendDeadLetterQueueUrl,
+          MessageBody: body.length > 0 ? body : '(empty body)',
+          MessageAttributes: attributes,
+        }),
+      );
     },
 
     async park(receiptHandle, visibilitySeconds) {
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: urls.deferredQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilitySeconds }));
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: urls.deferredQueueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: visibilitySeconds,
+        }),
+      );
     },
   };
 }

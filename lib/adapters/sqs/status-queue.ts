@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { StatusQueue } from '../../ports/status-queue.ts';
 import { sendInBatches } from './batch-sender.ts';
 
@@ -14,11 +14,14 @@ export function createStatusQueue(sqs: SQSClient, urls: StatusQueueUrls): Status
     async enqueue(envelopes) {
       const bodies = envelopes.map((envelope, index) => ({ index, body: JSON.stringify(envelope) }));
       const report = await sendInBatches(sqs, urls.statusQueueUrl, bodies, 10);
-      if (report.failed.length > 0) throw new Error(`${report.failed.length} webhook events could not be queued: ${report.failed[0]!.error}`);
+      if (report.failed.length > 0)
+        throw new Error(`${report.failed.length} webhook events could not be queued: ${report.failed[0]!.error}`);
     },
 
     async retryLater(receiptHandle, seconds) {
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: urls.statusQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: urls.statusQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      );
     },
 
     async deadLetter(body, reason, messageId) {

@@ -1,5 +1,5 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface SecretSourceOptions {
   /** SSM SecureString parameter holding the secret. */

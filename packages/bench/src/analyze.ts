@@ -5,10 +5,17 @@
  */
 import type { RequestBucket } from './attribution.ts';
 import { WRITE_OPERATIONS } from './attribution.ts';
-import { type CostProjection, cpuBoundDurationMs, type LambdaUsage, type MeasuredUsage, platformLogBytesPerInvocation, projectCost } from './cost-model.ts';
+import {
+  type CostProjection,
+  cpuBoundDurationMs,
+  type LambdaUsage,
+  type MeasuredUsage,
+  platformLogBytesPerInvocation,
+  projectCost,
+} from './cost-model.ts';
 import type { Prices } from './prices.ts';
-import type { EmfByFunction, RunResult } from './types.ts';
 import { round } from './stats.ts';
+import type { EmfByFunction, RunResult } from './types.ts';
 
 /** Functions whose metrics middleware writes one EMF line per invocation on Lambda (the others write one only on a rejection). */
 const EMF_LINE_PER_INVOCATION = new Set(['send', 'status']);
@@ -52,7 +59,15 @@ export interface Analysis {
   targets: Target[];
 }
 
-const emptyPath = (): PathFigures => ({ sqs: 0, sqsEmptyReceives: 0, dynamoWrites: 0, dynamoReads: 0, writeUnits: 0, readUnits: 0, conditionalFailures: 0 });
+const emptyPath = (): PathFigures => ({
+  sqs: 0,
+  sqsEmptyReceives: 0,
+  dynamoWrites: 0,
+  dynamoReads: 0,
+  writeUnits: 0,
+  readUnits: 0,
+  conditionalFailures: 0,
+});
 
 function addBucket(figures: PathFigures, bucket: RequestBucket): void {
   if (bucket.service === 'sqs') {
@@ -96,7 +111,8 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
   const counted = run.requests.counted;
   const sum = (record: Record<string, number> | undefined, prefix: string) =>
     record ? Object.entries(record).reduce((total, [key, n]) => (key.startsWith(prefix) ? total + n : total), 0) : undefined;
-  const instrumentTotal = (service: string) => instrument?.buckets.filter((b) => b.service === service).reduce((total, b) => total + b.requests, 0);
+  const instrumentTotal = (service: string) =>
+    instrument?.buckets.filter((b) => b.service === service).reduce((total, b) => total + b.requests, 0);
   const analysis: Analysis = {
     jobs,
     requestsAvailable: counted !== undefined || instrument !== undefined,
@@ -123,7 +139,10 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
     // The event sources count their invocations and handler time themselves (the local kit's poller).
     // Results from before they did: one non-empty receive was one invocation, timed receive → delete.
     const sources = run.worker.stopped?.eventSources;
-    const receives = (queue: string) => instrument.buckets.filter((b) => b.service === 'sqs' && b.operation === 'ReceiveMessage' && b.resource === queue).reduce((n, b) => n + b.requests - b.emptyReceives, 0);
+    const receives = (queue: string) =>
+      instrument.buckets
+        .filter((b) => b.service === 'sqs' && b.operation === 'ReceiveMessage' && b.resource === queue)
+        .reduce((n, b) => n + b.requests - b.emptyReceives, 0);
     const invocationsOf: Record<string, number> = {
       send: sources?.send?.invocations ?? receives('send'),
       status: sources?.status?.invocations ?? receives('status'),
@@ -131,7 +150,8 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
       webhook: instrument.invocations.webhook?.count ?? run.webhooks.posted,
     };
     const statusSource = sources?.status;
-    if (statusSource && statusSource.invocations > 0) analysis.statusEventsPerBatch = round(statusSource.records / statusSource.invocations, 2)!;
+    if (statusSource && statusSource.invocations > 0)
+      analysis.statusEventsPerBatch = round(statusSource.records / statusSource.invocations, 2)!;
     const memory = (fn: string) => run.memoryMb[fn] ?? 512;
     const wall: LambdaUsage[] = Object.entries(invocationsOf)
       .filter(([, n]) => n > 0)
@@ -149,16 +169,26 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
       const wallTotal = wall.reduce((total, f) => total + f.invocations * f.billedMsPerInvocation, 0);
       analysis.lambda.cpu = wall.map((f) => {
         const share = wallTotal > 0 ? (f.invocations * f.billedMsPerInvocation) / wallTotal : 1 / wall.length;
-        return { ...f, billedMsPerInvocation: round(cpuBoundDurationMs((cpuMs * share) / f.invocations, f.memoryMb, prices.lambdaMbPerVcpu), 3)! };
+        return {
+          ...f,
+          billedMsPerInvocation: round(cpuBoundDurationMs((cpuMs * share) / f.invocations, f.memoryMb, prices.lambdaMbPerVcpu), 3)!,
+        };
       });
     }
 
     // --- logs ---------------------------------------------------------------------------------
     const { app, emf, emfLines, emfByFunction } = run.worker.logBytes;
     if (run.options.logLevel === 'INFO') {
-      const emfBytes = emfByFunction ? lambdaEmfBytes(emfByFunction, invocationsOf) : emfLines > 0 ? (emf / emfLines) * (invocationsOf.send! + invocationsOf.status!) : 0;
+      const emfBytes = emfByFunction
+        ? lambdaEmfBytes(emfByFunction, invocationsOf)
+        : emfLines > 0
+          ? (emf / emfLines) * (invocationsOf.send! + invocationsOf.status!)
+          : 0;
       // START/END/REPORT per invocation, unless the deployed logging settings leave them out.
-      const platform = Object.entries(invocationsOf).reduce((sum, [fn, n]) => sum + platformLogBytesPerInvocation(run.lambdaLogging?.[fn]) * n, 0);
+      const platform = Object.entries(invocationsOf).reduce(
+        (sum, [fn, n]) => sum + platformLogBytesPerInvocation(run.lambdaLogging?.[fn]) * n,
+        0,
+      );
       const total = app + emfBytes + platform;
       analysis.logBytes = { total: Math.round(total), app, emf: Math.round(emfBytes), platform, perMessage: round(total / jobs, 1)! };
     }
@@ -168,7 +198,10 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
     const usage = (lambda: LambdaUsage[]): MeasuredUsage => ({
       messages,
       sqsRequests: { send: send.sqs, status: status.sqs },
-      dynamoDb: { writeUnits: { send: send.writeUnits, status: status.writeUnits + other.writeUnits }, readUnits: { send: send.readUnits, status: status.readUnits + other.readUnits } },
+      dynamoDb: {
+        writeUnits: { send: send.writeUnits, status: status.writeUnits + other.writeUnits },
+        readUnits: { send: send.readUnits, status: status.readUnits + other.readUnits },
+      },
       lambda,
       webhookRequests: run.webhooks.posted,
       ...(analysis.logBytes ? { logBytes: analysis.logBytes.total } : {}),
@@ -183,18 +216,46 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
   // --- targets -------------------------------------------------------------------------------
   const pct = (x: number | undefined, digits = 1) => (x === undefined ? 'n/a' : `${(x * 100).toFixed(digits)} %`);
   const ofCeiling = run.sends.ofCeiling;
-  analysis.targets.push({ name: 'send rate', goal: '≥ 95 % of the ceiling', value: `${pct(ofCeiling)} (${run.sends.steadyRate ?? 'n/a'}/s of ${run.options.rate}/s)`, pass: ofCeiling === undefined ? undefined : ofCeiling >= 0.95 });
-  analysis.targets.push({ name: 'throttled (130429)', goal: '< 0.1 % of responses', value: `${pct(run.sends.throttledShare, 3)} (${run.sends.throttled} of ${run.sends.apiCalls})`, pass: run.sends.throttledShare < 0.001 });
+  analysis.targets.push({
+    name: 'send rate',
+    goal: '≥ 95 % of the ceiling',
+    value: `${pct(ofCeiling)} (${run.sends.steadyRate ?? 'n/a'}/s of ${run.options.rate}/s)`,
+    pass: ofCeiling === undefined ? undefined : ofCeiling >= 0.95,
+  });
+  analysis.targets.push({
+    name: 'throttled (130429)',
+    goal: '< 0.1 % of responses',
+    value: `${pct(run.sends.throttledShare, 3)} (${run.sends.throttled} of ${run.sends.apiCalls})`,
+    pass: run.sends.throttledShare < 0.001,
+  });
   const send = analysis.perJob?.send;
-  analysis.targets.push({ name: 'SQS requests per job, send path', goal: '≤ 0.4', value: send ? String(send.sqs) : 'not available', pass: send ? send.sqs <= 0.4 : undefined });
-  analysis.targets.push({ name: 'DynamoDB writes per job, send path', goal: '≤ 3', value: send ? `${send.dynamoWrites} (${send.writeUnits} WRU)` : 'not available', pass: send ? send.dynamoWrites <= 3 : undefined });
+  analysis.targets.push({
+    name: 'SQS requests per job, send path',
+    goal: '≤ 0.4',
+    value: send ? String(send.sqs) : 'not available',
+    pass: send ? send.sqs <= 0.4 : undefined,
+  });
+  analysis.targets.push({
+    name: 'DynamoDB writes per job, send path',
+    goal: '≤ 3',
+    value: send ? `${send.dynamoWrites} (${send.writeUnits} WRU)` : 'not available',
+    pass: send ? send.dynamoWrites <= 3 : undefined,
+  });
   const cost = analysis.cost ? analysis.cost[analysis.cost.headline] : undefined;
   analysis.targets.push({
     name: 'AWS cost per million messages, webhooks included',
     goal: '< $5',
-    value: cost ? `$${cost.totalWithFunctionUrl.toFixed(2)} (function URL; $${cost.totalWithHttpApi.toFixed(2)} with HTTP API)` : 'not available',
+    value: cost
+      ? `$${cost.totalWithFunctionUrl.toFixed(2)} (function URL; $${cost.totalWithHttpApi.toFixed(2)} with HTTP API)`
+      : 'not available',
     pass: cost ? cost.totalWithFunctionUrl < 5 : undefined,
   });
-  if (!run.completed) analysis.targets.push({ name: 'run completed', goal: 'every job accepted and its webhooks applied', value: run.incompleteReason ?? 'no', pass: false });
+  if (!run.completed)
+    analysis.targets.push({
+      name: 'run completed',
+      goal: 'every job accepted and its webhooks applied',
+      value: run.incompleteReason ?? 'no',
+      pass: false,
+    });
   return analysis;
 }

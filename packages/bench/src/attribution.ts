@@ -123,7 +123,8 @@ export function sqsPayloadBytes(input: Record<string, unknown>): number {
     }
     return bytes;
   };
-  if (Array.isArray(input.Entries)) return (input.Entries as Array<Record<string, unknown>>).reduce((sum, entry) => sum + messageBytes(entry), 0);
+  if (Array.isArray(input.Entries))
+    return (input.Entries as Array<Record<string, unknown>>).reduce((sum, entry) => sum + messageBytes(entry), 0);
   return messageBytes(input);
 }
 
@@ -158,7 +159,22 @@ export function bucketKey(service: string, operation: string, resource: string, 
 
 /** A bucket with every count at zero. */
 export function emptyBucket(service: string, operation: string, resource: string, path: Path): RequestBucket {
-  return { service, operation, resource, path, requests: 0, billable: 0, errors: 0, conditionalFailures: 0, tableCapacity: 0, indexCapacity: 0, items: 0, emptyReceives: 0, messages: 0, latencyMsTotal: 0 };
+  return {
+    service,
+    operation,
+    resource,
+    path,
+    requests: 0,
+    billable: 0,
+    errors: 0,
+    conditionalFailures: 0,
+    tableCapacity: 0,
+    indexCapacity: 0,
+    items: 0,
+    emptyReceives: 0,
+    messages: 0,
+    latencyMsTotal: 0,
+  };
 }
 
 /** What the instrument writes when the worker exits. */

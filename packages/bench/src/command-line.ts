@@ -70,9 +70,11 @@ export function parseCommandLine(argv: string[], defaultOut: string): BenchComma
   const jobs = values.jobs ? Number(values.jobs) : scenario.jobs;
   if (!Number.isInteger(jobs) || jobs < 100 || jobs > 1_000_000) fail('--jobs must be a whole number from 100 to 1,000,000');
   const rates = values.rate ? values.rate.split(',').map(Number) : scenario.rates;
-  if (rates.some((r) => !Number.isInteger(r) || r < 1 || r > 10_000)) fail('--rate must be whole numbers from 1 to 10,000, comma-separated');
+  if (rates.some((r) => !Number.isInteger(r) || r < 1 || r > 10_000))
+    fail('--rate must be whole numbers from 1 to 10,000, comma-separated');
   const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000)) fail('--concurrency must be 2 to 1000');
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 2 || concurrency > 1000))
+    fail('--concurrency must be 2 to 1000');
   const arrival = values.arrival;
   if (arrival !== 'burst' && arrival !== 'paced') fail('--arrival must be burst or paced');
   const logLevel = values['log-level'];

@@ -157,7 +157,9 @@ export function projectCost(usage: MeasuredUsage, prices: Prices): CostProjectio
     perMillion: 0,
     detail: `fixed: 2,880 invocations/month ≈ $${fmt((2_880 * prices.eventBridgeSchedulerPerMillionInvocations) / MILLION, 4)}/month whatever the volume (negligible)`,
   });
-  excluded.push('storage (DynamoDB items expire by TTL; SQS messages are deleted), data transfer, CloudWatch alarms and custom-metric charges (fixed per month), the free tier');
+  excluded.push(
+    'storage (DynamoDB items expire by TTL; SQS messages are deleted), data transfer, CloudWatch alarms and custom-metric charges (fixed per month), the free tier',
+  );
 
   const totalWithFunctionUrl = lines.reduce((sum, line) => sum + line.perMillion, 0);
   return {

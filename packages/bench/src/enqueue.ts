@@ -3,8 +3,9 @@
  * the backlog is there at once) or at the ceiling (`paced`). Runs in the background while the
  * run watches; its progress is read from the returned object.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { benchJobBatch } from './scenario.ts';
 import type { BenchStage } from './target.ts';
 import type { RunOptions } from './types.ts';

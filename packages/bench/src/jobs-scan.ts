@@ -54,7 +54,8 @@ async function scanInto(scan: JobsScan, documents: DynamoDBDocumentClient, jobs:
       scan.jobStates[String(item[state])] = (scan.jobStates[String(item[state])] ?? 0) + 1;
       const claimed = item[claimedAt];
       const accepted = item[acceptedAt];
-      if (typeof claimed === 'string' && typeof accepted === 'string') scan.claimToAccepted.push(Date.parse(accepted) - Date.parse(claimed));
+      if (typeof claimed === 'string' && typeof accepted === 'string')
+        scan.claimToAccepted.push(Date.parse(accepted) - Date.parse(claimed));
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -70,7 +71,10 @@ export function dynamoItemBytes(item: Record<string, unknown>): number {
     if (value instanceof Uint8Array) return value.length;
     if (value instanceof Set) return [...value].reduce((sum: number, v) => sum + valueBytes(v), 0);
     if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + valueBytes(v) + 1, 0);
-    if (typeof value === 'object') return 3 + Object.entries(value as Record<string, unknown>).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + valueBytes(v) + 1, 0);
+    if (typeof value === 'object')
+      return (
+        3 + Object.entries(value as Record<string, unknown>).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + valueBytes(v) + 1, 0)
+      );
     return 0;
   };
   return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);

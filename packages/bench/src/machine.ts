@@ -18,7 +18,9 @@ export function describeMachine(): MachineInfo {
     java: java.trim(),
     commit: safe(() => execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()) ?? 'unknown',
     dirty:
-      safe(() => (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim().length > 0 ? 'yes' : 'no')) ?? 'unknown',
+      safe(() =>
+        execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim().length > 0 ? 'yes' : 'no',
+      ) ?? 'unknown',
   };
 }
 

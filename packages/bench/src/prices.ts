@@ -45,7 +45,15 @@ export interface Prices {
 export const PRICES: Prices = {
   region: 'us-east-1',
   date: '2026-11-26',
-  sources: ['Amazon SQS pricing', 'AWS Lambda pricing', 'Amazon DynamoDB pricing for on-demand capacity', 'Amazon API Gateway pricing', 'Amazon CloudWatch pricing', 'Amazon EventBridge pricing', 'Lambda Developer Guide: Configure Lambda function memory'],
+  sources: [
+    'Amazon SQS pricing',
+    'AWS Lambda pricing',
+    'Amazon DynamoDB pricing for on-demand capacity',
+    'Amazon API Gateway pricing',
+    'Amazon CloudWatch pricing',
+    'Amazon EventBridge pricing',
+    'Lambda Developer Guide: Configure Lambda function memory',
+  ],
   currency: 'USD',
   sqsStandardPerMillionRequests: 0.4,
   lambdaArmPerGbSecond: 0.0000133334,

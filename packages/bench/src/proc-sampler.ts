@@ -125,7 +125,16 @@ export class ProcSampler {
    * CPU use between two times, per component, in % of one core; `machine` is the whole
    * machine's busy share in % of all cores.
    */
-  usageBetween(from: number, to: number): { seconds: number; percentOfCore: Record<string, number>; machinePercent: number; otherPercentOfCore: number; peakRssMb: Record<string, number> } {
+  usageBetween(
+    from: number,
+    to: number,
+  ): {
+    seconds: number;
+    percentOfCore: Record<string, number>;
+    machinePercent: number;
+    otherPercentOfCore: number;
+    peakRssMb: Record<string, number>;
+  } {
     const a = this.nearest(from);
     const b = this.nearest(to);
     const percentOfCore: Record<string, number> = {};

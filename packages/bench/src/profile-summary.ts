@@ -28,7 +28,13 @@ export function componentOf(url: string, functionName: string): string {
   if (url.includes('/zod/')) return 'zod';
   if (url.includes('/libphonenumber-js/')) return 'libphonenumber-js';
   if (url.includes('/@middy/')) return 'middy';
-  if (url.includes('/node_modules/')) return `other dependencies (${url.split('/node_modules/').pop()!.split('/').slice(0, url.includes('/node_modules/@') ? 2 : 1).join('/')})`;
+  if (url.includes('/node_modules/'))
+    return `other dependencies (${url
+      .split('/node_modules/')
+      .pop()!
+      .split('/')
+      .slice(0, url.includes('/node_modules/@') ? 2 : 1)
+      .join('/')})`;
   if (url.includes('/packages/bench/')) return 'bench instrument';
   if (url.includes('/lambda-local-kit/')) return 'local stand-ins (poller, function URL)';
   if (url.includes('/lib/') || url.includes('/functions/')) return "project's lib/ and functions/";
@@ -38,10 +44,14 @@ export function componentOf(url: string, functionName: string): string {
 }
 
 /** Self time in all, by component, and of the 25 busiest functions (ms). */
-export function summarise(profile: Profile): { totalMs: number; byComponent: Array<[string, number]>; topFunctions: Array<[string, number]> } {
+export function summarise(profile: Profile): {
+  totalMs: number;
+  byComponent: Array<[string, number]>;
+  topFunctions: Array<[string, number]>;
+} {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const byComponent = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -54,7 +64,8 @@ export function summarise(profile: Profile): { totalMs: number; byComponent: Arr
     const name = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')}:${node.callFrame.lineNumber + 1}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   }
-  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v / 1000)] as [string, number]);
+  const sorted = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v / 1000)] as [string, number]);
   return { totalMs: Math.round(total / 1000), byComponent: sorted(byComponent), topFunctions: sorted(byFunction).slice(0, 25) };
 }
 
@@ -66,7 +77,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const { totalMs, byComponent, topFunctions } = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
   console.log(`busy ${totalMs} ms (idle excluded)`);
-  for (const [component, ms] of byComponent) console.log(`  ${String(Math.round((ms / totalMs) * 1000) / 10).padStart(5)} %  ${String(ms).padStart(7)} ms  ${component}`);
+  for (const [component, ms] of byComponent)
+    console.log(`  ${String(Math.round((ms / totalMs) * 1000) / 10).padStart(5)} %  ${String(ms).padStart(7)} ms  ${component}`);
   console.log('top functions (self time):');
   for (const [name, ms] of topFunctions) console.log(`  ${String(ms).padStart(7)} ms  ${name}`);
 }

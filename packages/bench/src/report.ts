@@ -2,26 +2,46 @@
 import type { Analysis } from './analyze.ts';
 import type { RunResult } from './types.ts';
 
-const n = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? 'n/a' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const n = (value: number | undefined, digits = 0) =>
+  value === undefined || !Number.isFinite(value)
+    ? 'n/a'
+    : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const s = (ms: number | undefined) => (ms === undefined ? 'n/a' : ms >= 10_000 ? `${n(ms / 1000, 1)} s` : `${n(ms)} ms`);
 
 export function formatRun(run: RunResult, analysis: Analysis): string {
   const lines: string[] = [];
   const o = run.options;
-  lines.push(`=== ${run.label}: ${n(o.jobs)} jobs at a ${n(o.rate)}/s ceiling (${o.arrival} arrival, send maximumConcurrency ${run.concurrency}, log level ${o.logLevel})${run.completed ? '' : `  — INCOMPLETE: ${run.incompleteReason}`}`);
+  lines.push(
+    `=== ${run.label}: ${n(o.jobs)} jobs at a ${n(o.rate)}/s ceiling (${o.arrival} arrival, send maximumConcurrency ${run.concurrency}, log level ${o.logLevel})${run.completed ? '' : `  — INCOMPLETE: ${run.incompleteReason}`}`,
+  );
   lines.push(`  duration                      ${n(run.durationSeconds, 1)} s from the first enqueue to the last webhook applied`);
   lines.push(
     `  accepted-send rate (steady)   ${n(run.sends.steadyRate, 1)}/s = ${run.sends.ofCeiling === undefined ? 'n/a' : `${n(run.sends.ofCeiling * 100, 1)} %`} of the ceiling; max ${n(run.sends.maxInAnySecond)} accepted in any 1-s window`,
   );
-  lines.push(`  MM API calls                  ${n(run.sends.apiCalls)} (${Object.entries(run.sends.byOutcome).map(([k, v]) => `${k} ${n(v)}`).join(', ')}); 130429: ${n(run.sends.throttled)} = ${n(run.sends.throttledShare * 100, 3)} %`);
+  lines.push(
+    `  MM API calls                  ${n(run.sends.apiCalls)} (${Object.entries(run.sends.byOutcome)
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', ')}); 130429: ${n(run.sends.throttled)} = ${n(run.sends.throttledShare * 100, 3)} %`,
+  );
   if (run.sends.throttled > 0) {
     const early = run.sends.timeline.slice(0, 5).reduce((sum, t) => sum + t.throttled, 0);
-    const worst = [...run.sends.timeline].sort((a, b) => b.throttled - a.throttled).slice(0, 3).filter((t) => t.throttled > 0);
-    lines.push(`  when the 130429s came          ${n(early)} in the first 5 s; worst seconds ${worst.map((t) => `t+${t.second}s: ${t.throttled}`).join(', ')}`);
+    const worst = [...run.sends.timeline]
+      .sort((a, b) => b.throttled - a.throttled)
+      .slice(0, 3)
+      .filter((t) => t.throttled > 0);
+    lines.push(
+      `  when the 130429s came          ${n(early)} in the first 5 s; worst seconds ${worst.map((t) => `t+${t.second}s: ${t.throttled}`).join(', ')}`,
+    );
   }
-  lines.push(`  enqueue → accepted            p50 ${s(run.latency.enqueueToAcceptedMs.p50)}, p99 ${s(run.latency.enqueueToAcceptedMs.p99)} (createdAt → the simulator's arrival time)`);
-  lines.push(`  claim → accepted              p50 ${s(run.latency.claimToAcceptedMs.p50)}, p99 ${s(run.latency.claimToAcceptedMs.p99)} (job item claimedAt → acceptedAt: pacing wait + MM API latency)`);
-  lines.push(`  webhooks                      ${n(run.webhooks.posted)} posted (${n(run.webhooks.perMessage, 2)} per message), ${n(run.webhooks.failed)} given up; job states ${JSON.stringify(run.jobStates)}`);
+  lines.push(
+    `  enqueue → accepted            p50 ${s(run.latency.enqueueToAcceptedMs.p50)}, p99 ${s(run.latency.enqueueToAcceptedMs.p99)} (createdAt → the simulator's arrival time)`,
+  );
+  lines.push(
+    `  claim → accepted              p50 ${s(run.latency.claimToAcceptedMs.p50)}, p99 ${s(run.latency.claimToAcceptedMs.p99)} (job item claimedAt → acceptedAt: pacing wait + MM API latency)`,
+  );
+  lines.push(
+    `  webhooks                      ${n(run.webhooks.posted)} posted (${n(run.webhooks.perMessage, 2)} per message), ${n(run.webhooks.failed)} given up; job states ${JSON.stringify(run.jobStates)}`,
+  );
   const c = analysis.counted;
   lines.push(
     `  SDK requests (counted)        ${c.source === 'not available' ? 'worker RequestCounter: not available' : `worker RequestCounter: SQS ${n(c.sqs)}, DynamoDB ${n(c.dynamodb)}, SSM ${n(c.ssm)}`}` +
@@ -30,9 +50,16 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
   );
   if (analysis.perJob) {
     const { send, status, other } = analysis.perJob;
-    lines.push(`  per job, send path            SQS ${n(send.sqs, 3)} (+${n(send.sqsEmptyReceives, 3)} empty receives)  DynamoDB writes ${n(send.dynamoWrites, 3)} (${n(send.writeUnits, 3)} WRU, ${n(send.conditionalFailures, 3)} refused)  reads ${n(send.dynamoReads, 3)} (${n(send.readUnits, 3)} RRU)`);
-    lines.push(`  per job, status path          SQS ${n(status.sqs, 3)} (+${n(status.sqsEmptyReceives, 3)} empty receives)  DynamoDB writes ${n(status.dynamoWrites, 3)} (${n(status.writeUnits, 3)} WRU, ${n(status.conditionalFailures, 3)} refused)  reads ${n(status.dynamoReads, 3)} (${n(status.readUnits, 3)} RRU)`);
-    if (other.sqs + other.dynamoWrites + other.dynamoReads > 0) lines.push(`  per job, other               SQS ${n(other.sqs, 3)}  DynamoDB writes ${n(other.dynamoWrites, 3)}  reads ${n(other.dynamoReads, 3)}`);
+    lines.push(
+      `  per job, send path            SQS ${n(send.sqs, 3)} (+${n(send.sqsEmptyReceives, 3)} empty receives)  DynamoDB writes ${n(send.dynamoWrites, 3)} (${n(send.writeUnits, 3)} WRU, ${n(send.conditionalFailures, 3)} refused)  reads ${n(send.dynamoReads, 3)} (${n(send.readUnits, 3)} RRU)`,
+    );
+    lines.push(
+      `  per job, status path          SQS ${n(status.sqs, 3)} (+${n(status.sqsEmptyReceives, 3)} empty receives)  DynamoDB writes ${n(status.dynamoWrites, 3)} (${n(status.writeUnits, 3)} WRU, ${n(status.conditionalFailures, 3)} refused)  reads ${n(status.dynamoReads, 3)} (${n(status.readUnits, 3)} RRU)`,
+    );
+    if (other.sqs + other.dynamoWrites + other.dynamoReads > 0)
+      lines.push(
+        `  per job, other               SQS ${n(other.sqs, 3)}  DynamoDB writes ${n(other.dynamoWrites, 3)}  reads ${n(other.dynamoReads, 3)}`,
+      );
   } else {
     lines.push('  per job by path              not available (the worker instrument wrote no report)');
   }
@@ -46,39 +73,81 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
   const usage = run.processes.steady ?? run.processes.whole;
   if (usage) {
     lines.push(
-      `  CPU in the steady window      ${Object.entries(usage.percentOfCore).map(([name, pct]) => `${name} ${n(pct)} %`).join('; ')}; everything else (kernel, other processes) ${n(usage.otherPercentOfCore)} %; machine ${n(usage.machinePercent)} % of all ${'cores'}` +
+      `  CPU in the steady window      ${Object.entries(usage.percentOfCore)
+        .map(([name, pct]) => `${name} ${n(pct)} %`)
+        .join(
+          '; ',
+        )}; everything else (kernel, other processes) ${n(usage.otherPercentOfCore)} %; machine ${n(usage.machinePercent)} % of all ${'cores'}` +
         (run.machineBusyBeforePercent > 10 ? ` (the machine was already ${n(run.machineBusyBeforePercent)} % busy before the run)` : ''),
     );
-    lines.push(`  peak RSS                      ${Object.entries(usage.peakRssMb).map(([name, mb]) => `${shortProcessName(name)} ${n(mb)} MB`).join(', ')}`);
+    lines.push(
+      `  peak RSS                      ${Object.entries(usage.peakRssMb)
+        .map(([name, mb]) => `${shortProcessName(name)} ${n(mb)} MB`)
+        .join(', ')}`,
+    );
   }
   if (analysis.lambda.wall.length) {
-    lines.push(`  Lambda (measured wall)        ${analysis.lambda.wall.map((f) => `${f.name} ${n(f.invocations)} × ${n(f.billedMsPerInvocation, 1)} ms @ ${f.memoryMb} MB`).join('; ')}`);
-    if (analysis.statusEventsPerBatch !== undefined) lines.push(`  status batches                ${n(analysis.statusEventsPerBatch, 1)} webhook events per invocation (the local event source's batchSize and batching window, from serverless.yml)`);
-    lines.push(`  Lambda (CPU-derived)          ${analysis.lambda.cpu.map((f) => `${f.name} ${n(f.billedMsPerInvocation, 2)} ms`).join('; ')} (the worker's CPU × 1769/memory MB, split by wall-time share: only the total is meaningful)`);
+    lines.push(
+      `  Lambda (measured wall)        ${analysis.lambda.wall.map((f) => `${f.name} ${n(f.invocations)} × ${n(f.billedMsPerInvocation, 1)} ms @ ${f.memoryMb} MB`).join('; ')}`,
+    );
+    if (analysis.statusEventsPerBatch !== undefined)
+      lines.push(
+        `  status batches                ${n(analysis.statusEventsPerBatch, 1)} webhook events per invocation (the local event source's batchSize and batching window, from serverless.yml)`,
+      );
+    lines.push(
+      `  Lambda (CPU-derived)          ${analysis.lambda.cpu.map((f) => `${f.name} ${n(f.billedMsPerInvocation, 2)} ms`).join('; ')} (the worker's CPU × 1769/memory MB, split by wall-time share: only the total is meaningful)`,
+    );
   }
   if (run.requests.instrument) {
     const lat = run.requests.instrument.latencyMs;
-    const pick = ['dynamodb.UpdateItem|jobs', 'dynamodb.BatchGetItem|users', 'dynamodb.UpdateItem|control', 'sqs.ReceiveMessage|send', 'sqs.SendMessageBatch|status', 'sqs.DeleteMessageBatch|send'].filter((k) => lat[k]);
-    if (pick.length) lines.push(`  SDK latency p50/p99 (ms)      ${pick.map((k) => `${k} ${n(lat[k]!.p50, 1)}/${n(lat[k]!.p99, 1)}`).join('; ')}`);
+    const pick = [
+      'dynamodb.UpdateItem|jobs',
+      'dynamodb.BatchGetItem|users',
+      'dynamodb.UpdateItem|control',
+      'sqs.ReceiveMessage|send',
+      'sqs.SendMessageBatch|status',
+      'sqs.DeleteMessageBatch|send',
+    ].filter((k) => lat[k]);
+    if (pick.length)
+      lines.push(`  SDK latency p50/p99 (ms)      ${pick.map((k) => `${k} ${n(lat[k]!.p50, 1)}/${n(lat[k]!.p99, 1)}`).join('; ')}`);
   }
   if (analysis.cost) {
     const cost = analysis.cost[analysis.cost.headline];
-    lines.push(`  cost per million messages (${cost.prices.region}, prices of ${cost.prices.date}; Lambda duration: ${analysis.cost.headline === 'wall' ? 'measured wall time (higher than CPU-derived)' : 'CPU-derived (higher than measured wall time)'})`);
+    lines.push(
+      `  cost per million messages (${cost.prices.region}, prices of ${cost.prices.date}; Lambda duration: ${analysis.cost.headline === 'wall' ? 'measured wall time (higher than CPU-derived)' : 'CPU-derived (higher than measured wall time)'})`,
+    );
     for (const line of cost.lines) lines.push(`    ${line.item.padEnd(42)} $${line.perMillion.toFixed(3).padStart(7)}  ${line.detail}`);
     lines.push(`    ${'total (webhooks through a function URL)'.padEnd(42)} $${cost.totalWithFunctionUrl.toFixed(3).padStart(7)}`);
     lines.push(`    ${'total (webhooks through API Gateway HTTP API)'.padEnd(42)} $${cost.totalWithHttpApi.toFixed(3).padStart(7)}`);
     const other = analysis.cost[analysis.cost.headline === 'wall' ? 'cpu' : 'wall'];
-    lines.push(`    (with the other Lambda duration model: $${other.totalWithFunctionUrl.toFixed(3)} / $${other.totalWithHttpApi.toFixed(3)}); excluded: ${cost.excluded.join('; ')}`);
+    lines.push(
+      `    (with the other Lambda duration model: $${other.totalWithFunctionUrl.toFixed(3)} / $${other.totalWithHttpApi.toFixed(3)}); excluded: ${cost.excluded.join('; ')}`,
+    );
   }
   lines.push('  targets');
-  for (const t of analysis.targets) lines.push(`    ${t.pass === undefined ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(24)} ${t.value}`);
-  if (w.stderrTail.some((line) => !line.startsWith('{'))) lines.push(`  worker stderr (last lines):\n    ${w.stderrTail.filter((line) => !line.startsWith('{')).slice(-8).join('\n    ')}`);
+  for (const t of analysis.targets)
+    lines.push(`    ${t.pass === undefined ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(24)} ${t.value}`);
+  if (w.stderrTail.some((line) => !line.startsWith('{')))
+    lines.push(
+      `  worker stderr (last lines):\n    ${w.stderrTail
+        .filter((line) => !line.startsWith('{'))
+        .slice(-8)
+        .join('\n    ')}`,
+    );
   return lines.join('\n');
 }
 
 export function formatTable(rows: Array<{ run: RunResult; analysis: Analysis }>): string {
-  const header = '| ceiling | jobs | steady rate | % of ceiling | max in 1 s | 130429 | p50 / p99 enqueue→accepted | SQS/job send · status | DDB writes/job send · status | WRU/job | worker CPU ms / 1k jobs | peak RSS | $/M msgs (URL · HTTP API) |';
-  const lines = [header, `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`];
+  const header =
+    '| ceiling | jobs | steady rate | % of ceiling | max in 1 s | 130429 | p50 / p99 enqueue→accepted | SQS/job send · status | DDB writes/job send · status | WRU/job | worker CPU ms / 1k jobs | peak RSS | $/M msgs (URL · HTTP API) |';
+  const lines = [
+    header,
+    `|${header
+      .split('|')
+      .slice(1, -1)
+      .map(() => '---')
+      .join('|')}|`,
+  ];
   for (const { run, analysis } of rows) {
     const send = analysis.perJob?.send;
     const status = analysis.perJob?.status;

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { clientsFor, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints, localStackEnv, RequestCounter, startLocalStack } from 'lambda-local-kit';
+import {
+  clientsFor,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalEndpoints,
+  localStackEnv,
+  RequestCounter,
+  startLocalStack,
+} from 'lambda-local-kit';
 import type { InstrumentReport } from './attribution.ts';
 import { waitForExit } from './child-exit.ts';
 import { startEnqueue } from './enqueue.ts';
@@ -38,9 +46,14 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
   const sampler = new ProcSampler();
   const concurrency = options.concurrency ?? target.concurrencyFor(options.rate);
   const machineBusyBeforePercent = await machineBusyPercent(3_000);
-  if (machineBusyBeforePercent > 10) say(`[${options.label}] note: the machine was ${machineBusyBeforePercent} % busy before the run started (other processes): CPU figures are shared with them`);
+  if (machineBusyBeforePercent > 10)
+    say(
+      `[${options.label}] note: the machine was ${machineBusyBeforePercent} % busy before the run started (other processes): CPU figures are shared with them`,
+    );
 
-  say(`[${options.label}] starting DynamoDB Local, fauxqs, the SSM stand-in and the simulator (ceiling ${options.rate}/s, ${options.jobs} jobs)…`);
+  say(
+    `[${options.label}] starting DynamoDB Local, fauxqs, the SSM stand-in and the simulator (ceiling ${options.rate}/s, ${options.jobs} jobs)…`,
+  );
   const stack = await startLocalStack();
   let sim: SimulatorChild | undefined;
   const workers: WorkerHandle[] = [];
@@ -71,18 +84,25 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
     const workersCpuMs = () => sumDefined(workers.map((w) => readProcessCpuMs(w.child.pid!)));
     const workerCpuAtReady = workersCpuMs();
     sampler.start(1_000);
-    say(`[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`);
+    say(
+      `[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`,
+    );
 
     const enqueue = startEnqueue({ stage, sqs: producerSqs, campaignId, options });
     const outcome = await waitUntilDone({ sim, stage, sqs: clients.sqs, sampler, enqueue, campaignId, options });
     const finishedAt = Date.now();
-    if (!outcome.completed) say(`[${options.label}] INCOMPLETE: ${outcome.incompleteReason}; the results below cover what happened until then`);
+    if (!outcome.completed)
+      say(`[${options.label}] INCOMPLETE: ${outcome.incompleteReason}; the results below cover what happened until then`);
 
     // Stopped workers print their CPU, memory and SDK request counts.
     const workerCpuBeforeStop = workersCpuMs();
     sampler.stop();
     for (const worker of workers) worker.child.kill('SIGTERM');
-    const stopped = mergeStopped(await Promise.all(workers.map((worker) => Promise.race([worker.stopped, sleep(60_000, undefined, { ref: false }).then(() => undefined)]))));
+    const stopped = mergeStopped(
+      await Promise.all(
+        workers.map((worker) => Promise.race([worker.stopped, sleep(60_000, undefined, { ref: false }).then(() => undefined)])),
+      ),
+    );
     await Promise.all(workers.map((worker) => waitForExit(worker.child, 5_000)));
     const instrument = readInstrument(groups.map((group) => `${instrumentFile}.${group.name}`));
 
@@ -104,7 +124,8 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
       createdAt: enqueue.createdAt,
       jobs,
       stopped,
-      cpuMsAfterReady: workerCpuBeforeStop !== undefined && workerCpuAtReady !== undefined ? workerCpuBeforeStop - workerCpuAtReady : undefined,
+      cpuMsAfterReady:
+        workerCpuBeforeStop !== undefined && workerCpuAtReady !== undefined ? workerCpuBeforeStop - workerCpuAtReady : undefined,
       logBytes: mergeLogBytes(workers.map((w) => w.logBytes)),
       stderrTail: workers.flatMap((w) => w.stderrTail),
       sampler,
@@ -178,7 +199,9 @@ function whenReady(worker: WorkerHandle, name: string): Promise<WorkerReady> {
 }
 
 function readInstrument(files: string[]): InstrumentReport | undefined {
-  return mergeInstrument(files.filter((file) => existsSync(file)).map((file) => JSON.parse(readFileSync(file, 'utf8')) as InstrumentReport));
+  return mergeInstrument(
+    files.filter((file) => existsSync(file)).map((file) => JSON.parse(readFileSync(file, 'utf8')) as InstrumentReport),
+  );
 }
 
 function sumDefined(values: ReadonlyArray<number | undefined>): number | undefined {

@@ -56,13 +56,21 @@ export function runResult(c: Collected): RunResult {
       throttled,
       throttledShare: summary.stats.total > 0 ? throttled / summary.stats.total : 0,
       ...(steady
-        ? { steadyRate: round(steady.rate, 2), steadyWindow: { fromMs: steady.fromMs, toMs: steady.toMs, count: steady.count }, ofCeiling: round(steady.rate / options.rate, 4) }
+        ? {
+            steadyRate: round(steady.rate, 2),
+            steadyWindow: { fromMs: steady.fromMs, toMs: steady.toMs, count: steady.count },
+            ofCeiling: round(steady.rate / options.rate, 4),
+          }
         : {}),
       maxInAnySecond: maxInWindow(acceptedTimes),
       timeline: timeline(summary),
     },
     latency: {
-      enqueueToAcceptedMs: { p50: percentile(enqueueToAccepted, 50), p99: percentile(enqueueToAccepted, 99), max: percentile(enqueueToAccepted, 100) },
+      enqueueToAcceptedMs: {
+        p50: percentile(enqueueToAccepted, 50),
+        p99: percentile(enqueueToAccepted, 99),
+        max: percentile(enqueueToAccepted, 100),
+      },
       claimToAcceptedMs: { p50: percentile(jobs.claimToAccepted, 50), p99: percentile(jobs.claimToAccepted, 99) },
     },
     webhooks: {
@@ -74,7 +82,9 @@ export function runResult(c: Collected): RunResult {
     jobStates: jobs.jobStates,
     worker: {
       ...(stopped ? { stopped } : {}),
-      ...(c.cpuMsAfterReady !== undefined ? { cpuMsAfterReady: c.cpuMsAfterReady, cpuMsPer1000Jobs: round((c.cpuMsAfterReady / options.jobs) * 1000, 0) } : {}),
+      ...(c.cpuMsAfterReady !== undefined
+        ? { cpuMsAfterReady: c.cpuMsAfterReady, cpuMsPer1000Jobs: round((c.cpuMsAfterReady / options.jobs) * 1000, 0) }
+        : {}),
       ...(stopped ? { peakRssMb: stopped.maxRssMb } : {}),
       logBytes: c.logBytes,
       stderrTail: c.stderrTail,
@@ -88,11 +98,24 @@ export function runResult(c: Collected): RunResult {
       countedSource: stopped?.requests ? 'worker RequestCounter' : 'not available',
       producer: c.producerRequests,
       ...(instrument
-        ? { instrument: { buckets: instrument.buckets, byCommand: instrument.byCommand, invocations: instrument.invocations, latencyMs: latencySummary(instrument.latencySamples) } }
+        ? {
+            instrument: {
+              buckets: instrument.buckets,
+              byCommand: instrument.byCommand,
+              invocations: instrument.invocations,
+              latencyMs: latencySummary(instrument.latencySamples),
+            },
+          }
         : {}),
     },
     ...(jobs.scanError ? { scanError: jobs.scanError } : {}),
-    items: { sampled: jobs.itemSizes.length, jobsItemBytes: { mean: round(jobs.itemSizes.reduce((a, b) => a + b, 0) / Math.max(1, jobs.itemSizes.length), 0), max: percentile(jobs.itemSizes, 100) } },
+    items: {
+      sampled: jobs.itemSizes.length,
+      jobsItemBytes: {
+        mean: round(jobs.itemSizes.reduce((a, b) => a + b, 0) / Math.max(1, jobs.itemSizes.length), 0),
+        max: percentile(jobs.itemSizes, 100),
+      },
+    },
     memoryMb: c.lambda.memoryMb,
     lambdaLogging: c.lambda.logging,
   };
@@ -121,6 +144,9 @@ function timeline(summary: SimSummary): RunResult['sends']['timeline'] {
 
 function latencySummary(samples: Record<string, number[]>): Record<string, { p50?: number; p99?: number; n: number }> {
   return Object.fromEntries(
-    Object.entries(samples).map(([key, values]) => [key, { p50: round(percentile(values, 50), 1), p99: round(percentile(values, 99), 1), n: values.length }]),
+    Object.entries(samples).map(([key, values]) => [
+      key,
+      { p50: round(percentile(values, 50), 1), p99: round(percentile(values, 99), 1), n: values.length },
+    ]),
   );
 }

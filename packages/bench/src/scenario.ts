@@ -42,6 +42,9 @@ export function benchJobBatch(input: { campaignId: string; from: number; count: 
     createdAt,
     phoneNumberId: PHONE_NUMBER_ID,
     template: { name: TEMPLATE, languageCode: 'en_US' },
-    recipients: Array.from({ length: count }, (_, k) => ({ phone: `+49151${String(from + k).padStart(8, '0')}`, bodyText: `Customer ${from + k}` })),
+    recipients: Array.from({ length: count }, (_, k) => ({
+      phone: `+49151${String(from + k).padStart(8, '0')}`,
+      bodyText: `Customer ${from + k}`,
+    })),
   };
 }

@@ -2,7 +2,11 @@
 import type { SimulatorStats, WebhookStats } from 'mm-api-simulator';
 
 /** A request from the benchmark over the IPC channel. */
-export type SimRequest = { id: number; type: 'webhook-target'; url: string } | { id: number; type: 'progress' } | { id: number; type: 'summary' } | { id: number; type: 'stop' };
+export type SimRequest =
+  | { id: number; type: 'webhook-target'; url: string }
+  | { id: number; type: 'progress' }
+  | { id: number; type: 'summary' }
+  | { id: number; type: 'stop' };
 
 /** The simulator's counts while the run goes on. */
 export interface SimProgress {

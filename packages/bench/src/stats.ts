@@ -12,7 +12,10 @@ export function percentile(values: readonly number[], p: number): number | undef
  * The steady send rate: sends per second between the `trim` and `1 - trim` quantiles of the
  * (sorted) send times, so the ramp-up at the start and the tail at the end do not count.
  */
-export function steadyRate(sortedTimesMs: readonly number[], trim = 0.05): { rate: number; fromMs: number; toMs: number; count: number } | undefined {
+export function steadyRate(
+  sortedTimesMs: readonly number[],
+  trim = 0.05,
+): { rate: number; fromMs: number; toMs: number; count: number } | undefined {
   const n = sortedTimesMs.length;
   if (n < 20) return undefined;
   const first = Math.floor(n * trim);

@@ -99,7 +99,12 @@ export interface RunResult {
     countedSource: 'worker RequestCounter' | 'not available';
     /** The producer's requests, counted in the driver. */
     producer: Record<string, number>;
-    instrument?: { buckets: RequestBucket[]; byCommand: Record<string, number>; invocations: InstrumentReport['invocations']; latencyMs: Record<string, { p50?: number; p99?: number; n: number }> };
+    instrument?: {
+      buckets: RequestBucket[];
+      byCommand: Record<string, number>;
+      invocations: InstrumentReport['invocations'];
+      latencyMs: Record<string, { p50?: number; p99?: number; n: number }>;
+    };
   };
   items: { sampled: number; jobsItemBytes?: { mean?: number; max?: number } };
   scanError?: string;

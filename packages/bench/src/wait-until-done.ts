@@ -3,8 +3,9 @@
  * target's campaign figures show every job delivered or read; or gives up when nothing moves for
  * `stallSeconds`, at `timeoutSeconds`, or when interrupted. Says a progress line every 10 s.
  */
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EnqueueProgress } from './enqueue.ts';
 import type { ProcSampler } from './proc-sampler.ts';
 import type { SimulatorChild } from './simulator-child.ts';
@@ -63,7 +64,8 @@ export async function waitUntilDone(input: WatchInput): Promise<WatchOutcome> {
     } catch (error) {
       // A slow or failing look is not the run failing: look again, give up after 30 in a row.
       failedLooks += 1;
-      if (failedLooks >= MAX_FAILED_LOOKS) return { completed: false, incompleteReason: `progress unreadable 30 times in a row: ${(error as Error).message}` };
+      if (failedLooks >= MAX_FAILED_LOOKS)
+        return { completed: false, incompleteReason: `progress unreadable 30 times in a row: ${(error as Error).message}` };
       continue;
     }
     const now = Date.now();
@@ -75,13 +77,23 @@ export async function waitUntilDone(input: WatchInput): Promise<WatchOutcome> {
       lastAcceptedAt = now;
     }
     const { progress, deliveredOrRead, sendDepth, statusDepth } = look;
-    const fingerprint = JSON.stringify([enqueue.enqueued, accepted, progress.stats.total, progress.webhooks.delivered, deliveredOrRead, sendDepth, statusDepth]);
+    const fingerprint = JSON.stringify([
+      enqueue.enqueued,
+      accepted,
+      progress.stats.total,
+      progress.webhooks.delivered,
+      deliveredOrRead,
+      sendDepth,
+      statusDepth,
+    ]);
     if (fingerprint !== lastFingerprint) lastChange = now;
     lastFingerprint = fingerprint;
     const webhooksDone = progress.webhooks.pending === 0 && statusDepth === 0 && deliveredOrRead >= options.jobs;
     if (enqueue.done && accepted >= options.jobs && sendDepth === 0 && webhooksDone) return { completed: true };
-    if (now - lastChange > options.stallSeconds * 1000) return { completed: false, incompleteReason: `no progress for ${options.stallSeconds} s` };
-    if (now - enqueue.startedAt > options.timeoutSeconds * 1000) return { completed: false, incompleteReason: `time limit of ${options.timeoutSeconds} s reached` };
+    if (now - lastChange > options.stallSeconds * 1000)
+      return { completed: false, incompleteReason: `no progress for ${options.stallSeconds} s` };
+    if (now - enqueue.startedAt > options.timeoutSeconds * 1000)
+      return { completed: false, incompleteReason: `time limit of ${options.timeoutSeconds} s reached` };
   }
 }
 
@@ -97,9 +109,16 @@ async function lookAt(input: WatchInput): Promise<Look> {
 /** Messages on the queue: visible, in flight and delayed. */
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes: a = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
   );
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
 function progressLine({ input, look, now, rate }: { input: WatchInput; look: Look; now: number; rate: number }): string {

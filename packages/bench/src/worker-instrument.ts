@@ -37,7 +37,18 @@ const outputFile = process.env.BENCH_INSTRUMENT_FILE;
 const prefix = process.env.BENCH_RESOURCE_PREFIX ?? '';
 const rules = JSON.parse(process.env.BENCH_ATTRIBUTION ?? '{"requests":[],"stackMarkers":[]}') as AttributionRules;
 const SAMPLE_CAP = 4_000;
-const CAPACITY_OPERATIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems']);
+const CAPACITY_OPERATIONS = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+]);
 
 const startedAt = Date.now();
 const buckets = new Map<string, RequestBucket>();
@@ -56,7 +67,10 @@ function sample(store: { seen: number; samples: number[] }, value: number): void
 
 function recordInvocation(fn: string, ms: number): void {
   let entry = invocations.get(fn);
-  if (!entry) invocations.set(fn, (entry = { count: 0, totalMs: 0, sampled: { seen: 0, samples: [] } }));
+  if (!entry) {
+    entry = { count: 0, totalMs: 0, sampled: { seen: 0, samples: [] } };
+    invocations.set(fn, entry);
+  }
   entry.count += 1;
   entry.totalMs += ms;
   sample(entry.sampled, ms);
@@ -75,8 +89,16 @@ function capacityOf(consumed: unknown): { table: number; index: number } {
   const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
   let table = 0;
   let index = 0;
-  for (const entry of list as Array<{ CapacityUnits?: number; Table?: { CapacityUnits?: number }; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>; LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> }>) {
-    const indexes = [...Object.values(entry.GlobalSecondaryIndexes ?? {}), ...Object.values(entry.LocalSecondaryIndexes ?? {})].reduce((sum, i) => sum + (i.CapacityUnits ?? 0), 0);
+  for (const entry of list as Array<{
+    CapacityUnits?: number;
+    Table?: { CapacityUnits?: number };
+    GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+    LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+  }>) {
+    const indexes = [...Object.values(entry.GlobalSecondaryIndexes ?? {}), ...Object.values(entry.LocalSecondaryIndexes ?? {})].reduce(
+      (sum, i) => sum + (i.CapacityUnits ?? 0),
+      0,
+    );
     const tableUnits = entry.Table?.CapacityUnits ?? Math.max(0, (entry.CapacityUnits ?? 0) - indexes);
     table += tableUnits;
     index += indexes;
@@ -86,8 +108,10 @@ function capacityOf(consumed: unknown): { table: number; index: number } {
 
 function itemCount(operation: string, input: Record<string, unknown>): number {
   const requestItems = input.RequestItems as Record<string, { Keys?: unknown[] } | unknown[]> | undefined;
-  if (operation === 'BatchGetItem' && requestItems) return Object.values(requestItems).reduce<number>((sum, v) => sum + ((v as { Keys?: unknown[] }).Keys?.length ?? 0), 0);
-  if (operation === 'BatchWriteItem' && requestItems) return Object.values(requestItems).reduce<number>((sum, v) => sum + (Array.isArray(v) ? v.length : 0), 0);
+  if (operation === 'BatchGetItem' && requestItems)
+    return Object.values(requestItems).reduce<number>((sum, v) => sum + ((v as { Keys?: unknown[] }).Keys?.length ?? 0), 0);
+  if (operation === 'BatchWriteItem' && requestItems)
+    return Object.values(requestItems).reduce<number>((sum, v) => sum + (Array.isArray(v) ? v.length : 0), 0);
   if (operation.startsWith('Transact')) return (input.TransactItems as unknown[] | undefined)?.length ?? 0;
   return 1;
 }
@@ -99,21 +123,30 @@ function instrument(client: Sendable, service: 'sqs' | 'dynamodb' | 'ssm'): void
   Object.defineProperty(client.prototype, 'send', {
     configurable: true,
     writable: true,
-    value: function instrumentedSend(this: unknown, command: { constructor: { name: string }; input?: Record<string, unknown> }, ...rest: unknown[]) {
+    value: function instrumentedSend(
+      this: unknown,
+      command: { constructor: { name: string }; input?: Record<string, unknown> },
+      ...rest: unknown[]
+    ) {
       if (rest.some((arg) => typeof arg === 'function')) return original.call(this, command, ...rest);
       const commandName = command?.constructor?.name ?? 'UnknownCommand';
       byCommand.set(`${service}.${commandName}`, (byCommand.get(`${service}.${commandName}`) ?? 0) + 1);
       const input = command?.input ?? {};
       const operation = operationOf(commandName);
-      if (service === 'dynamodb' && CAPACITY_OPERATIONS.has(operation) && input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'INDEXES';
+      if (service === 'dynamodb' && CAPACITY_OPERATIONS.has(operation) && input.ReturnConsumedCapacity === undefined)
+        input.ReturnConsumedCapacity = 'INDEXES';
       const resource = resourceOf(service, input, prefix);
       const path = pathOfRequest({ service, operation, resource, input }, rules) ?? callerPath();
       const key = bucketKey(service, operation, resource, path);
       let bucket = buckets.get(key);
-      if (!bucket) buckets.set(key, (bucket = emptyBucket(service, operation, resource, path)));
+      if (!bucket) {
+        bucket = emptyBucket(service, operation, resource, path);
+        buckets.set(key, bucket);
+      }
       bucket.requests += 1;
       bucket.items += service === 'dynamodb' ? itemCount(operation, input) : 0;
-      if (service === 'sqs' && (operation === 'SendMessage' || operation === 'SendMessageBatch')) bucket.billable += sqsBillableRequests(sqsPayloadBytes(input));
+      if (service === 'sqs' && (operation === 'SendMessage' || operation === 'SendMessageBatch'))
+        bucket.billable += sqsBillableRequests(sqsPayloadBytes(input));
       else if (service === 'sqs' && operation !== 'ReceiveMessage') bucket.billable += 1;
       const started = performance.now();
       const b = bucket;
@@ -122,7 +155,10 @@ function instrument(client: Sendable, service: 'sqs' | 'dynamodb' | 'ssm'): void
         const ms = performance.now() - started;
         b.latencyMsTotal += ms;
         let store = latencySamples.get(latencyKey);
-        if (!store) latencySamples.set(latencyKey, (store = { seen: 0, samples: [] }));
+        if (!store) {
+          store = { seen: 0, samples: [] };
+          latencySamples.set(latencyKey, store);
+        }
         sample(store, Math.round(ms * 100) / 100);
       };
       return (original.call(this, command, ...rest) as Promise<Record<string, unknown>>).then(
@@ -181,7 +217,12 @@ process.on('exit', () => {
     writtenAt: Date.now(),
     buckets: [...buckets.values()],
     byCommand: Object.fromEntries([...byCommand].sort(([a], [b]) => a.localeCompare(b))),
-    invocations: Object.fromEntries([...invocations].map(([fn, v]) => [fn, { count: v.count, totalMs: Math.round(v.totalMs), samplesMs: v.sampled.samples.map((ms) => Math.round(ms * 10) / 10) }])),
+    invocations: Object.fromEntries(
+      [...invocations].map(([fn, v]) => [
+        fn,
+        { count: v.count, totalMs: Math.round(v.totalMs), samplesMs: v.sampled.samples.map((ms) => Math.round(ms * 10) / 10) },
+      ]),
+    ),
     latencySamples: Object.fromEntries([...latencySamples].map(([k, v]) => [k, v.samples])),
   };
   writeFileSync(outputFile, JSON.stringify(report));

@@ -4,7 +4,7 @@
  * two report into one worker's figures: counts add up, peaks add up (both processes are
  * resident at once), samples are pooled.
  */
-import { type InstrumentReport, type RequestBucket, bucketKey } from './attribution.ts';
+import { bucketKey, type InstrumentReport, type RequestBucket } from './attribution.ts';
 import type { WorkerLogBytes, WorkerStopped } from './types.ts';
 
 function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): Record<string, number> {
@@ -19,8 +19,12 @@ export function mergeStopped(reports: ReadonlyArray<WorkerStopped | undefined>):
   return {
     cpuMs: all.reduce((sum, r) => sum + r.cpuMs, 0),
     maxRssMb: all.reduce((sum, r) => sum + r.maxRssMb, 0),
-    ...(all.some((r) => r.requests) ? { requests: all.reduce((into, r) => addCounts(into, r.requests), {} as Record<string, number>) } : {}),
-    ...(all.some((r) => r.eventSources) ? { eventSources: Object.assign({}, ...all.map((r) => r.eventSources ?? {})) as NonNullable<WorkerStopped['eventSources']> } : {}),
+    ...(all.some((r) => r.requests)
+      ? { requests: all.reduce((into, r) => addCounts(into, r.requests), {} as Record<string, number>) }
+      : {}),
+    ...(all.some((r) => r.eventSources)
+      ? { eventSources: Object.assign({}, ...all.map((r) => r.eventSources ?? {})) as NonNullable<WorkerStopped['eventSources']> }
+      : {}),
   };
 }
 
@@ -35,18 +39,34 @@ export function mergeInstrument(reports: readonly InstrumentReport[]): Instrumen
       buckets.set(key, { ...bucket });
       continue;
     }
-    for (const field of ['requests', 'billable', 'errors', 'conditionalFailures', 'tableCapacity', 'indexCapacity', 'items', 'emptyReceives', 'messages', 'latencyMsTotal'] as const) into[field] += bucket[field];
+    for (const field of [
+      'requests',
+      'billable',
+      'errors',
+      'conditionalFailures',
+      'tableCapacity',
+      'indexCapacity',
+      'items',
+      'emptyReceives',
+      'messages',
+      'latencyMsTotal',
+    ] as const)
+      into[field] += bucket[field];
   }
   const invocations: InstrumentReport['invocations'] = {};
   const latencySamples: InstrumentReport['latencySamples'] = {};
   for (const report of reports) {
     for (const [fn, inv] of Object.entries(report.invocations)) {
-      const into = (invocations[fn] ??= { count: 0, totalMs: 0, samplesMs: [] });
+      invocations[fn] ??= { count: 0, totalMs: 0, samplesMs: [] };
+      const into = invocations[fn];
       into.count += inv.count;
       into.totalMs += inv.totalMs;
       into.samplesMs.push(...inv.samplesMs);
     }
-    for (const [key, samples] of Object.entries(report.latencySamples)) (latencySamples[key] ??= []).push(...samples);
+    for (const [key, samples] of Object.entries(report.latencySamples)) {
+      latencySamples[key] ??= [];
+      latencySamples[key].push(...samples);
+    }
   }
   return {
     version: 1,
@@ -69,7 +89,8 @@ export function mergeLogBytes(all: readonly WorkerLogBytes[]): WorkerLogBytes {
     merged.lines += logBytes.lines;
     merged.emfLines += logBytes.emfLines;
     for (const [fn, entry] of Object.entries(logBytes.emfByFunction)) {
-      const into = (merged.emfByFunction[fn] ??= { bytes: 0, lines: 0 });
+      merged.emfByFunction[fn] ??= { bytes: 0, lines: 0 };
+      const into = merged.emfByFunction[fn];
       into.bytes += entry.bytes;
       into.lines += entry.lines;
     }

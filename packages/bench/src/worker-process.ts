@@ -57,7 +57,9 @@ export function startWorker(input: StartWorkerInput): WorkerHandle {
   let onStopped: (value: WorkerStopped | undefined) => void = () => {};
   const ready = new Promise<WorkerReady>((resolve, reject) => {
     onReady = resolve;
-    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${stderrTail.join('\n')}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${stderrTail.join('\n')}`)),
+    );
   });
   ready.catch(() => undefined);
   const stopped = new Promise<WorkerStopped | undefined>((resolve) => {
@@ -88,7 +90,8 @@ function countLogLine(logBytes: WorkerLogBytes, line: string): void {
   logBytes.emf += bytes;
   logBytes.emfLines += 1;
   const fn = /"function":"(\w+)"/.exec(line)?.[1] ?? 'unknown';
-  const entry: EmfByFunction[string] = (logBytes.emfByFunction[fn] ??= { bytes: 0, lines: 0 });
+  logBytes.emfByFunction[fn] ??= { bytes: 0, lines: 0 };
+  const entry: EmfByFunction[string] = logBytes.emfByFunction[fn];
   entry.bytes += bytes;
   entry.lines += 1;
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { lambdaEmfBytes } from '../src/analyze.ts';
-import { cpuBoundDurationMs, lambdaGbSeconds, type MeasuredUsage, PLATFORM_LOG_BYTES_PER_INVOCATION, platformLogBytesPerInvocation, projectCost } from '../src/cost-model.ts';
+import {
+  cpuBoundDurationMs,
+  lambdaGbSeconds,
+  type MeasuredUsage,
+  PLATFORM_LOG_BYTES_PER_INVOCATION,
+  platformLogBytesPerInvocation,
+  projectCost,
+} from '../src/cost-model.ts';
 import { PRICES, type Prices } from '../src/prices.ts';
 
 /** Round prices so the expected figures can be worked out by hand. */
@@ -30,7 +37,8 @@ const usage: MeasuredUsage = {
   logBytes: 1_073_741.824, // 1 GiB per million messages
 };
 
-const line = (projection: ReturnType<typeof projectCost>, item: string) => projection.lines.find((l) => l.item.startsWith(item))!.perMillion;
+const line = (projection: ReturnType<typeof projectCost>, item: string) =>
+  projection.lines.find((l) => l.item.startsWith(item))!.perMillion;
 
 describe('cost model', () => {
   const projection = projectCost(usage, prices);

@@ -29,7 +29,10 @@ const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
  * await fetch(webhook.url, { method: 'POST', body: '{}' });
  * await webhook.stop();
  */
-export async function startFunctionUrl(handler: FunctionUrlHandler, options: { functionName: string; timeoutMs: number }): Promise<LocalFunctionUrl> {
+export async function startFunctionUrl(
+  handler: FunctionUrlHandler,
+  options: { functionName: string; timeoutMs: number },
+): Promise<LocalFunctionUrl> {
   const server: Server = createServer(async (request, response) => {
     try {
       const body = await readBody(request);
@@ -74,7 +77,8 @@ async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
 function toEvent(request: IncomingMessage, body: Buffer): LambdaFunctionURLEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, value] of Object.entries(request.headers))
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   const isText = /^(text\/|application\/(json|x-www-form-urlencoded|xml))/i.test(headers['content-type'] ?? '');
   const query = Object.fromEntries(url.searchParams);
   const now = new Date();
@@ -90,7 +94,13 @@ function toEvent(request: IncomingMessage, body: Buffer): LambdaFunctionURLEvent
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method: request.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',

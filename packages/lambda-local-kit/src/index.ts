@@ -8,59 +8,56 @@
  * @packageDocumentation
  */
 
+export { CACHE_DIR_ENV, defaultCacheDir } from './cache-dir.ts';
+export { clientsFor, type LocalClients } from './clients.ts';
+export { type DynamoDbLocalOptions, ensureDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+export { type FunctionUrlHandler, type LocalFunctionUrl, startFunctionUrl } from './function-url.ts';
+export { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
+export { LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST, type LocalEndpoints, type LocalService } from './local-aws.ts';
 // The services: start them all (or one), hand their endpoints to child processes, build clients.
 export {
   connectLocalStack,
   LOCAL_ENDPOINT_ENV,
-  localStackEnv,
-  startLocalStack,
   type LocalStack,
   type LocalStackConnection,
   type LocalStackOptions,
+  localStackEnv,
+  startLocalStack,
 } from './local-stack.ts';
-export { LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST, type LocalEndpoints, type LocalService } from './local-aws.ts';
-export { clientsFor, type LocalClients } from './clients.ts';
-export { ensureDynamoDbLocal, startDynamoDbLocal, type DynamoDbLocalOptions } from './dynamodb-local.ts';
-export { startSqsLocal, type SqsLocalOptions } from './sqs-local.ts';
-export { startSsmLocal, type SsmLocal, type SsmLocalOptions } from './ssm-local.ts';
-export { CACHE_DIR_ENV, defaultCacheDir } from './cache-dir.ts';
-
+// Invoking functions the way Lambda does.
+export {
+  type EventSource,
+  type EventSourceOptions,
+  type EventSourceStats,
+  FunctionTimeoutError,
+  type IdleOptions,
+  InvalidBatchResponseError,
+  LAMBDA_PAYLOAD_LIMIT_BYTES,
+  type SqsLambdaHandler,
+  startEventSource,
+} from './poller.ts';
+// Measuring.
+export { RequestCounter } from './request-counter.ts';
 // Resources and function settings, from the files that deploy them.
 export {
-  createResources,
-  queueOf,
-  tableOf,
   type CreateResourcesOptions,
+  createResources,
   type LocalQueue,
   type LocalResource,
   type LocalResources,
   type LocalTable,
+  queueOf,
+  tableOf,
 } from './resources.ts';
 export {
-  readServerlessFile,
-  resolveFunctionSettings,
   type FunctionSettingsOptions,
   type LocalFunctionSettings,
+  readServerlessFile,
+  resolveFunctionSettings,
   type ServerlessFile,
   type ServerlessFunction,
   type ServerlessSqsEvent,
 } from './serverless.ts';
-
-// Invoking functions the way Lambda does.
-export {
-  FunctionTimeoutError,
-  InvalidBatchResponseError,
-  LAMBDA_PAYLOAD_LIMIT_BYTES,
-  startEventSource,
-  type EventSource,
-  type EventSourceOptions,
-  type EventSourceStats,
-  type IdleOptions,
-  type SqsLambdaHandler,
-} from './poller.ts';
-export { startFunctionUrl, type FunctionUrlHandler, type LocalFunctionUrl } from './function-url.ts';
-export { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
-export { interpretBatchResponse, toSqsRecord, type BatchOutcome } from './sqs-event.ts';
-
-// Measuring.
-export { RequestCounter } from './request-counter.ts';
+export { type BatchOutcome, interpretBatchResponse, toSqsRecord } from './sqs-event.ts';
+export { type SqsLocalOptions, startSqsLocal } from './sqs-local.ts';
+export { type SsmLocal, type SsmLocalOptions, startSsmLocal } from './ssm-local.ts';

@@ -1,15 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLambdaContext } from './lambda-context.ts';
 import { interpretBatchResponse, toSqsRecord } from './sqs-event.ts';
 
 /** A Lambda handler for SQS events (returning an `SQSBatchResponse` when it reports partial failures). */
+// biome-ignore lint/suspicious/noConfusingVoidType: as in Lambda's own types, a handler that reports no failure may return nothing.
 export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
 /** Options for {@link startEventSource}. */
@@ -156,10 +152,14 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const functionName = options.functionName ?? `local-${queueName}`;
   const onError = options.onError ?? ((error: Error) => console.error(`[${functionName}]`, error));
 
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new RangeError(`batchSize must be 1 to 10000, got ${batchSize}`);
-  if (!(batchingWindowMs >= 0 && batchingWindowMs <= 300_000)) throw new RangeError(`maximumBatchingWindowSeconds must be 0 to 300, got ${options.maximumBatchingWindowSeconds}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new RangeError(`batchSize must be 1 to 10000, got ${batchSize}`);
+  if (!(batchingWindowMs >= 0 && batchingWindowMs <= 300_000))
+    throw new RangeError(`maximumBatchingWindowSeconds must be 0 to 300, got ${options.maximumBatchingWindowSeconds}`);
   if (batchSize > MAX_MESSAGES_PER_RECEIVE && batchingWindowMs === 0) {
-    throw new RangeError(`a batchSize over 10 needs a batching window (AWS: maximumBatchingWindow of at least 1 s), got batchSize ${batchSize} without one`);
+    throw new RangeError(
+      `a batchSize over 10 needs a batching window (AWS: maximumBatchingWindow of at least 1 s), got batchSize ${batchSize} without one`,
+    );
   }
   if (!Number.isInteger(maximumConcurrency) || maximumConcurrency < 2 || maximumConcurrency > 1000) {
     throw new RangeError(`maximumConcurrency must be 2 to 1000 (as on AWS), got ${maximumConcurrency}`);
@@ -272,7 +272,9 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) break;
       if (received.length < asked) {
-        await sleep(Math.min(remainingMs, batchingWindowMs / GATHER_POLLS_PER_WINDOW, MAX_GATHER_PAUSE_MS), undefined, { signal: stopping.signal }).catch(() => undefined);
+        await sleep(Math.min(remainingMs, batchingWindowMs / GATHER_POLLS_PER_WINDOW, MAX_GATHER_PAUSE_MS), undefined, {
+          signal: stopping.signal,
+        }).catch(() => undefined);
       }
     }
     carried.push(...overflow);
@@ -290,7 +292,12 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     const started = performance.now();
     try {
       const response = await withTimeout(() => handler(event, context), functionTimeoutMs, functionName);
-      const outcome = reportBatchItemFailures ? interpretBatchResponse(response, records.map((record) => record.messageId)) : { failedIds: new Set<string>() };
+      const outcome = reportBatchItemFailures
+        ? interpretBatchResponse(
+            response,
+            records.map((record) => record.messageId),
+          )
+        : { failedIds: new Set<string>() };
       if (outcome.invalidResponse) {
         counters.errors += 1;
         onError(new InvalidBatchResponseError(`${functionName}: ${outcome.invalidResponse}; the whole batch failed`), event);
@@ -305,7 +312,9 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     }
     counters.failures += failedIds.size;
     const successes = records.filter((record) => !failedIds.has(record.messageId));
-    const chunks = Array.from({ length: Math.ceil(successes.length / MAX_MESSAGES_PER_RECEIVE) }, (_, i) => successes.slice(i * MAX_MESSAGES_PER_RECEIVE, (i + 1) * MAX_MESSAGES_PER_RECEIVE));
+    const chunks = Array.from({ length: Math.ceil(successes.length / MAX_MESSAGES_PER_RECEIVE) }, (_, i) =>
+      successes.slice(i * MAX_MESSAGES_PER_RECEIVE, (i + 1) * MAX_MESSAGES_PER_RECEIVE),
+    );
     await Promise.all(chunks.map(deleteRecords));
   }
 

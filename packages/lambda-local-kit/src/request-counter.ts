@@ -17,14 +17,19 @@ export class RequestCounter {
   readonly observers: Array<(key: string, input: Record<string, unknown>) => void> = [];
 
   /** Adds the counting middleware to an SDK v3 client; `service` prefixes its keys (e.g. `sqs`). */
-  instrument(client: { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } }, service: string): void {
+  instrument(
+    client: { middlewareStack: { add: (mw: never, options: { step: 'initialize'; name: string }) => void } },
+    service: string,
+  ): void {
     const { counts, observers } = this;
-    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
-      const key = `${service}.${context.commandName ?? 'unknown'}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      for (const observe of observers) observe(key, args.input ?? {});
-      return next(args);
-    };
+    const middleware =
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: { input?: Record<string, unknown> }) => {
+        const key = `${service}.${context.commandName ?? 'unknown'}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        for (const observe of observers) observe(key, args.input ?? {});
+        return next(args);
+      };
     client.middlewareStack.add(middleware as never, { step: 'initialize', name: `requestCounter-${service}` });
   }
 

@@ -1,10 +1,10 @@
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   UpdateTimeToLiveCommand,
-  type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,

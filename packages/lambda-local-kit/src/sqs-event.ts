@@ -63,8 +63,10 @@ export function interpretBatchResponse(response: unknown, messageIds: readonly s
   const inBatch = new Set(messageIds);
   const failedIds = new Set<string>();
   for (const failure of failures) {
-    const id: unknown = typeof failure === 'object' && failure !== null ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
-    if (typeof id !== 'string' || id === '') return wholeBatch(`batchItemFailures holds an entry without an itemIdentifier: ${JSON.stringify(failure)}`);
+    const id: unknown =
+      typeof failure === 'object' && failure !== null ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    if (typeof id !== 'string' || id === '')
+      return wholeBatch(`batchItemFailures holds an entry without an itemIdentifier: ${JSON.stringify(failure)}`);
     if (!inBatch.has(id)) return wholeBatch(`batchItemFailures names ${id}, which is not in the batch`);
     failedIds.add(id);
   }

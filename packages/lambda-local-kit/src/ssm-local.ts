@@ -94,7 +94,8 @@ async function handle(
   operations: Record<string, (input: Record<string, unknown>) => unknown>,
 ): Promise<void> {
   const target = request.headers['x-amz-target'];
-  const operation = typeof target === 'string' && target.startsWith('AmazonSSM.') ? operations[target.slice('AmazonSSM.'.length)] : undefined;
+  const operation =
+    typeof target === 'string' && target.startsWith('AmazonSSM.') ? operations[target.slice('AmazonSSM.'.length)] : undefined;
   if (request.method !== 'POST' || !operation) {
     return respond(response, 400, { __type: 'UnknownOperationException', message: `Unsupported operation ${String(target)}` });
   }

@@ -23,7 +23,10 @@ export interface TemplateVariables {
  * (`!GetAtt` short form) or duplicate logical id fails loudly, naming the file and key: resolving
  * them differently from the Serverless Framework would let local and deployed resources drift.
  */
-export async function loadTemplateResources(files: readonly string[], variables: TemplateVariables): Promise<Map<string, TemplateResource>> {
+export async function loadTemplateResources(
+  files: readonly string[],
+  variables: TemplateVariables,
+): Promise<Map<string, TemplateResource>> {
   const resources = new Map<string, TemplateResource>();
   for (const file of files) {
     const document = parseDocument(await readFile(resolve(file), 'utf8'));

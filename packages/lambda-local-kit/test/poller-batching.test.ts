@@ -65,7 +65,10 @@ const numbered = (count: number) => Array.from({ length: count }, (_, i) => `m${
 
 describe.concurrent('local SQS event source: batching window', () => {
   test('gathers more than 10 messages into one invocation and deletes them 10 at a time', async ({ expect }) => {
-    const { queue, source, invocations, commands, deleteBatchSizes } = await batchingSource({ batchSize: 100, maximumBatchingWindowSeconds: 0.5 });
+    const { queue, source, invocations, commands, deleteBatchSizes } = await batchingSource({
+      batchSize: 100,
+      maximumBatchingWindowSeconds: 0.5,
+    });
     await sendBodies(queue.url, numbered(25));
     await idleThenStop(source);
     expect(invocations.map(({ event }) => event.Records.length)).toEqual([25]);
@@ -96,7 +99,9 @@ describe.concurrent('local SQS event source: batching window', () => {
     expect(invocations[0]!.at - sent).toBeLessThan(5_000);
   });
 
-  test('a backlog gives each free slot a full batch at once, and the slots run together (the send function: 100 per batch, 1 s window)', async ({ expect }) => {
+  test('a backlog gives each free slot a full batch at once, and the slots run together (the send function: 100 per batch, 1 s window)', async ({
+    expect,
+  }) => {
     const queue = (await createTestResources()).queue('SendQueue');
     await sendBodies(queue.url, numbered(300));
     const started = Date.now();
@@ -162,7 +167,12 @@ describe.concurrent('local SQS event source: batching window', () => {
 });
 
 describe('startEventSource() batching validation', () => {
-  const base = { sqs: clients.sqs, queueUrl: 'http://127.0.0.1:1/q', queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', handler: async () => {} };
+  const base = {
+    sqs: clients.sqs,
+    queueUrl: 'http://127.0.0.1:1/q',
+    queueArn: 'arn:aws:sqs:us-east-1:000000000000:q',
+    handler: async () => {},
+  };
   test.each([
     [{ batchSize: 11 }, /batchSize over 10 needs a batching window/],
     [{ batchSize: 10_001, maximumBatchingWindowSeconds: 1 }, /batchSize must be 1 to 10000/],

@@ -3,12 +3,12 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } fr
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, test } from 'vitest';
 import {
-  FunctionTimeoutError,
-  InvalidBatchResponseError,
-  startEventSource,
   type EventSource,
   type EventSourceOptions,
+  FunctionTimeoutError,
+  InvalidBatchResponseError,
   type SqsLambdaHandler,
+  startEventSource,
 } from '../src/index.ts';
 import { createTestResources, useLocalStack } from './helpers/local-stack.ts';
 
@@ -81,7 +81,12 @@ describe.concurrent('local SQS event source', () => {
       functionName: 'send',
       functionTimeoutMs: 1_000,
       handler: async (event, context) => {
-        seen = { event, functionName: context.functionName, requestId: context.awsRequestId, remaining: context.getRemainingTimeInMillis() };
+        seen = {
+          event,
+          functionName: context.functionName,
+          requestId: context.awsRequestId,
+          remaining: context.getRemainingTimeInMillis(),
+        };
       },
     });
     await source.idle();
@@ -150,7 +155,11 @@ describe.concurrent('local SQS event source', () => {
     });
     expect(countOf('poison')).toBe(2);
     const { Messages } = await clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: created.queue('SendDeadLetterQueue').url, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: created.queue('SendDeadLetterQueue').url,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     expect(Messages?.map((message) => message.Body)).toEqual(['poison']);
   });
@@ -227,7 +236,13 @@ describe.concurrent('local SQS event source', () => {
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'later', DelaySeconds: 60 }));
     await sendBodies(queue.url, ['now']);
     const { countOf, remember } = recorder();
-    const source = startEventSource({ sqs: clients.sqs, queueUrl: queue.url, queueArn: queue.arn, functionTimeoutMs: 1_000, handler: async (event) => void remember(event) });
+    const source = startEventSource({
+      sqs: clients.sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      functionTimeoutMs: 1_000,
+      handler: async (event) => void remember(event),
+    });
     try {
       await source.idle();
       expect([countOf('now'), countOf('later')]).toEqual([1, 0]);
@@ -280,7 +295,12 @@ describe.concurrent('local SQS event source', () => {
 });
 
 describe('startEventSource() validation', () => {
-  const base = { sqs: clients.sqs, queueUrl: 'http://127.0.0.1:1/q', queueArn: 'arn:aws:sqs:us-east-1:000000000000:q', handler: async () => {} };
+  const base = {
+    sqs: clients.sqs,
+    queueUrl: 'http://127.0.0.1:1/q',
+    queueArn: 'arn:aws:sqs:us-east-1:000000000000:q',
+    handler: async () => {},
+  };
   test.each([
     [{ batchSize: 11 }, /batchSize over 10 needs a batching window/],
     [{ maximumConcurrency: 1 }, /maximumConcurrency must be 2 to 1000/],

@@ -5,7 +5,7 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createResources } from '../src/index.ts';
-import { createTestResources, FIXTURE_FILES, TEST_SERVICE, useLocalStack, type TestResources } from './helpers/local-stack.ts';
+import { createTestResources, FIXTURE_FILES, TEST_SERVICE, type TestResources, useLocalStack } from './helpers/local-stack.ts';
 
 const { endpoints, clients } = useLocalStack();
 
@@ -40,7 +40,10 @@ describe('resources from CloudFormation files', () => {
   test('queues carry the template attributes, with RedrivePolicy pointing at the local DLQ', async () => {
     const send = await queueAttributes(created.queue('SendQueue').url);
     expect(send).toMatchObject({ VisibilityTimeout: '181', MessageRetentionPeriod: '1209600', QueueArn: created.queue('SendQueue').arn });
-    expect(JSON.parse(send.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: created.queue('SendDeadLetterQueue').arn, maxReceiveCount: 5 });
+    expect(JSON.parse(send.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: created.queue('SendDeadLetterQueue').arn,
+      maxReceiveCount: 5,
+    });
 
     const deferred = await queueAttributes(created.queue('DeferredQueue').url);
     expect(deferred.VisibilityTimeout).toBe('60');
@@ -93,7 +96,10 @@ describe('overrides', () => {
     const created = await createTestResources({ SendQueue: { VisibilityTimeout: 2, RedrivePolicy: { maxReceiveCount: 2 } } });
     const send = await queueAttributes(created.queue('SendQueue').url);
     expect(send.VisibilityTimeout).toBe('2');
-    expect(JSON.parse(send.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: created.queue('SendDeadLetterQueue').arn, maxReceiveCount: 2 });
+    expect(JSON.parse(send.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: created.queue('SendDeadLetterQueue').arn,
+      maxReceiveCount: 2,
+    });
   });
 
   test('undefined removes a property', async () => {
@@ -103,7 +109,13 @@ describe('overrides', () => {
 
   test('an existing queue converges on changed attributes', async () => {
     const first = await createTestResources();
-    const options = { sqsEndpoint: endpoints.sqs, dynamoEndpoint: endpoints.dynamodb, service: TEST_SERVICE, stage: first.stage, files: FIXTURE_FILES };
+    const options = {
+      sqsEndpoint: endpoints.sqs,
+      dynamoEndpoint: endpoints.dynamodb,
+      service: TEST_SERVICE,
+      stage: first.stage,
+      files: FIXTURE_FILES,
+    };
     await createResources({ ...options, overrides: { DeferredQueue: { VisibilityTimeout: 7 } } });
     expect((await queueAttributes(first.queue('DeferredQueue').url)).VisibilityTimeout).toBe('7');
   });
@@ -123,7 +135,13 @@ describe('templates the local stack refuses', () => {
   async function create(yaml: string) {
     const file = join(dir, `${Math.random().toString(36).slice(2)}.yml`);
     await writeFile(file, yaml);
-    const run = createResources({ sqsEndpoint: endpoints.sqs, dynamoEndpoint: endpoints.dynamodb, service: TEST_SERVICE, stage: 'never', files: [file] });
+    const run = createResources({
+      sqsEndpoint: endpoints.sqs,
+      dynamoEndpoint: endpoints.dynamodb,
+      service: TEST_SERVICE,
+      stage: 'never',
+      files: [file],
+    });
     return { file, run };
   }
 

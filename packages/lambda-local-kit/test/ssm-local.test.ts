@@ -34,7 +34,9 @@ describe('SSM stand-in through @aws-sdk/client-ssm', () => {
   test('refuses to overwrite without Overwrite, and versions overwrites', async () => {
     const key = `${name}-versions`;
     await clients.ssm.send(new PutParameterCommand({ Name: key, Value: 'one', Type: 'String' }));
-    await expect(clients.ssm.send(new PutParameterCommand({ Name: key, Value: 'two', Type: 'String' }))).rejects.toBeInstanceOf(ParameterAlreadyExists);
+    await expect(clients.ssm.send(new PutParameterCommand({ Name: key, Value: 'two', Type: 'String' }))).rejects.toBeInstanceOf(
+      ParameterAlreadyExists,
+    );
     const { Version } = await clients.ssm.send(new PutParameterCommand({ Name: key, Value: 'two', Type: 'String', Overwrite: true }));
     expect(Version).toBe(2);
   });

@@ -7,9 +7,9 @@
  * 2 for a command line it refuses (an unknown option, a bad port or webhook target, a scenario
  * file that cannot be read or is invalid), so that scripts can tell a typo from a crash.
  */
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { ScenarioError, loadScenario, type ScenarioInput } from './scenario.ts';
-import { startSimulator, type Simulator } from './server.ts';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { loadScenario, ScenarioError, type ScenarioInput } from './scenario.ts';
+import { type Simulator, startSimulator } from './server.ts';
 import { parseWebhookTarget } from './webhook-emitter.ts';
 
 const USAGE = `Usage: mm-api-simulator [options]

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimulatedCall, SimulatorStats } from './call-log.ts';
+import { parseJson, readBody, writeJson } from './http-io.ts';
+import { canonicalRecipient } from './rules.ts';
+import { type Scenario, ScenarioError } from './scenario.ts';
 import { UnknownWamidError } from './user-events.ts';
 import type { WebhookDelivery, WebhookStats } from './webhook-emitter.ts';
 import type { MarketingPreference } from './webhook-payloads.ts';
-import { parseJson, readBody, writeJson } from './http-io.ts';
-import { canonicalRecipient } from './rules.ts';
-import { ScenarioError, type Scenario } from './scenario.ts';
 
 /** Path prefix of the simulator's own endpoints; Graph never uses it. */
 export const CONTROL_PREFIX = '/_sim/';

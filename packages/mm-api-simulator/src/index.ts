@@ -8,15 +8,49 @@
  * @packageDocumentation
  */
 
+export type { CallListener, CallOutcome, MatchedRuleSummary, SimulatedCall, SimulatorStats } from './call-log.ts';
+export type { DeliveryPlan, DeliveryRoute, FailureCause } from './delivery-planner.ts';
+// Meta's answers and error codes.
+export {
+  type ErrorChannel,
+  isKnownErrorCode,
+  KNOWN_ERROR_CODES,
+  type MetaErrorDefinition,
+  metaErrorDefinition,
+} from './meta-errors.ts';
+export { isExemptFromPerUserLimit, PER_USER_LIMIT_EXEMPT_CALLING_CODES, type PerUserMarketingCap } from './per-user-limit.ts';
+export {
+  type ErrorAnswer,
+  type ErrorOverrides,
+  errorAnswer,
+  type MessageStatus,
+  type MetaErrorBody,
+  type MetaSuccessBody,
+} from './responses.ts';
+export { canonicalRecipient, type MatchedRule, RuleEngine, type RuleSubject, recipientFraction } from './rules.ts';
+// Scenarios: accounts, templates, limits and rules.
+export {
+  type AsyncOutcome,
+  type Latency,
+  loadScenario,
+  type OptOutEffect,
+  parseScenario,
+  type Scenario,
+  ScenarioError,
+  type ScenarioInput,
+  type ScenarioPhoneNumber,
+  type ScenarioRule,
+  type ScenarioTemplate,
+  scenarioSchema,
+  type WebhookSettings,
+} from './scenario.ts';
 // The simulator itself.
 export {
-  startSimulator,
   type Simulator,
   type SimulatorOptions,
   type SimulatorServerOptions,
+  startSimulator,
 } from './server.ts';
-export type { CallListener, CallOutcome, MatchedRuleSummary, SimulatedCall, SimulatorStats } from './call-log.ts';
-export type { DeliveryPlan, DeliveryRoute, FailureCause } from './delivery-planner.ts';
 export type {
   RawEmitAnswer,
   RawEmitOptions,
@@ -26,63 +60,25 @@ export type {
   WebhookStats,
 } from './webhook-emitter.ts';
 
-// Scenarios: accounts, templates, limits and rules.
-export {
-  loadScenario,
-  parseScenario,
-  scenarioSchema,
-  ScenarioError,
-  type AsyncOutcome,
-  type Latency,
-  type OptOutEffect,
-  type Scenario,
-  type ScenarioInput,
-  type ScenarioPhoneNumber,
-  type ScenarioRule,
-  type ScenarioTemplate,
-  type WebhookSettings,
-} from './scenario.ts';
-export { canonicalRecipient, recipientFraction, RuleEngine, type MatchedRule, type RuleSubject } from './rules.ts';
-export { isExemptFromPerUserLimit, PER_USER_LIMIT_EXEMPT_CALLING_CODES, type PerUserMarketingCap } from './per-user-limit.ts';
-
-// Meta's answers and error codes.
-export {
-  isKnownErrorCode,
-  KNOWN_ERROR_CODES,
-  metaErrorDefinition,
-  type ErrorChannel,
-  type MetaErrorDefinition,
-} from './meta-errors.ts';
-export {
-  errorAnswer,
-  type ErrorAnswer,
-  type ErrorOverrides,
-  type MessageStatus,
-  type MetaErrorBody,
-  type MetaSuccessBody,
-} from './responses.ts';
-
 // Meta's webhook payloads and signatures, reusable as test factories and by receivers.
 export {
-  pricingFor,
-  profileNameFor,
-  quickReplyPayload,
-  statusObject,
-  statusPayload,
-  textMessagePayload,
-  unixSeconds,
-  userPreferencePayload,
-  wamidsIn,
-  WEBHOOK_ERROR_HREF,
-  webhookError,
   type BatchLayout,
   type InboundMessage,
   type MarketingPreference,
   type PricingCategory,
+  pricingFor,
+  profileNameFor,
+  quickReplyPayload,
   type StatusInput,
   type StatusValue,
+  statusObject,
+  statusPayload,
+  textMessagePayload,
   type UserEventInput,
   type UserPreferenceUpdate,
+  unixSeconds,
+  userPreferencePayload,
+  WEBHOOK_ERROR_HREF,
   type WebhookAccount,
   type WebhookChange,
   type WebhookContact,
@@ -94,5 +90,7 @@ export {
   type WebhookPricing,
   type WebhookStatus,
   type WebhookValue,
+  wamidsIn,
+  webhookError,
 } from './webhook-payloads.ts';
 export { SIGNATURE_HEADER, serializeWebhookBody, signWebhookBody, verifyWebhookSignature } from './webhook-signature.ts';

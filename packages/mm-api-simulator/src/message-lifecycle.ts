@@ -1,14 +1,14 @@
 import type { SimulatedCall } from './call-log.ts';
 import type { DeliveryPlan } from './delivery-planner.ts';
-import { sampleLatency, type OptOutEffect, type WebhookSettings } from './scenario.ts';
+import { type OptOutEffect, sampleLatency, type WebhookSettings } from './scenario.ts';
 import type { TaskTracker } from './task-tracker.ts';
 import type { WebhookEmitter } from './webhook-emitter.ts';
 import {
+  type BatchLayout,
+  type StatusValue,
   statusObject,
   statusPayload,
   unixSeconds,
-  type BatchLayout,
-  type StatusValue,
   type WebhookAccount,
   type WebhookStatus,
 } from './webhook-payloads.ts';
@@ -132,8 +132,14 @@ export class MessageLifecycle {
 
   private enqueue(phoneNumberId: string, status: WebhookStatus): void {
     const settings = this.options.emitter.activeSettings();
-    if (!settings) return this.options.emitter.noteDropped();
-    if (settings.maxStatusesPerPost <= 1) return this.post(phoneNumberId, [status]);
+    if (!settings) {
+      this.options.emitter.noteDropped();
+      return;
+    }
+    if (settings.maxStatusesPerPost <= 1) {
+      this.post(phoneNumberId, [status]);
+      return;
+    }
 
     const pending = this.batches.get(phoneNumberId) ?? [];
     pending.push(status);
@@ -144,7 +150,10 @@ export class MessageLifecycle {
 
   private flushIfActive(phoneNumberId: string): void {
     const settings = this.options.emitter.activeSettings();
-    if (settings) return this.flush(phoneNumberId, settings);
+    if (settings) {
+      this.flush(phoneNumberId, settings);
+      return;
+    }
     this.options.emitter.noteDropped(this.batches.get(phoneNumberId)?.length ?? 0);
     this.batches.delete(phoneNumberId);
   }

@@ -110,7 +110,8 @@ const ENTRIES: Record<number, Entry> = {
   },
   132000: {
     title: 'Number of parameters does not match the expected number of params',
-    details: 'The number of variable parameter values included in the request did not match the number of variable parameters defined in the template.',
+    details:
+      'The number of variable parameter values included in the request did not match the number of variable parameters defined in the template.',
   },
   132001: {
     title: 'Template name does not exist in the translation',
@@ -118,7 +119,10 @@ const ENTRIES: Record<number, Entry> = {
   },
   132005: { title: 'Template Hydrated Text Too Long', details: 'Translated text is too long.' },
   132007: { title: 'Template Format Character Policy Violated', details: 'Template content violates a WhatsApp policy.' },
-  132012: { title: 'Parameter format does not match format in the created template', details: 'Variable parameter values formatted incorrectly.' },
+  132012: {
+    title: 'Parameter format does not match format in the created template',
+    details: 'Variable parameter values formatted incorrectly.',
+  },
   132018: { title: 'Template Parameter Issues', details: 'There was an issue with the parameters in your template.' },
   132015: {
     title: 'Template is Paused',
@@ -139,7 +143,8 @@ const ENTRIES: Record<number, Entry> = {
   // Documented as asynchronous (status webhook), injectable synchronously for robustness tests.
   131026: {
     title: 'Message undeliverable',
-    details: 'Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp phone number; the recipient has not accepted the new Terms of Service; the recipient uses an old WhatsApp version.',
+    details:
+      'Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp phone number; the recipient has not accepted the new Terms of Service; the recipient uses an old WhatsApp version.',
     channel: 'async',
   },
   131049: {

@@ -151,7 +151,10 @@ function checkRecipient(body: Json, phone: ScenarioPhoneNumber, waIds: Readonly<
     if (phone.displayPhoneNumber !== undefined && digits === canonicalRecipient(phone.displayPhoneNumber)) {
       return { ok: false, result: fail(131021, 'Sender and recipient phone number is the same.') };
     }
-    return { ok: true, value: { recipientInput: body.to, waId: waIds[`+${digits}`] ?? digits, recipientKey: digits, ...sendOptions(body) } };
+    return {
+      ok: true,
+      value: { recipientInput: body.to, waId: waIds[`+${digits}`] ?? digits, recipientKey: digits, ...sendOptions(body) },
+    };
   }
   if (body.recipient !== undefined) {
     if (typeof body.recipient !== 'string' || body.recipient.length === 0) {
@@ -183,12 +186,7 @@ function checkCloudMessage(body: Json, type: unknown, recipient: RecipientFields
   return { ok: true, send: { ...recipient, type, template: undefined, language: undefined } };
 }
 
-function checkTemplate(
-  value: unknown,
-  endpoint: SendEndpoint,
-  scenario: Scenario,
-  recipient: RecipientFields,
-): ValidationResult {
+function checkTemplate(value: unknown, endpoint: SendEndpoint, scenario: Scenario, recipient: RecipientFields): ValidationResult {
   if (value === undefined) return fail(131008, 'Parameter template is required for messages of type template.');
   if (!isObject(value)) return invalidParameter('Param template must be an object.');
   const unknownField = Object.keys(value).find((key) => !TEMPLATE_FIELDS.has(key));
@@ -205,7 +203,7 @@ function checkTemplate(
   const language = value.language.code;
 
   const template = scenario.templates.find((candidate) => candidate.name === name);
-  if (!template || !template.languages.includes(language)) {
+  if (!template?.languages.includes(language)) {
     return fail(132001, `template name (${name}) does not exist in ${language}`);
   }
   if (endpoint === 'marketing_messages' && template.category !== 'MARKETING') {
@@ -215,7 +213,10 @@ function checkTemplate(
   const bodyParameters = countBodyParameters(value.components);
   if (typeof bodyParameters !== 'number') return bodyParameters;
   if (bodyParameters !== template.bodyParams) {
-    return fail(132000, `body: number of localizable_params (${bodyParameters}) does not match the expected number of params (${template.bodyParams})`);
+    return fail(
+      132000,
+      `body: number of localizable_params (${bodyParameters}) does not match the expected number of params (${template.bodyParams})`,
+    );
   }
   return { ok: true, send: { ...recipient, type: 'template', template, language } };
 }

@@ -24,8 +24,7 @@ const errorCodeSchema = z
   .number()
   .int()
   .refine(isKnownErrorCode, {
-    error: (issue) =>
-      `${String(issue.input)} is not an error code the simulator knows (the mm-api-simulator README lists them)`,
+    error: (issue) => `${String(issue.input)} is not an error code the simulator knows (the mm-api-simulator README lists them)`,
   });
 
 const phoneNumberSchema = z.strictObject({
@@ -106,13 +105,19 @@ const ruleSchema = z
 
     // Matchers: every one given must match; a rule without matchers matches every send.
     recipients: z.array(z.string().regex(E164_NUMBER, 'must be an E.164 number like +4915112345678')).min(1).optional(),
-    recipientPrefix: z.string().regex(/^\+?\d+$/, 'must be digits, optionally after a "+"').optional(),
+    recipientPrefix: z
+      .string()
+      .regex(/^\+?\d+$/, 'must be digits, optionally after a "+"')
+      .optional(),
     recipientSuffix: z.string().regex(/^\d+$/, 'must be digits').optional(),
     fraction: z.number().min(0).max(1).optional(),
     /** Overrides the name as the `fraction` hash salt, to pick another deterministic subset. */
     salt: z.string().optional(),
     template: z.string().min(1).optional(),
-    phoneNumberId: z.string().regex(/^\d{1,20}$/, 'must be a numeric phone number id').optional(),
+    phoneNumberId: z
+      .string()
+      .regex(/^\d{1,20}$/, 'must be a numeric phone number id')
+      .optional(),
 
     // Effects.
     error: errorCodeSchema.optional(),
@@ -139,7 +144,11 @@ const ruleSchema = z
   .superRefine((rule, ctx) => {
     const terminal = (['error', 'timeout', 'reset'] as const).filter((key) => rule[key] !== undefined);
     if (terminal.length > 1) {
-      ctx.addIssue({ code: 'custom', path: [terminal[1] ?? 'error'], message: `cannot be combined with ${terminal[0]}: a rule has one outcome` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [terminal[1] ?? 'error'],
+        message: `cannot be combined with ${terminal[0]}: a rule has one outcome`,
+      });
     }
     if (terminal.length > 0) {
       for (const successOnly of ['messageStatus', 'async', 'drop', 'fallback', 'optOut'] as const) {
@@ -171,7 +180,10 @@ const webhooksSchema = z.strictObject({
   /** Signs every POST: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`. */
   appSecret: z.string().min(1),
   /** `entry[].id` of every payload. */
-  wabaId: z.string().regex(/^\d{1,20}$/, 'must be a numeric WhatsApp Business Account id').default('100000000000000'),
+  wabaId: z
+    .string()
+    .regex(/^\d{1,20}$/, 'must be a numeric WhatsApp Business Account id')
+    .default('100000000000000'),
   /** Delay between consecutive steps of a message's lifecycle (and before the first, after the answer). */
   delayMs: latencySchema.default(() => ({ min: 50, max: 300 })),
   /** Probability that a delivered POST is delivered a second time, byte for byte. */
@@ -214,8 +226,14 @@ export const scenarioSchema = z
   .strictObject({
     description: z.string().optional(),
     /** Bearer tokens the simulator accepts. */
-    tokens: z.array(z.string().min(1)).min(1).default(() => ['local-dev-token']),
-    phoneNumbers: z.array(phoneNumberSchema).min(1).default(() => [{ id: '100000000000001', ratePerSecond: 80, registered: true }]),
+    tokens: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(() => ['local-dev-token']),
+    phoneNumbers: z
+      .array(phoneNumberSchema)
+      .min(1)
+      .default(() => [{ id: '100000000000001', ratePerSecond: 80, registered: true }]),
     templates: z.array(templateSchema).default(() => [
       { name: 'autumn_sale', category: 'MARKETING' as const, languages: ['en_US', 'de_DE'], bodyParams: 1, ttlSeconds: 86_400 },
       { name: 'order_update', category: 'UTILITY' as const, languages: ['en_US', 'de_DE'], bodyParams: 1 },
@@ -227,7 +245,12 @@ export const scenarioSchema = z
      * `contacts[0].wa_id` and used as the statuses' `recipient_id`. On WhatsApp this happens in
      * Brazil and Mexico (a number registered before the 9th digit or the "1" after +52 changed).
      */
-    waIds: z.record(z.string().regex(/^\+[1-9]\d{4,14}$/, 'must be an E.164 number with its "+", like +5511987654321'), z.string().regex(/^\d{5,15}$/, 'must be digits')).default(() => ({})),
+    waIds: z
+      .record(
+        z.string().regex(/^\+[1-9]\d{4,14}$/, 'must be an E.164 number with its "+", like +5511987654321'),
+        z.string().regex(/^\d{5,15}$/, 'must be digits'),
+      )
+      .default(() => ({})),
     /** Meta's limit on one business number messaging one user too fast (131056). */
     pairRateLimit: z.boolean().default(true),
     pairBurst: z.number().int().positive().default(45),
@@ -240,16 +263,34 @@ export const scenarioSchema = z
     perUserMarketingCap: perUserMarketingCapSchema.optional(),
   })
   .superRefine((scenario, ctx) => {
-    reportDuplicates(scenario.phoneNumbers.map((phone) => phone.id), 'phoneNumbers', 'id', ctx);
-    reportDuplicates(scenario.templates.map((template) => template.name), 'templates', 'name', ctx);
+    reportDuplicates(
+      scenario.phoneNumbers.map((phone) => phone.id),
+      'phoneNumbers',
+      'id',
+      ctx,
+    );
+    reportDuplicates(
+      scenario.templates.map((template) => template.name),
+      'templates',
+      'name',
+      ctx,
+    );
     const templateNames = new Set(scenario.templates.map((template) => template.name));
     const phoneIds = new Set(scenario.phoneNumbers.map((phone) => phone.id));
     scenario.rules.forEach((rule, index) => {
       if (rule.template !== undefined && !templateNames.has(rule.template)) {
-        ctx.addIssue({ code: 'custom', path: ['rules', index, 'template'], message: `"${rule.template}" is not one of the scenario's templates` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'template'],
+          message: `"${rule.template}" is not one of the scenario's templates`,
+        });
       }
       if (rule.phoneNumberId !== undefined && !phoneIds.has(rule.phoneNumberId)) {
-        ctx.addIssue({ code: 'custom', path: ['rules', index, 'phoneNumberId'], message: `"${rule.phoneNumberId}" is not one of the scenario's phoneNumbers` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'phoneNumberId'],
+          message: `"${rule.phoneNumberId}" is not one of the scenario's phoneNumbers`,
+        });
       }
     });
   });

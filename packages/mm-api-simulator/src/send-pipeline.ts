@@ -1,10 +1,10 @@
 import type { MatchedRuleSummary, SimulatedCall } from './call-log.ts';
-import { planDelivery, type DeliveryRoute } from './delivery-planner.ts';
+import { type DeliveryRoute, planDelivery } from './delivery-planner.ts';
 import { PairRateLimiter, SlidingWindowLimiter } from './rate-limiters.ts';
-import { summariseBody, validateSend, type SendEndpoint } from './request-validation.ts';
-import { errorAnswer, newWamid, successBody, type ErrorAnswer, type ErrorOverrides, type MessageStatus } from './responses.ts';
-import { RuleEngine, type MatchedRule } from './rules.ts';
-import { sampleLatency, type Scenario, type ScenarioPhoneNumber } from './scenario.ts';
+import { type SendEndpoint, summariseBody, validateSend } from './request-validation.ts';
+import { type ErrorAnswer, type ErrorOverrides, errorAnswer, type MessageStatus, newWamid, successBody } from './responses.ts';
+import { type MatchedRule, RuleEngine } from './rules.ts';
+import { type Scenario, type ScenarioPhoneNumber, sampleLatency } from './scenario.ts';
 import { UserState } from './user-state.ts';
 
 /** A send request as the HTTP layer hands it over. */
@@ -129,16 +129,23 @@ export class SendPipeline {
       return fail(rule.error, rule.errorDetails !== undefined ? { details: rule.errorDetails } : {}, matched, latencyMs);
     }
     if (rule?.timeout) {
-      return { action: { kind: 'timeout' }, call: { ...baseCall, outcome: 'timeout', httpStatus: undefined, latencyMs: 0, ...ruleSummary } };
+      return {
+        action: { kind: 'timeout' },
+        call: { ...baseCall, outcome: 'timeout', httpStatus: undefined, latencyMs: 0, ...ruleSummary },
+      };
     }
     if (rule?.reset) {
-      return { action: { kind: 'reset', latencyMs }, call: { ...baseCall, outcome: 'reset', httpStatus: undefined, latencyMs, ...ruleSummary } };
+      return {
+        action: { kind: 'reset', latencyMs },
+        call: { ...baseCall, outcome: 'reset', httpStatus: undefined, latencyMs, ...ruleSummary },
+      };
     }
 
     let route: DeliveryRoute = request.endpoint === 'marketing_messages' ? 'marketing_messages' : 'cloud_api';
     if (rule?.fallback && request.endpoint === 'marketing_messages') {
       // Meta's default policy is CLOUD_API_FALLBACK, so an absent product_policy falls back too.
-      if (send.productPolicy === 'STRICT') return fail(STRICT_FALLBACK_ERROR.code, { details: STRICT_FALLBACK_ERROR.details }, matched, latencyMs);
+      if (send.productPolicy === 'STRICT')
+        return fail(STRICT_FALLBACK_ERROR.code, { details: STRICT_FALLBACK_ERROR.details }, matched, latencyMs);
       route = 'cloud_api_fallback';
     }
 

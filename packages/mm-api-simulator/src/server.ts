@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CallLog, type CallListener, type SimulatedCall, type SimulatorStats } from './call-log.ts';
+import { type CallListener, CallLog, type SimulatedCall, type SimulatorStats } from './call-log.ts';
 import { CONTROL_PREFIX, handleControlRequest, type SimulatorControl } from './control-api.ts';
 import { parseJson, readBody, writeJson } from './http-io.ts';
 import type { SendEndpoint } from './request-validation.ts';
-import { errorAnswer, unknownPathAnswer, type MetaErrorBody } from './responses.ts';
+import { errorAnswer, type MetaErrorBody, unknownPathAnswer } from './responses.ts';
 import { parseScenario, type Scenario, type ScenarioInput } from './scenario.ts';
-import { SendPipeline, type SendAction } from './send-pipeline.ts';
+import { type SendAction, SendPipeline } from './send-pipeline.ts';
 import { UserState } from './user-state.ts';
 import type { RawEmitAnswer, RawEmitOptions, WebhookDelivery, WebhookStats } from './webhook-emitter.ts';
 import { WebhookHub } from './webhook-hub.ts';
@@ -147,7 +147,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (action.kind === 'reset') request.socket.resetAndDestroy();
       else writeAnswer(response, action.status, action.body);
     };
-    if (action.latencyMs <= 0) return finish();
+    if (action.latencyMs <= 0) {
+      finish();
+      return;
+    }
     const timer = setTimeout(() => {
       pendingAnswers.delete(timer);
       finish();

@@ -14,16 +14,19 @@ export class TaskTracker {
    */
   schedule(delayMs: number, task: () => void): void {
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      try {
-        task();
-      } catch (error) {
-        console.error('[simulator] webhook task failed:', error);
-      } finally {
-        this.settleIfIdle();
-      }
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        try {
+          task();
+        } catch (error) {
+          console.error('[simulator] webhook task failed:', error);
+        } finally {
+          this.settleIfIdle();
+        }
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.add(timer);
   }
 

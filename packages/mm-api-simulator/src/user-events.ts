@@ -5,11 +5,11 @@ import type { OptOutEffect } from './scenario.ts';
 import type { UserState } from './user-state.ts';
 import type { Emission, WebhookEmitter } from './webhook-emitter.ts';
 import {
+  type MarketingPreference,
   quickReplyPayload,
   textMessagePayload,
   unixSeconds,
   userPreferencePayload,
-  type MarketingPreference,
   type WebhookAccount,
 } from './webhook-payloads.ts';
 
@@ -72,7 +72,7 @@ export class UserEvents {
    */
   quickReply(wamid: string, payload: string, text: string = payload): Emission | undefined {
     const call = this.options.calls.findByWamid(wamid);
-    if (!call || call.outcome !== 'accepted' || call.recipient === undefined) {
+    if (call?.outcome !== 'accepted' || call.recipient === undefined) {
       throw new UnknownWamidError(wamid);
     }
     return this.quickReplyTo(call, wamid, payload, text);

@@ -239,7 +239,14 @@ export class WebhookEmitter {
     this.agents.https.destroy();
   }
 
-  private start(job: { kind: WebhookKind; payload: object; body: string; url: URL; settings: WebhookSettings; duplicateOf?: number }): Emission {
+  private start(job: {
+    kind: WebhookKind;
+    payload: object;
+    body: string;
+    url: URL;
+    settings: WebhookSettings;
+    duplicateOf?: number;
+  }): Emission {
     const record = this.newRecord(job.kind, job.payload, job.url, job.duplicateOf);
     const header = signWebhookBody(job.body, job.settings.appSecret);
     const generation = this.generation;

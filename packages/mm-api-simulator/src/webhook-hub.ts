@@ -6,11 +6,11 @@ import { TaskTracker } from './task-tracker.ts';
 import { UserEvents } from './user-events.ts';
 import type { UserState } from './user-state.ts';
 import {
-  WebhookEmitter,
   type Emission,
   type RawEmitAnswer,
   type RawEmitOptions,
   type WebhookDelivery,
+  WebhookEmitter,
   type WebhookStats,
 } from './webhook-emitter.ts';
 import type { MarketingPreference, WebhookAccount } from './webhook-payloads.ts';

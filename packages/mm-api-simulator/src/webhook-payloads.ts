@@ -218,7 +218,10 @@ export function statusPayload(input: WebhookAccount & { statuses: readonly Webho
     case 'statuses':
       return envelope(wabaId, [change([...statuses])]);
     case 'changes':
-      return envelope(wabaId, statuses.map((status) => change([status])));
+      return envelope(
+        wabaId,
+        statuses.map((status) => change([status])),
+      );
     case 'entries':
       return {
         object: 'whatsapp_business_account',

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KNOWN_ERROR_CODES, isKnownErrorCode, metaErrorDefinition } from '../src/meta-errors.ts';
+import { isKnownErrorCode, KNOWN_ERROR_CODES, metaErrorDefinition } from '../src/meta-errors.ts';
 import { errorAnswer } from '../src/responses.ts';
-import { startSimulator, type Simulator } from '../src/server.ts';
-import { PHONE_ID, marketingBody, send } from './helpers/sim-client.ts';
+import { type Simulator, startSimulator } from '../src/server.ts';
+import { marketingBody, PHONE_ID, send } from './helpers/sim-client.ts';
 
 /**
  * Every code Meta documents for these endpoints, as of this writing (200 stands for 200–299):
  * https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes
  */
 const DOCUMENTED_CODES = [
-  0, 190, 3, 10, 200, 299, 368, 130497, 131031, 131042, 133010, 134102, 1, 2, 131000, 131016, 133004, 4, 80007, 130429,
-  131056, 131057, 134101, 131009, 100, 131008, 131051, 131055, 134100, 132000, 132001, 132005, 132007, 132012, 132018,
-  132015, 132016, 131021, 131026, 131049, 131050, 130472, 131047,
+  0, 190, 3, 10, 200, 299, 368, 130497, 131031, 131042, 133010, 134102, 1, 2, 131000, 131016, 133004, 4, 80007, 130429, 131056, 131057,
+  134101, 131009, 100, 131008, 131051, 131055, 134100, 132000, 132001, 132005, 132007, 132012, 132018, 132015, 132016, 131021, 131026,
+  131049, 131050, 130472, 131047,
 ];
 
 /** One row of the README's error table. */
@@ -34,7 +34,10 @@ function readmeErrorRows(): ReadmeErrorRow[] {
     .split('\n')
     .filter((line) => /^\|\s*\d/.test(line))
     .map((line) => {
-      const [code = '', title = '', httpStatus = '', channel = ''] = line.split('|').slice(1).map((cell) => cell.trim());
+      const [code = '', title = '', httpStatus = '', channel = ''] = line
+        .split('|')
+        .slice(1)
+        .map((cell) => cell.trim());
       return { code: Number(/^\d+/.exec(code)?.[0]), title, httpStatus: Number(httpStatus), channel };
     });
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PairRateLimiter, SlidingWindowLimiter } from '../src/rate-limiters.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src/server.ts';
-import { PHONE_ID, marketingBody, outcomeOf, send, steppedClock } from './helpers/sim-client.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../src/server.ts';
+import { marketingBody, outcomeOf, PHONE_ID, send, steppedClock } from './helpers/sim-client.ts';
 
 const recipient = (i: number): string => `+4915100${String(i).padStart(6, '0')}`;
 
@@ -130,7 +130,12 @@ describe('simulator: throughput and pair rate over HTTP', () => {
       const outcomes = (await Promise.all(Array.from({ length: 21 }, () => send(s, marketingBody(recipient(next++)))))).map(outcomeOf);
       expect(outcomes.filter((o) => o !== 'accepted' && o !== 130429)).toEqual([]);
     }
-    expect(s.calls().slice(0, 20).map((call) => call.outcome)).toEqual(Array(20).fill('accepted'));
+    expect(
+      s
+        .calls()
+        .slice(0, 20)
+        .map((call) => call.outcome),
+    ).toEqual(Array(20).fill('accepted'));
     expect(s.calls().filter((call) => call.outcome === 130429).length).toBeGreaterThan(0);
     matchesTheWindow();
 
@@ -145,7 +150,13 @@ describe('simulator: throughput and pair rate over HTTP', () => {
 
   it('keeps a separate window per phone number id', async () => {
     const clock = steppedClock();
-    const s = await start({ now: clock.now, phoneNumbers: [{ id: PHONE_ID, ratePerSecond: 2 }, { id: '200', ratePerSecond: 1 }] });
+    const s = await start({
+      now: clock.now,
+      phoneNumbers: [
+        { id: PHONE_ID, ratePerSecond: 2 },
+        { id: '200', ratePerSecond: 1 },
+      ],
+    });
     const outcomes = [];
     for (const phoneNumberId of [PHONE_ID, PHONE_ID, PHONE_ID, '200', '200']) {
       outcomes.push(outcomeOf(await send(s, marketingBody(recipient(outcomes.length)), { phoneNumberId })));

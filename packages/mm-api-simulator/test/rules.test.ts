@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { recipientFraction } from '../src/rules.ts';
 import type { ScenarioInput } from '../src/scenario.ts';
-import { startSimulator, type Simulator } from '../src/server.ts';
-import { PHONE_ID, marketingBody, outcomeOf, send, template } from './helpers/sim-client.ts';
+import { type Simulator, startSimulator } from '../src/server.ts';
+import { marketingBody, outcomeOf, PHONE_ID, send, template } from './helpers/sim-client.ts';
 
 const FAST_PHONE = { id: PHONE_ID, ratePerSecond: 5000 };
 const numberAt = (i: number): string => `+4917${String(i).padStart(8, '0')}`;
@@ -43,7 +43,9 @@ describe('simulator: scenario rules', () => {
 
     it('template', async () => {
       const s = await withRules([{ template: 'order_update', error: 132015 }]);
-      expect(outcomeOf(await send(s, marketingBody('+4915112345678', { template: template('order_update') }), { endpoint: 'messages' }))).toBe(132015);
+      expect(
+        outcomeOf(await send(s, marketingBody('+4915112345678', { template: template('order_update') }), { endpoint: 'messages' })),
+      ).toBe(132015);
       expect(outcomeOf(await send(s, marketingBody('+4915112345678')))).toBe('accepted');
     });
 
@@ -63,11 +65,14 @@ describe('simulator: scenario rules', () => {
       expect(hit).toBeGreaterThan(400 * 0.17);
       expect(hit).toBeLessThan(400 * 0.33);
       // The decision is the documented hash of the rule's name and the number's digits.
-      numbers.forEach((to, i) => expect(first[i] === 131000).toBe(recipientFraction('flaky', to.slice(1)) < 0.25));
+      for (const [i, to] of numbers.entries()) expect(first[i] === 131000).toBe(recipientFraction('flaky', to.slice(1)) < 0.25);
     });
 
     it('fraction: 0 matches nobody and 1 matches everybody', async () => {
-      const s = await withRules([{ fraction: 0, error: 131000 }, { fraction: 1, error: 131016 }]);
+      const s = await withRules([
+        { fraction: 0, error: 131000 },
+        { fraction: 1, error: 131016 },
+      ]);
       expect(outcomeOf(await send(s, marketingBody('+4915112345678')))).toBe(131016);
     });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ScenarioError, loadScenario, parseScenario } from '../src/scenario.ts';
+import { loadScenario, parseScenario, ScenarioError } from '../src/scenario.ts';
 import { startSimulator } from '../src/server.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/scenario.json', import.meta.url));
@@ -52,14 +52,26 @@ describe('scenario schema', () => {
     ['a number that is not E.164', { rules: [{ recipients: ['0151 1234'] }] }, 'rules[0].recipients[0]: must be an E.164 number'],
     ['a suffix with letters', { rules: [{ recipientSuffix: '1a' }] }, 'rules[0].recipientSuffix: must be digits'],
     ['two outcomes in one rule', { rules: [{ error: 131000, timeout: true }] }, 'rules[0].timeout: cannot be combined with error'],
-    ['messageStatus with an error', { rules: [{ error: 131000, messageStatus: 'paused' }] }, 'rules[0].messageStatus: only applies to accepted sends'],
+    [
+      'messageStatus with an error',
+      { rules: [{ error: 131000, messageStatus: 'paused' }] },
+      'rules[0].messageStatus: only applies to accepted sends',
+    ],
     ['errorDetails without error', { rules: [{ errorDetails: 'x' }] }, 'rules[0].errorDetails: needs error'],
     ['an unknown async code', { rules: [{ async: { failWith: 42 } }] }, 'rules[0].async.failWith: 42 is not an error code'],
-    ['a rule naming an unknown template', { rules: [{ template: 'winter_sale' }] }, `rules[0].template: "winter_sale" is not one of the scenario's templates`],
+    [
+      'a rule naming an unknown template',
+      { rules: [{ template: 'winter_sale' }] },
+      `rules[0].template: "winter_sale" is not one of the scenario's templates`,
+    ],
     ['a latency that is neither ms nor a range', { latencyMs: 'slow' }, 'latencyMs: must be a number of milliseconds or'],
     ['an inverted latency range', { rules: [{ latencyMs: { min: 50, max: 10 } }] }, 'rules[0].latencyMs.max: min must not exceed max'],
     ['a bad category', { templates: [{ name: 'x', category: 'PROMO', languages: ['en_US'] }] }, 'templates[0].category:'],
-    ['a marketing TTL outside 12 h to 30 days', { templates: [{ name: 'x', category: 'MARKETING', languages: ['en_US'], ttlSeconds: 60 }] }, 'templates[0].ttlSeconds: must be between 43200 and 2592000'],
+    [
+      'a marketing TTL outside 12 h to 30 days',
+      { templates: [{ name: 'x', category: 'MARKETING', languages: ['en_US'], ttlSeconds: 60 }] },
+      'templates[0].ttlSeconds: must be between 43200 and 2592000',
+    ],
     ['a duplicate phone number id', { phoneNumbers: [{ id: '1' }, { id: '1' }] }, 'phoneNumbers[1].id: duplicate "1"'],
     ['a zero rate', { phoneNumbers: [{ id: '1', ratePerSecond: 0 }] }, 'phoneNumbers[0].ratePerSecond:'],
     ['no tokens', { tokens: [] }, 'tokens:'],
@@ -91,7 +103,9 @@ describe('loadScenario', () => {
   it('names the file and the field when a file is invalid', () => {
     const path = writeTemp('bad.json', JSON.stringify({ rules: [{ recipientSuffix: '13', error: 99999 }] }));
     expect(() => loadScenario(path)).toThrow(ScenarioError);
-    expect(() => loadScenario(path)).toThrow(new RegExp(`Invalid scenario in ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\n  - rules\\[0\\]\\.error: 99999`));
+    expect(() => loadScenario(path)).toThrow(
+      new RegExp(`Invalid scenario in ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\n  - rules\\[0\\]\\.error: 99999`),
+    );
   });
 
   it('explains a file that is not JSON or does not exist', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/server.ts';
-import { PHONE_ID, TOKEN, marketingBody, outcomeOf, send, template } from './helpers/sim-client.ts';
+import { type Simulator, startSimulator } from '../src/server.ts';
+import { marketingBody, outcomeOf, PHONE_ID, send, TOKEN, template } from './helpers/sim-client.ts';
 
 describe('simulator: accepted sends', () => {
   let sim: Simulator;
@@ -59,7 +59,10 @@ describe('simulator: accepted sends', () => {
       }),
     );
     expect(result.status).toBe(200);
-    const fallback = await send(sim, marketingBody('+4915112345670', { product_policy: 'CLOUD_API_FALLBACK', message_activity_sharing: false }));
+    const fallback = await send(
+      sim,
+      marketingBody('+4915112345670', { product_policy: 'CLOUD_API_FALLBACK', message_activity_sharing: false }),
+    );
     expect(fallback.status).toBe(200);
   });
 
@@ -93,7 +96,11 @@ describe('simulator: accepted sends', () => {
     it('accepts a text message (type defaults to text) and rejects unsupported types with 131051', async () => {
       const text = await send(sim, { messaging_product: 'whatsapp', to: '+4915112345678', text: { body: 'hi' } }, { endpoint: 'messages' });
       expect(text.status).toBe(200);
-      const emptyText = await send(sim, { messaging_product: 'whatsapp', to: '+4915112345678', type: 'text', text: {} }, { endpoint: 'messages' });
+      const emptyText = await send(
+        sim,
+        { messaging_product: 'whatsapp', to: '+4915112345678', type: 'text', text: {} },
+        { endpoint: 'messages' },
+      );
       expect(outcomeOf(emptyText)).toBe(131008);
       const odd = await send(sim, { messaging_product: 'whatsapp', to: '+4915112345678', type: 'hologram' }, { endpoint: 'messages' });
       expect(outcomeOf(odd)).toBe(131051);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/server.ts';
-import { PHONE_ID, marketingBody, outcomeOf, send, template } from './helpers/sim-client.ts';
+import { type Simulator, startSimulator } from '../src/server.ts';
+import { marketingBody, outcomeOf, PHONE_ID, send, template } from './helpers/sim-client.ts';
 
 const TO = '+4915112345678';
 
@@ -78,21 +78,50 @@ describe('simulator: auth, phone number and body validation', () => {
       ['a to that is no phone number', marketingBody('hello'), 131009],
       ['a to that is the business number', marketingBody('+1 555 000 1111'), 131021],
       ['a recipient_type other than individual', marketingBody(TO, { recipient_type: 'group' }), 100],
-      ['a text message', { messaging_product: 'whatsapp', to: TO, type: 'text', text: { body: 'hi' } }, 100, 'Message must be a template message.'],
+      [
+        'a text message',
+        { messaging_product: 'whatsapp', to: TO, type: 'text', text: { body: 'hi' } },
+        100,
+        'Message must be a template message.',
+      ],
       ['a missing type', { ...marketingBody(TO), type: undefined }, 100, 'Message must be a template message.'],
       ['a missing template', { ...marketingBody(TO), template: undefined }, 131008],
       ['a template without name', marketingBody(TO, { template: { language: { code: 'en_US' } } }), 131008],
       ['a template without language', marketingBody(TO, { template: { name: 'autumn_sale' } }), 131008],
       ['an unknown key in template', marketingBody(TO, { template: { ...template('autumn_sale'), ttl: 5 } }), 100, 'Unexpected key "ttl"'],
-      ['an unknown template', marketingBody(TO, { template: template('winter_sale') }), 132001, 'Template name does not exist in the translation'],
+      [
+        'an unknown template',
+        marketingBody(TO, { template: template('winter_sale') }),
+        132001,
+        'Template name does not exist in the translation',
+      ],
       ['a language the template lacks', marketingBody(TO, { template: template('autumn_sale', 'fr_FR') }), 132001],
-      ['too few body parameters', marketingBody(TO, { template: template('autumn_sale', 'en_US', 0) }), 132000, 'Number of parameters does not match the expected number of params'],
+      [
+        'too few body parameters',
+        marketingBody(TO, { template: template('autumn_sale', 'en_US', 0) }),
+        132000,
+        'Number of parameters does not match the expected number of params',
+      ],
       ['too many body parameters', marketingBody(TO, { template: template('autumn_sale', 'en_US', 2) }), 132000],
-      ['no components for a template with parameters', marketingBody(TO, { template: { name: 'autumn_sale', language: { code: 'en_US' } } }), 132000],
+      [
+        'no components for a template with parameters',
+        marketingBody(TO, { template: { name: 'autumn_sale', language: { code: 'en_US' } } }),
+        132000,
+      ],
       ['parameters for a template without any', marketingBody(TO, { template: template('plain_promo') }), 132000],
-      ['an empty text parameter', marketingBody(TO, { template: { ...template('autumn_sale'), components: [{ type: 'body', parameters: [{ type: 'text', text: '' }] }] } }), 131008],
+      [
+        'an empty text parameter',
+        marketingBody(TO, {
+          template: { ...template('autumn_sale'), components: [{ type: 'body', parameters: [{ type: 'text', text: '' }] }] },
+        }),
+        131008,
+      ],
       ['components that are not an array', marketingBody(TO, { template: { ...template('autumn_sale'), components: {} } }), 100],
-      ['an unknown component type', marketingBody(TO, { template: { ...template('autumn_sale'), components: [{ type: 'sidebar' }] } }), 100],
+      [
+        'an unknown component type',
+        marketingBody(TO, { template: { ...template('autumn_sale'), components: [{ type: 'sidebar' }] } }),
+        100,
+      ],
       ['a utility template', marketingBody(TO, { template: template('order_update') }), 134100],
       ['an authentication template', marketingBody(TO, { template: template('login_code') }), 134100],
       ['an unknown top-level field', marketingBody(TO, { ttl_seconds: 3600 }), 100, 'Unexpected key "ttl_seconds"'],

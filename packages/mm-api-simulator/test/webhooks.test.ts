@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseScenario, ScenarioError, type ScenarioInput } from '../src/scenario.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src/server.ts';
 import { outOfOrderPermutation } from '../src/message-lifecycle.ts';
 import { isExemptFromPerUserLimit } from '../src/per-user-limit.ts';
+import { parseScenario, ScenarioError, type ScenarioInput } from '../src/scenario.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../src/server.ts';
 import {
   quickReplyPayload,
   statusObject,
@@ -13,7 +13,7 @@ import {
   type WebhookStatus,
 } from '../src/webhook-payloads.ts';
 import { serializeWebhookBody, signWebhookBody, verifyWebhookSignature } from '../src/webhook-signature.ts';
-import { PHONE_ID, marketingBody, outcomeOf, send, steppedClock, template } from './helpers/sim-client.ts';
+import { marketingBody, outcomeOf, PHONE_ID, send, steppedClock, template } from './helpers/sim-client.ts';
 import { startWebhookReceiver, verifySignature, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 const SECRET = 'test-app-secret';
@@ -76,7 +76,10 @@ describe('simulator: webhooks', () => {
   const statusesOf = (r: WebhookReceiver, wamid: string): WebhookStatus[] => r.statuses().filter((status) => status.id === wamid);
   /** A message's statuses in the order the simulator posted them. */
   const postedStatusesOf = (s: Simulator, wamid: string): WebhookStatus[] =>
-    s.webhookDeliveries().flatMap((delivery) => statusesIn(delivery.payload as WebhookPayload)).filter((status) => status.id === wamid);
+    s
+      .webhookDeliveries()
+      .flatMap((delivery) => statusesIn(delivery.payload as WebhookPayload))
+      .filter((status) => status.id === wamid);
   /** How a message ended as the receiver saw it, whatever the arrival order. */
   const fateOf = (r: WebhookReceiver, wamid: string): string => {
     const names = new Set(statusesOf(r, wamid).map((status) => status.status));
@@ -99,7 +102,11 @@ describe('simulator: webhooks', () => {
       const [hook] = r.received;
       expect(hook?.signatureValid).toBe(true);
       expect(hook?.headers['content-type']).toBe('application/json');
-      expect(hook?.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(hook?.raw ?? '').digest('hex')}`);
+      expect(hook?.signature).toBe(
+        `sha256=${createHmac('sha256', SECRET)
+          .update(hook?.raw ?? '')
+          .digest('hex')}`,
+      );
       const text = hook?.raw.toString('utf8') ?? '';
       expect(text).toContain('J\\u00fcrgen Wei\\u00df');
       expect(hook?.payload).toEqual(payload);
@@ -119,7 +126,8 @@ describe('simulator: webhooks', () => {
 
     it('posts a string byte for byte, and can sign wrongly or not at all', async () => {
       const { s, r } = await setup();
-      const documented = '{"object":"whatsapp_business_account","entry":[{"id":"0","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.x","status":"sent","timestamp":"1750030073","recipient_id":"4915112345678"}]}}]}]}';
+      const documented =
+        '{"object":"whatsapp_business_account","entry":[{"id":"0","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.x","status":"sent","timestamp":"1750030073","recipient_id":"4915112345678"}]}}]}]}';
       expect(await s.emitWebhook(documented)).toEqual([{ status: 200 }]);
       expect(r.received[0]?.raw.toString('utf8')).toBe(documented);
 
@@ -177,7 +185,8 @@ describe('simulator: webhooks', () => {
       const viaMessages = await sendAndSettle(s, marketingBody('+5511900000001'), { endpoint: 'messages' });
       const fallenBack = await sendAndSettle(s, marketingBody('+5511900000002'));
       const utility = await sendAndSettle(s, utilityBody('+5511900000003'), { endpoint: 'messages' });
-      const category = (wamid: string): string | undefined => statusesOf(r, wamid).find((status) => status.status === 'delivered')?.pricing?.category;
+      const category = (wamid: string): string | undefined =>
+        statusesOf(r, wamid).find((status) => status.status === 'delivered')?.pricing?.category;
       expect(category(viaMessages)).toBe('marketing');
       expect(category(fallenBack)).toBe('marketing');
       expect(category(utility)).toBe('utility');
@@ -246,7 +255,13 @@ describe('simulator: webhooks', () => {
       const idOf = (result: typeof afterSent): string => result.json.messages?.[0]?.id ?? '';
       const [afterSentId, silentId, deliveredId] = [idOf(afterSent), idOf(silent), idOf(delivered)];
       expect(postedStatusesOf(s, afterSentId)).toEqual([
-        { id: afterSentId, status: 'sent', timestamp: expect.stringMatching(/^\d{10}$/), recipient_id: '5511900000001', biz_opaque_callback_data: 'job=1' },
+        {
+          id: afterSentId,
+          status: 'sent',
+          timestamp: expect.stringMatching(/^\d{10}$/),
+          recipient_id: '5511900000001',
+          biz_opaque_callback_data: 'job=1',
+        },
       ]);
       expect(statusesOf(r, afterSentId).map((status) => status.status)).toEqual(['sent']);
       expect(statusesOf(r, silentId)).toEqual([]);
@@ -255,7 +270,12 @@ describe('simulator: webhooks', () => {
       expect(s.webhookStats()).toMatchObject({ failed: 0, dropped: 0, pending: 0 });
 
       const [afterSentCall, silentCall] = s.calls();
-      expect(afterSentCall).toMatchObject({ outcome: 'accepted', httpStatus: 200, wamid: afterSentId, rule: { name: 'dropped-after-sent' } });
+      expect(afterSentCall).toMatchObject({
+        outcome: 'accepted',
+        httpStatus: 200,
+        wamid: afterSentId,
+        rule: { name: 'dropped-after-sent' },
+      });
       expect(afterSentCall?.delivery).toMatchObject({ outcome: 'dropped', drop: { afterSent: true }, route: 'marketing_messages' });
       expect(afterSentCall?.delivery).not.toHaveProperty('failure');
       expect(silentCall?.delivery).toMatchObject({ outcome: 'dropped', drop: { afterSent: false } });
@@ -298,8 +318,20 @@ describe('simulator: webhooks', () => {
       clock.advance(61_000);
       const later = await sendAndSettle(s, marketingBody(BRAZIL));
 
-      expect([first, beyondCap, early, stillCapped, later].map((wamid) => fateOf(r, wamid))).toEqual(['read', 'failed', 'failed', 'failed', 'read']);
-      expect(s.calls().map((call) => call.delivery?.failure?.cause)).toEqual([undefined, 'per_user_cap', 'early_resend', 'per_user_cap', undefined]);
+      expect([first, beyondCap, early, stillCapped, later].map((wamid) => fateOf(r, wamid))).toEqual([
+        'read',
+        'failed',
+        'failed',
+        'failed',
+        'read',
+      ]);
+      expect(s.calls().map((call) => call.delivery?.failure?.cause)).toEqual([
+        undefined,
+        'per_user_cap',
+        'early_resend',
+        'per_user_cap',
+        undefined,
+      ]);
       expect(statusesOf(r, beyondCap)[0]?.errors).toEqual([META_131049]);
     });
 
@@ -315,7 +347,11 @@ describe('simulator: webhooks', () => {
       await send(s, marketingBody(BRAZIL));
       await s.webhooksIdle();
       expect(s.calls().map((call) => call.delivery?.outcome)).toEqual(Array.from({ length: 13 }, () => 'delivered'));
-      expect(['+41791234567', '+380501234567', '+15551234567'].map((number) => isExemptFromPerUserLimit(number))).toEqual([false, false, false]);
+      expect(['+41791234567', '+380501234567', '+15551234567'].map((number) => isExemptFromPerUserLimit(number))).toEqual([
+        false,
+        false,
+        false,
+      ]);
     });
 
     it('caps everyone when exemptCallingCodes is empty', async () => {
@@ -343,12 +379,20 @@ describe('simulator: webhooks', () => {
       expect(change?.field).toBe('user_preferences');
       expect(change?.value.contacts).toEqual([{ profile: { name: expect.any(String) }, wa_id: BRAZIL_DIGITS }]);
       expect(r.userPreferences()).toEqual([
-        { wa_id: BRAZIL_DIGITS, detail: 'User requested to stop marketing messages', category: 'marketing_messages', value: 'stop', timestamp: 1_750_000_000 },
+        {
+          wa_id: BRAZIL_DIGITS,
+          detail: 'User requested to stop marketing messages',
+          category: 'marketing_messages',
+          value: 'stop',
+          timestamp: 1_750_000_000,
+        },
       ]);
       expect(s.hasStoppedMarketing(BRAZIL_DIGITS)).toBe(true);
 
       const blocked = await sendAndSettle(s, marketingBody(BRAZIL));
-      expect(statusesOf(r, blocked)).toEqual([expect.objectContaining({ status: 'failed', errors: [expect.objectContaining({ code: 131050 })] })]);
+      expect(statusesOf(r, blocked)).toEqual([
+        expect.objectContaining({ status: 'failed', errors: [expect.objectContaining({ code: 131050 })] }),
+      ]);
       const utility = await sendAndSettle(s, utilityBody(BRAZIL), { endpoint: 'messages' });
       expect(fateOf(r, utility)).toBe('read');
 
@@ -402,16 +446,30 @@ describe('simulator: webhooks', () => {
       expect(r.userPreferences()).toEqual([expect.objectContaining({ wa_id: '5511900000001', value: 'stop' })]);
       const posted = s.webhookDeliveries();
       const preferencePost = posted.find((delivery) => delivery.kind === 'user_preferences');
-      const deliveredPost = posted.find((delivery) => postedStatusesOf(s, viaPreferences).length > 0 && JSON.stringify(delivery.payload).includes(`"${viaPreferences}","status":"delivered"`));
+      const deliveredPost = posted.find(
+        (delivery) =>
+          postedStatusesOf(s, viaPreferences).length > 0 &&
+          JSON.stringify(delivery.payload).includes(`"${viaPreferences}","status":"delivered"`),
+      );
       expect(preferencePost?.seq).toBeGreaterThan(deliveredPost?.seq ?? Infinity);
       expect(r.messages()).toEqual([
-        expect.objectContaining({ from: '5511900000002', type: 'button', context: { from: '15550001111', id: viaButton }, button: { payload: 'STOP_PROMOTIONS', text: 'Stop promotions' } }),
+        expect.objectContaining({
+          from: '5511900000002',
+          type: 'button',
+          context: { from: '15550001111', id: viaButton },
+          button: { payload: 'STOP_PROMOTIONS', text: 'Stop promotions' },
+        }),
         expect.objectContaining({ from: '5511900000003', type: 'text', text: { body: 'PARAR' } }),
       ]);
 
       const again = await Promise.all(['+5511900000001', '+5511900000002', '+5511900000003'].map((to) => send(s, marketingBody(to))));
       expect(again.map(outcomeOf)).toEqual(['accepted', 'accepted', 'accepted']);
-      expect(s.calls().slice(-3).map((call) => call.delivery?.failure?.code)).toEqual([131050, undefined, undefined]);
+      expect(
+        s
+          .calls()
+          .slice(-3)
+          .map((call) => call.delivery?.failure?.code),
+      ).toEqual([131050, undefined, undefined]);
     });
 
     it('sets the opt-out state even without a target, and emits nothing', async () => {
@@ -429,7 +487,11 @@ describe('simulator: webhooks', () => {
       expect(r.received).toHaveLength(4);
       const bodies = r.received.map((hook) => hook.raw.toString('utf8'));
       expect(new Set(bodies).size).toBe(2);
-      expect(statusesOf(r, wamid).map((status) => status.status).sort()).toEqual(['delivered', 'delivered', 'sent', 'sent']);
+      expect(
+        statusesOf(r, wamid)
+          .map((status) => status.status)
+          .sort(),
+      ).toEqual(['delivered', 'delivered', 'sent', 'sent']);
       expect(s.webhookStats()).toMatchObject({ posted: 4, delivered: 4, duplicates: 2, failed: 0 });
       const duplicates = s.webhookDeliveries().filter((delivery) => delivery.duplicateOf !== undefined);
       expect(duplicates).toHaveLength(2);
@@ -438,15 +500,23 @@ describe('simulator: webhooks', () => {
     it('reorder posts every message’s statuses out of logical order; timestamps keep the logical order', async () => {
       const clock = steppedClock();
       const { s, r } = await setup({ reorder: true, delayMs: 10 }, { now: clock.now });
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => send(s, marketingBody(`+55119000000${String(i).padStart(2, '0')}`))));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => send(s, marketingBody(`+55119000000${String(i).padStart(2, '0')}`))),
+      );
       await s.webhooksIdle();
       // Posting order is the order of the records; arrival order may differ further, as HTTP requests race.
       for (const result of results) {
         const wamid = result.json.messages?.[0]?.id ?? '';
-        expect(statusesOf(r, wamid).map((status) => status.status).sort()).toEqual(['delivered', 'read', 'sent']);
+        expect(
+          statusesOf(r, wamid)
+            .map((status) => status.status)
+            .sort(),
+        ).toEqual(['delivered', 'read', 'sent']);
         const postedOrder = postedStatusesOf(s, wamid);
         expect(postedOrder.map((status) => status.status)).not.toEqual(['sent', 'delivered', 'read']);
-        const logical = ['sent', 'delivered', 'read'].map((name) => Number(postedOrder.find((status) => status.status === name)?.timestamp));
+        const logical = ['sent', 'delivered', 'read'].map((name) =>
+          Number(postedOrder.find((status) => status.status === name)?.timestamp),
+        );
         expect(logical).toEqual([...logical].sort((a, b) => a - b));
       }
       for (let length = 2; length <= 4; length += 1) {
@@ -480,7 +550,7 @@ describe('simulator: webhooks', () => {
       expect(await delivery).toMatchObject({ attempts: 4, delivered: true, lastStatus: 200 });
       expect(r.received.map((hook) => hook.answered)).toEqual([500, 500, 500, 200]);
       const gaps = r.received.slice(1).map((hook, i) => hook.arrivedAt - (r.received[i]?.arrivedAt ?? 0));
-      gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(20 * 2 ** i - 2));
+      for (const [i, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual(20 * 2 ** i - 2);
       expect(s.webhookStats()).toMatchObject({ posted: 4, delivered: 1, retried: 3, failed: 0 });
     });
 
@@ -490,7 +560,12 @@ describe('simulator: webhooks', () => {
       expect(await s.emitUserPreference(BRAZIL, 'stop')).toMatchObject({ attempts: 3, delivered: false, lastStatus: 503 });
       await r.close();
       const refused = await s.emitTextMessage(BRAZIL, 'hi');
-      expect(refused).toMatchObject({ attempts: 3, delivered: false, lastStatus: undefined, lastError: expect.stringMatching(/ECONNREFUSED/) });
+      expect(refused).toMatchObject({
+        attempts: 3,
+        delivered: false,
+        lastStatus: undefined,
+        lastError: expect.stringMatching(/ECONNREFUSED/),
+      });
       expect(s.webhookStats()).toMatchObject({ posted: 6, delivered: 0, retried: 4, failed: 2 });
       receiver = undefined;
     });
@@ -582,7 +657,9 @@ describe('simulator: webhooks', () => {
         retry: { initialDelayMs: 500, maxAttempts: 8 },
       });
       expect(scenario.perUserMarketingCap).toMatchObject({ maxPerWindow: 2, windowSeconds: 86_400, earlyResendBlocksSeconds: 86_400 });
-      expect(scenario.perUserMarketingCap?.exemptCallingCodes).toEqual(expect.arrayContaining(['30', '44', '47', '49', '81', '82', '354', '423']));
+      expect(scenario.perUserMarketingCap?.exemptCallingCodes).toEqual(
+        expect.arrayContaining(['30', '44', '47', '49', '81', '82', '354', '423']),
+      );
       expect(scenario.perUserMarketingCap?.exemptCallingCodes).not.toContain('41');
     });
 
@@ -590,12 +667,20 @@ describe('simulator: webhooks', () => {
       ['webhooks without appSecret', { webhooks: {} }, 'webhooks.appSecret:'],
       ['a duplicateRate above 1', { webhooks: { appSecret: 's', duplicateRate: 2 } }, 'webhooks.duplicateRate:'],
       ['an unknown webhooks field', { webhooks: { appSecret: 's', secret: 'x' } }, 'webhooks.secret: unknown field'],
-      ['optOut with async', { rules: [{ async: { failWith: 131049 }, optOut: { via: 'keyword' } }] }, 'rules[0].optOut: needs a delivered message'],
+      [
+        'optOut with async',
+        { rules: [{ async: { failWith: 131049 }, optOut: { via: 'keyword' } }] },
+        'rules[0].optOut: needs a delivered message',
+      ],
       ['fallback with an error', { rules: [{ error: 131000, fallback: true }] }, 'rules[0].fallback: only applies to accepted sends'],
       ['an unknown optOut channel', { rules: [{ optOut: { via: 'email' } }] }, 'rules[0].optOut.via:'],
       ['async.after other than sent', { rules: [{ async: { failWith: 131049, after: 'delivered' } }] }, 'rules[0].async.after:'],
       ['drop with async', { rules: [{ drop: {}, async: { failWith: 131049 } }] }, 'rules[0].drop: cannot be combined with async'],
-      ['drop with optOut', { rules: [{ drop: { after: 'sent' }, optOut: { via: 'user_preferences' } }] }, 'rules[0].drop: cannot be combined with optOut'],
+      [
+        'drop with optOut',
+        { rules: [{ drop: { after: 'sent' }, optOut: { via: 'user_preferences' } }] },
+        'rules[0].drop: cannot be combined with optOut',
+      ],
       ['drop with an error', { rules: [{ error: 131000, drop: {} }] }, 'rules[0].drop: only applies to accepted sends'],
       ['drop.after other than sent', { rules: [{ drop: { after: 'delivered' } }] }, 'rules[0].drop.after:'],
       ['an unknown drop field', { rules: [{ drop: { afterMs: 5 } }] }, 'rules[0].drop.afterMs: unknown field'],
@@ -613,20 +698,51 @@ describe('simulator: webhooks', () => {
   describe('payload builders', () => {
     it('build Meta’s documented shapes for tests to reuse', () => {
       const account = { wabaId: WABA_ID, metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' } };
-      const failed = statusObject({ wamid: 'wamid.a', status: 'failed', timestamp: 1_750_030_073, recipientId: '4915112345678', pricingCategory: 'marketing_lite', errorCode: 131049 });
-      expect(failed).toEqual({ id: 'wamid.a', status: 'failed', timestamp: '1750030073', recipient_id: '4915112345678', errors: [META_131049] });
+      const failed = statusObject({
+        wamid: 'wamid.a',
+        status: 'failed',
+        timestamp: 1_750_030_073,
+        recipientId: '4915112345678',
+        pricingCategory: 'marketing_lite',
+        errorCode: 131049,
+      });
+      expect(failed).toEqual({
+        id: 'wamid.a',
+        status: 'failed',
+        timestamp: '1750030073',
+        recipient_id: '4915112345678',
+        errors: [META_131049],
+      });
       expect(() => statusObject({ wamid: 'wamid.a', status: 'failed', timestamp: 1, recipientId: '1' })).toThrow(/errorCode/);
       const sent = statusObject({ wamid: 'wamid.b', status: 'sent', timestamp: 1, recipientId: '1', pricingCategory: 'marketing' });
       expect(sent).not.toHaveProperty('pricing');
       expect(statusPayload({ ...account, statuses: [failed, sent], layout: 'entries' }).entry).toHaveLength(2);
       expect(statusPayload({ ...account, statuses: [failed, sent], layout: 'changes' }).entry[0]?.changes).toHaveLength(2);
-      const reply = quickReplyPayload({ ...account, waId: '4915112345678', messageId: 'wamid.r', contextWamid: 'wamid.a', payload: 'P', text: 'T', timestamp: 5, profileName: 'Kim' });
+      const reply = quickReplyPayload({
+        ...account,
+        waId: '4915112345678',
+        messageId: 'wamid.r',
+        contextWamid: 'wamid.a',
+        payload: 'P',
+        text: 'T',
+        timestamp: 5,
+        profileName: 'Kim',
+      });
       expect(reply.entry[0]?.changes[0]).toEqual({
         value: {
           messaging_product: 'whatsapp',
           metadata: account.metadata,
           contacts: [{ profile: { name: 'Kim' }, wa_id: '4915112345678' }],
-          messages: [{ from: '4915112345678', id: 'wamid.r', timestamp: '5', type: 'button', context: { from: '15550783881', id: 'wamid.a' }, button: { payload: 'P', text: 'T' } }],
+          messages: [
+            {
+              from: '4915112345678',
+              id: 'wamid.r',
+              timestamp: '5',
+              type: 'button',
+              context: { from: '15550783881', id: 'wamid.a' },
+              button: { payload: 'P', text: 'T' },
+            },
+          ],
         },
         field: 'messages',
       });

@@ -30,7 +30,11 @@ describe('planBeforeSend', () => {
 
   it('expires a job at its validity deadline, to the millisecond', () => {
     expect(planBeforeSend(facts({ validUntil: NOW + 1 }))).toEqual({ action: 'send' });
-    expect(planBeforeSend(facts({ validUntil: NOW }))).toEqual({ action: 'settle', state: 'expired', reason: 'validity ended before sending' });
+    expect(planBeforeSend(facts({ validUntil: NOW }))).toEqual({
+      action: 'settle',
+      state: 'expired',
+      reason: 'validity ended before sending',
+    });
   });
 
   it('suppresses a recipient who opted out, naming the source', () => {
@@ -77,7 +81,9 @@ describe('planBeforeSend', () => {
 
   it('spaces a second job to the same recipient in a batch, after every other check', () => {
     expect(planBeforeSend(facts({ pairSpacingSeconds: 6 }))).toEqual({ action: 'space', delaySeconds: 6 });
-    expect(planBeforeSend(facts({ pairSpacingSeconds: 6, gate: { action: 'hold', until: NOW + 1, reason: 'r' } }))).toMatchObject({ action: 'hold' });
+    expect(planBeforeSend(facts({ pairSpacingSeconds: 6, gate: { action: 'hold', until: NOW + 1, reason: 'r' } }))).toMatchObject({
+      action: 'hold',
+    });
   });
 
   it('applies the checks in order: validity before opt-out, opt-out before the limit, the limit before the breakers', () => {
@@ -88,7 +94,9 @@ describe('planBeforeSend', () => {
     });
     expect(planBeforeSend(everything)).toMatchObject({ state: 'expired' });
     expect(planBeforeSend({ ...everything, validUntil: NOW + 48 * HOUR })).toMatchObject({ state: 'suppressed' });
-    expect(planBeforeSend({ ...everything, validUntil: NOW + 48 * HOUR, recipient: { lastLimitHitAt: new Date(NOW).toISOString() } })).toMatchObject({
+    expect(
+      planBeforeSend({ ...everything, validUntil: NOW + 48 * HOUR, recipient: { lastLimitHitAt: new Date(NOW).toISOString() } }),
+    ).toMatchObject({
       action: 'defer',
     });
   });
@@ -98,6 +106,9 @@ describe('holdingOf', () => {
   it('holds until the gate’s time, or a minute for a probe elsewhere or a cancellation seen after the claim', () => {
     expect(holdingOf({ action: 'hold', until: NOW + 5, reason: 'r' }, NOW)).toEqual({ until: NOW + 5, reason: 'r' });
     expect(holdingOf({ action: 'probe', scope: 'campaign' }, NOW)).toEqual({ until: NOW + 60_000, reason: 'another sender is probing' });
-    expect(holdingOf({ action: 'cancel', reason: 'campaign cancelled' }, NOW)).toEqual({ until: NOW + 60_000, reason: 'campaign cancelled' });
+    expect(holdingOf({ action: 'cancel', reason: 'campaign cancelled' }, NOW)).toEqual({
+      until: NOW + 60_000,
+      reason: 'campaign cancelled',
+    });
   });
 });

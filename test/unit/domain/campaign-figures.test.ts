@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { campaignFigures } from '../../../lib/domain/campaign-figures.ts';
-import { combineProgress, type ProgressReport, routeOf, statusApplies, type DeliveryStatus } from '../../../lib/domain/delivery-state.ts';
-import { ALL_STATES, type JobState } from '../../../lib/domain/job-state.ts';
-import { preferenceFromMessage, waIdToE164 } from '../../../lib/domain/opt-out.ts';
-import { splitWebhookPayload } from '../../../lib/domain/webhook-events.ts';
-import { checkSignature, signatureFor } from '../../../lib/webhook/signature.ts';
 import { BatchTally } from '../../../lib/jobs/batch-tally.ts';
-import { inboundPayload, statusesPayload, userPreferencePayload } from '../../helpers/webhook-factories.ts';
 
 describe('campaign figures', () => {
   it('count each recipient once in its current state, whatever the retries', () => {

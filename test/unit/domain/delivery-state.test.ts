@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { campaignFigures } from '../../../lib/domain/campaign-figures.ts';
-import { combineProgress, type ProgressReport, routeOf, statusApplies, type DeliveryStatus } from '../../../lib/domain/delivery-state.ts';
+import { combineProgress, type DeliveryStatus, type ProgressReport, routeOf, statusApplies } from '../../../lib/domain/delivery-state.ts';
 import { ALL_STATES, type JobState } from '../../../lib/domain/job-state.ts';
-import { preferenceFromMessage, waIdToE164 } from '../../../lib/domain/opt-out.ts';
-import { splitWebhookPayload } from '../../../lib/domain/webhook-events.ts';
-import { checkSignature, signatureFor } from '../../../lib/webhook/signature.ts';
-import { BatchTally } from '../../../lib/jobs/batch-tally.ts';
-import { inboundPayload, statusesPayload, userPreferencePayload } from '../../helpers/webhook-factories.ts';
 
 describe('delivery state machine', () => {
   const table: Array<[JobState, DeliveryStatus, boolean]> = [
@@ -50,7 +44,11 @@ describe('delivery state machine', () => {
 });
 
 describe('combineProgress: one write for a batch of statuses of one message', () => {
-  const report = (status: ProgressReport['status'], at: number, route?: ProgressReport['route']): ProgressReport => ({ status, at, ...(route ? { route } : {}) });
+  const report = (status: ProgressReport['status'], at: number, route?: ProgressReport['route']): ProgressReport => ({
+    status,
+    at,
+    ...(route ? { route } : {}),
+  });
   const sequences: ProgressReport['status'][][] = [];
   for (const first of ['sent', 'delivered', 'read'] as const) {
     sequences.push([first]);
@@ -72,7 +70,12 @@ describe('combineProgress: one write for a batch of statuses of one message', ()
   });
 
   it('keeps the first time of each status; a read without a delivered dates the delivery', () => {
-    expect(combineProgress([report('read', 3_000), report('sent', 1_000), report('read', 4_000)])).toEqual({ state: 'read', sentAt: 1_000, deliveredAt: 3_000, readAt: 3_000 });
+    expect(combineProgress([report('read', 3_000), report('sent', 1_000), report('read', 4_000)])).toEqual({
+      state: 'read',
+      sentAt: 1_000,
+      deliveredAt: 3_000,
+      readAt: 3_000,
+    });
     expect(combineProgress([report('sent', 1_000), report('delivered', 2_000, 'marketing_messages_api'), report('read', 5_000)])).toEqual({
       state: 'read',
       sentAt: 1_000,

@@ -3,11 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { sendJobJsonSchema } from '../../../lib/domain/job-contract.ts';
 import { SANCTIONED_COUNTRIES } from '../../../lib/domain/phone.ts';
 import { validateJobBody } from '../../../lib/domain/validate-job.ts';
-import { prepareJobs } from '../../../lib/producer.ts';
-import { aJob } from '../../helpers/factories.ts';
 
 const policy = { blockedCountries: [...SANCTIONED_COUNTRIES], blockedPrefixes: [] };
-const validate = (value: unknown) => validateJobBody(typeof value === 'string' ? value : JSON.stringify(value), policy);
+const _validate = (value: unknown) => validateJobBody(typeof value === 'string' ? value : JSON.stringify(value), policy);
 
 describe('published JSON Schema', () => {
   it('is up to date with the zod contract (run `npm run schema`)', () => {

@@ -2,15 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { gateFor, nextProbeInterval } from '../../../lib/domain/breaker.ts';
 import {
   afterRefusal,
   afterThrottle,
   appendWindow,
   blockTimes,
   effectiveRate,
-  maxConcurrencyFor,
   MIN_PACE_FACTOR,
+  maxConcurrencyFor,
   PACE_HORIZON_MS,
   PACE_RECOVERY_PER_SECOND,
   paceFactor,
@@ -23,7 +22,12 @@ import {
 
 describe('pacing', () => {
   const at = (ms: number) => ms * 1000;
-  const request = (count: number, earliestMs: number, latestMs: number, rate = 80) => ({ count, intervalMicros: sendIntervalMicros(rate), earliestMicros: at(earliestMs), latestMicros: at(latestMs) });
+  const request = (count: number, earliestMs: number, latestMs: number, rate = 80) => ({
+    count,
+    intervalMicros: sendIntervalMicros(rate),
+    earliestMicros: at(earliestMs),
+    latestMicros: at(latestMs),
+  });
 
   it('spaces sends one interval apart, rounded so the pace never exceeds the rate', () => {
     expect(sendIntervalMicros(80)).toBe(12_500);
@@ -82,7 +86,10 @@ describe('pacing', () => {
   });
 
   it('derives maximumConcurrency from the rate and the batch size, the same way serverless.yml does', () => {
-    const derived = createRequire(import.meta.url)('../../../infra/derived-params.cjs') as { SEND_BATCH_SIZE: number; maxConcurrencyFor: (rate: number, batchSize?: number) => number };
+    const derived = createRequire(import.meta.url)('../../../infra/derived-params.cjs') as {
+      SEND_BATCH_SIZE: number;
+      maxConcurrencyFor: (rate: number, batchSize?: number) => number;
+    };
     expect(derived.SEND_BATCH_SIZE).toBe(SEND_BATCH_SIZE);
     for (const rate of [1, 10, 80, 150, 200, 500, 1_000]) {
       expect(derived.maxConcurrencyFor(rate)).toBe(maxConcurrencyFor(rate));
@@ -96,7 +103,9 @@ describe('pacing', () => {
   });
 
   it('runs the send function with the batch size the concurrency is derived for', () => {
-    const service = parse(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8')) as { functions: { send: { events: Array<{ sqs?: { batchSize: number } }> } } };
+    const service = parse(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8')) as {
+      functions: { send: { events: Array<{ sqs?: { batchSize: number } }> } };
+    };
     expect(service.functions.send.events.find((event) => event.sqs)?.sqs?.batchSize).toBe(SEND_BATCH_SIZE);
   });
 

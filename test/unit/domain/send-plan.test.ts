@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RETRY_POLICY,
   dispatchRoute,
+  type JobProgress,
   planAfterSend,
   planHold,
   planRelease,
-  type JobProgress,
   type SendOutcome,
 } from '../../../lib/domain/send-plan.ts';
 
@@ -14,7 +14,8 @@ const now = Date.parse('2026-11-26T10:00:00Z');
 const fresh: JobProgress = { attempt: 1, retries: 0, validUntil: now + 72 * HOUR };
 const noJitter = () => 0;
 const metaError = (code: number): SendOutcome => ({ kind: 'meta_error', code, message: '', httpStatus: 400 });
-const plan = (outcome: SendOutcome, progress = fresh, policy = DEFAULT_RETRY_POLICY) => planAfterSend(outcome, progress, now, policy, noJitter);
+const plan = (outcome: SendOutcome, progress = fresh, policy = DEFAULT_RETRY_POLICY) =>
+  planAfterSend(outcome, progress, now, policy, noJitter);
 
 describe('planAfterSend', () => {
   it('records an accepted send with its wamid', () => {
@@ -26,7 +27,10 @@ describe('planAfterSend', () => {
   });
 
   it("keeps Meta's wa_id for the status lookup", () => {
-    expect(plan({ kind: 'accepted', wamid: 'wamid.1', messageStatus: 'accepted', waId: '551187654321' })).toMatchObject({ state: 'accepted', waId: '551187654321' });
+    expect(plan({ kind: 'accepted', wamid: 'wamid.1', messageStatus: 'accepted', waId: '551187654321' })).toMatchObject({
+      state: 'accepted',
+      waId: '551187654321',
+    });
   });
 
   it('never re-sends when the outcome is unknown', () => {
@@ -34,7 +38,12 @@ describe('planAfterSend', () => {
   });
 
   it('retries a request that never left after 30 s', () => {
-    expect(plan({ kind: 'not_sent', reason: 'ECONNREFUSED' })).toMatchObject({ state: 'retry_wait', dueAt: now + 30_000, retries: 1, attempt: 1 });
+    expect(plan({ kind: 'not_sent', reason: 'ECONNREFUSED' })).toMatchObject({
+      state: 'retry_wait',
+      dueAt: now + 30_000,
+      retries: 1,
+      attempt: 1,
+    });
   });
 
   it.each([
@@ -93,7 +102,12 @@ describe('planAfterSend', () => {
   });
 
   it('holds jobs without spending retries when the number or template is blocked', () => {
-    expect(plan(metaError(190), { ...fresh, retries: 4 })).toMatchObject({ state: 'retry_wait', retries: 4, dueAt: now + 900_000, errorKind: 'stop_phone_number' });
+    expect(plan(metaError(190), { ...fresh, retries: 4 })).toMatchObject({
+      state: 'retry_wait',
+      retries: 4,
+      dueAt: now + 900_000,
+      errorKind: 'stop_phone_number',
+    });
     expect(plan(metaError(132015))).toMatchObject({ state: 'retry_wait', errorKind: 'pause_campaign' });
   });
 
@@ -129,8 +143,12 @@ describe('planRelease', () => {
   it('never produces a value SQS would reject', () => {
     for (let offset = -10_000; offset < 40 * HOUR; offset += 997_000) {
       const step = planRelease(now + offset, now);
-      if (step.action === 'park') expect(step.visibilitySeconds).toBeGreaterThan(0), expect(step.visibilitySeconds).toBeLessThanOrEqual(43_200);
-      else expect(step.delaySeconds).toBeLessThanOrEqual(900);
+      if (step.action === 'park') {
+        expect(step.visibilitySeconds).toBeGreaterThan(0);
+        expect(step.visibilitySeconds).toBeLessThanOrEqual(43_200);
+      } else {
+        expect(step.delaySeconds).toBeLessThanOrEqual(900);
+      }
     }
   });
 });
@@ -139,7 +157,13 @@ describe('planHold', () => {
   const progress = { attempt: 2, retries: 3, validUntil: now + 3_600_000 };
 
   it('waits until the breaker lets the job go, spending no retry', () => {
-    expect(planHold(progress, now, now + 60_000, 'held')).toEqual({ state: 'retry_wait', reason: 'held', dueAt: now + 60_000, attempt: 2, retries: 3 });
+    expect(planHold(progress, now, now + 60_000, 'held')).toEqual({
+      state: 'retry_wait',
+      reason: 'held',
+      dueAt: now + 60_000,
+      attempt: 2,
+      retries: 3,
+    });
   });
 
   it('waits at least a second', () => {

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sendJobJsonSchema } from '../../../lib/domain/job-contract.ts';
 import { SANCTIONED_COUNTRIES } from '../../../lib/domain/phone.ts';
 import { validateJobBody } from '../../../lib/domain/validate-job.ts';
-import { prepareJobs } from '../../../lib/producer.ts';
 import { aJob } from '../../helpers/factories.ts';
 
 const policy = { blockedCountries: [...SANCTIONED_COUNTRIES], blockedPrefixes: [] };
@@ -29,9 +26,33 @@ describe('validateJobBody', () => {
     ['no template', { ...aJob(), template: undefined }, 'schema_violation'],
     ['an upper-case template name', aJob({ template: { name: 'Autumn', language: { code: 'en_US' } } }), 'schema_violation'],
     ['a bad language code', aJob({ template: { name: 'autumn_sale', language: { code: 'english' } } }), 'schema_violation'],
-    ['an unknown template field', aJob({ template: { name: 'autumn_sale', language: { code: 'en_US' }, namespace: 'x' } as never }), 'schema_violation'],
-    ['an unknown parameter type', aJob({ template: { name: 'a', language: { code: 'en' }, components: [{ type: 'body', parameters: [{ type: 'emoji', emoji: 'x' }] }] } as never }), 'schema_violation'],
-    ['a http media link', aJob({ template: { name: 'a', language: { code: 'en' }, components: [{ type: 'header', parameters: [{ type: 'image', image: { link: 'http://x.test/a.png' } }] }] } as never }), 'schema_violation'],
+    [
+      'an unknown template field',
+      aJob({ template: { name: 'autumn_sale', language: { code: 'en_US' }, namespace: 'x' } as never }),
+      'schema_violation',
+    ],
+    [
+      'an unknown parameter type',
+      aJob({
+        template: {
+          name: 'a',
+          language: { code: 'en' },
+          components: [{ type: 'body', parameters: [{ type: 'emoji', emoji: 'x' }] }],
+        } as never,
+      }),
+      'schema_violation',
+    ],
+    [
+      'a http media link',
+      aJob({
+        template: {
+          name: 'a',
+          language: { code: 'en' },
+          components: [{ type: 'header', parameters: [{ type: 'image', image: { link: 'http://x.test/a.png' } }] }],
+        } as never,
+      }),
+      'schema_violation',
+    ],
     ['an unknown top-level field', aJob({ priority: 'high' }), 'schema_violation'],
     ['a validity under 12 h', aJob({ validitySeconds: 3_600 }), 'schema_violation'],
     ['a validity over 30 d', aJob({ validitySeconds: 2_592_001 }), 'schema_violation'],
@@ -56,7 +77,10 @@ describe('validateJobBody', () => {
 
   it('names the offending field and keeps the campaign for counting', () => {
     const result = validate(aJob({ validitySeconds: 10 }));
-    expect(result).toMatchObject({ ok: false, rejection: { campaignId: 'autumn-2026', detail: expect.stringContaining('validitySeconds') } });
+    expect(result).toMatchObject({
+      ok: false,
+      rejection: { campaignId: 'autumn-2026', detail: expect.stringContaining('validitySeconds') },
+    });
   });
 
   it('never puts the phone number in the rejection detail', () => {

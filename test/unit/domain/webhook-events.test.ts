@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campaignFigures } from '../../../lib/domain/campaign-figures.ts';
-import { combineProgress, type ProgressReport, routeOf, statusApplies, type DeliveryStatus } from '../../../lib/domain/delivery-state.ts';
-import { ALL_STATES, type JobState } from '../../../lib/domain/job-state.ts';
-import { preferenceFromMessage, waIdToE164 } from '../../../lib/domain/opt-out.ts';
 import { splitWebhookPayload } from '../../../lib/domain/webhook-events.ts';
-import { checkSignature, signatureFor } from '../../../lib/webhook/signature.ts';
-import { BatchTally } from '../../../lib/jobs/batch-tally.ts';
 import { inboundPayload, statusesPayload, userPreferencePayload } from '../../helpers/webhook-factories.ts';
 
 describe('splitWebhookPayload', () => {
@@ -14,13 +8,24 @@ describe('splitWebhookPayload', () => {
       { wamid: 'a', status: 'sent', recipient: '+491' },
       { wamid: 'b', status: 'read', recipient: '+492' },
     ]) as { entry: unknown[] };
-    const merged = { object: 'whatsapp_business_account', entry: [...statuses.entry, ...(userPreferencePayload('+493', 'stop') as { entry: unknown[] }).entry, ...(inboundPayload('+494', { type: 'text', text: { body: 'hi' } }) as { entry: unknown[] }).entry] };
+    const merged = {
+      object: 'whatsapp_business_account',
+      entry: [
+        ...statuses.entry,
+        ...(userPreferencePayload('+493', 'stop') as { entry: unknown[] }).entry,
+        ...(inboundPayload('+494', { type: 'text', text: { body: 'hi' } }) as { entry: unknown[] }).entry,
+      ],
+    };
     const result = splitWebhookPayload(merged);
     expect(result.ok && result.events.map((e) => e.kind)).toEqual(['status', 'status', 'user_preference', 'inbound_message']);
   });
 
   it('keeps unknown fields and reports unhandled change fields', () => {
-    const result = splitWebhookPayload({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED' } }] }], extra: true });
+    const result = splitWebhookPayload({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED' } }] }],
+      extra: true,
+    });
     expect(result).toEqual({ ok: true, events: [], ignoredFields: ['message_template_status_update'] });
   });
 

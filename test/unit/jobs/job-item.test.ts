@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { contractOfItem, storedContractOf } from '../../../lib/jobs/job-item.ts';
-import { sendJobSchema, type SendJob } from '../../../lib/domain/job-contract.ts';
+import { type SendJob, sendJobSchema } from '../../../lib/domain/job-contract.ts';
 import { dispatchBodyFromItem } from '../../../lib/jobs/dispatch-body.ts';
+import { contractOfItem, storedContractOf } from '../../../lib/jobs/job-item.ts';
 
 const createdAt = '2026-11-26T09:00:00.123Z';
 const job: SendJob = sendJobSchema.parse({
@@ -14,7 +14,13 @@ const job: SendJob = sendJobSchema.parse({
     language: { code: 'en_US' },
     components: [
       { type: 'header', parameters: [{ type: 'image', image: { link: 'https://cdn.example.com/autumn.jpg' } }] },
-      { type: 'body', parameters: [{ type: 'text', text: 'Jasper' }, { type: 'currency', currency: { fallback_value: '€20', code: 'EUR', amount_1000: 20_000 } }] },
+      {
+        type: 'body',
+        parameters: [
+          { type: 'text', text: 'Jasper' },
+          { type: 'currency', currency: { fallback_value: '€20', code: 'EUR', amount_1000: 20_000 } },
+        ],
+      },
       { type: 'button', sub_type: 'url', index: 0, parameters: [{ type: 'text', text: 'autumn?u=42' }] },
     ],
   },
@@ -26,7 +32,13 @@ const job: SendJob = sendJobSchema.parse({
 });
 
 /** The item's columns that the contract shares (the recipient is part of the key). */
-const columns = { recipient: job.recipient, campaignId: job.campaignId, phoneNumberId: job.phoneNumberId, createdAt, validUntil: new Date(Date.parse(createdAt) + 172_800_000).toISOString() };
+const columns = {
+  recipient: job.recipient,
+  campaignId: job.campaignId,
+  phoneNumberId: job.phoneNumberId,
+  createdAt,
+  validUntil: new Date(Date.parse(createdAt) + 172_800_000).toISOString(),
+};
 
 describe('the contract on the job item', () => {
   it('gives back the job as enqueued from the columns and the stored fields', () => {
@@ -35,7 +47,11 @@ describe('the contract on the job item', () => {
 
   it('stores only what the columns do not hold', () => {
     expect(Object.keys(storedContractOf(job)).sort()).toEqual(['callbackData', 'messageActivitySharing', 'notBefore', 'template']);
-    expect(Object.keys(storedContractOf({ ...job, callbackData: undefined, notBefore: undefined, messageActivitySharing: undefined } as SendJob))).toEqual(['template']);
+    expect(
+      Object.keys(
+        storedContractOf({ ...job, callbackData: undefined, notBefore: undefined, messageActivitySharing: undefined } as SendJob),
+      ),
+    ).toEqual(['template']);
   });
 
   it('loses no field of the contract: each is stored, a column, derived or set per dispatch', () => {

@@ -13,7 +13,9 @@ const record = (state: JobRecord['state'], lastErrorCode?: number) =>
 /** A port-level stand-in whose answers each test sets: the decorator's rules, apart from DynamoDB. */
 function storeAnswering(answers: Partial<Record<keyof JobStore, unknown>>): JobStore {
   const method = (name: keyof JobStore) => async () => answers[name];
-  return Object.fromEntries((['claim', 'recordDecision', 'markUnknown', 'applyProgress', 'applyFailure', 'markDropped', 'get'] as const).map((n) => [n, method(n)])) as unknown as JobStore;
+  return Object.fromEntries(
+    (['claim', 'recordDecision', 'markUnknown', 'applyProgress', 'applyFailure', 'markDropped', 'get'] as const).map((n) => [n, method(n)]),
+  ) as unknown as JobStore;
 }
 
 const claimRequest = (state: ClaimRequest['state']): ClaimRequest => ({
@@ -28,15 +30,22 @@ const claimRequest = (state: ClaimRequest['state']): ClaimRequest => ({
 describe('countingStateChanges: the one owner of the state gauges', () => {
   it('moves a recipient into the state a settled claim records, and out of the waiting state it left', async () => {
     const tally = new BatchTally();
-    const jobs = countingStateChanges(storeAnswering({ claim: { claimed: true, record: record('expired'), previousState: 'deferred' } }), tally);
+    const jobs = countingStateChanges(
+      storeAnswering({ claim: { claimed: true, record: record('expired'), previousState: 'deferred' } }),
+      tally,
+    );
     await jobs.claim(claimRequest(JOB_STATES.expired));
     expect(tally.byCampaign.get('c1')).toEqual({ state_deferred: -1, state_expired: 1 });
   });
 
   it('counts no gauge for `sending`, which lasts one request, nor for a refused claim', async () => {
     const tally = new BatchTally();
-    await countingStateChanges(storeAnswering({ claim: { claimed: true, record: record('sending') } }), tally).claim(claimRequest(JOB_STATES.sending));
-    await countingStateChanges(storeAnswering({ claim: { claimed: false, existing: record('accepted') } }), tally).claim(claimRequest(JOB_STATES.sending));
+    await countingStateChanges(storeAnswering({ claim: { claimed: true, record: record('sending') } }), tally).claim(
+      claimRequest(JOB_STATES.sending),
+    );
+    await countingStateChanges(storeAnswering({ claim: { claimed: false, existing: record('accepted') } }), tally).claim(
+      claimRequest(JOB_STATES.sending),
+    );
     expect(tally.byCampaign.get('c1') ?? {}).toEqual({});
   });
 
@@ -59,11 +68,25 @@ describe('countingStateChanges: the one owner of the state gauges', () => {
     const tally = new BatchTally();
     await countingStateChanges(storeAnswering({ markUnknown: true }), tally).markUnknown(JOB_KEY, 't', 0, 'worker stopped');
     const deferred = { state: JOB_STATES.deferred, reason: 'r', dueAt: 1, attempt: 2, retries: 0, errorCode: 131049 } as const;
-    await countingStateChanges(storeAnswering({ applyFailure: { written: true, before: record('accepted') } }), tally).applyFailure(record('accepted'), deferred, 0);
-    await countingStateChanges(storeAnswering({ applyFailure: { written: false, current: record('read') } }), tally).applyFailure(record('accepted'), deferred, 0);
+    await countingStateChanges(storeAnswering({ applyFailure: { written: true, before: record('accepted') } }), tally).applyFailure(
+      record('accepted'),
+      deferred,
+      0,
+    );
+    await countingStateChanges(storeAnswering({ applyFailure: { written: false, current: record('read') } }), tally).applyFailure(
+      record('accepted'),
+      deferred,
+      0,
+    );
     await countingStateChanges(storeAnswering({ markDropped: 'sent' }), tally).markDropped(JOB_KEY, 0);
     await countingStateChanges(storeAnswering({ markDropped: undefined }), tally).markDropped(JOB_KEY, 0);
-    expect(tally.byCampaign.get('c1')).toEqual({ state_unknown: 1, state_accepted: -1, state_deferred: 1, state_sent: -1, state_dropped: 1 });
+    expect(tally.byCampaign.get('c1')).toEqual({
+      state_unknown: 1,
+      state_accepted: -1,
+      state_deferred: 1,
+      state_sent: -1,
+      state_dropped: 1,
+    });
   });
 
   it('leaves reads and other writes to the store itself', async () => {

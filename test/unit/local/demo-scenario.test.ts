@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { RuleEngine, loadScenario } from 'mm-api-simulator';
+import { loadScenario, RuleEngine } from 'mm-api-simulator';
 import { describe, expect, it } from 'vitest';
 
 /** The scenario `npm start` runs the demo campaign against (local/run-campaign.ts). */
@@ -10,7 +10,13 @@ describe('the demo scenario (local/scenarios/demo.json)', () => {
     const demo = loadScenario(DEMO);
     expect(demo.phoneNumbers).toEqual([expect.objectContaining({ id: '100000000000001', ratePerSecond: 80 })]);
     expect(demo.templates).toEqual([
-      expect.objectContaining({ name: 'autumn_sale', category: 'MARKETING', languages: ['en_US', 'de_DE'], bodyParams: 1, ttlSeconds: 86_400 }),
+      expect.objectContaining({
+        name: 'autumn_sale',
+        category: 'MARKETING',
+        languages: ['en_US', 'de_DE'],
+        bodyParams: 1,
+        ttlSeconds: 86_400,
+      }),
       expect.objectContaining({ name: 'order_update', category: 'UTILITY' }),
     ]);
   });
@@ -57,7 +63,13 @@ describe('the demo scenario (local/scenarios/demo.json)', () => {
       ['per-user-marketing-limit', 1],
       ['per-user-limit-every-time', undefined],
     ]);
-    expect(demo.rules.filter((rule) => rule.drop).map((rule) => [rule.name, rule.fraction, rule.drop])).toEqual([['dropped-silently', 0.005, { after: 'sent' }]]);
-    expect(demo.rules.flatMap((rule) => (rule.optOut ? [rule.optOut.via] : [])).sort()).toEqual(['keyword', 'quick_reply', 'user_preferences']);
+    expect(demo.rules.filter((rule) => rule.drop).map((rule) => [rule.name, rule.fraction, rule.drop])).toEqual([
+      ['dropped-silently', 0.005, { after: 'sent' }],
+    ]);
+    expect(demo.rules.flatMap((rule) => (rule.optOut ? [rule.optOut.via] : [])).sort()).toEqual([
+      'keyword',
+      'quick_reply',
+      'user_preferences',
+    ]);
   });
 });

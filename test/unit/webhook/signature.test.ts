@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campaignFigures } from '../../../lib/domain/campaign-figures.ts';
-import { combineProgress, type ProgressReport, routeOf, statusApplies, type DeliveryStatus } from '../../../lib/domain/delivery-state.ts';
-import { ALL_STATES, type JobState } from '../../../lib/domain/job-state.ts';
-import { preferenceFromMessage, waIdToE164 } from '../../../lib/domain/opt-out.ts';
-import { splitWebhookPayload } from '../../../lib/domain/webhook-events.ts';
 import { checkSignature, signatureFor } from '../../../lib/webhook/signature.ts';
-import { BatchTally } from '../../../lib/jobs/batch-tally.ts';
-import { inboundPayload, statusesPayload, userPreferencePayload } from '../../helpers/webhook-factories.ts';
 
 describe('webhook signature', () => {
   const body = Buffer.from('{"object":"whatsapp_business_account"}');

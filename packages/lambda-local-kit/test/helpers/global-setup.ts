@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { localStackEnv, startLocalStack, type LocalEndpoints } from '../../src/index.ts';
+import { type LocalEndpoints, localStackEnv, startLocalStack } from '../../src/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,13 +4,13 @@ import { afterAll, inject } from 'vitest';
 import {
   clientsFor,
   createResources,
-  queueOf,
-  tableOf,
   type LocalClients,
   type LocalEndpoints,
   type LocalQueue,
   type LocalResources,
   type LocalTable,
+  queueOf,
+  tableOf,
 } from '../../src/index.ts';
 
 /** The `${self:service}` value tests create resources under. */

@@ -3,8 +3,17 @@ import { parseResponse } from '../../../../lib/adapters/meta/mm-api-client.ts';
 
 describe('parseResponse', () => {
   it('reads the wamid, message_status and wa_id of a success', () => {
-    const body = { messaging_product: 'whatsapp', contacts: [{ input: '+4915112345678', wa_id: '4915112345678' }], messages: [{ id: 'wamid.HBgL', message_status: 'accepted' }] };
-    expect(parseResponse(200, JSON.stringify(body))).toEqual({ kind: 'accepted', wamid: 'wamid.HBgL', messageStatus: 'accepted', waId: '4915112345678' });
+    const body = {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: '+4915112345678', wa_id: '4915112345678' }],
+      messages: [{ id: 'wamid.HBgL', message_status: 'accepted' }],
+    };
+    expect(parseResponse(200, JSON.stringify(body))).toEqual({
+      kind: 'accepted',
+      wamid: 'wamid.HBgL',
+      messageStatus: 'accepted',
+      waId: '4915112345678',
+    });
   });
 
   it('accepts a success without contacts (the wa_id is then unknown)', () => {
@@ -30,7 +39,10 @@ describe('parseResponse', () => {
       fbtraceId: 'Az8or2yhqkZfEZ-_4Qn_Bam',
       httpStatus: 400,
     });
-    expect(parseResponse(200, JSON.stringify({ error: { code: 131000, message: 'x' } }))).toMatchObject({ kind: 'meta_error', code: 131000 });
+    expect(parseResponse(200, JSON.stringify({ error: { code: 131000, message: 'x' } }))).toMatchObject({
+      kind: 'meta_error',
+      code: 131000,
+    });
   });
 
   it('treats an unreadable 200 as unknown, never as a reason to resend', () => {
