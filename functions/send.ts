@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createLogger, createMetrics } from '../lib/observability.ts';
 import type { SendRuntime } from '../lib/send/context.ts';
 import { sendBatch } from '../lib/send/send-batch.ts';
 import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';
@@ -27,6 +28,7 @@ export function createSendHandler(runtime: () => SendRuntime, { logger, metrics 
 
 export const sendFunction = {
   name: 'send',
+  observe: () => ({ logger: createLogger('send'), metrics: createMetrics('send') }),
   createRuntime: createSendRuntime,
   createHandler: createSendHandler,
 } satisfies FunctionDefinition<SendRuntime, ReturnType<typeof createSendHandler>>;

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createLogger, createMetrics } from '../lib/observability.ts';
 import type { StatusRuntime } from '../lib/status/context.ts';
 import { statusBatch } from '../lib/status/status-batch.ts';
 import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';
@@ -18,6 +19,7 @@ export function createStatusHandler(runtime: () => StatusRuntime, { logger, metr
 
 export const statusFunction = {
   name: 'status',
+  observe: () => ({ logger: createLogger('status'), metrics: createMetrics('status') }),
   createRuntime: createStatusRuntime,
   createHandler: createStatusHandler,
 } satisfies FunctionDefinition<StatusRuntime, ReturnType<typeof createStatusHandler>>;

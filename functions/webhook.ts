@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { createLogger, createMetrics } from '../lib/observability.ts';
 import { handleWebhookRequest, type WebhookRuntime } from '../lib/webhook/handle-request.ts';
 import type { FunctionDefinition, Observability } from '../lib/wiring/context.ts';
 import { lambdaHandler } from '../lib/wiring/lambda-handler.ts';
@@ -18,6 +19,7 @@ export function createWebhookHandler(runtime: () => WebhookRuntime, { logger }: 
 
 export const webhookFunction = {
   name: 'webhook',
+  observe: () => ({ logger: createLogger('webhook'), metrics: createMetrics('webhook') }),
   createRuntime: createWebhookRuntime,
   createHandler: createWebhookHandler,
 } satisfies FunctionDefinition<WebhookRuntime, ReturnType<typeof createWebhookHandler>>;

@@ -26,7 +26,7 @@ import type { SendRuntime } from '../lib/send/context.ts';
 import type { StatusRuntime } from '../lib/status/context.ts';
 import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
 import { type AwsClients, createAwsClients } from '../lib/wiring/aws-clients.ts';
-import type { FunctionDefinition, FunctionName, WiringContext } from '../lib/wiring/context.ts';
+import type { FunctionDefinition, FunctionName, LoggerOnly, Observability, WiringContext } from '../lib/wiring/context.ts';
 import { type LocalFunctionSettings, localFunctionSettings, RESOURCE_FILES, serviceName } from './serverless-config.ts';
 
 /** Secrets as stored in the local SSM stand-in, as an operator stores the real ones on AWS. */
@@ -239,20 +239,24 @@ interface LocalFunction<Runtime, Handler> {
  */
 async function buildFunctions(resources: LocalResources, stage: string, options: LocalDeploymentOptions) {
   const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
-  const seams: Partial<Record<FunctionName, Pick<WiringContext, 'now' | 'sleep'>>> = {
+  const seams: Partial<Record<FunctionName, Pick<WiringContext<LoggerOnly>, 'now' | 'sleep'>>> = {
     send: { ...(options.now ? { now: options.now } : {}), ...(options.sendSleep ? { sleep: options.sendSleep } : {}) },
     release: (options.releaseNow ?? options.now) ? { now: (options.releaseNow ?? options.now)! } : {},
   };
-  const build = async <Runtime, Handler>(definition: FunctionDefinition<Runtime, Handler>): Promise<LocalFunction<Runtime, Handler>> => {
+  const build = async <Runtime, Handler, O extends LoggerOnly>(
+    definition: FunctionDefinition<Runtime, Handler, O>,
+  ): Promise<LocalFunction<Runtime, Handler>> => {
     const settings = await localFunctionSettings(definition.name, resources, stage);
     const metaBaseUrl = definition.name === 'send' ? { META_GRAPH_BASE_URL: options.metaBaseUrl } : {};
     const env = { ...process.env, ...settings.environment, ...metaBaseUrl, ...options.env } as Record<string, string>;
-    // Concurrent local invocations share one Metrics object (on Lambda each has its own), so one
-    // may publish another's metrics and the other then warns that it has none: not worth showing.
+    // The definition's own observability, with the local log level, and metrics that stay quiet:
+    // concurrent local invocations share one Metrics object (on Lambda each has its own), so one may
+    // publish another's metrics and the other then warns that it has none. Every definition's
+    // observability is a part of this one.
     const observability = {
       logger: createLogger(definition.name, logLevel),
       metrics: createMetrics(definition.name, { logger: { ...console, warn: () => {} } }),
-    };
+    } as Observability as unknown as O;
     const seam = seams[definition.name] ?? (options.now ? { now: options.now } : {});
     const runtime = definition.createRuntime({ env, clients: functionClients(env, options), ...observability, ...seam });
     return { settings, env, runtime, handler: definition.createHandler(() => runtime, observability) };
