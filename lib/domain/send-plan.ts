@@ -65,17 +65,18 @@ export type Decision =
 
 export type WaitDecision = Extract<Decision, { dueAt: number }>;
 
+/** What a decision is made with: the time, the retry policy and the random source for jitter. */
+export interface Planning {
+  now: number;
+  policy: RetryPolicy;
+  random: () => number;
+}
+
 /**
  * Decides what happens to a job after one MM API call. Pure: the caller passes the clock
  * and the random source, so every branch is testable.
  */
-export function planAfterSend(
-  outcome: SendOutcome,
-  progress: JobProgress,
-  now: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): Decision {
+export function planAfterSend(outcome: SendOutcome, progress: JobProgress, planning: Planning): Decision {
   switch (outcome.kind) {
     case 'accepted':
       return {
@@ -87,13 +88,14 @@ export function planAfterSend(
     case 'unknown':
       return { state: JOB_STATES.unknown, reason: outcome.reason };
     case 'not_sent':
-      return planRetry(progress, now, policy, random, { waitSeconds: 30, reason: `not sent: ${outcome.reason}` });
+      return planRetry(progress, planning, { waitSeconds: 30, reason: `not sent: ${outcome.reason}` });
     case 'meta_error':
-      return planMetaError(outcome.code, progress, now, policy, random);
+      return planMetaError(outcome.code, progress, planning);
   }
 }
 
-function planMetaError(code: number, progress: JobProgress, now: number, policy: RetryPolicy, random: () => number): Decision {
+function planMetaError(code: number, progress: JobProgress, planning: Planning): Decision {
+  const { now, policy, random } = planning;
   const cls = classifyMetaError(code, policy.classify);
   const reason = `${code}: ${cls.meaning}`;
   switch (cls.kind) {
@@ -105,7 +107,7 @@ function planMetaError(code: number, progress: JobProgress, now: number, policy:
       return planPerUserLimitRetry(progress, now, policy, code);
     case 'retry': {
       const waitSeconds = policy.waitOverrides?.[code] ?? (cls.backoff === 'exponential4' ? 4 ** (progress.retries + 1) : cls.waitSeconds);
-      return planRetry(progress, now, policy, random, { waitSeconds, reason, errorCode: code, errorKind: cls.kind });
+      return planRetry(progress, planning, { waitSeconds, reason, errorCode: code, errorKind: cls.kind });
     }
     case 'throttled':
       // The fleet sent too fast, not the job's fault: it waits without spending a retry.
@@ -160,7 +162,7 @@ interface RetryRequest {
   errorKind?: ErrorKind;
 }
 
-function planRetry(progress: JobProgress, now: number, policy: RetryPolicy, random: () => number, request: RetryRequest): Decision {
+function planRetry(progress: JobProgress, { now, policy, random }: Planning, request: RetryRequest): Decision {
   if (progress.retries >= policy.maxTransientRetries) {
     return {
       state: JOB_STATES.failed,

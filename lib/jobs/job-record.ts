@@ -1,5 +1,6 @@
 import type { Route } from '../domain/delivery-state.ts';
 import type { JOB_STATES, JobState } from '../domain/job-state.ts';
+import type { Decision } from '../domain/send-plan.ts';
 import type { ValidJob } from '../domain/validate-job.ts';
 import type { StoredContract } from './job-item.ts';
 
@@ -64,6 +65,17 @@ export interface ClaimRequest {
   reason?: string;
   /** With `deferred`: when, and the id of the message that will carry it. */
   deferral?: { dueAt: number; nextDispatchId: string };
+}
+
+/** The outcome of a claimed send, written only while this message still holds the claim. */
+export interface DecisionWrite {
+  jobKey: string;
+  /** The claim token of the message that sent. */
+  token: string;
+  decision: Decision;
+  now: number;
+  /** With a wait (`retry_wait`, `deferred`): the id of the message that will carry the next attempt. */
+  nextDispatchId?: string;
 }
 
 /** A conditional write from a status webhook: the item before it, or (refused) the item as it is. */

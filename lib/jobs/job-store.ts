@@ -1,7 +1,7 @@
 import type { ProgressChange } from '../domain/delivery-state.ts';
 import type { JobState } from '../domain/job-state.ts';
 import type { Decision } from '../domain/send-plan.ts';
-import type { ClaimRequest, ClaimResult, JobRecord, OpenCandidate, WebhookWrite } from './job-record.ts';
+import type { ClaimRequest, ClaimResult, DecisionWrite, JobRecord, OpenCandidate, WebhookWrite } from './job-record.ts';
 
 /**
  * The job items, as the send, status and sweep paths use them. Every write is conditional, so a
@@ -11,7 +11,7 @@ import type { ClaimRequest, ClaimResult, JobRecord, OpenCandidate, WebhookWrite 
 export interface JobStore {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** Writes the outcome of a claimed send. False when the claim was lost meanwhile. */
-  recordDecision(jobKey: string, token: string, decision: Decision, now: number, nextDispatchId?: string): Promise<boolean>;
+  recordDecision(write: DecisionWrite): Promise<boolean>;
   /** A claim whose worker died mid-send: the request may have reached Meta. */
   markUnknown(jobKey: string, token: string, now: number, reason: string): Promise<boolean>;
   /** Moves the job with this wamid forward if its state allows it (`statesMovedBy`); no read first. */

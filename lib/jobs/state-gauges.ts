@@ -26,9 +26,9 @@ export function countingStateChanges(jobs: JobStore, tally: BatchTally): JobStor
       }
       return result;
     },
-    async recordDecision(jobKey, token, decision, now, nextDispatchId) {
-      const recorded = await jobs.recordDecision(jobKey, token, decision, now, nextDispatchId);
-      if (recorded) tally.transition(itemKeyOf(jobKey).campaignId, undefined, gaugeOf(decision));
+    async recordDecision(write) {
+      const recorded = await jobs.recordDecision(write);
+      if (recorded) tally.transition(itemKeyOf(write.jobKey).campaignId, undefined, gaugeOf(write.decision));
       return recorded;
     },
     async markUnknown(jobKey, token, now, reason) {

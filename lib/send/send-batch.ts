@@ -7,6 +7,7 @@ import { RecordError } from '../errors.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
 import { jobKeyOf } from '../jobs/job-record.ts';
 import { countingStateChanges } from '../jobs/state-gauges.ts';
+import type { Controls } from '../ports/control-store.ts';
 import { deadlineBucketOf } from '../ports/open-deadlines.ts';
 import type { BatchContext, PreparedRecord, SendRuntime } from './context.ts';
 import { sendRecord } from './send-record.ts';
@@ -80,40 +81,53 @@ async function lookUpBatch(
     listForTheSweep(records, prepared, runtime),
   ]);
   const invocationStart = runtime.now();
-  const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
-  const { pacing, meta } = runtime.config;
-  let controlsReadAt = invocationStart;
-  let rereading: Promise<void> | undefined;
   const batch: BatchContext = {
     prepared,
     users,
     controls,
-    refreshControls: () => {
-      if (runtime.now() - controlsReadAt < CONTROLS_MAX_AGE_MS) return Promise.resolve();
-      rereading ??= readControls()
-        .then((fresh) => {
-          batch.controls = fresh;
-          controlsReadAt = runtime.now();
-        })
-        // A failed re-read keeps the batch's view: the breakers it saw still apply.
-        .catch((error: unknown) => runtime.logger.warn('breakers not re-read', { error: error as Error }))
-        .finally(() => {
-          rereading = undefined;
-        });
-      return rereading;
-    },
+    refreshControls: () => Promise.resolve(),
     openedHere: new Set(),
     slowedHere: new Set(),
-    slots: new SlotDispenser(runtime.controls, (id) => pacing.rates[id] ?? pacing.defaultRate, runtime.now),
-    latestStart: () =>
-      Math.min(
-        invocationStart + remaining - meta.timeoutMs - Math.min(DEADLINE_MARGIN_MS, remaining / 10),
-        invocationStart + pacing.maxSlotWaitMs,
-      ),
+    slots: new SlotDispenser(runtime.controls, (id) => runtime.config.pacing.rates[id] ?? runtime.config.pacing.defaultRate, runtime.now),
+    latestStart: latestStartOf(context, runtime, invocationStart),
     signal,
     pairSpacing: pairSpacingOf(records, prepared),
   };
+  batch.refreshControls = refresherOf(batch, readControls, runtime);
   return batch;
+}
+
+/**
+ * Re-reads the batch's breakers when its view is older than a second, one read in flight at a
+ * time. A failed re-read keeps the batch's view: the breakers it saw still apply.
+ */
+function refresherOf(batch: BatchContext, readControls: () => Promise<Controls>, runtime: SendRuntime): () => Promise<void> {
+  let readAt = runtime.now();
+  let rereading: Promise<void> | undefined;
+  return () => {
+    if (runtime.now() - readAt < CONTROLS_MAX_AGE_MS) return Promise.resolve();
+    rereading ??= readControls()
+      .then((fresh) => {
+        batch.controls = fresh;
+        readAt = runtime.now();
+      })
+      .catch((error: unknown) => runtime.logger.warn('breakers not re-read', { error: error as Error }))
+      .finally(() => {
+        rereading = undefined;
+      });
+    return rereading;
+  };
+}
+
+/** The latest time a send may start: its answer and bookkeeping must fit before the deadline, and no slot is waited for too long. */
+function latestStartOf(context: Context, runtime: SendRuntime, invocationStart: number): () => number {
+  const remaining = context.getRemainingTimeInMillis?.() ?? 30_000;
+  const { pacing, meta } = runtime.config;
+  const latest = Math.min(
+    invocationStart + remaining - meta.timeoutMs - Math.min(DEADLINE_MARGIN_MS, remaining / 10),
+    invocationStart + pacing.maxSlotWaitMs,
+  );
+  return () => latest;
 }
 
 /**

@@ -5,7 +5,7 @@ import { JOB_STATES } from '../domain/job-state.ts';
 import { marketingMessageBody } from '../domain/marketing-message.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
 import { LATE_TOLERANCE_MS, paceFactor } from '../domain/pacing.ts';
-import { dispatchRoute, planAfterSend, planHold } from '../domain/send-plan.ts';
+import { type Decision, dispatchRoute, planAfterSend, planHold, type SendOutcome } from '../domain/send-plan.ts';
 import type { Rejection } from '../domain/validate-job.ts';
 import { NotStarted, TooLargeToDeadLetter } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
@@ -115,14 +115,52 @@ async function rejectRecord(record: SQSRecord, rejection: Rejection, deps: SendD
  * Meta; a probe (`probe` set) skips the breaker re-checks, since it is sent to test the breaker.
  */
 async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promise<void> {
-  const { job, deps, batch, tally } = sending;
+  const { job, deps } = sending;
+  const slot = await takeSendTime(sending, probe);
+  if (!slot) return;
+  // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request
+  // leaves on time: a claim's variable latency after the wait would bunch sends and break the pace.
+  const { token, createdAt, validUntil } = sending;
+  const claim = await deps.jobs.claim({ job, token, createdAt, validUntil, now: deps.now(), state: JOB_STATES.sending });
+  if (!claim.claimed) return settleConflict(sending, claim.existing);
+  const jobRecord = claim.record;
+  const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
+  await waitForSendTime(sending, slot);
+  const stopped = probe ? undefined : gateNow(sending, deps.now());
+  if (stopped && stopped.action !== 'send') {
+    // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
+    // the claim is released as a wait that spends no retry, and the job comes back after it.
+    const { until, reason } = holdingOf(stopped, deps.now());
+    sending.tally.metric('ClaimedJobsHeld');
+    const holdUntil = Math.min(until, deps.now() + deps.config.retryPolicy.holdSeconds * 1000);
+    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), holdUntil, `held before sending: ${reason}`));
+  }
+  const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message));
+  const decision = planAfterSend(outcome, progress, { now: deps.now(), policy: deps.config.retryPolicy, random: deps.random });
+  countOutcome(sending, outcome, decision);
+  await reactToOutcome(sending, outcome, probe);
+  await applyDecision(sending, jobRecord, decision);
+}
+
+/** A send time from the number's shared pace, and the pace factor it was taken at. */
+interface Slot {
+  startAt: number;
+  factor: number;
+}
+
+/**
+ * The job's send time, or none when the job went back to the queue: no time free before the
+ * deadline, or a breaker that turned while it waited. Throws `NotStarted` near the deadline.
+ */
+async function takeSendTime(sending: SendingRecord, probe: Scope | undefined): Promise<Slot | undefined> {
+  const { job, deps, batch } = sending;
   if (batch.signal?.aborted || deps.now() >= batch.latestStart()) throw new NotStarted('function deadline near: send not started');
   const factor = paceFactor(batch.controls.phones.get(job.phoneNumberId), deps.now());
   const startAt = await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor);
   if (startAt === undefined) {
     await deps.queues.dispatch(sending.record.body, { queue: 'send', delaySeconds: 1 }, 'no send slot free in time');
-    tally.metric('PacingDeferrals');
-    return;
+    sending.tally.metric('PacingDeferrals');
+    return undefined;
   }
   if (batch.signal?.aborted) throw new NotStarted('function deadline near: send not started');
   if (!probe) {
@@ -130,51 +168,20 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
     // meanwhile (by any invocation) keeps it, unclaimed.
     await batch.refreshControls();
     const late = gateNow(sending, deps.now());
-    if (late.action !== 'send') return keepBack(sending, late);
+    if (late.action !== 'send') {
+      await keepBack(sending, late);
+      return undefined;
+    }
   }
+  return { startAt, factor };
+}
 
-  // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request
-  // leaves on time: a claim's variable latency after the wait would bunch sends and break the pace.
-  const claim = await deps.jobs.claim({
-    job,
-    token: sending.token,
-    createdAt: sending.createdAt,
-    validUntil: sending.validUntil,
-    now: deps.now(),
-    state: JOB_STATES.sending,
-  });
-  if (!claim.claimed) return settleConflict(sending, claim.existing);
-  const jobRecord = claim.record;
-  const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
-  await waitForSendTime(sending, startAt, factor);
-  const stopped = probe ? undefined : gateNow(sending, deps.now());
-  if (stopped && stopped.action !== 'send') {
-    // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
-    // the claim is released as a wait that spends no retry, and the job comes back after it.
-    const { until, reason } = holdingOf(stopped, deps.now());
-    tally.metric('ClaimedJobsHeld');
-    const holdMs = deps.config.retryPolicy.holdSeconds * 1000;
-    return applyDecision(
-      sending,
-      jobRecord,
-      planHold(progress, deps.now(), Math.min(until, deps.now() + holdMs), `held before sending: ${reason}`),
-    );
-  }
-
-  const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message));
+/** The call's metrics, and Meta's refusal in the log with what follows from it. */
+function countOutcome({ tally, log }: SendingRecord, outcome: SendOutcome, decision: Decision): void {
   tally.metric('MetaApiCalls');
-  const decision = planAfterSend(outcome, progress, deps.now(), deps.config.retryPolicy, deps.random);
-  if (outcome.kind === 'meta_error') {
-    sending.log.warn('Meta rejected the send', {
-      code: outcome.code,
-      details: outcome.details,
-      fbtraceId: outcome.fbtraceId,
-      next: decision.state,
-    });
-    tally.metric(`MetaErrors_${classifyMetaError(outcome.code).kind}`);
-  }
-  await reactToOutcome(sending, outcome, probe);
-  await applyDecision(sending, jobRecord, decision);
+  if (outcome.kind !== 'meta_error') return;
+  log.warn('Meta rejected the send', { code: outcome.code, details: outcome.details, fbtraceId: outcome.fbtraceId, next: decision.state });
+  tally.metric(`MetaErrors_${classifyMetaError(outcome.code).kind}`);
 }
 
 /** A gate that turned against the job after the checks: cancel it, or hold it until the gate's time. */
@@ -210,7 +217,7 @@ const MAX_MISSED_SEND_TIMES = 3;
  * already claimed, so when no new time is free before the deadline it is sent late rather
  * than left `sending`.
  */
-async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, startAt: number, factor: number): Promise<void> {
+async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, { startAt, factor }: Slot): Promise<void> {
   let at = startAt;
   for (let missed = 0; ; missed++) {
     if (at > deps.now()) await deps.sleep(at - deps.now());

@@ -31,7 +31,8 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
   const nextDispatchId = isWait ? deps.newId() : undefined;
   // The one write that must not be lost after Meta answered: retried on transient errors (it
   // is conditional on the claim, so a repeat cannot overwrite anything else).
-  const recorded = await withRetries(() => deps.jobs.recordDecision(jobRecord.jobKey, token, decision, deps.now(), nextDispatchId), deps);
+  const write = { jobKey: jobRecord.jobKey, token, decision, ...(nextDispatchId ? { nextDispatchId } : {}) };
+  const recorded = await withRetries(() => deps.jobs.recordDecision({ ...write, now: deps.now() }), deps);
   if (!recorded) {
     // Another worker settled this claim (it judged ours dead). Its decision stands.
     log.error('lost the claim while sending; the other worker decides', { decision: decision.state });
@@ -39,7 +40,7 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
     return;
   }
   if (decision.state === JOB_STATES.accepted) await recordWaIdAlias(sending, jobRecord, decision);
-  await recordUserEffects(decision, job.recipient, deps.now(), deps.now(), deps.users);
+  await recordUserEffects(deps.users, { decision, recipient: job.recipient, at: deps.now(), now: deps.now() });
   if ('dueAt' in decision && nextDispatchId) {
     await deps.queues.dispatch(
       dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt),

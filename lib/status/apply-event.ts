@@ -11,7 +11,7 @@ import {
 } from '../domain/webhook-events.ts';
 import { InvalidWebhookEvent } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
-import type { PreferenceSource } from '../ports/user-store.ts';
+import type { Preference } from '../ports/user-store.ts';
 import type { StatusDeps } from './context.ts';
 
 /** One status-queue message, validated. */
@@ -89,7 +89,7 @@ async function applyUserPreference(preference: UserPreference, deps: StatusDeps,
     return;
   }
   const at = preference.timestamp === undefined ? deps.now() : Number(preference.timestamp) * 1000;
-  await recordPreference(preference.wa_id, value === 'stop', 'user_preferences', at, deps, tally);
+  await recordPreference(preference.wa_id, { optedOut: value === 'stop', source: 'user_preferences', at }, deps, tally);
 }
 
 async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, tally: BatchTally): Promise<void> {
@@ -99,23 +99,16 @@ async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, ta
     return;
   }
   const at = message.timestamp ? Number(message.timestamp) * 1000 : deps.now();
-  await recordPreference(message.from, change.optedOut, change.source, at, deps, tally);
+  await recordPreference(message.from, { optedOut: change.optedOut, source: change.source, at }, deps, tally);
 }
 
 /**
  * Users are kept under the number the jobs dial. Where WhatsApp's id differs from it (Brazil,
  * Mexico), a send to that user left an alias that names the dialled number.
  */
-async function recordPreference(
-  waId: string,
-  optedOut: boolean,
-  source: PreferenceSource,
-  at: number,
-  deps: StatusDeps,
-  tally: BatchTally,
-): Promise<void> {
+async function recordPreference(waId: string, preference: Preference, deps: StatusDeps, tally: BatchTally): Promise<void> {
   const waRecipient = waIdToE164(waId);
   const recipient = (await deps.jobs.dialledNumberOf(waRecipient)) ?? waRecipient;
-  const applied = await deps.users.setPreference(recipient, optedOut, source, at, deps.now());
-  tally.metric(applied ? (optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
+  const applied = await deps.users.setPreference(recipient, preference, deps.now());
+  tally.metric(applied ? (preference.optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
 }

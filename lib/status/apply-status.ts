@@ -40,11 +40,11 @@ export async function applyStatuses(wamid: string, statuses: readonly MetaStatus
   if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
   if (!delivery.some((status) => status.status === 'failed')) {
     if (delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
-    return applyProgress(jobKey, wamid, combineProgress(delivery.map(progressReport))!, delivery.length, deps, tally);
+    return applyProgress({ jobKey, wamid, change: combineProgress(delivery.map(progressReport))!, statuses: delivery.length }, deps, tally);
   }
   for (const status of delivery) {
     if (status.status === 'failed') await applyFailure(jobKey, status, deps, tally);
-    else await applyProgress(jobKey, wamid, combineProgress([progressReport(status)])!, 1, deps, tally);
+    else await applyProgress({ jobKey, wamid, change: combineProgress([progressReport(status)])!, statuses: 1 }, deps, tally);
   }
 }
 
@@ -54,14 +54,15 @@ function progressReport(status: MetaStatus): ProgressReport {
 
 const metaTime = (status: MetaStatus) => Number(status.timestamp) * 1000;
 
-async function applyProgress(
-  jobKey: string,
-  wamid: string,
-  change: ProgressChange,
-  statuses: number,
-  deps: StatusDeps,
-  tally: BatchTally,
-): Promise<void> {
+/** Progress statuses of one message, combined into one change: `statuses` is how many it stands for. */
+interface ProgressWrite {
+  jobKey: string;
+  wamid: string;
+  change: ProgressChange;
+  statuses: number;
+}
+
+async function applyProgress({ jobKey, wamid, change, statuses }: ProgressWrite, deps: StatusDeps, tally: BatchTally): Promise<void> {
   const result = await deps.jobs.applyProgress(jobKey, wamid, change);
   if (!result.written) {
     if (!result.current) throw new WamidNotFound('job item not readable yet');
@@ -98,7 +99,7 @@ async function applyFailure(jobKey: string, status: MetaStatus, deps: StatusDeps
     // moved on, a redelivered status is a no-op, so anything after the write that failed would
     // be lost. A message whose job write then loses a race is refused when it comes due (its
     // dispatch id is not the one the job waits for).
-    await recordUserEffects(decision, observed.recipient, metaTime(status), deps.now(), deps.users);
+    await recordUserEffects(deps.users, { decision, recipient: observed.recipient, at: metaTime(status), now: deps.now() });
     if ('dueAt' in decision && nextDispatchId) {
       await deps.queues.dispatch(
         dispatchBodyFromItem(observed, decision.attempt, nextDispatchId),
@@ -120,13 +121,11 @@ function planFailure(job: JobRecord, status: MetaStatus, deps: StatusDeps): Deci
   const progress = { attempt: job.attempt, retries: job.retries, validUntil: Date.parse(job.validUntil) };
   return code === 131049
     ? planPerUserLimitRetry(progress, metaTime(status), deps.retryPolicy)
-    : planAfterSend(
-        { kind: 'meta_error', code, message: status.errors?.[0]?.message ?? '', httpStatus: 200 },
-        progress,
-        deps.now(),
-        deps.retryPolicy,
-        deps.random,
-      );
+    : planAfterSend({ kind: 'meta_error', code, message: status.errors?.[0]?.message ?? '', httpStatus: 200 }, progress, {
+        now: deps.now(),
+        policy: deps.retryPolicy,
+        random: deps.random,
+      });
 }
 
 function countFailure(job: JobRecord, decision: Decision, deps: StatusDeps, tally: BatchTally): void {

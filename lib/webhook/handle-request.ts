@@ -25,6 +25,15 @@ export interface WebhookRuntime {
   maxBodyBytes: number;
 }
 
+/** A refused POST: the answer, the metric it counts in, and what the log line says. */
+interface Refusal {
+  statusCode: number;
+  body: string;
+  reason: WebhookRejection;
+  why: string;
+  details: Record<string, unknown>;
+}
+
 const text = (statusCode: number, body: string): LambdaFunctionURLResult => ({
   statusCode,
   headers: { 'content-type': 'text/plain' },
@@ -40,40 +49,61 @@ export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: 
   const method = event.requestContext.http.method.toUpperCase();
   if (method === 'GET') return verifySubscription(event, deps);
   if (method !== 'POST') return text(405, 'method not allowed');
+  return receiveEvents(event, deps);
+}
 
-  const refuse = (
-    statusCode: number,
-    body: string,
-    reason: WebhookRejection,
-    why: string,
-    details: Record<string, unknown>,
-  ): LambdaFunctionURLResult => {
+/** A POST: checked before anything is trusted (size, signature over the raw bytes, payload), then queued event by event. */
+async function receiveEvents(event: LambdaFunctionURLEvent, deps: WebhookRuntime): Promise<LambdaFunctionURLResult> {
+  const refuse = ({ statusCode, body, reason, why, details }: Refusal): LambdaFunctionURLResult => {
     deps.logger.warn(`webhook rejected: ${why}`, details);
     deps.countRejection(reason);
     return text(statusCode, body);
   };
   const rawBody = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (rawBody.length > deps.maxBodyBytes)
-    return refuse(413, 'payload too large', 'payload_too_large', 'payload too large', { bytes: rawBody.length });
+  if (rawBody.length > deps.maxBodyBytes) {
+    return refuse({
+      statusCode: 413,
+      body: 'payload too large',
+      reason: 'payload_too_large',
+      why: 'payload too large',
+      details: { bytes: rawBody.length },
+    });
+  }
   const signature = checkSignature(rawBody, event.headers['x-hub-signature-256'], await deps.appSecret());
   if (signature !== 'valid') {
     const missing = signature === 'missing';
-    return refuse(missing ? 401 : 403, 'invalid signature', missing ? 'signature_missing' : 'signature_invalid', 'bad signature', {
-      signature,
-      bytes: rawBody.length,
+    const reason = missing ? 'signature_missing' : 'signature_invalid';
+    return refuse({
+      statusCode: missing ? 401 : 403,
+      body: 'invalid signature',
+      reason,
+      why: 'bad signature',
+      details: { signature, bytes: rawBody.length },
     });
   }
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody.toString('utf8'));
   } catch {
-    return refuse(400, 'body is not JSON', 'payload_invalid', 'body is not JSON', { bytes: rawBody.length });
+    return refuse({
+      statusCode: 400,
+      body: 'body is not JSON',
+      reason: 'payload_invalid',
+      why: 'body is not JSON',
+      details: { bytes: rawBody.length },
+    });
   }
   const split = splitWebhookPayload(payload);
-  if (!split.ok)
-    return refuse(400, `unexpected payload: ${split.reason}`, 'payload_invalid', 'not a WhatsApp Business Account payload', {
-      reason: split.reason,
+  if (!split.ok) {
+    const why = 'not a WhatsApp Business Account payload';
+    return refuse({
+      statusCode: 400,
+      body: `unexpected payload: ${split.reason}`,
+      reason: 'payload_invalid',
+      why,
+      details: { reason: split.reason },
     });
+  }
   if (split.ignoredFields.length > 0) deps.logger.info('webhook fields not handled', { fields: split.ignoredFields });
   const receivedAt = new Date(deps.now()).toISOString();
   // Anything but 200 makes Meta retry for up to 7 days, so a queue failure is a 500: nothing is lost.

@@ -9,6 +9,7 @@ import {
   ALIAS_PREFIX,
   type ClaimRequest,
   type ClaimResult,
+  type DecisionWrite,
   itemKeyOf,
   type JobRecord,
   jobKeyOf,
@@ -64,7 +65,7 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  recordDecision(jobKey: string, token: string, decision: Decision, now: number, nextDispatchId?: string): Promise<boolean> {
+  recordDecision({ jobKey, token, decision, now, nextDispatchId }: DecisionWrite): Promise<boolean> {
     const values = { ':token': token, ':sending': JOB_STATES.sending };
     const command = this.updateCommand(
       jobKey,
@@ -76,7 +77,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   markUnknown(jobKey: string, token: string, now: number, reason: string): Promise<boolean> {
-    return this.recordDecision(jobKey, token, { state: JOB_STATES.unknown, reason }, now);
+    return this.recordDecision({ jobKey, token, decision: { state: JOB_STATES.unknown, reason }, now });
   }
 
   applyProgress(jobKey: string, wamid: string, change: ProgressChange): Promise<WebhookWrite> {

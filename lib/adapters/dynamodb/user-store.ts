@@ -47,7 +47,7 @@ export function createUserStore(doc: DynamoDBDocumentClient, options: UserStoreO
       }
     },
 
-    setPreference(recipient, optedOut, source, at, now) {
+    setPreference(recipient, { optedOut, source, at }, now) {
       return writeIfAllowed(
         doc,
         new UpdateCommand({

@@ -15,7 +15,7 @@ const fresh: JobProgress = { attempt: 1, retries: 0, validUntil: now + 72 * HOUR
 const noJitter = () => 0;
 const metaError = (code: number): SendOutcome => ({ kind: 'meta_error', code, message: '', httpStatus: 400 });
 const plan = (outcome: SendOutcome, progress = fresh, policy = DEFAULT_RETRY_POLICY) =>
-  planAfterSend(outcome, progress, now, policy, noJitter);
+  planAfterSend(outcome, progress, { now, policy, random: noJitter });
 
 describe('planAfterSend', () => {
   it('records an accepted send with its wamid', () => {
@@ -66,7 +66,7 @@ describe('planAfterSend', () => {
   });
 
   it('adds jitter within the configured ratio', () => {
-    const decision = planAfterSend(metaError(131000), fresh, now, DEFAULT_RETRY_POLICY, () => 1);
+    const decision = planAfterSend(metaError(131000), fresh, { now, policy: DEFAULT_RETRY_POLICY, random: () => 1 });
     expect(decision).toMatchObject({ dueAt: now + 72_000 });
   });
 

@@ -52,8 +52,9 @@ describe('countingStateChanges: the one owner of the state gauges', () => {
   it('counts a recorded decision with its error code, and nothing when the claim was lost', async () => {
     const tally = new BatchTally();
     const failed = { state: JOB_STATES.failed, reason: '131026', errorCode: 131026 } as const;
-    await countingStateChanges(storeAnswering({ recordDecision: true }), tally).recordDecision(JOB_KEY, 't', failed, 0);
-    await countingStateChanges(storeAnswering({ recordDecision: false }), tally).recordDecision(JOB_KEY, 't', failed, 0);
+    const write = { jobKey: JOB_KEY, token: 't', decision: failed, now: 0 };
+    await countingStateChanges(storeAnswering({ recordDecision: true }), tally).recordDecision(write);
+    await countingStateChanges(storeAnswering({ recordDecision: false }), tally).recordDecision(write);
     expect(tally.byCampaign.get('c1')).toEqual({ state_failed: 1, failedCode_131026: 1 });
   });
 
