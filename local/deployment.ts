@@ -67,6 +67,8 @@ export interface LocalDeploymentOptions {
    * the way a stalled event loop does.
    */
   sendSleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The send function's fetch, which calls Meta: e.g. one that records when each request leaves. */
+  sendFetch?: typeof fetch;
   /** The release function's clock, when a test lets it run ahead to release long waits at once. */
   releaseNow?: () => number;
   /** The token stored in SSM; `null` stores none (a missing parameter). Default: the simulator's token. */
@@ -239,8 +241,12 @@ interface LocalFunction<Runtime, Handler> {
  */
 async function buildFunctions(resources: LocalResources, stage: string, options: LocalDeploymentOptions) {
   const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
-  const seams: Partial<Record<FunctionName, Pick<WiringContext<LoggerOnly>, 'now' | 'sleep'>>> = {
-    send: { ...(options.now ? { now: options.now } : {}), ...(options.sendSleep ? { sleep: options.sendSleep } : {}) },
+  const seams: Partial<Record<FunctionName, Pick<WiringContext<LoggerOnly>, 'now' | 'sleep' | 'fetch'>>> = {
+    send: {
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.sendSleep ? { sleep: options.sendSleep } : {}),
+      ...(options.sendFetch ? { fetch: options.sendFetch } : {}),
+    },
     release: (options.releaseNow ?? options.now) ? { now: (options.releaseNow ?? options.now)! } : {},
   };
   const build = async <Runtime, Handler, O extends LoggerOnly>(

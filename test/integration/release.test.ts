@@ -31,6 +31,15 @@ describe('deferred queue and release function', () => {
   it('takes a 131049 through the deferred queue to a second attempt', async () => {
     await harness.enqueue([aJob({ campaignId: 'deferral', recipient: limited, validitySeconds: 3 * 86_400 })]);
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'deferral' && j.state === 'deferred'));
+    // The job is recorded as deferred before its next attempt is enqueued: wait until that message
+    // reached the deferred queue (or the release function), before the send clock jumps ahead.
+    const release = harness.deployment.sources.release!;
+    await expect
+      .poll(async () => {
+        const counts = await harness.queueCounts('DeferredQueue');
+        return counts.visible + counts.inFlight + counts.delayed + release.stats().records;
+      })
+      .toBeGreaterThan(0);
     // The released attempt is sent "25 h later", when the recipient's 131049 has cleared.
     sendClockOffset = 25 * HOUR;
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'deferral' && j.state === 'accepted'));
@@ -43,7 +52,7 @@ describe('deferred queue and release function', () => {
         .map((c) => c.outcome),
     ).toEqual([131049, 'accepted']);
     // The release poller deletes the forwarded message after its handler returns, which may be after the send.
-    await expect.poll(() => harness.deployment.sources.release!.stats().deleted).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => release.stats().deleted).toBeGreaterThanOrEqual(1);
     expect(await harness.figures('deferral')).toMatchObject({
       byState: { accepted: 1 },
       uniqueAccepted: 1,
