@@ -71,16 +71,16 @@ module.exports = {
     {
       name: 'packages-import-packages-by-name',
       severity: 'error',
-      comment: 'A package uses another one through its public entry point (by package name), never through its files.',
+      comment: 'A package uses another one through its public entry points (those its package.json `exports` names), never through its files.',
       from: { path: '^packages/([^/]+)/' },
-      to: { path: '^packages/([^/]+)/', pathNot: ['^packages/$1/', '^packages/[^/]+/src/index\\.ts$'] },
+      to: { path: '^packages/([^/]+)/', pathNot: ['^packages/$1/', '^packages/[^/]+/src/(index|vitest|vitest-setup)\\.ts$'] },
     },
     {
       name: 'sender-uses-packages-by-name',
       severity: 'error',
       comment: 'The sender’s local glue and tests use the packages through their public entry points only.',
       from: { path: '^(local|test|tools)/' },
-      to: { path: '^packages/', pathNot: '^packages/[^/]+/src/index\\.ts$' },
+      to: { path: '^packages/', pathNot: '^packages/[^/]+/src/(index|vitest|vitest-setup)\\.ts$' },
     },
     {
       name: 'simulator-and-kit-stand-alone',
