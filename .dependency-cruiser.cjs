@@ -71,7 +71,8 @@ module.exports = {
     {
       name: 'packages-import-packages-by-name',
       severity: 'error',
-      comment: 'A package uses another one through its public entry points (those its package.json `exports` names), never through its files.',
+      comment:
+        'A package uses another one through its public entry points (those its package.json `exports` names), never through its files.',
       from: { path: '^packages/([^/]+)/' },
       to: { path: '^packages/([^/]+)/', pathNot: ['^packages/$1/', '^packages/[^/]+/src/(index|vitest|vitest-setup)\\.ts$'] },
     },
