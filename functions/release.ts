@@ -1,9 +1,9 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLogger } from '../lib/observability.ts';
-import { type ReleaseRuntime, releaseRecord } from '../lib/release/release-record.ts';
+import { releaseBatch } from '../lib/release/release-batch.ts';
+import type { ReleaseRuntime } from '../lib/release/release-record.ts';
 import type { FunctionDefinition, LoggerOnly } from '../lib/wiring/context.ts';
 import { lambdaHandler } from '../lib/wiring/lambda-handler.ts';
 import { createReleaseRuntime } from '../lib/wiring/release.ts';
@@ -12,12 +12,7 @@ import { createReleaseRuntime } from '../lib/wiring/release.ts';
 export function createReleaseHandler(runtime: () => ReleaseRuntime, { logger }: LoggerOnly) {
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler((event, context) =>
-      processPartialResponse(event, (record: SQSRecord) => releaseRecord(record, runtime()), new BatchProcessor(EventType.SQS), {
-        context,
-        throwOnFullBatchFailure: false,
-      }),
-    );
+    .handler((event, context) => releaseBatch(event, context, runtime()));
 }
 
 export const releaseFunction = {

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { splitWebhookPayload, WEBHOOK_EVENT_VERSION } from '../domain/webhook-events.ts';
+import type { SecretSource } from '../ports/secret-source.ts';
 import type { StatusQueue } from '../ports/status-queue.ts';
 import { checkSignature } from './signature.ts';
 
@@ -10,8 +11,8 @@ export type WebhookRejection = 'signature_missing' | 'signature_invalid' | 'payl
 
 /** The webhook function's runtime. */
 export interface WebhookRuntime {
-  appSecret: () => Promise<string>;
-  verifyToken: () => Promise<string>;
+  appSecret: SecretSource;
+  verifyToken: SecretSource;
   /** Where the events go; its `enqueue` throws when any could not be stored. */
   statusQueue: Pick<StatusQueue, 'enqueue'>;
   logger: Logger;

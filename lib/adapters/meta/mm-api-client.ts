@@ -1,5 +1,6 @@
 import type { SendOutcome } from '../../domain/send-plan.ts';
 import type { MmApiClient } from '../../ports/mm-api.ts';
+import type { SecretSource } from '../../ports/secret-source.ts';
 
 export interface MmApiClientOptions {
   /** `https://graph.facebook.com` in production; the simulator's URL locally. */
@@ -7,7 +8,7 @@ export interface MmApiClientOptions {
   /** Graph API version, e.g. `v26.0`. */
   apiVersion: string;
   /** Returns the current access token (cached by the caller). */
-  accessToken: () => Promise<string>;
+  accessToken: SecretSource;
   /** Gives up on a request after this long; the outcome is then `unknown`. */
   timeoutMs: number;
   fetch?: typeof fetch;

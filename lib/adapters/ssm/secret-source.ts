@@ -1,5 +1,6 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SecretSource } from '../../ports/secret-source.ts';
 
 export interface SecretSourceOptions {
   /** SSM SecureString parameter holding the secret. */
@@ -14,7 +15,7 @@ export interface SecretSourceOptions {
  * Parameter Store (decrypted) through Powertools' cached provider. Never logged, never an
  * environment value.
  */
-export function createSecretSource(options: SecretSourceOptions): () => Promise<string> {
+export function createSecretSource(options: SecretSourceOptions): SecretSource {
   const provider = new SSMProvider(options.ssm ? { awsSdkV3Client: options.ssm } : {});
   return async () => {
     const token = await provider.get(options.parameterName, { decrypt: true, maxAge: options.cacheSeconds });
