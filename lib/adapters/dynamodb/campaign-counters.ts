@@ -13,53 +13,67 @@ const COUNTER_PREFIX = 'counters#';
 /** Counter names become attribute names: keep them to a safe alphabet. */
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
-export function createCampaignCounters(doc: DynamoDBDocumentClient, options: CampaignCountersOptions): CampaignCounters {
-  const random = options.random ?? Math.random;
-  return {
-    async add(deltasByCampaign) {
-      await Promise.all(
-        [...deltasByCampaign].map(async ([campaignId, deltas]) => {
-          const entries = Object.entries(deltas).filter(([name, n]) => n !== 0 && SAFE_NAME.test(name));
-          if (entries.length === 0) return;
-          const shard = Math.floor(random() * options.shards);
-          await doc.send(
-            new UpdateCommand({
-              TableName: options.tableName,
-              Key: { campaignId, item: `${COUNTER_PREFIX}${shard}` },
-              UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')} SET updatedAt = :now`,
-              ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name])),
-              ExpressionAttributeValues: {
-                ...Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
-                ':now': new Date().toISOString(),
-              },
-            }),
-          );
+/** Campaign counters on DynamoDB: sharded items per campaign, added to with `ADD` and summed on read. */
+export class DynamoCampaignCounters implements CampaignCounters {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly options: CampaignCountersOptions;
+  private readonly random: () => number;
+
+  constructor(doc: DynamoDBDocumentClient, options: CampaignCountersOptions) {
+    this.doc = doc;
+    this.options = options;
+    this.random = options.random ?? Math.random;
+  }
+
+  async add(deltasByCampaign: ReadonlyMap<string, CounterDeltas>): Promise<void> {
+    await Promise.all([...deltasByCampaign].map(([campaignId, deltas]) => this.addToOneShard(campaignId, deltas)));
+  }
+
+  async read(campaignId: string): Promise<CounterDeltas> {
+    const totals: CounterDeltas = {};
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'campaignId = :c AND begins_with(#item, :prefix)',
+          ExpressionAttributeNames: { '#item': 'item' },
+          ExpressionAttributeValues: { ':c': campaignId, ':prefix': COUNTER_PREFIX },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
         }),
       );
-    },
-
-    async read(campaignId) {
-      const totals: CounterDeltas = {};
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: options.tableName,
-            KeyConditionExpression: 'campaignId = :c AND begins_with(#item, :prefix)',
-            ExpressionAttributeNames: { '#item': 'item' },
-            ExpressionAttributeValues: { ':c': campaignId, ':prefix': COUNTER_PREFIX },
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          for (const [name, value] of Object.entries(item)) {
-            if (typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
-          }
+      for (const item of page.Items ?? []) {
+        for (const [name, value] of Object.entries(item)) {
+          if (typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
         }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return totals;
-    },
-  };
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return totals;
+  }
+
+  /** One write per campaign and batch, on a random shard. */
+  private async addToOneShard(campaignId: string, deltas: CounterDeltas): Promise<void> {
+    const entries = Object.entries(deltas).filter(([name, n]) => n !== 0 && SAFE_NAME.test(name));
+    if (entries.length === 0) return;
+    const shard = Math.floor(this.random() * this.options.shards);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: { campaignId, item: `${COUNTER_PREFIX}${shard}` },
+        UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')} SET updatedAt = :now`,
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name])),
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+  }
+}
+
+/** The campaign counters on DynamoDB. */
+export function createCampaignCounters(doc: DynamoDBDocumentClient, options: CampaignCountersOptions): CampaignCounters {
+  return new DynamoCampaignCounters(doc, options);
 }
