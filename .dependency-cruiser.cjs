@@ -13,9 +13,10 @@ module.exports = {
       name: 'domain-is-pure',
       severity: 'error',
       comment:
-        'lib/domain holds the rules: pure functions that import nothing else of lib/ and no AWS SDK, so they are tested without a stack.',
+        'lib/domain holds the rules: pure functions that import nothing else of lib/ and no AWS SDK, so they are tested without a stack. ' +
+        'Besides zod and libphonenumber-js, only countries-and-timezones: a synchronous table of country → IANA zone names, no I/O.',
       from: { path: '^lib/domain/' },
-      to: { pathNot: ['^lib/domain/', '^node_modules/(zod|libphonenumber-js)/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^lib/domain/', '^node_modules/(zod|libphonenumber-js|countries-and-timezones)/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'ports-are-contracts',

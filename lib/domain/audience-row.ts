@@ -58,26 +58,27 @@ function text(rowValues: AudienceRow, column: string): string {
   return written;
 }
 
-function valueOf(source: ParameterSource, rowValues: AudienceRow): string {
+function parameterValue(source: ParameterSource, rowValues: AudienceRow): string {
   return 'value' in source ? source.value : text(rowValues, source.column);
 }
 
 /** Meta's template object for this recipient: each mapped parameter filled from its fixed value or the row. */
 function templateOf({ template }: Campaign, rowValues: AudienceRow): SendJobInput['template'] {
   const components: NonNullable<SendJobInput['template']['components']> = [];
-  if (template.header) components.push({ type: 'header', parameters: [{ type: 'text', text: valueOf(template.header, rowValues) }] });
+  if (template.header)
+    components.push({ type: 'header', parameters: [{ type: 'text', text: parameterValue(template.header, rowValues) }] });
   if (template.body) {
     const parameters = Array.isArray(template.body)
-      ? template.body.map((source) => ({ type: 'text' as const, text: valueOf(source, rowValues) }))
+      ? template.body.map((source) => ({ type: 'text' as const, text: parameterValue(source, rowValues) }))
       : Object.entries(template.body).map(([name, source]) => ({
           type: 'text' as const,
-          text: valueOf(source, rowValues),
+          text: parameterValue(source, rowValues),
           parameter_name: name,
         }));
     components.push({ type: 'body', parameters });
   }
   for (const button of template.buttons ?? []) {
-    const value = valueOf(button.source, rowValues);
+    const value = parameterValue(button.source, rowValues);
     const parameter =
       button.subType === 'url'
         ? { type: 'text' as const, text: value }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS, sendJobSchema } from './job-contract.ts';
+import { launchInstant } from './launch-time.ts';
+import { isTimeZone } from './zoned-clock.ts';
 
 /**
  * The campaign contract: a template sent to every recipient of an audience file on S3, launched at
@@ -15,16 +17,6 @@ export const CAMPAIGN_SCHEMA_VERSION = 1;
 const columnName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$/, 'a column name: a letter or _, then letters, digits, space, _ . - (at most 64)');
-
-/** Whether a name is an IANA time zone this runtime knows (aliases such as `Europe/Kiev` included). */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return name.includes('/') || name === 'UTC';
-  } catch {
-    return false;
-  }
-}
 
 const timeZone = z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin');
 
@@ -93,37 +85,44 @@ export const sendWindowSchema = z
   .refine((window) => window.from !== window.until, { message: 'from and until must differ (an empty or full-day window)' });
 
 /** One campaign, as a file given to `npm run campaign -- create`, or the item an operator writes in the console. */
-export const campaignSchema = z.strictObject({
-  schemaVersion: z.literal(CAMPAIGN_SCHEMA_VERSION).describe('Contract version; this schema is version 1.'),
-  campaignId: sendJobSchema.shape.campaignId,
-  phoneNumberId: sendJobSchema.shape.phoneNumberId,
-  template: campaignTemplateSchema,
-  audience: audienceSchema,
-  launch: launchSchema.describe('When the campaign starts sending.'),
-  validitySeconds: z
-    .number()
-    .int()
-    .min(MIN_VALIDITY_SECONDS)
-    .max(MAX_VALIDITY_SECONDS)
-    .optional()
-    .describe("How long each message stays valid from the launch; at most the template's TTL. Default: the template's TTL."),
-  productPolicy: z.enum(['STRICT', 'CLOUD_API_FALLBACK']).optional().describe("Meta's product_policy; default: the sender's setting."),
-  sendWindow: sendWindowSchema.optional().describe("Send only inside this window of the recipient's local time (quiet hours outside)."),
-  callbackData: z
-    .string()
-    .min(1)
-    .max(512)
-    .regex(/^(?:[^{}]|\{(?:campaignId|row|column:[A-Za-z_][A-Za-z0-9_ .-]{0,63})\})*$/, 'text with {campaignId}, {row} or {column:name}')
-    .optional()
-    .describe('Pattern of the callback data Meta echoes in status webhooks: {campaignId}, {row} and {column:name} are filled in.'),
-  weight: z
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe("The campaign's share of its phone number's rate beside other campaigns on it (default 1: equal shares)."),
-});
+export const campaignSchema = z
+  .strictObject({
+    schemaVersion: z.literal(CAMPAIGN_SCHEMA_VERSION).describe('Contract version; this schema is version 1.'),
+    campaignId: sendJobSchema.shape.campaignId,
+    phoneNumberId: sendJobSchema.shape.phoneNumberId,
+    template: campaignTemplateSchema,
+    audience: audienceSchema,
+    launch: launchSchema.describe('When the campaign starts sending.'),
+    validitySeconds: z
+      .number()
+      .int()
+      .min(MIN_VALIDITY_SECONDS)
+      .max(MAX_VALIDITY_SECONDS)
+      .optional()
+      .describe("How long each message stays valid from the launch; at most the template's TTL. Default: the template's TTL."),
+    productPolicy: z.enum(['STRICT', 'CLOUD_API_FALLBACK']).optional().describe("Meta's product_policy; default: the sender's setting."),
+    sendWindow: sendWindowSchema.optional().describe("Send only inside this window of the recipient's local time (quiet hours outside)."),
+    callbackData: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^(?:[^{}]|\{(?:campaignId|row|column:[A-Za-z_][A-Za-z0-9_ .-]{0,63})\})*$/, 'text with {campaignId}, {row} or {column:name}')
+      .optional()
+      .describe('Pattern of the callback data Meta echoes in status webhooks: {campaignId}, {row} and {column:name} are filled in.'),
+    weight: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("The campaign's share of its phone number's rate beside other campaigns on it (default 1: equal shares)."),
+  })
+  .superRefine((campaign, context) => {
+    // The launch's format is checked above; here, that the local time exists (not skipped by a daylight-saving change).
+    const launch = launchInstant(campaign.launch);
+    if (!launch.ok && launch.problem === 'nonexistent-local-time')
+      context.addIssue({ code: 'custom', path: ['launch'], message: launch.message });
+  });
 
 export type Campaign = z.infer<typeof campaignSchema>;
 export type CampaignInput = z.input<typeof campaignSchema>;
