@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ZodError } from 'zod';
 import type { SimulatedCall, SimulatorStats } from './call-log.ts';
 import { parseJson, readBody, writeJson } from './http-io.ts';
 import { canonicalRecipient } from './rules.ts';
 import { type Scenario, ScenarioError } from './scenario.ts';
+import type { TemplateTranslation } from './template-catalog.ts';
+import { UnknownTemplateError } from './template-events.ts';
 import { UnknownWamidError } from './user-events.ts';
 import type { WebhookDelivery, WebhookStats } from './webhook-emitter.ts';
 import type { MarketingPreference } from './webhook-payloads.ts';
@@ -27,6 +30,37 @@ export interface SimulatorControl {
   /** @throws UnknownWamidError for a wamid the call log does not hold. */
   emitQuickReply(wamid: string, payload: string, text?: string): number | undefined;
   emitTextMessage(from: string, body: string): number | undefined;
+  templates(): TemplateTranslation[];
+  /**
+   * Changes a template and returns the `seq`s of the webhooks it started.
+   * @throws UnknownTemplateError for an unknown id; ZodError for an invalid change.
+   */
+  updateTemplate(id: string, change: unknown): number[];
+}
+
+const TEMPLATE_ROUTE = /^POST templates\/(\d{1,20})$/;
+
+/** `POST /_sim/templates/{id}`: "Meta changed the template" (status, quality score, category). */
+async function updateTemplateRoute(
+  request: IncomingMessage,
+  response: ServerResponse,
+  id: string,
+  control: SimulatorControl,
+): Promise<void> {
+  const body = await readObject(request, response);
+  if (!body) return;
+  try {
+    const webhookSeqs = control.updateTemplate(id, body);
+    const template = control.templates().find((candidate) => candidate.id === id);
+    return writeJson(response, 200, { ok: true, template, webhookSeqs });
+  } catch (error) {
+    if (error instanceof UnknownTemplateError) return controlError(response, 404, error.message);
+    if (error instanceof ZodError) {
+      const issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      return controlError(response, 400, 'Invalid template change.', issues);
+    }
+    throw error;
+  }
 }
 
 function controlError(response: ServerResponse, status: number, message: string, issues?: readonly string[]): void {
@@ -83,7 +117,8 @@ function emitted(response: ServerResponse, seq: number | undefined): void {
 /**
  * Serves `/_sim/*`: `GET calls`, `GET stats`, `GET health`, `GET|POST scenario`, `POST reset`,
  * `GET webhooks`, `POST webhook-target`, `POST user-preference`, `POST quick-reply`,
- * `POST text-message`. No auth: the simulator only listens on loopback.
+ * `POST text-message`, `GET templates`, `POST templates/{id}`. No auth: the simulator only
+ * listens on loopback.
  */
 export async function handleControlRequest(
   request: IncomingMessage,
@@ -93,7 +128,11 @@ export async function handleControlRequest(
   control: SimulatorControl,
 ): Promise<void> {
   const route = `${request.method ?? 'GET'} ${path.slice(CONTROL_PREFIX.length)}`;
+  const templateRoute = TEMPLATE_ROUTE.exec(route);
+  if (templateRoute) return updateTemplateRoute(request, response, templateRoute[1] ?? '', control);
   switch (route) {
+    case 'GET templates':
+      return writeJson(response, 200, { templates: control.templates() });
     case 'GET health':
       return writeJson(response, 200, { ok: true });
     case 'GET calls':

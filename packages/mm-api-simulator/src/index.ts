@@ -10,6 +10,8 @@
 
 export type { CallListener, CallOutcome, MatchedRuleSummary, SimulatedCall, SimulatorStats } from './call-log.ts';
 export type { DeliveryPlan, DeliveryRoute, FailureCause } from './delivery-planner.ts';
+// Templates and phone numbers as Meta's Graph API shows them, and template changes.
+export { answerGraph, type GraphAnswer, type GraphContext, type GraphRequest } from './graph-api.ts';
 // Meta's answers and error codes.
 export {
   type ErrorChannel,
@@ -33,8 +35,12 @@ export {
   type AsyncOutcome,
   type Latency,
   loadScenario,
+  MESSAGING_LIMIT_TIERS,
   type OptOutEffect,
+  PHONE_NUMBER_STATUSES,
   parseScenario,
+  QUALITY_SCORES,
+  type QualityScore,
   type Scenario,
   ScenarioError,
   type ScenarioInput,
@@ -42,6 +48,8 @@ export {
   type ScenarioRule,
   type ScenarioTemplate,
   scenarioSchema,
+  TEMPLATE_STATUSES,
+  type TemplateStatus,
   type WebhookSettings,
 } from './scenario.ts';
 // The simulator itself.
@@ -51,6 +59,25 @@ export {
   type SimulatorServerOptions,
   startSimulator,
 } from './server.ts';
+export {
+  derivedTemplateId,
+  type ParameterFormat,
+  TemplateCatalog,
+  type TemplateCategory,
+  type TemplateTranslation,
+} from './template-catalog.ts';
+export { APPROVED_EDIT_LIMITS, DEFAULT_TTL_SECONDS, EDITABLE_STATUSES, TTL_RANGE_SECONDS } from './template-edits.ts';
+export { type TemplateChange, templateChangeSchema, UnknownTemplateError } from './template-events.ts';
+export {
+  DEFAULT_PAUSE_INFO,
+  type TemplateEventSubject,
+  type TemplateOtherInfo,
+  type TemplateWebhookField,
+  type TemplateWebhookPayload,
+  templateCategoryPayload,
+  templateQualityPayload,
+  templateStatusPayload,
+} from './template-webhooks.ts';
 export type {
   RawEmitAnswer,
   RawEmitOptions,

@@ -1,6 +1,7 @@
 import type { ErrorOverrides } from './responses.ts';
 import { canonicalRecipient } from './rules.ts';
 import type { Scenario, ScenarioPhoneNumber, ScenarioTemplate } from './scenario.ts';
+import type { TemplateCatalog, TemplateTranslation } from './template-catalog.ts';
 
 /**
  * Checks a send request's body the way Meta does, answering with Meta's codes. Meta's checks
@@ -22,13 +23,22 @@ export interface ValidSend {
   /** The canonical recipient key used for rules and pair limits. */
   recipientKey: string;
   type: string;
-  /** Undefined for non-template sends on /messages. */
-  template: ScenarioTemplate | undefined;
+  /** Undefined for non-template sends on /messages; the category is the one in force now. */
+  template: SendTemplate | undefined;
   language: string | undefined;
   /** Echoed in the status webhooks. */
   bizOpaqueCallbackData: string | undefined;
   /** `/marketing_messages` only; Meta's default when absent is CLOUD_API_FALLBACK. */
   productPolicy: ProductPolicy | undefined;
+}
+
+/** The template a send uses: its name and current category. */
+export type SendTemplate = Pick<ScenarioTemplate, 'name' | 'category'>;
+
+/** What validation reads besides the body: the scenario's `waIds` and the template catalog in force. */
+export interface SendValidationContext {
+  scenario: Pick<Scenario, 'waIds'>;
+  templates: TemplateCatalog;
 }
 
 /** `product_policy` of an MM API send. */
@@ -97,7 +107,12 @@ export function summariseBody(body: unknown): BodySummary {
  * Order: shape, messaging_product, type (MM API: template only), unknown fields, optional
  * fields, recipient, template (existence, language, category, parameters).
  */
-export function validateSend(body: unknown, endpoint: SendEndpoint, scenario: Scenario, phone: ScenarioPhoneNumber): ValidationResult {
+export function validateSend(
+  body: unknown,
+  endpoint: SendEndpoint,
+  context: SendValidationContext,
+  phone: ScenarioPhoneNumber,
+): ValidationResult {
   if (!isObject(body)) return invalidParameter('The request body must be a JSON object.');
 
   if (body.messaging_product === undefined) return invalidParameter('The parameter messaging_product is required.');
@@ -115,14 +130,14 @@ export function validateSend(body: unknown, endpoint: SendEndpoint, scenario: Sc
     return invalidParameter('Param recipient_type must be "individual".');
   }
 
-  const recipient = checkRecipient(body, phone, scenario.waIds);
+  const recipient = checkRecipient(body, phone, context.scenario.waIds);
   if (!recipient.ok) return recipient.result;
 
   // The Cloud API defaults a missing type to text.
   const type = body.type ?? 'text';
   if (type !== 'template') return checkCloudMessage(body, type, recipient.value);
 
-  return checkTemplate(body.template, endpoint, scenario, recipient.value);
+  return checkTemplate(body.template, endpoint, context.templates, recipient.value);
 }
 
 function checkOptionalFields(body: Json): ValidationResult | undefined {
@@ -186,7 +201,7 @@ function checkCloudMessage(body: Json, type: unknown, recipient: RecipientFields
   return { ok: true, send: { ...recipient, type, template: undefined, language: undefined } };
 }
 
-function checkTemplate(value: unknown, endpoint: SendEndpoint, scenario: Scenario, recipient: RecipientFields): ValidationResult {
+function checkTemplate(value: unknown, endpoint: SendEndpoint, templates: TemplateCatalog, recipient: RecipientFields): ValidationResult {
   if (value === undefined) return fail(131008, 'Parameter template is required for messages of type template.');
   if (!isObject(value)) return invalidParameter('Param template must be an object.');
   const unknownField = Object.keys(value).find((key) => !TEMPLATE_FIELDS.has(key));
@@ -202,30 +217,53 @@ function checkTemplate(value: unknown, endpoint: SendEndpoint, scenario: Scenari
   const name = value.name;
   const language = value.language.code;
 
-  const template = scenario.templates.find((candidate) => candidate.name === name);
-  if (!template?.languages.includes(language)) {
-    return fail(132001, `template name (${name}) does not exist in ${language}`);
-  }
+  const template = templates.find(name, language);
+  if (!template) return fail(132001, `template name (${name}) does not exist in ${language}`);
+  const statusRefusal = refuseByStatus(template);
+  if (statusRefusal) return statusRefusal;
   if (endpoint === 'marketing_messages' && template.category !== 'MARKETING') {
     return fail(134100, `Template ${name} has category ${template.category}; the Marketing Messages API only sends MARKETING templates.`);
   }
 
-  const bodyParameters = countBodyParameters(value.components);
-  if (typeof bodyParameters !== 'number') return bodyParameters;
-  if (bodyParameters !== template.bodyParams) {
+  const bodyParameters = readBodyParameters(value.components);
+  if (!Array.isArray(bodyParameters)) return bodyParameters;
+  if (bodyParameters.length !== template.bodyParamCount) {
     return fail(
       132000,
-      `body: number of localizable_params (${bodyParameters}) does not match the expected number of params (${template.bodyParams})`,
+      `body: number of localizable_params (${bodyParameters.length}) does not match the expected number of params (${template.bodyParamCount})`,
     );
   }
-  return { ok: true, send: { ...recipient, type: 'template', template, language } };
+  const strayIndex = bodyParameters.findIndex((parameterName) => !template.namedParams.includes(parameterName ?? ''));
+  if (template.parameterFormat === 'NAMED' && strayIndex !== -1) {
+    const stray = JSON.stringify(bodyParameters[strayIndex] ?? null);
+    return fail(132000, `body: parameter_name ${stray} is not one of the template's parameters (${template.namedParams.join(', ')})`);
+  }
+  return { ok: true, send: { ...recipient, type: 'template', template: { name, category: template.category }, language } };
 }
 
-/** Number of body parameters, or the error for malformed components. */
-function countBodyParameters(components: unknown): number | ValidationResult {
-  if (components === undefined) return 0;
+/**
+ * Meta's answers for a template that exists in the language but cannot be sent: paused
+ * (132015), disabled (132016), anything else not APPROVED (132001, "…or the template has not
+ * been approved").
+ */
+function refuseByStatus(template: TemplateTranslation): ValidationResult | undefined {
+  switch (template.status) {
+    case 'APPROVED':
+      return undefined;
+    case 'PAUSED':
+      return fail(132015, `Template ${template.name} (${template.language}) is paused.`);
+    case 'DISABLED':
+      return fail(132016, `Template ${template.name} (${template.language}) is disabled.`);
+    default:
+      return fail(132001, `template name (${template.name}) does not exist in ${template.language} (status ${template.status})`);
+  }
+}
+
+/** The body parameters' `parameter_name`s (undefined for positional ones), or the error for malformed components. */
+function readBodyParameters(components: unknown): (string | undefined)[] | ValidationResult {
+  const names: (string | undefined)[] = [];
+  if (components === undefined) return names;
   if (!Array.isArray(components)) return invalidParameter("Param template['components'] must be an array.");
-  let count = 0;
   for (const [index, component] of components.entries()) {
     const where = `template['components'][${index}]`;
     if (!isObject(component) || typeof component.type !== 'string') return invalidParameter(`Param ${where}['type'] is required.`);
@@ -236,13 +274,13 @@ function countBodyParameters(components: unknown): number | ValidationResult {
     if (type !== 'body') continue;
     for (const parameter of component.parameters) {
       if (!isObject(parameter) || typeof parameter.type !== 'string') {
-        return invalidParameter(`Param ${where}['parameters'][${count}]['type'] is required.`);
+        return invalidParameter(`Param ${where}['parameters'][${names.length}]['type'] is required.`);
       }
       if (parameter.type === 'text' && (typeof parameter.text !== 'string' || parameter.text.length === 0)) {
         return fail(131008, 'Parameter of type text is missing text value');
       }
-      count += 1;
+      names.push(typeof parameter.parameter_name === 'string' ? parameter.parameter_name : undefined);
     }
   }
-  return count;
+  return names;
 }

@@ -27,6 +27,45 @@ const errorCodeSchema = z
     error: (issue) => `${String(issue.input)} is not an error code the simulator knows (the mm-api-simulator README lists them)`,
   });
 
+/** Meta's example WABA id style; used when neither a template nor `webhooks.wabaId` names one. */
+export const DEFAULT_WABA_ID = '100000000000000';
+
+/** Meta's template statuses: https://developers.facebook.com/documentation/business-messaging/whatsapp/templates/template-management */
+export const TEMPLATE_STATUSES = [
+  'APPROVED',
+  'PENDING',
+  'REJECTED',
+  'PAUSED',
+  'DISABLED',
+  'IN_APPEAL',
+  'PENDING_DELETION',
+  'DELETED',
+  'ARCHIVED',
+  'LIMIT_EXCEEDED',
+] as const;
+/** A template's `status`. */
+export type TemplateStatus = (typeof TEMPLATE_STATUSES)[number];
+/** Template `quality_score.score` and phone number `quality_rating` values. */
+export const QUALITY_SCORES = ['GREEN', 'YELLOW', 'RED', 'UNKNOWN'] as const;
+/** A template's quality score or a phone number's quality rating. */
+export type QualityScore = (typeof QUALITY_SCORES)[number];
+/** Meta's phone number `status` values. */
+export const PHONE_NUMBER_STATUSES = [
+  'CONNECTED',
+  'FLAGGED',
+  'RESTRICTED',
+  'RATE_LIMITED',
+  'PENDING',
+  'DISCONNECTED',
+  'BANNED',
+  'DELETED',
+  'MIGRATED',
+  'UNVERIFIED',
+  'UNKNOWN',
+] as const;
+/** Meta's `messaging_limit_tier` values. */
+export const MESSAGING_LIMIT_TIERS = ['TIER_50', 'TIER_250', 'TIER_1K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
+
 const phoneNumberSchema = z.strictObject({
   /** Meta's phone number id, as used in the URL path. */
   id: z.string().regex(/^\d{1,20}$/, 'must be a numeric phone number id'),
@@ -36,6 +75,17 @@ const phoneNumberSchema = z.strictObject({
   displayPhoneNumber: z.string().regex(E164_NUMBER, 'must be an E.164 number like +15550001111').optional(),
   /** False models a number whose id exists but is not registered: every send fails with 133010. */
   registered: z.boolean().default(true),
+  // What `GET /{phone-number-id}` reports (see graph-objects.ts for the defaults); sends ignore them.
+  /** `status` of Meta's phone number object; default CONNECTED. */
+  status: z.enum(PHONE_NUMBER_STATUSES).optional(),
+  /** `quality_rating`; default GREEN. */
+  qualityRating: z.enum(QUALITY_SCORES).optional(),
+  /** `throughput.level`; default HIGH above Meta's standard 80/s, else STANDARD. */
+  throughputLevel: z.enum(['STANDARD', 'HIGH']).optional(),
+  /** `messaging_limit_tier`; default TIER_1K. */
+  messagingLimitTier: z.enum(MESSAGING_LIMIT_TIERS).optional(),
+  /** `verified_name`; default "Simulated Business". */
+  verifiedName: z.string().min(1).optional(),
 });
 
 const ttlRangeByCategory: Record<string, { min: number; max: number }> = {
@@ -52,10 +102,43 @@ const templateSchema = z
     languages: z.array(z.string().regex(/^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$/, 'must be a language code like en_US')).min(1),
     /** Number of `{{n}}` variables in the body: sends must pass exactly this many body parameters. */
     bodyParams: z.number().int().min(0).default(0),
-    /** `message_send_ttl_seconds` of the template (informational for now). */
+    /** `message_send_ttl_seconds` of the template; default Meta's (30 days, authentication 10 minutes). */
     ttlSeconds: z.number().int().positive().optional(),
+    /** Graph id of the translation; only with one language. Default: derived from name and language. */
+    id: z
+      .string()
+      .regex(/^[1-9]\d{0,14}$/, 'must be a numeric template id of at most 15 digits')
+      .optional(),
+    /** Default APPROVED; sends of a PAUSED (132015), DISABLED (132016) or otherwise unapproved (132001) template fail. */
+    status: z.enum(TEMPLATE_STATUSES).optional(),
+    /** `quality_score.score`; default UNKNOWN ("quality pending", as for a new template). */
+    qualityScore: z.enum(QUALITY_SCORES).optional(),
+    /** `parameter_format`; default POSITIONAL (`{{1}}`), NAMED needs `namedParams`. */
+    parameterFormat: z.enum(['POSITIONAL', 'NAMED']).optional(),
+    /** The body's `{{name}}` parameters of a NAMED template; sends must name exactly these. */
+    namedParams: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be lowercase letters, digits and underscores'))
+      .min(1)
+      .optional(),
+    /** The BODY component's text; default one built from the parameters. */
+    bodyText: z.string().min(1).max(1024).optional(),
+    /** The WhatsApp Business Account owning the template; default `webhooks.wabaId`, else 100000000000000. */
+    wabaId: z
+      .string()
+      .regex(/^\d{1,20}$/, 'must be a numeric WhatsApp Business Account id')
+      .optional(),
   })
   .superRefine((template, ctx) => {
+    if (template.id !== undefined && template.languages.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['id'], message: 'needs exactly one language: give each translation its own entry' });
+    }
+    const named = template.parameterFormat === 'NAMED';
+    if (named !== (template.namedParams !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['namedParams'], message: 'goes with parameterFormat NAMED, and NAMED needs it' });
+    }
+    if (template.namedParams && template.bodyParams !== 0 && template.bodyParams !== template.namedParams.length) {
+      ctx.addIssue({ code: 'custom', path: ['bodyParams'], message: 'must equal the number of namedParams (or be left out)' });
+    }
     const range = ttlRangeByCategory[template.category];
     if (range && template.ttlSeconds !== undefined && (template.ttlSeconds < range.min || template.ttlSeconds > range.max)) {
       ctx.addIssue({
@@ -269,12 +352,7 @@ export const scenarioSchema = z
       'id',
       ctx,
     );
-    reportDuplicates(
-      scenario.templates.map((template) => template.name),
-      'templates',
-      'name',
-      ctx,
-    );
+    reportDuplicateTranslations(scenario.templates, ctx);
     const templateNames = new Set(scenario.templates.map((template) => template.name));
     const phoneIds = new Set(scenario.phoneNumbers.map((phone) => phone.id));
     scenario.rules.forEach((rule, index) => {
@@ -295,6 +373,23 @@ export const scenarioSchema = z
     });
   });
 
+/** A name may repeat across entries (one per translation, each with its own id) but not per language. */
+function reportDuplicateTranslations(templates: readonly { name: string; languages: string[]; id?: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  const ids = new Set<string>();
+  templates.forEach((template, index) => {
+    for (const language of template.languages) {
+      const key = `${template.name} in ${language}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['templates', index, 'name'], message: `duplicate "${key}"` });
+      seen.add(key);
+    }
+    if (template.id !== undefined && ids.has(template.id)) {
+      ctx.addIssue({ code: 'custom', path: ['templates', index, 'id'], message: `duplicate "${template.id}"` });
+    }
+    if (template.id !== undefined) ids.add(template.id);
+  });
+}
+
 function reportDuplicates(values: string[], arrayField: string, keyField: string, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   values.forEach((value, index) => {
@@ -309,7 +404,7 @@ export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 /** One entry of `rules`: matchers and one effect, defaults filled in. */
 export type ScenarioRule = Scenario['rules'][number];
-/** One approved template of the scenario. */
+/** One template entry of the scenario (a name with one or more translations). */
 export type ScenarioTemplate = Scenario['templates'][number];
 /** One business phone number of the scenario. */
 export type ScenarioPhoneNumber = Scenario['phoneNumbers'][number];

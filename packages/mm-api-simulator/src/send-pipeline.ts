@@ -5,6 +5,7 @@ import { type SendEndpoint, summariseBody, validateSend } from './request-valida
 import { type ErrorAnswer, type ErrorOverrides, errorAnswer, type MessageStatus, newWamid, successBody } from './responses.ts';
 import { type MatchedRule, RuleEngine } from './rules.ts';
 import { type Scenario, type ScenarioPhoneNumber, sampleLatency } from './scenario.ts';
+import { TemplateCatalog } from './template-catalog.ts';
 import { UserState } from './user-state.ts';
 
 /** A send request as the HTTP layer hands it over. */
@@ -50,10 +51,12 @@ function summariseRule(matched: MatchedRule): MatchedRuleSummary {
  * Decides every send for one scenario: auth, phone number, body, throughput, pair rate, rules,
  * success, in that order, and plans each accepted message's fate (`call.delivery`). Holds the
  * rate and rule state, so replacing the scenario or resetting means building a new pipeline;
- * the user state (opt-outs, per-user limit) is passed in because it outlives scenarios.
+ * the user state (opt-outs, per-user limit) is passed in because it outlives scenarios. The
+ * template catalog (statuses, TTL edits) lives here too, so it follows the same lifecycle.
  */
 export class SendPipeline {
   readonly scenario: Scenario;
+  readonly templates: TemplateCatalog;
   private readonly now: () => number;
   private readonly tokens: ReadonlySet<string>;
   private readonly phones: ReadonlyMap<string, ScenarioPhoneNumber>;
@@ -66,6 +69,7 @@ export class SendPipeline {
     this.scenario = scenario;
     this.now = now;
     this.users = users;
+    this.templates = new TemplateCatalog(scenario, now);
     this.tokens = new Set(scenario.tokens);
     this.phones = new Map(scenario.phoneNumbers.map((phone) => [phone.id, phone]));
     for (const phone of scenario.phoneNumbers) this.throughput.set(phone.id, new SlidingWindowLimiter(phone.ratePerSecond));
@@ -73,6 +77,11 @@ export class SendPipeline {
       ? new PairRateLimiter({ burst: scenario.pairBurst, intervalMs: scenario.pairIntervalSeconds * 1000 })
       : undefined;
     this.rules = new RuleEngine(scenario.rules);
+  }
+
+  /** True for one of the scenario's tokens. */
+  acceptsToken(token: string | undefined): boolean {
+    return token !== undefined && this.tokens.has(token);
   }
 
   decide(request: SendRequest): SendDecision {
@@ -96,7 +105,7 @@ export class SendPipeline {
       };
     };
 
-    if (request.accessToken === undefined || !this.tokens.has(request.accessToken)) return fail(190);
+    if (!this.acceptsToken(request.accessToken)) return fail(190);
 
     const phone = this.phones.get(request.phoneNumberId);
     if (!phone) {
@@ -111,7 +120,7 @@ export class SendPipeline {
     if (!phone.registered) return fail(133010);
 
     if (request.invalidJson) return fail(100, { details: 'The request body is not valid JSON.' });
-    const validation = validateSend(request.body, request.endpoint, this.scenario, phone);
+    const validation = validateSend(request.body, request.endpoint, { scenario: this.scenario, templates: this.templates }, phone);
     if (!validation.ok) return fail(validation.error.code, validation.error.overrides);
     const send = validation.send;
 

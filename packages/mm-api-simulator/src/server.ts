@@ -2,11 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type CallListener, CallLog, type SimulatedCall, type SimulatorStats } from './call-log.ts';
 import { CONTROL_PREFIX, handleControlRequest, type SimulatorControl } from './control-api.ts';
+import { answerGraph, GRAPH_OBJECT_PATH, type GraphRequest } from './graph-api.ts';
 import { parseJson, readBody, writeJson } from './http-io.ts';
 import type { SendEndpoint } from './request-validation.ts';
 import { errorAnswer, type MetaErrorBody, unknownPathAnswer } from './responses.ts';
 import { parseScenario, type Scenario, type ScenarioInput } from './scenario.ts';
 import { type SendAction, SendPipeline } from './send-pipeline.ts';
+import type { TemplateTranslation } from './template-catalog.ts';
+import { applyTemplateChange, type TemplateChange, templateChangeSchema } from './template-events.ts';
 import { UserState } from './user-state.ts';
 import type { RawEmitAnswer, RawEmitOptions, WebhookDelivery, WebhookStats } from './webhook-emitter.ts';
 import { WebhookHub } from './webhook-hub.ts';
@@ -90,12 +93,34 @@ export interface Simulator {
   webhookStats(): WebhookStats;
   /** Resolves once no webhook is scheduled, being retried or in flight. */
   webhooksIdle(): Promise<void>;
+  /** Every template translation with its current status, quality score, TTL and edits. */
+  templates(): TemplateTranslation[];
+  /**
+   * "Meta changed the template": sets its status, quality score or category (sends and Graph
+   * reads follow at once) and emits the matching template webhooks. Resolves to their final
+   * records (none without a target or `webhooks`).
+   * @throws UnknownTemplateError for an unknown id; ZodError for an invalid change.
+   */
+  updateTemplate(id: string, change: TemplateChange): Promise<WebhookDelivery[]>;
 }
 
 const SEND_PATH = /^\/(v\d+\.\d+)\/([^/]+)\/(marketing_messages|messages)\/?$/;
 const DEFAULT_MAX_RECORDED_CALLS = 200_000;
 const DEFAULT_MAX_RECORDED_WEBHOOKS = 100_000;
 const defaultClock = (): number => performance.timeOrigin + performance.now();
+
+/** A Graph POST's parameters: the query's (but the token) overlaid by a JSON or form body. */
+function graphParams(query: URLSearchParams, bodyText: string): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of query) if (key !== 'access_token') params[key] = value;
+  const json = parseJson(bodyText);
+  if (json.ok && typeof json.value === 'object' && json.value !== null && !Array.isArray(json.value)) return { ...params, ...json.value };
+  for (const [key, value] of new URLSearchParams(bodyText)) params[key] = value;
+  // Form and query values are strings; Graph reads numeric parameters from them.
+  const ttl = params.message_send_ttl_seconds;
+  if (typeof ttl === 'string' && /^-?\d+$/.test(ttl)) params.message_send_ttl_seconds = Number(ttl);
+  return params;
+}
 
 function bearerToken(request: IncomingMessage, query: URLSearchParams): string | undefined {
   const header = request.headers.authorization;
@@ -178,12 +203,40 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     perform(decision.action, request, response);
   }
 
+  async function handleGraph(
+    request: IncomingMessage,
+    response: ServerResponse,
+    match: RegExpExecArray,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const method = request.method ?? 'GET';
+    const body = await readBody(request);
+    if (!body.ok && body.reason === 'aborted') return;
+    const graphRequest: GraphRequest = {
+      method,
+      objectId: match[2] ?? '',
+      edge: match[3] === 'message_templates' ? 'message_templates' : undefined,
+      query,
+      accessToken: bearerToken(request, query),
+      params: method === 'POST' ? graphParams(query, body.ok ? body.text : '') : {},
+      url: new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`),
+    };
+    const answer = answerGraph(graphRequest, {
+      acceptsToken: (token) => pipeline.acceptsToken(token),
+      templates: pipeline.templates,
+      phoneNumbers: pipeline.scenario.phoneNumbers,
+    });
+    writeAnswer(response, answer.status, answer.body);
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const [path = '/', queryText = ''] = (request.url ?? '/').split('?', 2);
     const query = new URLSearchParams(queryText);
     if (path.startsWith(CONTROL_PREFIX)) return handleControlRequest(request, response, path, query, control);
 
     const send = SEND_PATH.exec(path);
+    const graph = send ? null : GRAPH_OBJECT_PATH.exec(path);
+    if (graph) return handleGraph(request, response, graph, query);
     if (!send) {
       request.resume();
       const answer = unknownPathAnswer(path);
@@ -224,7 +277,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     emitUserPreference: (waId, value) => webhooks.userPreference(waId, value)?.seq,
     emitQuickReply: (wamid, payload, text) => webhooks.quickReply(wamid, payload, text)?.seq,
     emitTextMessage: (from, body) => webhooks.textMessage(from, body)?.seq,
+    templates: () => pipeline.templates.all(),
+    updateTemplate: (id, change) => updateTemplate(id, change).emissions.map((emission) => emission.seq),
   };
+
+  function updateTemplate(id: string, change: unknown): ReturnType<typeof applyTemplateChange> {
+    const parsed = templateChangeSchema.parse(change);
+    return applyTemplateChange({
+      catalog: pipeline.templates,
+      id,
+      change: parsed,
+      now,
+      emit: (payload) => webhooks.templateEvent(payload),
+    });
+  }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -276,5 +342,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     webhookDeliveries: control.webhookDeliveries,
     webhookStats: control.webhookStats,
     webhooksIdle: () => webhooks.idle(),
+    templates: control.templates,
+    updateTemplate: async (id, change) => Promise.all(updateTemplate(id, change).emissions.map((emission) => emission.done)),
   };
 }

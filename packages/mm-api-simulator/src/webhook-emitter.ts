@@ -12,8 +12,8 @@ import { SIGNATURE_HEADER, serializeWebhookBody, signWebhookBody } from './webho
  * duplicate. Keeps a record of every webhook and counts for `webhookStats()`.
  */
 
-/** What a webhook carries: statuses, a Stop/Resume, an inbound message, or a test's raw payload. */
-export type WebhookKind = 'status' | 'user_preferences' | 'message' | 'raw';
+/** What a webhook carries: statuses, a Stop/Resume, an inbound message, a template change, or a test's raw payload. */
+export type WebhookKind = 'status' | 'user_preferences' | 'message' | 'template' | 'raw';
 
 /** How `emitWebhook` signs: correctly, with a wrong key, or not at all. */
 export type SignatureMode = 'valid' | 'invalid' | 'missing';

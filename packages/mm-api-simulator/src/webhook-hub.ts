@@ -1,7 +1,7 @@
 import type { CallLog, SimulatedCall } from './call-log.ts';
 import { MessageLifecycle } from './message-lifecycle.ts';
 import { canonicalRecipient } from './rules.ts';
-import type { Scenario } from './scenario.ts';
+import { DEFAULT_WABA_ID, type Scenario } from './scenario.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { UserEvents } from './user-events.ts';
 import type { UserState } from './user-state.ts';
@@ -21,7 +21,7 @@ import type { MarketingPreference, WebhookAccount } from './webhook-payloads.ts'
  */
 
 /** Meta's example WABA id style; used when the scenario's `webhooks.wabaId` is absent. */
-export const DEFAULT_WABA_ID = '100000000000000';
+export { DEFAULT_WABA_ID } from './scenario.ts';
 
 /**
  * `display_phone_number` for a number without `displayPhoneNumber` in the scenario: a stable
@@ -112,6 +112,11 @@ export class WebhookHub {
 
   textMessage(from: string, body: string, phoneNumberId?: string): Emission | undefined {
     return this.userEvents.textMessage(from, body, phoneNumberId);
+  }
+
+  /** Posts a template webhook (status, quality or category change). */
+  templateEvent(payload: object): Emission | undefined {
+    return this.emitter.emit('template', payload);
   }
 
   emitRaw(payload: object | string, options?: RawEmitOptions): Promise<RawEmitAnswer[]> {
