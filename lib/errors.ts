@@ -106,3 +106,27 @@ export class InvalidWebhookEvent extends DeadLetter {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/**
+ * Campaign feeder: the audience object is no longer the version the campaign launched with (S3
+ * answered 412 to a read conditional on its ETag). Feeding on would mix two files' rows, so the
+ * campaign fails with this reason until an operator restores the file or starts a new campaign.
+ * Not a record error: it ends the feeder's run, not one message.
+ */
+export class AudienceChanged extends Error {
+  override name = 'AudienceChanged';
+}
+
+/** Campaign feeder: the audience object (or its bucket) does not exist, or this role may not read it. */
+export class AudienceNotFound extends Error {
+  override name = 'AudienceNotFound';
+}
+
+/**
+ * Campaign feeder: the audience file cannot be parsed past a row (a CSV quote never closed, a
+ * stray quote, a line too long). The message names the row, counted from 1 without the header,
+ * and the byte offset where it starts, so whoever fixes the file finds it.
+ */
+export class AudienceMalformed extends Error {
+  override name = 'AudienceMalformed';
+}

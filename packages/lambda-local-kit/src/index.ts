@@ -1,6 +1,6 @@
 /**
  * Runs AWS Lambda functions on localhost against real stand-ins instead of mocks: DynamoDB Local,
- * fauxqs (SQS) and an SSM Parameter Store stand-in, all bound to 127.0.0.1; queues and tables
+ * fauxqs (SQS and S3) and an SSM Parameter Store stand-in, all bound to 127.0.0.1; queues and tables
  * created from the CloudFormation files serverless.yml deploys; an SQS event-source poller that
  * behaves like Lambda's event source mapping; a function URL server; and SDK request counting.
  * See the package's README for a walk-through.
@@ -13,7 +13,7 @@ export { clientsFor, type LocalClients } from './clients.ts';
 export { type DynamoDbLocalOptions, ensureDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 export { type FunctionUrlHandler, type LocalFunctionUrl, startFunctionUrl } from './function-url.ts';
 export { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
-export { LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST, type LocalEndpoints, type LocalService } from './local-aws.ts';
+export { LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST, type LocalEndpoints, type LocalServer, type LocalService } from './local-aws.ts';
 // The services: start them all (or one), hand their endpoints to child processes, build clients.
 export {
   connectLocalStack,

@@ -10,12 +10,17 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 /** The only interface the local services listen on: they must never be reachable from the network. */
 export const LOOPBACK_HOST = '127.0.0.1';
 
-/** Endpoints of the three local services, as `http://127.0.0.1:PORT` URLs. */
+/** Endpoints of the local services, as `http://127.0.0.1:PORT` URLs. */
 export interface LocalEndpoints {
   sqs: string;
+  /** fauxqs serves S3 too, on the SQS endpoint (path-style requests only). */
+  s3: string;
   dynamodb: string;
   ssm: string;
 }
+
+/** The services the kit starts a server for (S3 shares fauxqs with SQS). */
+export type LocalServer = Exclude<keyof LocalEndpoints, 's3'>;
 
 /** A running local service. `stop()` is idempotent and leaves no process or open handle behind. */
 export interface LocalService {

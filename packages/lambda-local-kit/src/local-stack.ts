@@ -1,5 +1,5 @@
 import { startDynamoDbLocal } from './dynamodb-local.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints, type LocalService } from './local-aws.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalEndpoints, type LocalServer, type LocalService } from './local-aws.ts';
 import { startSqsLocal } from './sqs-local.ts';
 import { startSsmLocal } from './ssm-local.ts';
 
@@ -19,13 +19,16 @@ export interface LocalStack extends LocalStackConnection {
 /** Options for {@link startLocalStack}. */
 export interface LocalStackOptions {
   /** Fixed ports, for a long-running dev stack. Default: free ports the kernel picks. */
-  ports?: Partial<Record<keyof LocalEndpoints, number>>;
+  ports?: Partial<Record<LocalServer, number>>;
   /** Where DynamoDB Local is downloaded to. Default: `defaultCacheDir()`. */
   cacheDir?: string;
 }
 
-/** Environment variables that carry the endpoints to child processes (see {@link connectLocalStack}). */
-export const LOCAL_ENDPOINT_ENV: Readonly<Record<keyof LocalEndpoints, string>> = {
+/**
+ * Environment variables that carry the endpoints to child processes (see {@link connectLocalStack}).
+ * S3 needs none: it is served on the SQS endpoint.
+ */
+export const LOCAL_ENDPOINT_ENV: Readonly<Record<LocalServer, string>> = {
   sqs: 'LOCAL_SQS_ENDPOINT',
   dynamodb: 'LOCAL_DYNAMODB_ENDPOINT',
   ssm: 'LOCAL_SSM_ENDPOINT',
@@ -61,7 +64,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
-    endpoints: { sqs: sqs.value.endpoint, dynamodb: dynamodb.value.endpoint, ssm: ssm.value.endpoint },
+    endpoints: { sqs: sqs.value.endpoint, s3: sqs.value.endpoint, dynamodb: dynamodb.value.endpoint, ssm: ssm.value.endpoint },
     stop: () => (stopping ??= stopAll()),
   };
 }
@@ -81,6 +84,7 @@ export function localStackEnv(endpoints: LocalEndpoints): Record<string, string>
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SSM: endpoints.ssm,
   };
@@ -95,9 +99,9 @@ export function localStackEnv(endpoints: LocalEndpoints): Record<string, string>
  * const clients = clientsFor(endpoints);
  */
 export function connectLocalStack(env: NodeJS.ProcessEnv = process.env): LocalStackConnection {
-  const read = (service: keyof LocalEndpoints) => env[LOCAL_ENDPOINT_ENV[service]] ?? '';
-  const endpoints: LocalEndpoints = { sqs: read('sqs'), dynamodb: read('dynamodb'), ssm: read('ssm') };
-  const missing = (Object.keys(LOCAL_ENDPOINT_ENV) as Array<keyof LocalEndpoints>).filter((service) => !endpoints[service]);
+  const read = (service: LocalServer) => env[LOCAL_ENDPOINT_ENV[service]] ?? '';
+  const endpoints: LocalEndpoints = { sqs: read('sqs'), s3: read('sqs'), dynamodb: read('dynamodb'), ssm: read('ssm') };
+  const missing = (Object.keys(LOCAL_ENDPOINT_ENV) as LocalServer[]).filter((service) => !endpoints[service]);
   if (missing.length > 0) {
     const names = missing.map((service) => LOCAL_ENDPOINT_ENV[service]).join(', ');
     throw new Error(`No local stack to connect to: ${names} not set (start one with startLocalStack())`);
