@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS, sendJobSchema } from './job-contract.ts';
+import { sendJobSchema } from './job-contract.ts';
 import { launchInstant } from './launch-time.ts';
 import { isTimeZone } from './zoned-clock.ts';
 
@@ -93,13 +93,10 @@ export const campaignSchema = z
     template: campaignTemplateSchema,
     audience: audienceSchema,
     launch: launchSchema.describe('When the campaign starts sending.'),
-    validitySeconds: z
-      .number()
-      .int()
-      .min(MIN_VALIDITY_SECONDS)
-      .max(MAX_VALIDITY_SECONDS)
-      .optional()
-      .describe("How long each message stays valid from the launch; at most the template's TTL. Default: the template's TTL."),
+    // The job's own bounds (Meta's TTL range for marketing templates), said for a whole campaign.
+    validitySeconds: sendJobSchema.shape.validitySeconds.describe(
+      "How long each message stays valid from the launch; at most the template's TTL. Default: the template's TTL.",
+    ),
     productPolicy: z.enum(['STRICT', 'CLOUD_API_FALLBACK']).optional().describe("Meta's product_policy; default: the sender's setting."),
     sendWindow: sendWindowSchema.optional().describe("Send only inside this window of the recipient's local time (quiet hours outside)."),
     callbackData: z
