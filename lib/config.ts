@@ -188,6 +188,44 @@ const webhookEnvSchema = z.object({
     .describe("POST bodies larger than this are answered 413 (Meta's payloads reach 3 MB)."),
 });
 
+/** The campaign functions: the minute ticker (launches, status edits, progress) and the audience feeder. */
+const campaignEnvSchema = tablesEnv
+  .extend(
+    sendEnvSchema.pick({
+      SEND_QUEUE_URL: true,
+      CONTROL_TABLE: true,
+      PHONE_NUMBER_RATE_PER_SECOND: true,
+      PHONE_NUMBER_RATES: true,
+      META_ACCESS_TOKEN_PARAMETER: true,
+      META_GRAPH_BASE_URL: true,
+      META_API_VERSION: true,
+      META_REQUEST_TIMEOUT_MS: true,
+      TOKEN_CACHE_SECONDS: true,
+      BLOCKED_COUNTRIES: true,
+      BLOCKED_PREFIXES: true,
+    }).shape,
+  )
+  .extend({
+    FEED_QUEUE_URL: z.url().describe('The feed queue: one message per campaign to feed; the feeder function takes them.'),
+    META_BUSINESS_ACCOUNT_ID: z
+      .string()
+      .regex(/^\d{5,20}$/, 'the numeric WhatsApp Business Account id')
+      .describe('The WhatsApp Business Account whose templates campaigns use (the preflight reads them there).'),
+    CAMPAIGN_SET_TEMPLATE_TTL: bool
+      .default(false)
+      .describe(
+        "Whether a launch may set the template's TTL to the campaign's validity when they differ; otherwise the launch is refused.",
+      ),
+    FEED_HORIZON_SECONDS: int(30, 900)
+      .default(120)
+      .describe(
+        "Seconds of the campaign's share of its number's rate the feeder keeps queued: pause, cancel and a new campaign beside it act within about this.",
+      ),
+    CAMPAIGN_LOOK_AHEAD_SECONDS: int(0, 120)
+      .default(60)
+      .describe('The ticker launches campaigns due within this many seconds, each at its second (keep it at the tick interval).'),
+  });
+
 /** Each function's environment schema, by function name: the source of docs/configuration.md (`npm run config-doc`). */
 export const FUNCTION_ENV_SCHEMAS = {
   send: sendEnvSchema,
@@ -195,6 +233,8 @@ export const FUNCTION_ENV_SCHEMAS = {
   webhook: webhookEnvSchema,
   release: dispatchEnv,
   sweep: tablesEnv,
+  campaigns: campaignEnvSchema,
+  feeder: campaignEnvSchema,
 } as const;
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, name: string): z.infer<T> {
@@ -328,4 +368,39 @@ export interface ReleaseConfig {
 export function loadReleaseConfig(env: NodeJS.ProcessEnv = process.env): ReleaseConfig {
   const e = parseEnv(dispatchEnv, env, 'release');
   return { sendQueueUrl: e.SEND_QUEUE_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL };
+}
+
+export interface CampaignConfig extends StoreConfig {
+  sendQueueUrl: string;
+  feedQueueUrl: string;
+  controlTable: string;
+  rates: { defaultRate: number; byPhoneNumber: Readonly<Record<string, number>> };
+  meta: SendConfig['meta'] & { businessAccountId: string };
+  recipientPolicy: RecipientPolicy;
+  setTemplateTtl: boolean;
+  feedHorizonSeconds: number;
+  lookAheadSeconds: number;
+}
+
+export function loadCampaignConfig(env: NodeJS.ProcessEnv = process.env): CampaignConfig {
+  const e = parseEnv(campaignEnvSchema, env, 'campaign');
+  return {
+    ...storeConfig(e),
+    sendQueueUrl: e.SEND_QUEUE_URL,
+    feedQueueUrl: e.FEED_QUEUE_URL,
+    controlTable: e.CONTROL_TABLE,
+    rates: { defaultRate: e.PHONE_NUMBER_RATE_PER_SECOND, byPhoneNumber: e.PHONE_NUMBER_RATES ?? {} },
+    meta: {
+      baseUrl: e.META_GRAPH_BASE_URL,
+      apiVersion: e.META_API_VERSION,
+      timeoutMs: e.META_REQUEST_TIMEOUT_MS,
+      accessTokenParameter: e.META_ACCESS_TOKEN_PARAMETER,
+      tokenCacheSeconds: e.TOKEN_CACHE_SECONDS,
+      businessAccountId: e.META_BUSINESS_ACCOUNT_ID,
+    },
+    recipientPolicy: { blockedCountries: e.BLOCKED_COUNTRIES, blockedPrefixes: e.BLOCKED_PREFIXES },
+    setTemplateTtl: e.CAMPAIGN_SET_TEMPLATE_TTL,
+    feedHorizonSeconds: e.FEED_HORIZON_SECONDS,
+    lookAheadSeconds: e.CAMPAIGN_LOOK_AHEAD_SECONDS,
+  };
 }

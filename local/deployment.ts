@@ -16,12 +16,15 @@ import {
   startEventSource,
   startFunctionUrl,
 } from 'lambda-local-kit';
+import { campaignsFunction } from '../functions/campaigns.ts';
+import { feederFunction } from '../functions/feeder.ts';
 import { releaseFunction } from '../functions/release.ts';
 import { sendFunction } from '../functions/send.ts';
 import { statusFunction } from '../functions/status.ts';
 import { sweepFunction } from '../functions/sweep.ts';
 import { webhookFunction } from '../functions/webhook.ts';
 import { createLogger, createMetrics } from '../lib/observability.ts';
+import type { TickResult } from '../lib/campaigns/tick.ts';
 import type { SendRuntime } from '../lib/send/context.ts';
 import type { StatusRuntime } from '../lib/status/context.ts';
 import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
@@ -36,8 +39,8 @@ export const LOCAL_SECRETS = {
   verifyToken: 'local-verify-token',
 } as const;
 
-export type LocalFunctionName = 'send' | 'release' | 'status' | 'webhook';
-export const LOCAL_FUNCTION_NAMES: readonly LocalFunctionName[] = ['send', 'release', 'status', 'webhook'];
+export type LocalFunctionName = 'send' | 'release' | 'status' | 'webhook' | 'feeder';
+export const LOCAL_FUNCTION_NAMES: readonly LocalFunctionName[] = ['send', 'release', 'status', 'webhook', 'feeder'];
 
 export interface LocalDeploymentOptions {
   endpoints: LocalEndpoints;
@@ -92,6 +95,13 @@ export interface LocalDeploymentOptions {
   startStatusPoller?: boolean;
   /** Run the scheduled sweep this often (ms); default: not at all (tests call `sweep()`). */
   sweepEveryMs?: number;
+  /**
+   * The scheduler stand-in: run the campaign ticker this often (ms), as EventBridge runs it every
+   * minute; default: not at all (tests call `tickCampaigns()` with their clock).
+   */
+  campaignTickEveryMs?: number;
+  /** The campaign functions' sleep (the ticker waits for a launch's second with it). */
+  campaignSleep?: (ms: number) => Promise<void>;
 }
 
 export interface LocalDeployment {
@@ -106,11 +116,15 @@ export interface LocalDeployment {
   statusHandler: SqsLambdaHandler;
   statusRuntime: StatusRuntime;
   webhookHandler: FunctionUrlHandler;
-  sources: { send?: EventSource; release?: EventSource; status?: EventSource };
+  sources: { send?: EventSource; release?: EventSource; status?: EventSource; feeder?: EventSource };
   /** The webhook function's URL, where the simulator posts Meta's webhooks. */
   webhookUrl?: string;
   /** Invokes the scheduled sweep once. */
   sweep(): Promise<SweepResult>;
+  /** Invokes the campaign ticker once, as its schedule does every minute. */
+  tickCampaigns(): Promise<TickResult>;
+  /** The campaign functions' resolved environment (tables, queues, Graph API). */
+  campaignEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +161,9 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     status: fns.status.handler as SqsLambdaHandler,
     webhook: fns.webhook.handler as FunctionUrlHandler,
     sweep: () => fns.sweep.handler({}, createLambdaContext({ functionName: 'sweep', timeoutMs: fns.sweep.settings.timeoutMs })),
+    campaigns: () =>
+      fns.campaigns.handler({}, createLambdaContext({ functionName: 'campaigns', timeoutMs: fns.campaigns.settings.timeoutMs })),
+    feeder: fns.feeder.handler as SqsLambdaHandler,
   };
   const triggers = options.startPollers === false ? undefined : await startTriggers({ fns, handlers, resources, clients, options });
   return {
@@ -162,6 +179,8 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     sources: triggers?.sources ?? {},
     ...(triggers?.functionUrl ? { webhookUrl: triggers.functionUrl.url } : {}),
     sweep: handlers.sweep,
+    tickCampaigns: handlers.campaigns,
+    campaignEnv: fns.campaigns.env,
     async stop() {
       await triggers?.stop();
       clients.destroy();
@@ -175,6 +194,8 @@ interface Handlers {
   status: SqsLambdaHandler;
   webhook: FunctionUrlHandler;
   sweep: () => Promise<SweepResult>;
+  campaigns: () => Promise<TickResult>;
+  feeder: SqsLambdaHandler;
 }
 
 interface TriggerContext {
@@ -212,16 +233,21 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
   if (runs('send')) sources.send = poll(fns.send.settings, handlers.send);
   if (runs('release')) sources.release = poll(fns.release.settings, handlers.release);
   if (runs('status') && options.startStatusPoller !== false) sources.status = poll(fns.status.settings, handlers.status);
+  if (runs('feeder')) sources.feeder = poll(fns.feeder.settings, handlers.feeder);
   const functionUrl = runs('webhook')
     ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs })
     : undefined;
   const sweepTimer = options.sweepEveryMs ? setInterval(() => void handlers.sweep().catch(() => {}), options.sweepEveryMs) : undefined;
+  const tickTimer = options.campaignTickEveryMs
+    ? setInterval(() => void handlers.campaigns().catch(() => {}), options.campaignTickEveryMs)
+    : undefined;
   return {
     sources,
     functionUrl,
     async stop() {
       clearInterval(sweepTimer);
-      await Promise.all([sources.send?.stop(), sources.release?.stop(), sources.status?.stop(), functionUrl?.stop()]);
+      clearInterval(tickTimer);
+      await Promise.all([sources.send?.stop(), sources.release?.stop(), sources.status?.stop(), sources.feeder?.stop(), functionUrl?.stop()]);
     },
   };
 }
@@ -248,12 +274,15 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
       ...(options.sendFetch ? { fetch: options.sendFetch } : {}),
     },
     release: (options.releaseNow ?? options.now) ? { now: (options.releaseNow ?? options.now)! } : {},
+    campaigns: campaignSeams(options),
+    feeder: campaignSeams(options),
   };
   const build = async <Runtime, Handler, O extends LoggerOnly>(
     definition: FunctionDefinition<Runtime, Handler, O>,
   ): Promise<LocalFunction<Runtime, Handler>> => {
     const settings = await localFunctionSettings(definition.name, resources, stage);
-    const metaBaseUrl = definition.name === 'send' ? { META_GRAPH_BASE_URL: options.metaBaseUrl } : {};
+    const callsMeta = definition.name === 'send' || definition.name === 'campaigns' || definition.name === 'feeder';
+    const metaBaseUrl = callsMeta ? { META_GRAPH_BASE_URL: options.metaBaseUrl } : {};
     const env = { ...process.env, ...settings.environment, ...metaBaseUrl, ...options.env } as Record<string, string>;
     // The definition's own observability, with the local log level, and metrics that stay quiet:
     // concurrent local invocations share one Metrics object (on Lambda each has its own), so one may
@@ -267,14 +296,20 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
     const runtime = definition.createRuntime({ env, clients: functionClients(env, options), ...observability, ...seam });
     return { settings, env, runtime, handler: definition.createHandler(() => runtime, observability) };
   };
-  const [send, release, status, webhook, sweep] = await Promise.all([
+  const [send, release, status, webhook, sweep, campaigns, feeder] = await Promise.all([
     build(sendFunction),
     build(releaseFunction),
     build(statusFunction),
     build(webhookFunction),
     build(sweepFunction),
+    build(campaignsFunction),
+    build(feederFunction),
   ]);
-  return { send, release, status, webhook, sweep };
+  return { send, release, status, webhook, sweep, campaigns, feeder };
+}
+
+function campaignSeams(options: LocalDeploymentOptions): Pick<WiringContext<LoggerOnly>, 'now' | 'sleep'> {
+  return { ...(options.now ? { now: options.now } : {}), ...(options.campaignSleep ? { sleep: options.campaignSleep } : {}) };
 }
 
 /** A function's SDK clients, as on Lambda, with the options' request counter and fault injection. */

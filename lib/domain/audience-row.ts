@@ -40,6 +40,7 @@ export function jobFromRow(rowValues: AudienceRow, row: number, context: RowCont
       template: templateOf(campaign, rowValues),
       validitySeconds: context.validitySeconds,
       createdAt: new Date(context.launchedAt).toISOString(),
+      ...(campaign.productPolicy ? { productPolicy: campaign.productPolicy } : {}),
       ...(campaign.callbackData ? { callbackData: fillCallbackData(campaign.callbackData, { campaign, row, rowValues }) } : {}),
     };
     const validation = validateJob(job, context.policy);

@@ -87,6 +87,10 @@ export const sendJobSchema = z.strictObject({
     .describe('When the job was created; the validity counts from here. Defaults to when SQS first received it.'),
   notBefore: isoInstant.optional().describe("Do not send before this instant (e.g. respect the recipient's local morning)."),
   callbackData: z.string().min(1).max(512).optional().describe('Echoed back by Meta in status webhooks (`biz_opaque_callback_data`).'),
+  productPolicy: z
+    .enum(['STRICT', 'CLOUD_API_FALLBACK'])
+    .optional()
+    .describe("Meta's product_policy for this message; default: the sender's setting (META_PRODUCT_POLICY)."),
   messageActivitySharing: z.boolean().optional().describe("Overrides the account's message activity sharing setting for this message."),
   attempt: z
     .number()

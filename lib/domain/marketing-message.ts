@@ -22,7 +22,7 @@ export function marketingMessageBody(job: ValidJob, options: MarketingMessageOpt
     to: job.recipient,
     type: 'template',
     template: job.template,
-    product_policy: options.productPolicy,
+    product_policy: job.productPolicy ?? options.productPolicy,
     ...(activitySharing === undefined ? {} : { message_activity_sharing: activitySharing }),
     ...(options.sendCallbackData && job.callbackData ? { biz_opaque_callback_data: job.callbackData } : {}),
   };

@@ -12,6 +12,7 @@ export interface StoredContract {
   callbackData?: string;
   notBefore?: string;
   messageActivitySharing?: boolean;
+  productPolicy?: SendJob['productPolicy'];
 }
 
 /** What an item needs to give the contract back. */
@@ -30,6 +31,7 @@ export function storedContractOf(job: SendJob): StoredContract {
     ...(job.callbackData === undefined ? {} : { callbackData: job.callbackData }),
     ...(job.notBefore === undefined ? {} : { notBefore: job.notBefore }),
     ...(job.messageActivitySharing === undefined ? {} : { messageActivitySharing: job.messageActivitySharing }),
+    ...(job.productPolicy === undefined ? {} : { productPolicy: job.productPolicy }),
   };
 }
 
@@ -51,5 +53,6 @@ export function contractOfItem(item: ContractSource): Omit<SendJob, 'attempt' | 
     ...(item.callbackData === undefined ? {} : { callbackData: item.callbackData }),
     ...(item.notBefore === undefined ? {} : { notBefore: item.notBefore }),
     ...(item.messageActivitySharing === undefined ? {} : { messageActivitySharing: item.messageActivitySharing }),
+    ...(item.productPolicy === undefined ? {} : { productPolicy: item.productPolicy }),
   };
 }

@@ -93,6 +93,10 @@ export interface CampaignRecord {
   progress?: CampaignProgress;
   refusal?: StatusRefusal;
   completedAt?: string;
+  createdAt?: string;
+  statusChangedAt?: string;
+  /** The campaign's figures when it completed. */
+  figures?: Record<string, unknown>;
 }
 
 /** A status change the sender applies: conditional on `status` and `appliedStatus` as they were read. */
@@ -123,8 +127,8 @@ export interface CampaignStore {
   requestStatus(campaignId: string, status: string, now: number): Promise<boolean>;
   /** Applies a change (sets `status` and `appliedStatus` to `to`); false when the item changed since it was read. */
   applyStatus(change: StatusChange): Promise<boolean>;
-  /** Applies a launch: LAUNCHING → SENDING with the facts the preflight found, and an empty feed state. */
-  recordLaunch(change: StatusChange & { to: 'SENDING' }, facts: LaunchFacts): Promise<boolean>;
+  /** Applies a launch: LAUNCHING → SENDING with the facts the preflight found and the feed state to start from. */
+  recordLaunch(change: StatusChange & { to: 'SENDING' }, facts: LaunchFacts, feed: FeedState): Promise<boolean>;
   /** Writes why an edit was refused (once per distinct refused value). */
   recordRefusal(campaignId: string, refusal: StatusRefusal): Promise<void>;
   /** Takes the feed lease if it is free or expired; the feed state as it stands, or undefined when another feeder holds it. */
@@ -133,5 +137,6 @@ export interface CampaignStore {
   saveFeed(campaignId: string, lease: FeedLease, previousRow: number, feed: FeedState): Promise<boolean>;
   /** Gives the lease up (the feeder stops before its time). */
   releaseFeedLease(campaignId: string, owner: string): Promise<void>;
-  saveProgress(campaignId: string, progress: CampaignProgress): Promise<void>;
+  /** Writes the live progress, and the final figures when the campaign completes. */
+  saveProgress(campaignId: string, progress: CampaignProgress, figures?: Record<string, unknown>): Promise<void>;
 }

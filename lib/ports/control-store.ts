@@ -29,6 +29,11 @@ export interface ControlStore {
   takeProbe(scope: Scope, now: number, currentIntervalSeconds: number | undefined): Promise<boolean>;
   /** After a successful probe: closes the breaker. */
   close(scope: Scope, now: number): Promise<void>;
+  /**
+   * Sets a campaign's control as its lifecycle says (RUNNING, PAUSED by its operator or Meta, or
+   * CANCELLED), so that its jobs already on the queue are held or cancelled by the send path.
+   */
+  setCampaignStatus(campaignId: string, status: 'RUNNING' | 'PAUSED' | 'CANCELLED', reason: string, now: number): Promise<void>;
   /** Records a reaction to 130429 if no other sender reacted since `seenThrottledAt` (a compare-and-set); true when this call did. */
   throttleBack(phoneNumberId: string, seenThrottledAt: number | undefined, next: Required<ThrottleState>): Promise<boolean>;
 }

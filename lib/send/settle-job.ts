@@ -1,3 +1,4 @@
+import { isFeedRowToken, rowOfFeedToken } from '../domain/feed-dispatch-id.ts';
 import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
 import { waIdToE164 } from '../domain/opt-out.ts';
 import { type Decision, dispatchRoute } from '../domain/send-plan.ts';
@@ -84,6 +85,12 @@ async function recordWaIdAlias(
 export async function settleConflict(sending: SendingRecord, existing: JobRecord): Promise<void> {
   const { job, token, deps, tally, log } = sending;
   const ownClaim = existing.claimToken === token;
+  if (!ownClaim && isFeedRowToken(token)) {
+    // Another row of the campaign's audience has the same recipient: one message each, never two.
+    log.info('recipient listed twice in the audience: not sent again', { row: rowOfFeedToken(token) });
+    tally.count(job.campaignId, 'duplicates', 'DuplicateRecipients');
+    return;
+  }
   if (existing.state === JOB_STATES.sending) {
     const fresh = existing.claimedAt !== undefined && deps.now() - Date.parse(existing.claimedAt) < deps.config.claimStaleMs;
     if (fresh && ownClaim) {

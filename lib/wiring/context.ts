@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AwsClients } from './aws-clients.ts';
 
-/** The five Lambda functions of serverless.yml. */
-export type FunctionName = 'send' | 'release' | 'status' | 'webhook' | 'sweep';
+/** The Lambda functions of serverless.yml. */
+export type FunctionName = 'send' | 'release' | 'status' | 'webhook' | 'sweep' | 'campaigns' | 'feeder';
 
 /** A function's structured logger and EMF metrics (Powertools). */
 export interface Observability {

@@ -123,6 +123,19 @@ export class DynamoControlStore implements ControlStore {
     );
   }
 
+  async setCampaignStatus(campaignId: string, status: 'RUNNING' | 'PAUSED' | 'CANCELLED', reason: string, now: number): Promise<void> {
+    // A lifecycle pause is never probed (pausedBy operator): only the campaign's resume lifts it.
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { key: campaignKey(campaignId) },
+        UpdateExpression: 'SET #s = :status, reason = :reason, pausedBy = :by, changedAt = :at REMOVE nextProbeAt, probeIntervalSeconds',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':reason': reason, ':by': 'operator', ':at': iso(now) },
+      }),
+    );
+  }
+
   throttleBack(phoneNumberId: string, seenThrottledAt: number | undefined, next: Required<ThrottleState>): Promise<boolean> {
     return this.compareAndSet(phoneKey(phoneNumberId), 'throttledAt', seenThrottledAt, next);
   }

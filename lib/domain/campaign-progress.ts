@@ -1,0 +1,92 @@
+import { JOB_STATES, type JobState } from './job-state.ts';
+
+/** What the feeder has done, as it stands on the campaign item. */
+export interface FedSoFar {
+  rowsRead: number;
+  /** Bytes of the audience read so far, and its size: the rows left are estimated from them. */
+  offset: number;
+  size: number;
+  enqueued: number;
+  rejected: number;
+  duplicates: number;
+  /** When the whole audience had been read (epoch ms). */
+  fedAt?: number;
+}
+
+export interface ProgressInput {
+  fed: FedSoFar;
+  /** The campaign's summed counters (state gauges and counts; see BatchTally). */
+  counters: Readonly<Record<string, number>>;
+  now: number;
+  /** When every job's validity ends (epoch ms): nothing can be sent or delivered after it. */
+  validUntil: number;
+  ratePerSecond: number;
+}
+
+export interface ProgressFigures {
+  rowsRead: number;
+  enqueued: number;
+  rejected: number;
+  duplicates: number;
+  accepted: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  /** Jobs without an outcome yet: on the queue, held, waiting for a window or a retry, or accepted and not yet delivered. */
+  waiting: number;
+  /** Estimated end of sending (epoch ms); undefined once everything was sent or nothing is known yet. */
+  etaAt?: number;
+  /** Fed, and every job has its outcome or its validity is over. */
+  done: boolean;
+}
+
+/** States after which nothing more is expected for the job (a read may still follow a delivered). */
+const OUTCOME_STATES: readonly JobState[] = [
+  JOB_STATES.delivered,
+  JOB_STATES.read,
+  JOB_STATES.failed,
+  JOB_STATES.dropped,
+  JOB_STATES.expired,
+  JOB_STATES.unknown,
+  JOB_STATES.suppressed,
+  JOB_STATES.limitExhausted,
+  JOB_STATES.cancelled,
+];
+
+/**
+ * A campaign's live progress from its feed state and counters, and whether it is complete: the
+ * whole audience fed, and every job at an outcome (or its validity over, after which Meta drops
+ * whatever it has not delivered). Pure.
+ */
+export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond }: ProgressInput): ProgressFigures {
+  const count = (name: string) => counters[name] ?? 0;
+  const inStates = (states: readonly JobState[]) => states.reduce((sum, state) => sum + count(`state_${state}`), 0);
+  const recorded = Object.entries(counters).reduce((sum, [name, value]) => (name.startsWith('state_') ? sum + value : sum), 0);
+  const settledOnQueue = count('rejected') + count('duplicates');
+  const notYetRecorded = Math.max(0, fed.enqueued - recorded - settledOnQueue);
+  const waiting = Math.max(0, fed.enqueued - settledOnQueue - inStates(OUTCOME_STATES));
+  const toSend = notYetRecorded + count(`state_${JOB_STATES.retryWait}`) + count(`state_${JOB_STATES.deferred}`);
+  const rowsLeft = fed.fedAt !== undefined ? 0 : estimateRowsLeft(fed);
+  const sendingLeft = rowsLeft === undefined ? undefined : rowsLeft + toSend;
+  return {
+    rowsRead: fed.rowsRead,
+    enqueued: fed.enqueued,
+    rejected: fed.rejected + count('rejected'),
+    duplicates: fed.duplicates + count('duplicates'),
+    accepted: count('uniqueAccepted'),
+    delivered: count('uniqueDelivered'),
+    read: count(`state_${JOB_STATES.read}`),
+    failed: count(`state_${JOB_STATES.failed}`),
+    waiting,
+    ...(sendingLeft !== undefined && sendingLeft > 0 && ratePerSecond > 0
+      ? { etaAt: now + Math.ceil((sendingLeft / ratePerSecond) * 1000) }
+      : {}),
+    done: fed.fedAt !== undefined && (waiting === 0 || now >= validUntil),
+  };
+}
+
+/** Rows left in the file, from the bytes left and the bytes per row so far; undefined before the first row. */
+function estimateRowsLeft(fed: FedSoFar): number | undefined {
+  if (fed.rowsRead === 0 || fed.offset === 0) return undefined;
+  return Math.ceil(Math.max(0, fed.size - fed.offset) / (fed.offset / fed.rowsRead));
+}
