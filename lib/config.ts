@@ -154,10 +154,14 @@ const sendEnvSchema = tablesEnv
       .describe('Comma-separated E.164 prefixes refused as well (Crimea, Donetsk and Luhansk cannot be told apart by country).'),
   });
 
+const feedQueueUrl = z.url().describe('The feed queue: one message per campaign to feed; the feeder function takes them.');
+
 const statusEnvSchema = tablesEnv
   .extend(dispatchEnv.shape)
   .extend(retryEnv.shape)
   .extend({
+    CONTROL_TABLE: sendEnvSchema.shape.CONTROL_TABLE,
+    FEED_QUEUE_URL: feedQueueUrl,
     STATUS_DLQ_URL: z.url().describe('The status dead-letter queue: webhook events that could not be applied.'),
     STATUS_QUEUE_URL: z.url().describe('The status queue: one message per webhook event.'),
     OPT_OUT_PAYLOADS: list.default(['STOP_PROMOTIONS']).describe('Comma-separated quick-reply payloads that opt a user out.'),
@@ -206,7 +210,7 @@ const campaignEnvSchema = tablesEnv
     }).shape,
   )
   .extend({
-    FEED_QUEUE_URL: z.url().describe('The feed queue: one message per campaign to feed; the feeder function takes them.'),
+    FEED_QUEUE_URL: feedQueueUrl,
     META_BUSINESS_ACCOUNT_ID: z
       .string()
       .regex(/^\d{5,20}$/, 'the numeric WhatsApp Business Account id')
@@ -316,7 +320,14 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
 }
 
 export interface StatusConfig extends StoreConfig {
-  queues: { sendQueueUrl: string; deferredQueueUrl: string; statusQueueUrl: string; statusDeadLetterQueueUrl: string };
+  queues: {
+    sendQueueUrl: string;
+    deferredQueueUrl: string;
+    statusQueueUrl: string;
+    statusDeadLetterQueueUrl: string;
+    feedQueueUrl: string;
+  };
+  controlTable: string;
   retryPolicy: RetryPolicy;
   optOutPolicy: OptOutPolicy;
 }
@@ -330,7 +341,9 @@ export function loadStatusConfig(env: NodeJS.ProcessEnv = process.env): StatusCo
       deferredQueueUrl: e.DEFERRED_QUEUE_URL,
       statusQueueUrl: e.STATUS_QUEUE_URL,
       statusDeadLetterQueueUrl: e.STATUS_DLQ_URL,
+      feedQueueUrl: e.FEED_QUEUE_URL,
     },
+    controlTable: e.CONTROL_TABLE,
     retryPolicy: retryPolicy(e),
     optOutPolicy: { payloads: e.OPT_OUT_PAYLOADS, stopKeywords: e.OPT_OUT_KEYWORDS, resumeKeywords: e.OPT_IN_KEYWORDS },
   };

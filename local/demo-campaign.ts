@@ -2,7 +2,7 @@ import type { SendJobInput } from '../lib/domain/job-contract.ts';
 import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 
 /** Mobile ranges and subscriber-number lengths that libphonenumber accepts, so generated recipients are valid. */
-const MOBILE_RANGES: ReadonlyArray<readonly [prefix: string, digits: number]> = [
+export const MOBILE_RANGES: ReadonlyArray<readonly [prefix: string, digits: number]> = [
   ['+49151', 8],
   ['+49170', 7],
   ['+447400', 6],

@@ -23,8 +23,8 @@ import { sendFunction } from '../functions/send.ts';
 import { statusFunction } from '../functions/status.ts';
 import { sweepFunction } from '../functions/sweep.ts';
 import { webhookFunction } from '../functions/webhook.ts';
-import { createLogger, createMetrics } from '../lib/observability.ts';
 import type { TickResult } from '../lib/campaigns/tick.ts';
+import { createLogger, createMetrics } from '../lib/observability.ts';
 import type { SendRuntime } from '../lib/send/context.ts';
 import type { StatusRuntime } from '../lib/status/context.ts';
 import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
@@ -247,7 +247,13 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
     async stop() {
       clearInterval(sweepTimer);
       clearInterval(tickTimer);
-      await Promise.all([sources.send?.stop(), sources.release?.stop(), sources.status?.stop(), sources.feeder?.stop(), functionUrl?.stop()]);
+      await Promise.all([
+        sources.send?.stop(),
+        sources.release?.stop(),
+        sources.status?.stop(),
+        sources.feeder?.stop(),
+        functionUrl?.stop(),
+      ]);
     },
   };
 }

@@ -43,8 +43,11 @@ export async function moveCampaign(move: Move, deps: CampaignDeps): Promise<bool
   return true;
 }
 
+/** What makes the send path follow a campaign's status: its control item, and the feed queue. */
+export type SendPathFollowers = Pick<CampaignDeps, 'controls' | 'feeds' | 'now'>;
+
 /** The control item the send path reads, and a feed when sending (re)starts. */
-export async function followOnSendPath(campaignId: string, to: CampaignStatus, reason: string, deps: CampaignDeps): Promise<void> {
+export async function followOnSendPath(campaignId: string, to: CampaignStatus, reason: string, deps: SendPathFollowers): Promise<void> {
   const control = CONTROL_OF[to];
   if (control) await deps.controls.setCampaignStatus(campaignId, control, reason, deps.now());
   if (to === S.sending) await deps.feeds.kick(campaignId);

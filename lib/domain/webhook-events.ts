@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { isTemplateWebhookField, type TemplateWebhookField } from './template-events.ts';
 
 /**
  * Meta's webhook payload for the `messages` and `user_preferences` fields (docs/meta-api.md#webhooks-and-signatures), and
  * the events the webhook function splits it into: one queue message per status, preference
- * or inbound message, so each is processed (and retried) on its own.
+ * or inbound message, so each is processed (and retried) on its own. The template webhooks
+ * (`template-events.ts`) arrive on the same endpoint and become one event per change.
  *
  * Loose objects throughout: Meta adds fields without notice, and an unknown field must never
  * make us drop a status.
@@ -60,7 +62,13 @@ const changeValue = z.looseObject({
 
 export const webhookPayloadSchema = z.looseObject({
   object: z.string(),
-  entry: z.array(z.looseObject({ id: z.string().optional(), changes: z.array(z.looseObject({ field: z.string(), value: changeValue })) })),
+  entry: z.array(
+    z.looseObject({
+      id: z.string().optional(),
+      time: z.unknown().optional(),
+      changes: z.array(z.looseObject({ field: z.string(), value: changeValue })),
+    }),
+  ),
 });
 
 /** What the webhook function puts on the status queue, one per event. */
@@ -68,7 +76,9 @@ export type WebhookEvent =
   | { kind: 'status'; phoneNumberId?: string; status: unknown }
   | { kind: 'user_preference'; phoneNumberId?: string; preference: unknown }
   | { kind: 'inbound_message'; phoneNumberId?: string; message: unknown }
-  | { kind: 'user_action'; phoneNumberId?: string; action: unknown };
+  | { kind: 'user_action'; phoneNumberId?: string; action: unknown }
+  /** A template webhook's change as Meta sent it, with `entry[].time` when it is a number (validated by the status function). */
+  | { kind: 'template'; field: TemplateWebhookField; value: unknown; time?: number };
 
 export const WEBHOOK_EVENT_VERSION = 1;
 
@@ -100,6 +110,10 @@ export function splitWebhookPayload(body: unknown): SplitResult {
   for (const entry of parsed.data.entry) {
     for (const change of entry.changes) {
       const value = change.value;
+      if (isTemplateWebhookField(change.field)) {
+        events.push({ kind: 'template', field: change.field, value, ...(typeof entry.time === 'number' ? { time: entry.time } : {}) });
+        continue;
+      }
       const phoneNumberId = value.metadata?.phone_number_id;
       const base = phoneNumberId ? { phoneNumberId } : {};
       const before = events.length;

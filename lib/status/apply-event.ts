@@ -1,5 +1,8 @@
 import type { SQSRecord } from 'aws-lambda';
+import { applyTemplateEvent } from '../campaigns/apply-template-event.ts';
+import { followOnSendPath } from '../campaigns/steer.ts';
 import { preferenceFromMessage, waIdToE164 } from '../domain/opt-out.ts';
+import { parseTemplateEvent, type TemplateEvent } from '../domain/template-events.ts';
 import {
   type InboundMessage,
   inboundMessageSchema,
@@ -19,7 +22,8 @@ export type ParsedWebhookEvent =
   | { kind: 'status'; status: MetaStatus }
   | { kind: 'user_preference'; preference: UserPreference }
   | { kind: 'inbound_message'; message: InboundMessage }
-  | { kind: 'user_action' };
+  | { kind: 'user_action' }
+  | { kind: 'template'; template: TemplateEvent };
 
 /** Reads and validates one status-queue message. Throws `InvalidWebhookEvent` for what no retry can fix. */
 export function parseWebhookEvent(record: SQSRecord): ParsedWebhookEvent {
@@ -39,6 +43,11 @@ export function parseWebhookEvent(record: SQSRecord): ParsedWebhookEvent {
       return { kind: 'inbound_message', message: parseOrThrow(inboundMessageSchema, event.message, 'inbound message') };
     case 'user_action':
       return { kind: 'user_action' };
+    case 'template': {
+      const parsed = parseTemplateEvent(event, Date.parse(envelope.receivedAt) || Date.now());
+      if (!parsed.ok) throw new InvalidWebhookEvent(`template ${String(event.field)}: ${parsed.reason}`);
+      return { kind: 'template', template: parsed.event };
+    }
     default:
       throw new InvalidWebhookEvent(`unknown event kind ${JSON.stringify((event as { kind?: unknown } | undefined)?.kind)}`);
   }
@@ -57,7 +66,34 @@ export async function applyParsedEvent(
       return applyInboundMessage(event.message, deps, tally);
     case 'user_action':
       tally.metric('LinkClicks');
+      return;
+    case 'template':
+      return applyTemplate(event.template, deps, tally);
   }
+}
+
+/**
+ * A template webhook: the campaigns sending that template are paused, resumed or failed. When
+ * one of them could not be moved yet (it kept changing, or an operator's edit awaits the ticker),
+ * the event is handed back to the queue and tried again; the others are then already where the
+ * event puts them, so the retry changes nothing for them.
+ */
+async function applyTemplate(event: TemplateEvent, deps: StatusDeps, tally: BatchTally): Promise<void> {
+  const outcomes = await applyTemplateEvent({
+    event,
+    campaigns: deps.campaigns,
+    now: deps.now,
+    logger: deps.logger,
+    follow: (campaignId, to, reason) => followOnSendPath(campaignId, to, reason, deps.campaignFollowers),
+  });
+  const conflicts = outcomes.filter((outcome) => outcome.result === 'conflict');
+  if (conflicts.length > 0) {
+    throw new Error(`template event not applied to ${conflicts.map((outcome) => outcome.campaignId).join(', ')} yet`);
+  }
+  const applied = outcomes.filter((outcome) => outcome.result === 'applied');
+  tally.metric(applied.length > 0 ? 'TemplateEventsApplied' : 'TemplateEventsIgnored');
+  // The same metrics as the ticker's moves (CampaignsPaused, CampaignsFailed…): the alarms sum them over functions.
+  for (const { to } of applied) if (to) tally.metric(`Campaigns${to[0]}${to.slice(1).toLowerCase()}`);
 }
 
 function parseOrThrow<T>(

@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SendPathFollowers } from '../campaigns/steer.ts';
 import type { OptOutPolicy } from '../domain/opt-out.ts';
 import type { RetryPolicy } from '../domain/send-plan.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
+import type { CampaignStore } from '../ports/campaign-store.ts';
 import type { JobQueues } from '../ports/job-queues.ts';
 import type { StatusQueue } from '../ports/status-queue.ts';
 import type { UserStore } from '../ports/user-store.ts';
@@ -12,6 +14,10 @@ import type { UserStore } from '../ports/user-store.ts';
 export interface StatusDeps {
   jobs: JobStore;
   users: UserStore;
+  /** The campaign items a template webhook pauses, resumes or fails (`applyTemplateEvent`). */
+  campaigns: Pick<CampaignStore, 'listOpen' | 'get' | 'applyStatus'>;
+  /** The campaign controls and the feed queue, so the send path follows a template webhook's move. */
+  campaignFollowers: SendPathFollowers;
   queues: Pick<JobQueues, 'dispatch'>;
   retryPolicy: RetryPolicy;
   optOutPolicy: OptOutPolicy;

@@ -4,7 +4,7 @@ import { campaignProgress, type ProgressInput } from '../../../lib/domain/campai
 const NOW = Date.parse('2026-12-04T10:00:00Z');
 const HOUR = 3_600_000;
 
-function input(overrides: Partial<ProgressInput> & { fed?: Partial<ProgressInput['fed']> } = {}): ProgressInput {
+function input(overrides: Partial<Omit<ProgressInput, 'fed'>> & { fed?: Partial<ProgressInput['fed']> } = {}): ProgressInput {
   const { fed, ...rest } = overrides;
   return {
     fed: { rowsRead: 0, offset: 0, size: 10_000, enqueued: 0, rejected: 0, duplicates: 0, ...fed },

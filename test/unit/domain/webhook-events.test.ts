@@ -23,10 +23,36 @@ describe('splitWebhookPayload', () => {
   it('keeps unknown fields and reports unhandled change fields', () => {
     const result = splitWebhookPayload({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED' } }] }],
+      entry: [{ id: '1', changes: [{ field: 'account_update', value: { event: 'VERIFIED_ACCOUNT' } }] }],
       extra: true,
     });
-    expect(result).toEqual({ ok: true, events: [], ignoredFields: ['message_template_status_update'] });
+    expect(result).toEqual({ ok: true, events: [], ignoredFields: ['account_update'] });
+  });
+
+  it('makes one template event per template change, with entry.time, left for the status function to validate', () => {
+    const result = splitWebhookPayload({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1',
+          time: 1_800_000_000,
+          changes: [
+            { field: 'message_template_status_update', value: { event: 'PAUSED' } },
+            { field: 'template_category_update', value: { new_category: 'UTILITY' } },
+          ],
+        },
+        { id: '1', changes: [{ field: 'message_template_quality_update', value: { new_quality_score: 'RED' } }] },
+      ],
+    });
+    expect(result).toEqual({
+      ok: true,
+      ignoredFields: [],
+      events: [
+        { kind: 'template', field: 'message_template_status_update', value: { event: 'PAUSED' }, time: 1_800_000_000 },
+        { kind: 'template', field: 'template_category_update', value: { new_category: 'UTILITY' }, time: 1_800_000_000 },
+        { kind: 'template', field: 'message_template_quality_update', value: { new_quality_score: 'RED' } },
+      ],
+    });
   });
 
   it('refuses a payload that is not a WhatsApp Business Account payload', () => {
