@@ -24,7 +24,7 @@ export interface Move {
  * path follow it: a pause holds the jobs already queued, a cancel settles them as cancelled, a
  * resume lets them through and feeds on. False when the item changed since it was read.
  */
-export async function moveCampaign(move: Move, deps: CampaignDeps): Promise<boolean> {
+export async function moveCampaign(move: Move, deps: SteeringDeps): Promise<boolean> {
   const { record, from, to, actor, reason } = move;
   const now = deps.now();
   const applied = await deps.campaigns.applyStatus({
@@ -42,6 +42,9 @@ export async function moveCampaign(move: Move, deps: CampaignDeps): Promise<bool
   deps.metric(`Campaigns${to[0]}${to.slice(1).toLowerCase()}`);
   return true;
 }
+
+/** What a status change needs: the campaign items, and what makes the send path follow. */
+export type SteeringDeps = Pick<CampaignDeps, 'campaigns' | 'controls' | 'feeds' | 'now' | 'logger' | 'metric'>;
 
 /** What makes the send path follow a campaign's status: its control item, and the feed queue. */
 export type SendPathFollowers = Pick<CampaignDeps, 'controls' | 'feeds' | 'now'>;
