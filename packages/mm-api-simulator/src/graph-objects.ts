@@ -1,5 +1,5 @@
 import { canonicalRecipient } from './rules.ts';
-import type { ScenarioPhoneNumber } from './scenario.ts';
+import type { ScenarioPhoneNumber, ScenarioTemplateButton } from './scenario.ts';
 import type { TemplateTranslation } from './template-catalog.ts';
 import { fallbackDisplayNumber } from './webhook-hub.ts';
 import { unixSeconds } from './webhook-payloads.ts';
@@ -27,6 +27,47 @@ function bodyComponent(template: TemplateTranslation): Record<string, unknown> {
   return { type: 'BODY', text: template.bodyText, example };
 }
 
+/** The `{{…}}` placeholders of a component's text, in order. */
+function placeholdersOf(text: string): string[] {
+  return [...text.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((match) => match[1]!);
+}
+
+/** The TEXT HEADER component, with Meta's `example` when its text has a parameter. */
+function headerComponent(template: TemplateTranslation, text: string): Record<string, unknown> {
+  const [parameter] = placeholdersOf(text);
+  if (parameter === undefined) return { type: 'HEADER', format: 'TEXT', text };
+  const example =
+    template.parameterFormat === 'NAMED'
+      ? { header_text_named_params: [{ param_name: parameter, example: `sample_${parameter}` }] }
+      : { header_text: ['sample_header'] };
+  return { type: 'HEADER', format: 'TEXT', text, example };
+}
+
+/** One button as Graph shows it; a dynamic URL (`{{1}}`) and a copy-code button carry an `example`. */
+function buttonView(button: ScenarioTemplateButton): Record<string, unknown> {
+  switch (button.type) {
+    case 'URL':
+      return placeholdersOf(button.url).length > 0
+        ? { type: 'URL', text: button.text, url: button.url, example: [button.url.replace(/\{\{[^}]*\}\}/g, 'sample')] }
+        : { type: 'URL', text: button.text, url: button.url };
+    case 'QUICK_REPLY':
+      return { type: 'QUICK_REPLY', text: button.text };
+    case 'COPY_CODE':
+      return { type: 'COPY_CODE', text: 'Copy offer code', example: button.example ?? 'SAMPLE10' };
+    case 'PHONE_NUMBER':
+      return { type: 'PHONE_NUMBER', text: button.text, phone_number: button.phoneNumber };
+  }
+}
+
+/** The template's components in Meta's order: HEADER (if any), BODY, BUTTONS (if any). */
+function componentsOf(template: TemplateTranslation): Record<string, unknown>[] {
+  return [
+    ...(template.headerText !== undefined ? [headerComponent(template, template.headerText)] : []),
+    bodyComponent(template),
+    ...(template.buttons.length > 0 ? [{ type: 'BUTTONS', buttons: template.buttons.map(buttonView) }] : []),
+  ];
+}
+
 const TEMPLATE_FIELDS: FieldReaders<TemplateTranslation> = {
   id: (template) => template.id,
   name: (template) => template.name,
@@ -37,7 +78,7 @@ const TEMPLATE_FIELDS: FieldReaders<TemplateTranslation> = {
     score: template.qualityScore,
     ...(template.qualityChangedAt !== undefined ? { date: unixSeconds(template.qualityChangedAt) } : {}),
   }),
-  components: (template) => [bodyComponent(template)],
+  components: componentsOf,
   parameter_format: (template) => template.parameterFormat,
   message_send_ttl_seconds: (template) => template.ttlSeconds,
   rejected_reason: (template) => (template.status === 'REJECTED' ? 'OTHER' : 'NONE'),

@@ -47,6 +47,7 @@ export {
   type ScenarioPhoneNumber,
   type ScenarioRule,
   type ScenarioTemplate,
+  type ScenarioTemplateButton,
   scenarioSchema,
   TEMPLATE_STATUSES,
   type TemplateStatus,

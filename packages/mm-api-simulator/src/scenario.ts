@@ -94,6 +94,18 @@ const ttlRangeByCategory: Record<string, { min: number; max: number }> = {
   MARKETING: { min: 43_200, max: 2_592_000 },
 };
 
+/**
+ * One button of a template, as Meta's template components describe it: a URL button (a `{{1}}` at
+ * the end of its URL makes it dynamic), a quick reply, a copy-code button or a phone number button.
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/templates/components
+ */
+const templateButtonSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('URL'), text: z.string().min(1).max(25), url: z.url() }),
+  z.strictObject({ type: z.literal('QUICK_REPLY'), text: z.string().min(1).max(25) }),
+  z.strictObject({ type: z.literal('COPY_CODE'), example: z.string().min(1).max(15).optional() }),
+  z.strictObject({ type: z.literal('PHONE_NUMBER'), text: z.string().min(1).max(25), phoneNumber: z.string().min(5).max(20) }),
+]);
+
 const templateSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be lowercase letters, digits and underscores, like Meta template names'),
@@ -122,6 +134,10 @@ const templateSchema = z
       .optional(),
     /** The BODY component's text; default one built from the parameters. */
     bodyText: z.string().min(1).max(1024).optional(),
+    /** A TEXT HEADER component's text (at most one parameter, e.g. "Our {{1}} is on!"); default no header. */
+    headerText: z.string().min(1).max(60).optional(),
+    /** The BUTTONS component's buttons, in order (a button's index is its position); default none. */
+    buttons: z.array(templateButtonSchema).min(1).max(10).optional(),
     /** The WhatsApp Business Account owning the template; default `webhooks.wabaId`, else 100000000000000. */
     wabaId: z
       .string()
@@ -406,6 +422,8 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioRule = Scenario['rules'][number];
 /** One template entry of the scenario (a name with one or more translations). */
 export type ScenarioTemplate = Scenario['templates'][number];
+/** One button of a scenario template. */
+export type ScenarioTemplateButton = NonNullable<ScenarioTemplate['buttons']>[number];
 /** One business phone number of the scenario. */
 export type ScenarioPhoneNumber = Scenario['phoneNumbers'][number];
 /** A fixed delay or a uniform range, in milliseconds. */

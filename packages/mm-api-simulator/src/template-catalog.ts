@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_WABA_ID, type QualityScore, type Scenario, type ScenarioTemplate, type TemplateStatus } from './scenario.ts';
+import {
+  DEFAULT_WABA_ID,
+  type QualityScore,
+  type Scenario,
+  type ScenarioTemplate,
+  type ScenarioTemplateButton,
+  type TemplateStatus,
+} from './scenario.ts';
 import { checkTtlEdit, DEFAULT_TTL_SECONDS, type TtlEditRefusal } from './template-edits.ts';
 
 /**
@@ -27,6 +34,10 @@ export interface TemplateTranslation {
   /** Body parameters a send must carry. */
   readonly bodyParamCount: number;
   readonly bodyText: string;
+  /** The TEXT header's text; undefined when the template has no header. */
+  readonly headerText: string | undefined;
+  /** The buttons, in order; empty when the template has none. */
+  readonly buttons: readonly ScenarioTemplateButton[];
   category: TemplateCategory;
   status: TemplateStatus;
   qualityScore: QualityScore;
@@ -61,6 +72,8 @@ function translationsOf(entry: ScenarioTemplate, wabaId: string): TemplateTransl
     namedParams: named,
     bodyParamCount,
     bodyText: entry.bodyText ?? defaultBodyText(placeholders),
+    headerText: entry.headerText,
+    buttons: entry.buttons ?? [],
     category: entry.category,
     status: entry.status ?? 'APPROVED',
     qualityScore: entry.qualityScore ?? 'UNKNOWN',

@@ -29,6 +29,7 @@ const job: SendJob = sendJobSchema.parse({
   notBefore: '2026-11-26T10:00:00+01:00',
   callbackData: 'campaign=autumn-2026;segment=a',
   messageActivitySharing: false,
+  productPolicy: 'CLOUD_API_FALLBACK',
 });
 
 /** The item's columns that the contract shares (the recipient is part of the key). */
@@ -46,12 +47,21 @@ describe('the contract on the job item', () => {
   });
 
   it('stores only what the columns do not hold', () => {
-    expect(Object.keys(storedContractOf(job)).sort()).toEqual(['callbackData', 'messageActivitySharing', 'notBefore', 'template']);
-    expect(
-      Object.keys(
-        storedContractOf({ ...job, callbackData: undefined, notBefore: undefined, messageActivitySharing: undefined } as SendJob),
-      ),
-    ).toEqual(['template']);
+    expect(Object.keys(storedContractOf(job)).sort()).toEqual([
+      'callbackData',
+      'messageActivitySharing',
+      'notBefore',
+      'productPolicy',
+      'template',
+    ]);
+    const withoutOptional = {
+      ...job,
+      callbackData: undefined,
+      notBefore: undefined,
+      messageActivitySharing: undefined,
+      productPolicy: undefined,
+    } as SendJob;
+    expect(Object.keys(storedContractOf(withoutOptional))).toEqual(['template']);
   });
 
   it('loses no field of the contract: each is stored, a column, derived or set per dispatch', () => {

@@ -79,7 +79,7 @@ describe('template events on the status path', () => {
     expect(writes).toMatchObject([{ campaignId: 'c1', from: 'SENDING', to: 'PAUSED', actor: 'meta' }]);
     // The send path holds the campaign's queued jobs.
     expect(controls).toEqual([{ campaignId: 'c1', status: 'PAUSED' }]);
-    expect(Object.fromEntries(tally.metrics)).toEqual({ TemplateEventsApplied: 1 });
+    expect(Object.fromEntries(tally.metrics)).toEqual({ TemplateEventsApplied: 1, CampaignsPaused: 1 });
   });
 
   it('counts an event that moved nothing as ignored', async () => {

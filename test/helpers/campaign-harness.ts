@@ -1,0 +1,121 @@
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { tableOf } from 'lambda-local-kit';
+import type { SimulatorOptions } from 'mm-api-simulator';
+import { DynamoCampaignStore } from '../../lib/adapters/dynamodb/campaign-store.ts';
+import { type Campaign, type CampaignInput, campaignSchema } from '../../lib/domain/campaign-contract.ts';
+import type { CampaignRecord } from '../../lib/ports/campaign-store.ts';
+import type { LocalDeploymentOptions } from '../../local/deployment.ts';
+import { useLocalStack } from './local-stack.ts';
+import { baseScenario, PHONE_NUMBER_ID, type SendHarness, startSendHarness } from './send-harness.ts';
+
+/** The simulator's default WhatsApp Business Account, which serverless.yml's `businessAccountId` names. */
+export const BUSINESS_ACCOUNT_ID = '100000000000000';
+
+export interface CampaignHarness extends SendHarness {
+  bucket: string;
+  store: DynamoCampaignStore;
+  /** Moves every function's clock (and the ticker's waits) forward. */
+  advance(ms: number): void;
+  now(): number;
+  putAudience(key: string, body: string): Promise<string>;
+  /** A campaign from the defaults (template autumn_sale en_US, body from `first_name`, audience in the test bucket) and `overrides`. */
+  aCampaign(campaignId: string, overrides?: Partial<CampaignInput>): Campaign;
+  create(campaign: Campaign): Promise<void>;
+  record(campaignId: string): Promise<CampaignRecord>;
+  /** Sets attributes on the campaign item, as an operator does in the DynamoDB console. */
+  editItem(campaignId: string, values: Record<string, unknown>): Promise<void>;
+  /** The send path's control item for the campaign. */
+  control(campaignId: string): Promise<Record<string, unknown> | undefined>;
+  /** Polls until the campaign record satisfies `done`. */
+  waitForCampaign(campaignId: string, done: (record: CampaignRecord) => boolean, timeoutMs?: number): Promise<CampaignRecord>;
+}
+
+/** A local deployment with the campaign functions, an S3 bucket for audiences and a clock tests can move. */
+export async function startCampaignHarness(
+  simulator: SimulatorOptions = baseScenario(),
+  deployment: Omit<LocalDeploymentOptions, 'endpoints' | 'metaBaseUrl'> = {},
+): Promise<CampaignHarness> {
+  const { clients } = useLocalStack();
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const harness = await startSendHarness(simulator, {
+    now,
+    // The ticker waits for a launch's second: move the clock there instead of waiting.
+    campaignSleep: async (ms) => {
+      offset += ms;
+    },
+    ...deployment,
+  });
+  const bucket = `audiences-${harness.deployment.stage.toLowerCase()}`;
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const campaignsTable = tableOf(harness.deployment.resources, 'CampaignsTable').name;
+  const controlTable = tableOf(harness.deployment.resources, 'ControlTable').name;
+  const store = new DynamoCampaignStore(clients.documents, { tableName: campaignsTable });
+  const record = async (campaignId: string) => {
+    const found = await store.get(campaignId);
+    if (!found) throw new Error(`no campaign ${campaignId}`);
+    return found;
+  };
+  return {
+    ...harness,
+    bucket,
+    store,
+    advance: (ms) => {
+      offset += ms;
+    },
+    now,
+    async putAudience(key, body) {
+      const { ETag } = await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      return ETag!;
+    },
+    aCampaign: (campaignId, overrides = {}) =>
+      campaignSchema.parse({
+        schemaVersion: 1,
+        campaignId,
+        phoneNumberId: PHONE_NUMBER_ID,
+        template: { name: 'autumn_sale', language: 'en_US', body: [{ column: 'first_name' }] },
+        audience: { bucket, key: `${campaignId}.csv`, format: 'csv' },
+        launch: { at: new Date(now() + 10_000).toISOString() },
+        ...overrides,
+      }),
+    async create(campaign) {
+      if (!(await store.create(campaign, now()))) throw new Error(`campaign ${campaign.campaignId} exists`);
+    },
+    record,
+    async editItem(campaignId, values) {
+      const names = Object.keys(values);
+      await clients.documents.send(
+        new UpdateCommand({
+          TableName: campaignsTable,
+          Key: { campaignId, item: 'campaign' },
+          UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
+        }),
+      );
+    },
+    async control(campaignId) {
+      const { Item } = await clients.documents.send(
+        new GetCommand({ TableName: controlTable, Key: { key: `campaign#${campaignId}` }, ConsistentRead: true }),
+      );
+      return Item;
+    },
+    async waitForCampaign(campaignId, done, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await record(campaignId);
+        if (done(current)) return current;
+        if (Date.now() > deadline) throw new Error(`campaign ${campaignId} not as expected in ${timeoutMs} ms: ${JSON.stringify(current)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
+
+/** An audience CSV of `rows` valid German mobile numbers with a first name each. */
+export function audienceCsv(rows: number, firstNumber = 0): string {
+  const lines = ['phone,first_name'];
+  for (let i = 0; i < rows; i++) lines.push(`+49151${String(firstNumber + i).padStart(8, '0')},Customer ${firstNumber + i + 1}`);
+  return `${lines.join('\n')}\n`;
+}
