@@ -120,7 +120,7 @@ async function keepGoing(record: CampaignRecord, deps: CampaignDeps): Promise<vo
       ...(etaAt === undefined ? {} : { eta: new Date(etaAt).toISOString() }),
       updatedAt: new Date(now).toISOString(),
     },
-    done ? { ...campaignFigures(counters) } : undefined,
+    done ? campaignFigures(counters) : undefined,
   );
   if (record.appliedStatus !== S.sending) return;
   if (done) {

@@ -40,6 +40,13 @@ export interface ProgressFigures {
   done: boolean;
 }
 
+/**
+ * How long after the validity a campaign still waits for its last outcomes: the dropped sweep
+ * marks what Meta never delivered 5 minutes after the deadline and runs every 15, so the final
+ * figures include the dropped ones.
+ */
+export const COMPLETION_GRACE_MS = 30 * 60_000;
+
 /** States after which nothing more is expected for the job (a read may still follow a delivered). */
 const OUTCOME_STATES: readonly JobState[] = [
   JOB_STATES.delivered,
@@ -56,7 +63,7 @@ const OUTCOME_STATES: readonly JobState[] = [
 /**
  * A campaign's live progress from its feed state and counters, and whether it is complete: the
  * whole audience fed, and every job at an outcome (or its validity over, after which Meta drops
- * whatever it has not delivered). Pure.
+ * whatever it has not delivered, and the sweep has had time to count that). Pure.
  */
 export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond }: ProgressInput): ProgressFigures {
   const count = (name: string) => counters[name] ?? 0;
@@ -81,7 +88,7 @@ export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond
     ...(sendingLeft !== undefined && sendingLeft > 0 && ratePerSecond > 0
       ? { etaAt: now + Math.ceil((sendingLeft / ratePerSecond) * 1000) }
       : {}),
-    done: fed.fedAt !== undefined && (waiting === 0 || now >= validUntil),
+    done: fed.fedAt !== undefined && (waiting === 0 || now >= validUntil + COMPLETION_GRACE_MS),
   };
 }
 

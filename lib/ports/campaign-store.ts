@@ -1,4 +1,5 @@
 import type { Campaign } from '../domain/campaign-contract.ts';
+import type { CampaignFigures } from '../domain/campaign-figures.ts';
 import type { CampaignActor, CampaignStatus } from '../domain/campaign-lifecycle.ts';
 import type { AudienceCheckpoint } from './audience-source.ts';
 
@@ -96,7 +97,7 @@ export interface CampaignRecord {
   createdAt?: string;
   statusChangedAt?: string;
   /** The campaign's figures when it completed. */
-  figures?: Record<string, unknown>;
+  figures?: CampaignFigures;
 }
 
 /** A status change the sender applies: conditional on `status` and `appliedStatus` as they were read. */
@@ -138,5 +139,5 @@ export interface CampaignStore {
   /** Gives the lease up (the feeder stops before its time). */
   releaseFeedLease(campaignId: string, owner: string): Promise<void>;
   /** Writes the live progress, and the final figures when the campaign completes. */
-  saveProgress(campaignId: string, progress: CampaignProgress, figures?: Record<string, unknown>): Promise<void>;
+  saveProgress(campaignId: string, progress: CampaignProgress, figures?: CampaignFigures): Promise<void>;
 }

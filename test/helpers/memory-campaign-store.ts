@@ -1,4 +1,5 @@
 import type { Campaign } from '../../lib/domain/campaign-contract.ts';
+import type { CampaignFigures } from '../../lib/domain/campaign-figures.ts';
 import { CAMPAIGN_STATUSES, FINAL_STATUSES, isCampaignStatus } from '../../lib/domain/campaign-lifecycle.ts';
 import type { CampaignCounters, CounterDeltas } from '../../lib/ports/campaign-counters.ts';
 import type {
@@ -111,7 +112,7 @@ export class MemoryCampaignStore implements CampaignStore {
     );
   }
 
-  async saveProgress(campaignId: string, progress: CampaignProgress, figures?: Record<string, unknown>): Promise<void> {
+  async saveProgress(campaignId: string, progress: CampaignProgress, figures?: CampaignFigures): Promise<void> {
     await this.change(
       campaignId,
       () => true,

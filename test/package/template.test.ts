@@ -117,7 +117,56 @@ describe('packaged CloudFormation', () => {
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     const webhookEnv = resources.WebhookLambdaFunction!.Properties.Environment.Variables;
     expect(webhookEnv.META_APP_SECRET_PARAMETER).toBe('/wa-marketing-sender/ci/meta-app-secret');
-    expect(ofType('AWS::Events::Rule').length).toBe(1);
+    // The sweep's schedule and the campaign ticker's.
+    expect(
+      ofType('AWS::Events::Rule')
+        .map(([, r]) => r.Properties.ScheduleExpression)
+        .sort(),
+    ).toEqual(['rate(1 minute)', 'rate(15 minutes)']);
+  });
+
+  it('runs the campaign ticker every minute, long enough to wait for a launch within the minute and its preflight', () => {
+    const rule = ofType('AWS::Events::Rule').find(([, r]) => r.Properties.ScheduleExpression === 'rate(1 minute)')![1];
+    expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['CampaignsLambdaFunction', 'Arn'] });
+    const ticker = resources.CampaignsLambdaFunction!.Properties;
+    expect(ticker.Runtime).toBe('nodejs24.x');
+    // A tick waits up to CAMPAIGN_LOOK_AHEAD_SECONDS (60) for a launch's second, then runs the preflight.
+    expect(ticker.Timeout).toBeGreaterThanOrEqual(60 + 30);
+    expect(ticker.Environment.Variables).toMatchObject({
+      META_BUSINESS_ACCOUNT_ID: expect.stringMatching(/^\d+$/),
+      FEED_QUEUE_URL: { Ref: 'FeedQueue' },
+    });
+  });
+
+  it('feeds one campaign per invocation from the feed queue, within the visibility and retention AWS asks for', () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'FeedQueue',
+    )![1];
+    expect(mapping.Properties).toMatchObject({ BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mapping.Properties.FunctionName).toEqual({ 'Fn::GetAtt': ['FeederLambdaFunction', 'Arn'] });
+    const feeder = resources.FeederLambdaFunction!.Properties;
+    // Lambda's 15-minute limit: the feeder stops before it and queues its sequel.
+    expect(feeder.Timeout).toBe(900);
+    // AWS: a visibility timeout of at least 6 times the function's timeout for an SQS event source.
+    expect(resources.FeedQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * feeder.Timeout);
+    expect(resources.FeedQueue!.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['FeedDeadLetterQueue', 'Arn'] });
+    // A DLQ keeps its messages at least as long as the source queue (AWS's advice for redrive).
+    expect(resources.FeedDeadLetterQueue!.Properties.MessageRetentionPeriod).toBeGreaterThanOrEqual(
+      resources.FeedQueue!.Properties.MessageRetentionPeriod,
+    );
+  });
+
+  it('indexes campaign items without a scan and alarms on refused edits, failed campaigns and a stuck feed', () => {
+    const index = resources.CampaignsTable!.Properties.GlobalSecondaryIndexes.find(
+      (candidate: { IndexName: string }) => candidate.IndexName === 'campaigns-by-item',
+    );
+    expect(index.KeySchema).toEqual([
+      { AttributeName: 'item', KeyType: 'HASH' },
+      { AttributeName: 'campaignId', KeyType: 'RANGE' },
+    ]);
+    expect(index.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['status', 'appliedStatus'] });
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([id]) => id);
+    expect(alarms).toEqual(expect.arrayContaining(['CampaignEditRefusedAlarm', 'CampaignFailedAlarm', 'FeedDeadLetterQueueNotEmptyAlarm']));
   });
 
   it('alarms on dead-lettered jobs, a stalled send queue and wrongly signed webhooks', () => {

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Campaign, campaignSchema } from '../../domain/campaign-contract.ts';
+import type { CampaignFigures } from '../../domain/campaign-figures.ts';
 import { CAMPAIGN_STATUSES, type CampaignStatus, FINAL_STATUSES, isCampaignStatus } from '../../domain/campaign-lifecycle.ts';
 import type {
   CampaignProgress,
@@ -167,7 +168,7 @@ export class DynamoCampaignStore implements CampaignStore {
     });
   }
 
-  async saveProgress(campaignId: string, progress: CampaignProgress, figures?: Record<string, unknown>): Promise<void> {
+  async saveProgress(campaignId: string, progress: CampaignProgress, figures?: CampaignFigures): Promise<void> {
     await this.update(campaignId, {
       ConditionExpression: 'attribute_exists(campaignId)',
       UpdateExpression: `SET progress = :progress${figures ? ', figures = :figures' : ''}`,
@@ -266,6 +267,6 @@ export function recordOf(item: Item): CampaignRecord {
     ...(typeof item.completedAt === 'string' ? { completedAt: item.completedAt } : {}),
     ...(typeof item.createdAt === 'string' ? { createdAt: item.createdAt } : {}),
     ...(typeof item.statusChangedAt === 'string' ? { statusChangedAt: item.statusChangedAt } : {}),
-    ...(item.figures ? { figures: item.figures as Record<string, unknown> } : {}),
+    ...(item.figures ? { figures: item.figures as CampaignFigures } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { campaignProgress, type ProgressInput } from '../../../lib/domain/campaign-progress.ts';
+import { COMPLETION_GRACE_MS, campaignProgress, type ProgressInput } from '../../../lib/domain/campaign-progress.ts';
 
 const NOW = Date.parse('2026-12-04T10:00:00Z');
 const HOUR = 3_600_000;
@@ -34,9 +34,11 @@ describe('campaign progress', () => {
     expect(finished).toMatchObject({ waiting: 0, done: true, read: 2, failed: 1 });
   });
 
-  it('is done once the validity is over, whatever is still waiting (Meta drops what it has not delivered)', () => {
+  it('is done once the validity is over and the sweep has counted the drops, whatever is still waiting', () => {
     const fed = { rowsRead: 10, enqueued: 10, fedAt: NOW - HOUR, offset: 100, size: 100 };
-    expect(campaignProgress(input({ fed, counters: { state_accepted: 10 }, now: NOW + 25 * HOUR })).done).toBe(true);
+    const at = (now: number) => campaignProgress(input({ fed, counters: { state_accepted: 10 }, now })).done;
+    expect(at(NOW + 24 * HOUR + COMPLETION_GRACE_MS - 1)).toBe(false);
+    expect(at(NOW + 24 * HOUR + COMPLETION_GRACE_MS)).toBe(true);
   });
 
   it('is never done before the whole audience was fed', () => {
