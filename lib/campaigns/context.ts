@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Campaign } from '../domain/campaign-contract.ts';
+import type { PreflightProblem } from '../domain/preflight.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import type { CampaignStore } from '../ports/campaign-store.ts';
 import type { ControlStore } from '../ports/control-store.ts';
@@ -12,11 +13,6 @@ export interface PreflightFacts {
   ratePerSecond: number;
   audienceEtag: string;
   audienceSize: number;
-}
-
-export interface PreflightProblem {
-  code: string;
-  message: string;
 }
 
 export type PreflightResult = { ok: true; facts: PreflightFacts } | { ok: false; problems: PreflightProblem[] };
