@@ -261,7 +261,7 @@ async function report(input: {
   bucket: string;
 }) {
   const { final, story, audience, bucket } = input;
-  if (!final || final.appliedStatus !== 'COMPLETED') throw new Error(`the campaign did not complete: ${JSON.stringify(final)}`);
+  if (final?.appliedStatus !== 'COMPLETED') throw new Error(`the campaign did not complete: ${JSON.stringify(final)}`);
   const figures = final.figures!;
   const rejections = await readRejections(bucket, `${CAMPAIGN_ID}/audience.csv.rejections.csv`);
   const performanceFigures = {

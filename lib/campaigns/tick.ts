@@ -111,6 +111,7 @@ async function keepGoing(record: CampaignRecord, deps: CampaignDeps): Promise<vo
     now,
     validUntil: launch.launchedAt + launch.validitySeconds * 1000,
     ratePerSecond: launch.ratePerSecond,
+    sendWindow: record.definition?.sendWindow,
   });
   const { done, etaAt, ...figures } = progress;
   await deps.campaigns.saveProgress(

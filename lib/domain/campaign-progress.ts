@@ -1,4 +1,6 @@
+import { estimateCompletion } from './feed-plan.ts';
 import { JOB_STATES, type JobState } from './job-state.ts';
+import type { SendWindow } from './send-window.ts';
 
 /** What the feeder has done, as it stands on the campaign item. */
 export interface FedSoFar {
@@ -21,6 +23,8 @@ export interface ProgressInput {
   /** When every job's validity ends (epoch ms): nothing can be sent or delivered after it. */
   validUntil: number;
   ratePerSecond: number;
+  /** The campaign's send window: the ETA stretches by the hours it is closed. */
+  sendWindow?: SendWindow | undefined;
 }
 
 export interface ProgressFigures {
@@ -65,7 +69,7 @@ const OUTCOME_STATES: readonly JobState[] = [
  * whole audience fed, and every job at an outcome (or its validity over, after which Meta drops
  * whatever it has not delivered, and the sweep has had time to count that). Pure.
  */
-export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond }: ProgressInput): ProgressFigures {
+export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond, sendWindow }: ProgressInput): ProgressFigures {
   const count = (name: string) => counters[name] ?? 0;
   const inStates = (states: readonly JobState[]) => states.reduce((sum, state) => sum + count(`state_${state}`), 0);
   const recorded = Object.entries(counters).reduce((sum, [name, value]) => (name.startsWith('state_') ? sum + value : sum), 0);
@@ -75,6 +79,10 @@ export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond
   const toSend = notYetRecorded + count(`state_${JOB_STATES.retryWait}`) + count(`state_${JOB_STATES.deferred}`);
   const rowsLeft = fed.fedAt !== undefined ? 0 : estimateRowsLeft(fed);
   const sendingLeft = rowsLeft === undefined ? undefined : rowsLeft + toSend;
+  const etaAt =
+    sendingLeft !== undefined && sendingLeft > 0
+      ? estimateCompletion({ remainingRows: sendingLeft, ratePerSecond, now, window: sendWindow })
+      : undefined;
   return {
     rowsRead: fed.rowsRead,
     enqueued: fed.enqueued,
@@ -85,9 +93,7 @@ export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond
     read: count(`state_${JOB_STATES.read}`),
     failed: count(`state_${JOB_STATES.failed}`),
     waiting,
-    ...(sendingLeft !== undefined && sendingLeft > 0 && ratePerSecond > 0
-      ? { etaAt: now + Math.ceil((sendingLeft / ratePerSecond) * 1000) }
-      : {}),
+    ...(etaAt === undefined ? {} : { etaAt }),
     done: fed.fedAt !== undefined && (waiting === 0 || now >= validUntil + COMPLETION_GRACE_MS),
   };
 }

@@ -53,4 +53,11 @@ describe('campaign progress', () => {
     expect(progress.etaAt).toBe(NOW + Math.ceil((920 / 80) * 1000));
     expect(campaignProgress(input()).etaAt).toBeUndefined();
   });
+
+  it('stretches the estimate by the hours the send window is closed', () => {
+    const fed = { rowsRead: 100, offset: 1_000, enqueued: 100 };
+    const window = { from: '09:00', until: '21:00', defaultTimeZone: 'Europe/Berlin' };
+    const progress = campaignProgress(input({ fed, counters: { state_accepted: 80 }, sendWindow: window }));
+    expect(progress.etaAt).toBe(NOW + Math.ceil((920 / 80) * 2 * 1000));
+  });
 });
