@@ -281,12 +281,36 @@ function retryPolicy(e: z.infer<typeof retryEnv>): RetryPolicy {
   };
 }
 
+/** How a function reaches the Graph API (sends, and the campaign launch's reads). */
+export interface MetaConfig {
+  baseUrl: string;
+  apiVersion: string;
+  timeoutMs: number;
+  accessTokenParameter: string;
+  tokenCacheSeconds: number;
+}
+
+type MetaEnv = Pick<
+  z.infer<typeof sendEnvSchema>,
+  'META_GRAPH_BASE_URL' | 'META_API_VERSION' | 'META_REQUEST_TIMEOUT_MS' | 'META_ACCESS_TOKEN_PARAMETER' | 'TOKEN_CACHE_SECONDS'
+>;
+
+function metaConfig(e: MetaEnv): MetaConfig {
+  return {
+    baseUrl: e.META_GRAPH_BASE_URL,
+    apiVersion: e.META_API_VERSION,
+    timeoutMs: e.META_REQUEST_TIMEOUT_MS,
+    accessTokenParameter: e.META_ACCESS_TOKEN_PARAMETER,
+    tokenCacheSeconds: e.TOKEN_CACHE_SECONDS,
+  };
+}
+
 export interface SendConfig extends StoreConfig {
   queues: { sendQueueUrl: string; sendDeadLetterQueueUrl: string; deferredQueueUrl: string };
   controlTable: string;
   pacing: { defaultRate: number; rates: Readonly<Record<string, number>>; maxSlotWaitMs: number };
   claimStaleMs: number;
-  meta: { baseUrl: string; apiVersion: string; timeoutMs: number; accessTokenParameter: string; tokenCacheSeconds: number };
+  meta: MetaConfig;
   message: MarketingMessageOptions;
   recipientPolicy: RecipientPolicy;
   retryPolicy: RetryPolicy;
@@ -301,13 +325,7 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
     controlTable: e.CONTROL_TABLE,
     pacing: { defaultRate: e.PHONE_NUMBER_RATE_PER_SECOND, rates: e.PHONE_NUMBER_RATES ?? {}, maxSlotWaitMs: e.MAX_SLOT_WAIT_MS },
     claimStaleMs: e.CLAIM_STALE_SECONDS * 1000,
-    meta: {
-      baseUrl: e.META_GRAPH_BASE_URL,
-      apiVersion: e.META_API_VERSION,
-      timeoutMs: e.META_REQUEST_TIMEOUT_MS,
-      accessTokenParameter: e.META_ACCESS_TOKEN_PARAMETER,
-      tokenCacheSeconds: e.TOKEN_CACHE_SECONDS,
-    },
+    meta: metaConfig(e),
     message: {
       productPolicy: e.META_PRODUCT_POLICY,
       sendCallbackData: e.META_SEND_CALLBACK_DATA,
@@ -388,7 +406,7 @@ export interface CampaignConfig extends StoreConfig {
   feedQueueUrl: string;
   controlTable: string;
   rates: { defaultRate: number; byPhoneNumber: Readonly<Record<string, number>> };
-  meta: SendConfig['meta'] & { businessAccountId: string };
+  meta: MetaConfig & { businessAccountId: string };
   recipientPolicy: RecipientPolicy;
   setTemplateTtl: boolean;
   feedHorizonSeconds: number;
@@ -403,14 +421,7 @@ export function loadCampaignConfig(env: NodeJS.ProcessEnv = process.env): Campai
     feedQueueUrl: e.FEED_QUEUE_URL,
     controlTable: e.CONTROL_TABLE,
     rates: { defaultRate: e.PHONE_NUMBER_RATE_PER_SECOND, byPhoneNumber: e.PHONE_NUMBER_RATES ?? {} },
-    meta: {
-      baseUrl: e.META_GRAPH_BASE_URL,
-      apiVersion: e.META_API_VERSION,
-      timeoutMs: e.META_REQUEST_TIMEOUT_MS,
-      accessTokenParameter: e.META_ACCESS_TOKEN_PARAMETER,
-      tokenCacheSeconds: e.TOKEN_CACHE_SECONDS,
-      businessAccountId: e.META_BUSINESS_ACCOUNT_ID,
-    },
+    meta: { ...metaConfig(e), businessAccountId: e.META_BUSINESS_ACCOUNT_ID },
     recipientPolicy: { blockedCountries: e.BLOCKED_COUNTRIES, blockedPrefixes: e.BLOCKED_PREFIXES },
     setTemplateTtl: e.CAMPAIGN_SET_TEMPLATE_TTL,
     feedHorizonSeconds: e.FEED_HORIZON_SECONDS,

@@ -45,6 +45,11 @@ export async function launchCampaign(record: CampaignRecord, { deps, scheduledAt
   return true;
 }
 
+/** The feed state of a campaign that has read nothing yet. */
+export function freshFeed(): FeedState {
+  return { checkpoint: { offset: 0, row: 0 }, enqueued: 0, rejected: 0, duplicates: 0, waitingUntil: {}, reportParts: [] };
+}
+
 /**
  * The launch's facts and where feeding starts. A campaign launched again after a failure resumes
  * from its checkpoint when the audience is the same object version (the validity still counts
@@ -61,15 +66,7 @@ function launchState(record: CampaignRecord, preflight: PreflightFacts, now: num
     validitySeconds: preflight.validitySeconds,
     templateTtlSeconds: preflight.templateTtlSeconds,
   };
-  const fresh: FeedState = {
-    checkpoint: { offset: 0, row: 0 },
-    enqueued: 0,
-    rejected: 0,
-    duplicates: 0,
-    waitingUntil: {},
-    reportParts: [],
-  };
-  if (!sameFile) return { facts, feed: fresh };
+  if (!sameFile) return { facts, feed: freshFeed() };
   const { fedAt: _fedBefore, ...resumed } = record.feed!;
   return { facts, feed: resumed };
 }

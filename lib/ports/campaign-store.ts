@@ -1,6 +1,7 @@
 import type { Campaign } from '../domain/campaign-contract.ts';
 import type { CampaignFigures } from '../domain/campaign-figures.ts';
 import type { CampaignActor, CampaignStatus } from '../domain/campaign-lifecycle.ts';
+import type { ProgressFigures } from '../domain/campaign-progress.ts';
 import type { AudienceCheckpoint } from './audience-source.ts';
 
 /**
@@ -48,22 +49,12 @@ export interface FeedLease {
   until: number;
 }
 
-/** Live progress on the item, for the console and `campaign show`. */
-export interface CampaignProgress {
-  rowsRead: number;
-  enqueued: number;
-  rejected: number;
-  duplicates: number;
-  accepted: number;
-  delivered: number;
-  read: number;
-  failed: number;
-  /** Jobs not yet final: queued, held, waiting for a window or a retry. */
-  waiting: number;
-  /** Estimated completion (ISO), from the rate and the send window; absent when unknown. */
+/** Live progress on the item, for the console and `campaign show`: the figures of `campaignProgress`, the ETA as ISO text. */
+export type CampaignProgress = Omit<ProgressFigures, 'done' | 'etaAt'> & {
+  /** Estimated end of sending (ISO); absent when unknown. */
   eta?: string;
   updatedAt: string;
-}
+};
 
 /** A refused status edit, written on the item so the operator sees why. */
 export interface StatusRefusal {

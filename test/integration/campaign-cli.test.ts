@@ -9,6 +9,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoCampaignStore } from '../../lib/adapters/dynamodb/campaign-store.ts';
+import { freshFeed } from '../../lib/campaigns/launch.ts';
 import { type CampaignInput, campaignSchema } from '../../lib/domain/campaign-contract.ts';
 import type { CampaignProgress, FeedState, LaunchFacts } from '../../lib/ports/campaign-store.ts';
 import { anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
@@ -71,14 +72,7 @@ function campaignFile(name: string, content: unknown): string {
   return file;
 }
 
-const EMPTY_FEED: FeedState = {
-  checkpoint: { offset: 0, row: 0 },
-  enqueued: 0,
-  rejected: 0,
-  duplicates: 0,
-  waitingUntil: {},
-  reportParts: [],
-};
+const EMPTY_FEED: FeedState = freshFeed();
 
 /** A campaign as the ticker leaves it after a launch: SENDING, with its launch facts and feed state. */
 async function aSendingCampaign(campaignId: string, facts: Partial<LaunchFacts> = {}, feed: FeedState = EMPTY_FEED): Promise<void> {

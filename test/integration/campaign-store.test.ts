@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoCampaignStore } from '../../lib/adapters/dynamodb/campaign-store.ts';
+import { freshFeed } from '../../lib/campaigns/launch.ts';
 import { type Campaign, campaignSchema } from '../../lib/domain/campaign-contract.ts';
 import type { FeedState } from '../../lib/ports/campaign-store.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
@@ -22,14 +23,7 @@ function aCampaign(campaignId: string): Campaign {
   });
 }
 
-const EMPTY_FEED: FeedState = {
-  checkpoint: { offset: 0, row: 0 },
-  enqueued: 0,
-  rejected: 0,
-  duplicates: 0,
-  waitingUntil: {},
-  reportParts: [],
-};
+const EMPTY_FEED: FeedState = freshFeed();
 const FACTS = {
   launchedAt: NOW,
   audienceEtag: '"e1"',

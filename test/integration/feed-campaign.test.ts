@@ -7,6 +7,7 @@ import { createAudienceReader } from '../../lib/adapters/s3/audience-reader.ts';
 import { createRejectionReportWriter, rejectionReportKey } from '../../lib/adapters/s3/rejection-report-writer.ts';
 import { createCampaignJobQueue } from '../../lib/adapters/sqs/campaign-job-queue.ts';
 import { type FeedContext, type FeedResult, feedCampaign, MAX_CYCLE_ROWS } from '../../lib/campaigns/feed-campaign.ts';
+import { freshFeed } from '../../lib/campaigns/launch.ts';
 import { type Campaign, campaignSchema } from '../../lib/domain/campaign-contract.ts';
 import type { CampaignStore, FeedState } from '../../lib/ports/campaign-store.ts';
 import type { CampaignJobQueue } from '../../lib/ports/send-queue-feed.ts';
@@ -86,14 +87,7 @@ function aCampaign(campaignId: string, key: string): Campaign {
   });
 }
 
-const EMPTY_FEED: FeedState = {
-  checkpoint: { offset: 0, row: 0 },
-  enqueued: 0,
-  rejected: 0,
-  duplicates: 0,
-  waitingUntil: {},
-  reportParts: [],
-};
+const EMPTY_FEED: FeedState = freshFeed();
 
 interface Setup {
   campaign: Campaign;
