@@ -18,8 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { clientsFor, RequestCounter, startLocalStack, tableOf } from 'lambda-local-kit';
-import { loadScenario, startSimulator } from 'mm-api-simulator';
+import { tableOf } from 'lambda-local-kit';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { DynamoCampaignStore } from '../lib/adapters/dynamodb/campaign-store.ts';
 import { createControlStore } from '../lib/adapters/dynamodb/control-store.ts';
@@ -33,6 +32,7 @@ import { createCampaign } from '../tools/campaign/create.ts';
 import { describeCampaign } from '../tools/campaign/show.ts';
 import { steerCampaign } from '../tools/campaign/steer.ts';
 import { demoAudience, demoSendWindow } from './demo-audience.ts';
+import { DEMO_ENV, DEMO_SCENARIO, startDemoStack } from './demo-stack.ts';
 import { deployLocally, type LocalDeployment } from './deployment.ts';
 import { serviceName } from './serverless-config.ts';
 
@@ -40,7 +40,7 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
-    scenario: { type: 'string', default: new URL('./scenarios/demo.json', import.meta.url).pathname },
+    scenario: { type: 'string', default: DEMO_SCENARIO },
     rate: { type: 'string' },
   },
 });
@@ -53,48 +53,31 @@ const say = (line: string) => {
   if (!values.json) console.log(line);
 };
 
-/** Demo-length waits. Production keeps Meta's 24 h after a 131049 and a 15-minute hold. */
-const DEMO_ENV = {
-  PER_USER_LIMIT_DELAY_SECONDS: '8',
-  META_RETRY_WAITS: JSON.stringify({ 1: 2, 131000: 2, 131016: 2, 133004: 2 }),
-  META_REQUEST_TIMEOUT_MS: '3000',
-  HOLD_SECONDS: '3',
-};
 /** The scheduler stand-in ticks every 5 s here; on AWS the ticker runs every minute and launches at the second anyway. */
 const TICK_EVERY_MS = 5_000;
 const CAMPAIGN_ID = `autumn-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
 
 const started = performance.now();
 say('starting the local stack (DynamoDB Local, fauxqs for SQS and S3, SSM stand-in) and the MM API simulator…');
-const stack = await startLocalStack();
-const scenario = loadScenario(values.scenario);
-if (values.rate) for (const phone of scenario.phoneNumbers) phone.ratePerSecond = Number(values.rate);
-const sim = await startSimulator(scenario);
-const clients = clientsFor(stack.endpoints);
-const counter = new RequestCounter();
+const demo = await startDemoStack({ scenario: values.scenario, rate: values.rate });
+const { sim, clients, counter } = demo;
 const workDir = await mkdtemp(join(tmpdir(), 'campaign-demo-'));
 let deployment: LocalDeployment | undefined;
 let clockOffset = 0;
 const now = () => Date.now() + clockOffset;
-const stopAll = async () => {
-  await deployment?.stop();
-  await sim.stop();
-  clients.destroy();
-  await stack.stop();
-  await rm(workDir, { recursive: true, force: true });
-};
-process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
   deployment = await deployLocally({
-    endpoints: stack.endpoints,
+    endpoints: demo.stack.endpoints,
     metaBaseUrl: sim.url,
     stage: 'local',
     requestCounter: counter,
     now,
-    env: { ...DEMO_ENV, ...(values.rate ? { PHONE_NUMBER_RATE_PER_SECOND: values.rate } : {}) },
+    // Holds of 3 s instead of 15 minutes, so a resumed campaign's held jobs come back at once.
+    env: { ...DEMO_ENV, HOLD_SECONDS: '3', ...(values.rate ? { PHONE_NUMBER_RATE_PER_SECOND: values.rate } : {}) },
     campaignTickEveryMs: TICK_EVERY_MS,
   });
+  demo.track(deployment);
   sim.setWebhookTarget(deployment.webhookUrl);
   const cli = cliContext(deployment);
   const bucket = `${serviceName()}-local-audiences`;
@@ -130,7 +113,8 @@ try {
   );
   await report({ final, story, audience, bucket });
 } finally {
-  await stopAll();
+  await demo.stop();
+  await rm(workDir, { recursive: true, force: true });
 }
 
 /** The campaign file a marketer would write: template, audience, launch time, send window, callback data. */

@@ -13,13 +13,13 @@
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { clientsFor, queueOf, RequestCounter, startLocalStack, tableOf } from 'lambda-local-kit';
-import { loadScenario, startSimulator } from 'mm-api-simulator';
+import { queueOf, tableOf } from 'lambda-local-kit';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { type CampaignFigures, campaignFigures } from '../lib/domain/campaign-figures.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 import { formatFigures } from '../lib/report/format-figures.ts';
 import { DEMO_BLOCKED_COUNTRIES, demoCampaign } from './demo-campaign.ts';
+import { DEMO_ENV, DEMO_SCENARIO, startDemoStack } from './demo-stack.ts';
 import { deployLocally, type LocalDeployment } from './deployment.ts';
 
 const { values } = parseArgs({
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
-    scenario: { type: 'string', default: new URL('./scenarios/demo.json', import.meta.url).pathname },
+    scenario: { type: 'string', default: DEMO_SCENARIO },
     rate: { type: 'string' },
   },
 });
@@ -40,30 +40,12 @@ const say = (line: string) => {
   if (!values.json) console.log(line);
 };
 
-/** Demo-length waits. Production keeps Meta's: 24 h after a 131049, the classified retry waits. */
-const DEMO_ENV = {
-  PER_USER_LIMIT_DELAY_SECONDS: '8',
-  META_RETRY_WAITS: JSON.stringify({ 1: 2, 131000: 2, 131016: 2, 133004: 2 }),
-  META_REQUEST_TIMEOUT_MS: '3000',
-};
-
 const started = performance.now();
 say('starting the local stack (DynamoDB Local, fauxqs, SSM stand-in) and the MM API simulator…');
-const stack = await startLocalStack();
-const scenario = loadScenario(values.scenario);
-if (values.rate) for (const phone of scenario.phoneNumbers) phone.ratePerSecond = Number(values.rate);
-const sim = await startSimulator(scenario);
-const clients = clientsFor(stack.endpoints);
-const counter = new RequestCounter();
+const demo = await startDemoStack({ scenario: values.scenario, rate: values.rate });
+const { sim, clients, counter, stack } = demo;
 let deployment: LocalDeployment | undefined;
 let clockOffset = 0;
-const stopAll = async () => {
-  await deployment?.stop();
-  await sim.stop();
-  clients.destroy();
-  await stack.stop();
-};
-process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
   deployment = await deployLocally({
@@ -75,6 +57,7 @@ try {
     ...(values.concurrency ? { maximumConcurrency: Number(values.concurrency) } : {}),
     env: DEMO_ENV,
   });
+  demo.track(deployment);
   sim.setWebhookTarget(deployment.webhookUrl);
   const sendQueue = queueOf(deployment.resources, 'SendQueue');
   const queueDepth = async (logicalId: string) => {
@@ -195,7 +178,7 @@ try {
     console.log('The 131049 retry wait is 8 s here instead of 24 h (PER_USER_LIMIT_DELAY_SECONDS), for the demo only.');
   }
 } finally {
-  await stopAll();
+  await demo.stop();
 }
 
 /** Opted-out users by source (a local scan: fine for a demo table, never for production). */
