@@ -220,7 +220,8 @@ const campaignEnvSchema = tablesEnv
       .describe(
         "Whether a launch may set the template's TTL to the campaign's validity when they differ; otherwise the launch is refused.",
       ),
-    FEED_HORIZON_SECONDS: int(30, 900)
+    // Up to an hour: a larger horizon keeps more of the campaign queued, so a pause or a cancel takes longer to act.
+    FEED_HORIZON_SECONDS: int(30, 3_600)
       .default(120)
       .describe(
         "Seconds of the campaign's share of its number's rate the feeder keeps queued: pause, cancel and a new campaign beside it act within about this.",

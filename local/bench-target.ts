@@ -22,6 +22,7 @@ import type { SendJobInput } from '../lib/domain/job-contract.ts';
 import { maxConcurrencyFor } from '../lib/domain/pacing.ts';
 import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
+import { createFeedTarget } from './bench-feed-target.ts';
 import type { LOCAL_SECRETS, LocalFunctionName } from './deployment.ts';
 import { RESOURCE_FILES, readServerlessFile, serviceName } from './serverless-config.ts';
 
@@ -81,20 +82,38 @@ export function createBenchTarget(): BenchTarget {
     attribution: SENDER_ATTRIBUTION,
     lambdaSettings,
     deploy,
-    workerCommand: (input) => ({
-      script: WORKER_SCRIPT,
-      cwd: REPO_ROOT,
-      env: {
-        WORKER_STAGE: input.stage,
-        WORKER_META_BASE_URL: input.metaBaseUrl,
-        WORKER_ENV: JSON.stringify({ PHONE_NUMBER_RATE_PER_SECOND: String(input.ratePerSecond), ...input.env }),
-        WORKER_CONCURRENCY: String(input.concurrency),
-        WORKER_FUNCTIONS: input.functions.join(','),
-        LOCAL_LOG_LEVEL: input.logLevel,
-        // EMF metrics are log lines on Lambda (CloudWatch Logs ingestion): keep them on, as deployed.
-        POWERTOOLS_METRICS_DISABLED: 'false',
-      },
-    }),
+    workerCommand: (input) =>
+      workerCommand({
+        ...input,
+        env: { PHONE_NUMBER_RATE_PER_SECOND: String(input.ratePerSecond), ...input.env },
+        extra: { WORKER_CONCURRENCY: String(input.concurrency) },
+      }),
+    feed: createFeedTarget({ workerCommand }),
+  };
+}
+
+/** local/worker.ts for a stage, with the functions' environment and the worker's own settings. */
+function workerCommand(input: {
+  stage: string;
+  metaBaseUrl: string;
+  functions: string[];
+  logLevel: string;
+  env: Record<string, string>;
+  extra?: Record<string, string>;
+}) {
+  return {
+    script: WORKER_SCRIPT,
+    cwd: REPO_ROOT,
+    env: {
+      WORKER_STAGE: input.stage,
+      WORKER_META_BASE_URL: input.metaBaseUrl,
+      WORKER_ENV: JSON.stringify(input.env),
+      WORKER_FUNCTIONS: input.functions.join(','),
+      LOCAL_LOG_LEVEL: input.logLevel,
+      // EMF metrics are log lines on Lambda (CloudWatch Logs ingestion): keep them on, as deployed.
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      ...input.extra,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import {
   clientsFor,
@@ -29,6 +30,7 @@ import type { SendRuntime } from '../lib/send/context.ts';
 import type { StatusRuntime } from '../lib/status/context.ts';
 import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
 import { type AwsClients, createAwsClients } from '../lib/wiring/aws-clients.ts';
+import { createS3Client } from '../lib/wiring/campaigns.ts';
 import type { FunctionDefinition, FunctionName, LoggerOnly, Observability, WiringContext } from '../lib/wiring/context.ts';
 import { type LocalFunctionSettings, localFunctionSettings, RESOURCE_FILES, serviceName } from './serverless-config.ts';
 
@@ -76,8 +78,10 @@ export interface LocalDeploymentOptions {
   releaseNow?: () => number;
   /** The token stored in SSM; `null` stores none (a missing parameter). Default: the simulator's token. */
   accessToken?: string | null;
-  /** Counts every SDK request the functions and the event sources make. */
+  /** Counts every SDK request the functions and the event sources make (S3 as `s3`: the campaign functions'). */
   requestCounter?: RequestCounter;
+  /** Counts a function's own SDK requests apart (its clients only, not its event source's), e.g. the feeder's and the ticker's. */
+  functionRequestCounters?: Partial<Record<FunctionName, RequestCounter>>;
   /**
    * Fails chosen SDK calls of the functions, for faults the stand-ins cannot produce (e.g.
    * DynamoDB throttling): return an error to throw instead of sending the request.
@@ -123,6 +127,8 @@ export interface LocalDeployment {
   sweep(): Promise<SweepResult>;
   /** Invokes the campaign ticker once, as its schedule does every minute. */
   tickCampaigns(): Promise<TickResult>;
+  /** The scheduled ticks so far (`campaignTickEveryMs`) and their summed wall time: what Lambda would bill. */
+  campaignTicks(): { count: number; totalMs: number };
   /** The campaign functions' resolved environment (tables, queues, Graph API). */
   campaignEnv: Record<string, string>;
   stop(): Promise<void>;
@@ -180,6 +186,7 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     ...(triggers?.functionUrl ? { webhookUrl: triggers.functionUrl.url } : {}),
     sweep: handlers.sweep,
     tickCampaigns: handlers.campaigns,
+    campaignTicks: () => ({ ...(triggers?.ticks ?? { count: 0, totalMs: 0 }) }),
     campaignEnv: fns.campaigns.env,
     async stop() {
       await triggers?.stop();
@@ -238,12 +245,22 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
     ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs })
     : undefined;
   const sweepTimer = options.sweepEveryMs ? setInterval(() => void handlers.sweep().catch(() => {}), options.sweepEveryMs) : undefined;
-  const tickTimer = options.campaignTickEveryMs
-    ? setInterval(() => void handlers.campaigns().catch(() => {}), options.campaignTickEveryMs)
-    : undefined;
+  const ticks = { count: 0, totalMs: 0 };
+  const tick = () => {
+    const started = performance.now();
+    void handlers
+      .campaigns()
+      .catch(() => {})
+      .finally(() => {
+        ticks.count += 1;
+        ticks.totalMs += performance.now() - started;
+      });
+  };
+  const tickTimer = options.campaignTickEveryMs ? setInterval(tick, options.campaignTickEveryMs) : undefined;
   return {
     sources,
     functionUrl,
+    ticks,
     async stop() {
       clearInterval(sweepTimer);
       clearInterval(tickTimer);
@@ -273,7 +290,7 @@ interface LocalFunction<Runtime, Handler> {
  */
 async function buildFunctions(resources: LocalResources, stage: string, options: LocalDeploymentOptions) {
   const logLevel = options.logLevel ?? (process.env.LOCAL_LOG_LEVEL as LogLevel | undefined) ?? 'SILENT';
-  const seams: Partial<Record<FunctionName, Pick<WiringContext<LoggerOnly>, 'now' | 'sleep' | 'fetch'>>> = {
+  const seams: Partial<Record<FunctionName, Pick<WiringContext<LoggerOnly>, 'now' | 'sleep' | 'fetch' | 's3'>>> = {
     send: {
       ...(options.now ? { now: options.now } : {}),
       ...(options.sendSleep ? { sleep: options.sendSleep } : {}),
@@ -299,7 +316,9 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
       metrics: createMetrics(definition.name, { logger: { ...console, warn: () => {} } }),
     } as Observability as unknown as O;
     const seam = seams[definition.name] ?? (options.now ? { now: options.now } : {});
-    const runtime = definition.createRuntime({ env, clients: functionClients(env, options), ...observability, ...seam });
+    const counters = countersFor(definition.name, options);
+    const s3 = definition.name === 'campaigns' || definition.name === 'feeder' ? { s3: countedS3(env, counters) } : {};
+    const runtime = definition.createRuntime({ env, clients: functionClients(env, options, counters), ...observability, ...seam, ...s3 });
     return { settings, env, runtime, handler: definition.createHandler(() => runtime, observability) };
   };
   const [send, release, status, webhook, sweep, campaigns, feeder] = await Promise.all([
@@ -318,18 +337,30 @@ function campaignSeams(options: LocalDeploymentOptions): Pick<WiringContext<Logg
   return { ...(options.now ? { now: options.now } : {}), ...(options.campaignSleep ? { sleep: options.campaignSleep } : {}) };
 }
 
-/** A function's SDK clients, as on Lambda, with the options' request counter and fault injection. */
-function functionClients(env: Record<string, string>, options: LocalDeploymentOptions): AwsClients {
+/** The counters a function's own clients report to: the deployment's, and the function's own if asked. */
+function countersFor(name: FunctionName, options: LocalDeploymentOptions): RequestCounter[] {
+  return [options.requestCounter, options.functionRequestCounters?.[name]].filter((counter) => counter !== undefined);
+}
+
+/** A function's SDK clients, as on Lambda, with the options' request counters and fault injection. */
+function functionClients(env: Record<string, string>, options: LocalDeploymentOptions, counters: RequestCounter[]): AwsClients {
   const created = createAwsClients(env);
   for (const [service, client] of [
     ['sqs', created.sqs],
     ['dynamodb', created.dynamodb],
     ['ssm', created.ssm],
   ] as const) {
-    options.requestCounter?.instrument(client, service);
+    for (const counter of counters) counter.instrument(client, service);
     if (options.injectFault) injectFaults(client, service, options.injectFault);
   }
   return created;
+}
+
+/** The campaign functions' S3 client, built as on Lambda, counted as `s3` (audience GETs, report parts and merges are billed requests). */
+function countedS3(env: Record<string, string>, counters: RequestCounter[]): S3Client {
+  const s3 = createS3Client(env);
+  for (const counter of counters) counter.instrument(s3, 's3');
+  return s3;
 }
 
 /** An SDK middleware that throws the injected error instead of sending the request. */

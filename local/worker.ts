@@ -10,12 +10,16 @@
  * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides),
  * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS, WORKER_BATCHING_WINDOW_SECONDS (as
  * deployLocally's maximumBatchingWindowSeconds; default: serverless.yml's windows),
- * WORKER_FUNCTIONS (comma-separated: send, release, status, webhook; default all).
+ * WORKER_FUNCTIONS (comma-separated: send, release, status, webhook, feeder; default all),
+ * WORKER_CAMPAIGN_TICK_MS (run the campaign ticker this often, as EventBridge runs it every minute;
+ * default: not at all).
  *
  * Prints one JSON line `{"ready":true,"webhookUrl":…}` when its pollers run; on SIGTERM it
  * stops receiving, finishes what is in flight, prints
  * `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{"sqs.SendMessageCommand":…},"eventSources":{"status":{"invocations":…}}}`
- * (the event sources' counters: invocations, records per batch, handler time) and exits.
+ * (the event sources' counters: invocations, records per batch, handler time), with the campaign
+ * functions' own requests apart (`requestsByFunction`: campaigns, feeder) and the ticks it ran
+ * (`campaignTicks`: count and summed wall time), and exits.
  */
 import { connectLocalStack, RequestCounter } from 'lambda-local-kit';
 import { deployLocally, LOCAL_FUNCTION_NAMES, type LocalFunctionName } from './deployment.ts';
@@ -35,12 +39,17 @@ if (unknownFunction !== undefined) {
 const env = process.env.WORKER_ENV ? (JSON.parse(process.env.WORKER_ENV) as Record<string, string>) : {};
 const { endpoints } = connectLocalStack();
 const requestCounter = new RequestCounter();
+// The ticker and the feeder run beside each other in a campaign: their own requests are counted apart too.
+const functionRequestCounters = { campaigns: new RequestCounter(), feeder: new RequestCounter() };
+const tickEveryMs = process.env.WORKER_CAMPAIGN_TICK_MS ? Number(process.env.WORKER_CAMPAIGN_TICK_MS) : undefined;
 const deployment = await deployLocally({
   endpoints,
   metaBaseUrl,
   stage,
   env,
   requestCounter,
+  functionRequestCounters,
+  ...(tickEveryMs ? { campaignTickEveryMs: tickEveryMs } : {}),
   ...(functions ? { functions: functions as LocalFunctionName[] } : {}),
   ...(process.env.WORKER_RESOURCE_OVERRIDES
     ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> }
@@ -66,6 +75,10 @@ process.on('SIGTERM', () => {
         cpuMs: Math.round((cpu.user + cpu.system) / 1000),
         maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         requests: requestCounter.byCommand(),
+        requestsByFunction: Object.fromEntries(
+          Object.entries(functionRequestCounters).map(([name, counter]) => [name, counter.byCommand()]),
+        ),
+        campaignTicks: deployment.campaignTicks(),
         eventSources,
       }),
     );

@@ -112,6 +112,17 @@ export function appendWindow(request: BlockRequest): { from: number; to: number 
   return { from: request.earliestMicros, to: request.latestMicros - (request.count - 1) * request.intervalMicros };
 }
 
+/**
+ * How many of a request's sends can start between its earliest and latest times, one interval
+ * apart: at most these are asked for. A larger block has an append window that ends before it
+ * starts, a condition DynamoDB refuses as invalid (BETWEEN with its bounds reversed) instead of
+ * answering with the next free time. At a low rate one batch spans longer than a send may wait
+ * (100 sends at 4/s take 25 s, MAX_SLOT_WAIT_MS is 10 s).
+ */
+export function reachableCount(request: BlockRequest): number {
+  return Math.min(request.count, fitting(request.earliestMicros, request));
+}
+
 /** What to do when the next free time was outside the append window. */
 export type AfterRefusal =
   /** The number was idle (next free time before the earliest, or never set): start a block at the earliest. */

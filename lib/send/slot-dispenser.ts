@@ -5,6 +5,7 @@ import {
   blockTimes,
   CLAIM_LEAD_MS,
   effectiveRate,
+  reachableCount,
   SEND_LEAD_MS,
   sendIntervalMicros,
 } from '../domain/pacing.ts';
@@ -86,6 +87,7 @@ export class SlotDispenser {
       earliestMicros: Math.round((now + SEND_LEAD_MS) * 1000),
       latestMicros: Math.floor(latestStart * 1000),
     };
+    request.count = reachableCount(request);
     for (let attempt = 0; attempt < MAX_ATTEMPTS && request.count > 0; attempt++) {
       const answer = await this.controls.appendToPace(phoneNumberId, request.count * intervalMicros, appendWindow(request));
       if (answer.appended) return blockTimes(answer.startMicros, request.count, intervalMicros);

@@ -33,7 +33,7 @@ export function createCampaignsRuntime(context: WiringContext): CampaignsRuntime
   const { env, clients, logger, metrics, now, fetch } = context;
   const config = loadCampaignConfig(env);
   const { counters } = createStores(config, clients);
-  const audience = createAudienceReader(createS3Client(env));
+  const audience = createAudienceReader(context.s3 ?? createS3Client(env));
   const accessToken = createSecretSource({
     parameterName: config.meta.accessTokenParameter,
     cacheSeconds: config.meta.tokenCacheSeconds,

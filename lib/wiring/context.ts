@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from './aws-clients.ts';
 
 /** The Lambda functions of serverless.yml. */
@@ -26,6 +27,8 @@ export type WiringContext<O extends LoggerOnly = Observability> = O & {
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   fetch?: typeof fetch;
+  /** The campaign functions' S3 client (audience reads, rejection reports), e.g. one that counts requests; default from the environment. */
+  s3?: S3Client;
 };
 
 /**

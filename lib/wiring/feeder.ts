@@ -22,7 +22,7 @@ export function createFeederRuntime(context: WiringContext): FeederRuntime {
   const { env, clients, logger, metrics } = context;
   const config = loadCampaignConfig(env);
   const now = context.now ?? Date.now;
-  const s3 = createS3Client(env);
+  const s3 = context.s3 ?? createS3Client(env);
   const campaigns = new DynamoCampaignStore(clients.doc, { tableName: config.tables.campaigns });
   const { counters } = createStores(config, clients);
   return {

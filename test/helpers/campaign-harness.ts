@@ -1,4 +1,5 @@
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableOf } from 'lambda-local-kit';
 import type { SimulatorOptions } from 'mm-api-simulator';
@@ -18,7 +19,11 @@ export interface CampaignHarness extends SendHarness {
   /** Moves every function's clock (and the ticker's waits) forward. */
   advance(ms: number): void;
   now(): number;
+  /** Moves every function's clock to an instant (epoch ms), forward or back. */
+  setClock(instant: number): void;
   putAudience(key: string, body: string): Promise<string>;
+  /** The text of an object in the test bucket (e.g. a rejection report, `<audience key>.rejections.csv`). */
+  readObject(key: string): Promise<string>;
   /** A campaign from the defaults (template autumn_sale en_US, body from `first_name`, audience in the test bucket) and `overrides`. */
   aCampaign(campaignId: string, overrides?: Partial<CampaignInput>): Campaign;
   create(campaign: Campaign): Promise<void>;
@@ -27,24 +32,43 @@ export interface CampaignHarness extends SendHarness {
   editItem(campaignId: string, values: Record<string, unknown>): Promise<void>;
   /** The send path's control item for the campaign. */
   control(campaignId: string): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Cancels campaigns as an operator does (the status on the item, applied by a tick) and waits
+   * until their feeders have stopped: a feeder still running keeps the deployment from stopping.
+   */
+  cancel(...campaignIds: string[]): Promise<void>;
   /** Polls until the campaign record satisfies `done`. */
   waitForCampaign(campaignId: string, done: (record: CampaignRecord) => boolean, timeoutMs?: number): Promise<CampaignRecord>;
+}
+
+export interface CampaignHarnessOptions {
+  /**
+   * The campaign functions' sleeps really wait (default: they move the clock instead). The ticker
+   * waits for a launch's second with that sleep, and the feeder for its next look when it may
+   * enqueue nothing: a feeder that idles (an audience larger than its share of the queue) would
+   * move a clock-moving sleep 5 s per look, many times a second. With real sleeps, launch campaigns
+   * at or before `now()`, so that the ticker has nothing to wait for.
+   */
+  realSleeps?: boolean;
 }
 
 /** A local deployment with the campaign functions, an S3 bucket for audiences and a clock tests can move. */
 export async function startCampaignHarness(
   simulator: SimulatorOptions = baseScenario(),
   deployment: Omit<LocalDeploymentOptions, 'endpoints' | 'metaBaseUrl'> = {},
+  options: CampaignHarnessOptions = {},
 ): Promise<CampaignHarness> {
   const { clients } = useLocalStack();
   let offset = 0;
   const now = () => Date.now() + offset;
   const harness = await startSendHarness(simulator, {
     now,
-    // The ticker waits for a launch's second: move the clock there instead of waiting.
-    campaignSleep: async (ms) => {
-      offset += ms;
-    },
+    campaignSleep: options.realSleeps
+      ? (ms: number, signal?: AbortSignal) => sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined)
+      : // The ticker waits for a launch's second: move the clock there instead of waiting.
+        async (ms) => {
+          offset += ms;
+        },
     ...deployment,
   });
   const bucket = `audiences-${harness.deployment.stage.toLowerCase()}`;
@@ -57,6 +81,27 @@ export async function startCampaignHarness(
     if (!found) throw new Error(`no campaign ${campaignId}`);
     return found;
   };
+  const editItem = async (campaignId: string, values: Record<string, unknown>) => {
+    const names = Object.keys(values);
+    await clients.documents.send(
+      new UpdateCommand({
+        TableName: campaignsTable,
+        Key: { campaignId, item: 'campaign' },
+        UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
+      }),
+    );
+  };
+  const waitForCampaign = async (campaignId: string, done: (record: CampaignRecord) => boolean, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const current = await record(campaignId);
+      if (done(current)) return current;
+      if (Date.now() > deadline) throw new Error(`campaign ${campaignId} not as expected in ${timeoutMs} ms: ${JSON.stringify(current)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   return {
     ...harness,
     bucket,
@@ -64,10 +109,17 @@ export async function startCampaignHarness(
     advance: (ms) => {
       offset += ms;
     },
+    setClock: (instant) => {
+      offset = instant - Date.now();
+    },
     now,
     async putAudience(key, body) {
       const { ETag } = await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
       return ETag!;
+    },
+    async readObject(key) {
+      const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Body!.transformToString();
     },
     aCampaign: (campaignId, overrides = {}) =>
       campaignSchema.parse({
@@ -83,33 +135,21 @@ export async function startCampaignHarness(
       if (!(await store.create(campaign, now()))) throw new Error(`campaign ${campaign.campaignId} exists`);
     },
     record,
-    async editItem(campaignId, values) {
-      const names = Object.keys(values);
-      await clients.documents.send(
-        new UpdateCommand({
-          TableName: campaignsTable,
-          Key: { campaignId, item: 'campaign' },
-          UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
-          ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
-        }),
-      );
-    },
+    editItem,
     async control(campaignId) {
       const { Item } = await clients.documents.send(
         new GetCommand({ TableName: controlTable, Key: { key: `campaign#${campaignId}` }, ConsistentRead: true }),
       );
       return Item;
     },
-    async waitForCampaign(campaignId, done, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const current = await record(campaignId);
-        if (done(current)) return current;
-        if (Date.now() > deadline) throw new Error(`campaign ${campaignId} not as expected in ${timeoutMs} ms: ${JSON.stringify(current)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+    async cancel(...campaignIds) {
+      for (const campaignId of campaignIds) await editItem(campaignId, { status: 'CANCELLED' });
+      await harness.deployment.tickCampaigns();
+      for (const campaignId of campaignIds) {
+        await waitForCampaign(campaignId, (current) => current.appliedStatus === 'CANCELLED' && current.lease === undefined);
       }
     },
+    waitForCampaign,
   };
 }
 

@@ -9,6 +9,8 @@
  *   npm run bench -- --jobs 10000 --rate 80,200 [--concurrency 8] [--arrival paced] [--log-level SILENT]
  *                    [--latency 30-150] [--read-rate 1] [--status-gap 50-300] [--env KEY=VALUE]… [--no-instrument] [--profile dir] [--single-worker] [--stall 120] [--timeout s]
  *   npm run bench -- --reanalyze packages/bench/results/<file>.json   # recompute figures and cost from a results file
+ *   npm run bench -- --scenario feed            # audiences of 100,000 and 1,000,000 rows through the feeder, then
+ *                    [--rows 100000,1000000] [--launch-rows 5000] [--launch-tick 60] [--json]   # a 5,000-row campaign sent: launch → first accepted
  *
  * Writes packages/bench/results/<timestamp>.json. Every process it starts listens on 127.0.0.1 only and
  * is stopped at the end, also on errors and Ctrl-C.
@@ -16,6 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { analyze } from './analyze.ts';
 import { type BenchCommand, CommandLineError, parseCommandLine } from './command-line.ts';
+import { runFeedScenario } from './feed-cli.ts';
 import { describeMachine, machineLine } from './machine.ts';
 import { PRICES } from './prices.ts';
 import { formatRun, formatTable } from './report.ts';
@@ -45,6 +48,7 @@ export async function main(target: BenchTarget, argv: string[]): Promise<number>
   if (command.kind === 'help') console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
   if (command.kind === 'reanalyze') reanalyze(command.file);
   if (command.kind === 'run') await runAll(target, command);
+  if (command.kind === 'feed') return runFeedScenario(target, command, stopOnSignals().signal);
   return 0;
 }
 

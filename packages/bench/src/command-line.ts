@@ -20,6 +20,7 @@ export class CommandLineError extends Error {
 export type BenchCommand =
   | { kind: 'help' }
   | { kind: 'reanalyze'; file: string }
+  | FeedCommand
   | {
       kind: 'run';
       /** Names the results file: the scenario, or `custom` when the command line changed its jobs, rates or concurrency. */
@@ -31,6 +32,29 @@ export type BenchCommand =
       /** The options of the run at one ceiling. */
       optionsFor(rate: number, live: Pick<RunOptions, 'signal' | 'say'>): RunOptions;
     };
+
+/** `--scenario feed`: audiences fed through the target's feeder, then a small campaign sent for launch → first accepted. */
+export interface FeedCommand {
+  kind: 'feed';
+  out: string;
+  argv: string[];
+  /** The audiences fed flat out, in rows. */
+  rows: number[];
+  /** Rows of the campaign sent for real; 0 skips that run. */
+  launchRows: number;
+  /** The ticker's interval in that run (EventBridge: 60 s). */
+  launchTickSeconds: number;
+  logLevel: 'INFO' | 'SILENT';
+  stallSeconds: number;
+  /** Per feed run; default: enough for 500 rows a second plus the start. */
+  timeoutSeconds?: number;
+  /** Print the results as JSON on stdout (the progress lines go to stderr). */
+  json: boolean;
+}
+
+/** The feed scenario's audiences: a tenth of the million and the million, to show memory does not grow with the file. */
+const FEED_ROWS = [100_000, 1_000_000];
+const LAUNCH_ROWS = 5_000;
 
 function fail(message: string): never {
   throw new CommandLineError(message);
@@ -59,6 +83,10 @@ export function parseCommandLine(argv: string[], defaultOut: string): BenchComma
       timeout: { type: 'string' },
       out: { type: 'string', default: defaultOut },
       reanalyze: { type: 'string' },
+      rows: { type: 'string' },
+      'launch-rows': { type: 'string' },
+      'launch-tick': { type: 'string', default: '60' },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -66,6 +94,7 @@ export function parseCommandLine(argv: string[], defaultOut: string): BenchComma
   if (values.reanalyze) return { kind: 'reanalyze', file: values.reanalyze };
 
   const scenarioName = values.quick ? 'quick' : (values.scenario ?? 'full');
+  if (scenarioName === 'feed') return feedCommand(values, argv);
   const scenario = SCENARIOS[scenarioName] ?? fail(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
   const jobs = values.jobs ? Number(values.jobs) : scenario.jobs;
   if (!Number.isInteger(jobs) || jobs < 100 || jobs > 1_000_000) fail('--jobs must be a whole number from 100 to 1,000,000');
@@ -115,5 +144,35 @@ export function parseCommandLine(argv: string[], defaultOut: string): BenchComma
       say: live.say,
       signal: live.signal,
     }),
+  };
+}
+
+/** The parsed options, by name. */
+type Values = Record<string, unknown>;
+
+function feedCommand(values: Values, argv: string[]): FeedCommand {
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const rows = text('rows') ? text('rows')!.split(',').map(Number) : FEED_ROWS;
+  if (rows.some((r) => !Number.isInteger(r) || r < 100 || r > 10_000_000))
+    fail('--rows must be whole numbers from 100 to 10,000,000, comma-separated');
+  const launchRows = text('launch-rows') === undefined ? LAUNCH_ROWS : Number(text('launch-rows'));
+  if (!Number.isInteger(launchRows) || launchRows < 0 || launchRows > 1_000_000) fail('--launch-rows must be 0 (skip) to 1,000,000');
+  const launchTickSeconds = Number(text('launch-tick'));
+  if (!Number.isInteger(launchTickSeconds) || launchTickSeconds < 1 || launchTickSeconds > 60)
+    fail('--launch-tick must be 1 to 60 (seconds)');
+  const logLevel = text('log-level');
+  if (logLevel !== 'INFO' && logLevel !== 'SILENT') fail('--log-level must be INFO or SILENT');
+  const timeout = text('timeout');
+  return {
+    kind: 'feed',
+    out: text('out')!,
+    argv,
+    rows,
+    launchRows,
+    launchTickSeconds,
+    logLevel,
+    stallSeconds: Number(text('stall')),
+    ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
+    json: values.json === true,
   };
 }

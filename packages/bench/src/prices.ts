@@ -20,6 +20,10 @@
  *   requests (first 300 million per month, 512 KB increments).
  * - "Amazon CloudWatch pricing" (aws.amazon.com/cloudwatch/pricing): Logs, Standard class, $0.50 per
  *   GB ingested (Lambda logs are "vended" logs: $0.50 per GB for the first 10 TB per month).
+ * - "Amazon S3 pricing" (aws.amazon.com/s3/pricing), Requests & data retrievals: S3 Standard, $0.005 per
+ *   1,000 PUT, COPY, POST and LIST requests (a multipart upload's create, parts and completion each
+ *   count), $0.0004 per 1,000 GET, SELECT and all other requests; DELETE is free, and data
+ *   transferred from S3 to Lambda in the same region is free.
  * - "Amazon EventBridge pricing" (aws.amazon.com/eventbridge/pricing): Scheduler, $1.00 per million
  *   invocations after 14 million free per month; the sweep runs 2,880 times a month.
  */
@@ -38,6 +42,10 @@ export interface Prices {
   functionUrlPerMillionRequests: number;
   cloudWatchLogsPerGbIngested: number;
   eventBridgeSchedulerPerMillionInvocations: number;
+  /** S3 Standard: PUT, COPY, POST, LIST requests, per 1,000. */
+  s3PutPerThousandRequests: number;
+  /** S3 Standard: GET, SELECT and every other request, per 1,000. */
+  s3GetPerThousandRequests: number;
   /** Lambda gives a function one full vCPU at this memory size (CPU share scales with memory below it). */
   lambdaMbPerVcpu: number;
 }
@@ -52,6 +60,7 @@ export const PRICES: Prices = {
     'Amazon API Gateway pricing',
     'Amazon CloudWatch pricing',
     'Amazon EventBridge pricing',
+    'Amazon S3 pricing',
     'Lambda Developer Guide: Configure Lambda function memory',
   ],
   currency: 'USD',
@@ -64,5 +73,7 @@ export const PRICES: Prices = {
   functionUrlPerMillionRequests: 0,
   cloudWatchLogsPerGbIngested: 0.5,
   eventBridgeSchedulerPerMillionInvocations: 1.0,
+  s3PutPerThousandRequests: 0.005,
+  s3GetPerThousandRequests: 0.0004,
   lambdaMbPerVcpu: 1_769,
 };

@@ -40,6 +40,83 @@ export interface BenchTarget {
    * - write its logs as JSON lines (EMF metric lines carry `"_aws"` and a `"function"` dimension).
    */
   workerCommand(input: WorkerInput): WorkerCommand;
+  /** What the feed scenario (`--scenario feed`) needs: campaigns fed from an audience file. Absent: the scenario is refused. */
+  readonly feed?: FeedBenchTarget;
+}
+
+/**
+ * Campaigns from an audience file: the benchmark uploads the file, creates the campaign through
+ * the target, lets the target's ticker launch it and its feeder stream the file onto the send
+ * queue, and reads the campaign's state as it goes.
+ */
+export interface FeedBenchTarget {
+  /** Creates the target's queues, tables and audience bucket for `stage` on the local stack. */
+  deployFeed(input: DeployInput): Promise<FeedStage>;
+  /**
+   * The command that runs the ticker (every `tickEveryMs`) and the feeder, and `functions` besides
+   * (e.g. the send path), in a child process, with the same ready and stopped lines as
+   * {@link BenchTarget.workerCommand}; its stopped line also carries `requestsByFunction` (the
+   * ticker's and the feeder's own requests, S3 included as `s3.*`) and `campaignTicks`.
+   */
+  feedWorker(input: FeedWorkerInput): WorkerCommand;
+  /** Names of the ticker and the feeder in `lambdaSettings()` and `requestsByFunction`. */
+  readonly functionNames: { ticker: string; feeder: string };
+}
+
+/** The target's resources for a feed run. */
+export interface FeedStage {
+  resourcePrefix: string;
+  /** The bucket the benchmark uploads audiences to. */
+  audienceBucket: string;
+  /** The send queue the feeder fills (the benchmark may purge it, to keep the stand-in's memory down). */
+  sendQueueUrl: string;
+  jobs: JobsTable;
+  /** Stores a campaign that sends {@link FeedCampaign.template} to every row of the audience object, from `launchAt`. */
+  createCampaign(campaign: FeedCampaign): Promise<void>;
+  /** The campaign's state as its item says; undefined when there is none. */
+  readCampaign(campaignId: string): Promise<FeedCampaignState | undefined>;
+}
+
+/** A campaign of the feed scenario: a CSV audience with a header, one template with one body parameter. */
+export interface FeedCampaign {
+  campaignId: string;
+  phoneNumberId: string;
+  template: { name: string; languageCode: string };
+  /** The CSV's column with the recipient (E.164), and the one that fills the body parameter. */
+  columns: { recipient: string; bodyParameter: string };
+  audienceKey: string;
+  /** Epoch ms. */
+  launchAt: number;
+}
+
+/** A campaign's state, from its item. */
+export interface FeedCampaignState {
+  /** The status the target acted on (SCHEDULED, LAUNCHING, SENDING, FAILED…). */
+  status: string;
+  /** Why it failed or paused. */
+  statusReason?: string;
+  rowsRead: number;
+  enqueued: number;
+  /** Epoch ms: when the campaign launched, and when its whole audience had been read. */
+  launchedAt?: number;
+  fedAt?: number;
+  /** Bytes of the campaign item as stored (an estimate): what each write and read of it costs in request units. */
+  itemBytes: number;
+}
+
+/** What {@link FeedBenchTarget.feedWorker} gets. */
+export interface FeedWorkerInput {
+  stage: string;
+  /** Event-source functions to run beside the ticker and the feeder (e.g. the send path). */
+  functions: string[];
+  metaBaseUrl: string;
+  /** The per-number rate the target is told to keep. */
+  ratePerSecond: number;
+  /** Run the ticker this often (ms). */
+  tickEveryMs: number;
+  logLevel: 'INFO' | 'SILENT';
+  /** More function environment (e.g. the feed horizon). */
+  env: Record<string, string>;
 }
 
 /** Functions that run together in one worker process. */
@@ -120,4 +197,6 @@ export interface WorkerCommand {
   script: string;
   cwd: string;
   env: Record<string, string>;
+  /** Node's own options before the script, e.g. the V8 heap limits a Lambda function of some memory size runs with. */
+  nodeArgs?: string[];
 }

@@ -48,6 +48,10 @@ export interface WorkerStopped {
   requests?: Record<string, number>;
   /** The local event sources' counters by function; absent in results from before they were printed. */
   eventSources?: Record<string, EventSourceStats>;
+  /** Some functions' own requests apart (the feed scenario's ticker and feeder), by `service.Command`. */
+  requestsByFunction?: Record<string, Record<string, number>>;
+  /** The ticks of the campaign ticker the worker ran, and their summed wall time. */
+  campaignTicks?: { count: number; totalMs: number };
 }
 
 /** A function's EMF output: bytes and lines, by the `function` dimension of the line. */

@@ -45,7 +45,7 @@ export function startWorker(input: StartWorkerInput): WorkerHandle {
     ...(input.instrument ? ['--import', new URL('./worker-instrument.ts', import.meta.url).pathname] : []),
   ];
   const profile = input.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${input.profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, ...preload, input.command.script], {
+  const child = spawn(process.execPath, [...(input.command.nodeArgs ?? []), ...profile, ...preload, input.command.script], {
     cwd: input.command.cwd,
     env: { ...process.env, ...input.command.env, ...input.env },
     // stdin stays a pipe: worker-parent-watch.ts stops the worker when it closes.

@@ -10,11 +10,16 @@
  * counter.total('sqs'); // every SQS command sent
  * counter.byCommand(); // { 'sqs.DeleteMessageBatch': 3, 'sqs.ReceiveMessage': 12, ... }
  */
+/** Tells counters apart in a client's middleware stack, which refuses two middlewares of one name. */
+let countersMade = 0;
+
 export class RequestCounter {
   /** Commands sent so far, keyed `<service>.<CommandName without "Command">` as the SDK names them. */
   readonly counts = new Map<string, number>();
   /** Called with every command's input, e.g. for tests that check what was sent to SQS. */
   readonly observers: Array<(key: string, input: Record<string, unknown>) => void> = [];
+  /** Several counters may count one client (e.g. every request, and one function's apart). */
+  private readonly id = ++countersMade;
 
   /** Adds the counting middleware to an SDK v3 client; `service` prefixes its keys (e.g. `sqs`). */
   instrument(
@@ -30,7 +35,7 @@ export class RequestCounter {
         for (const observe of observers) observe(key, args.input ?? {});
         return next(args);
       };
-    client.middlewareStack.add(middleware as never, { step: 'initialize', name: `requestCounter-${service}` });
+    client.middlewareStack.add(middleware as never, { step: 'initialize', name: `requestCounter-${service}-${this.id}` });
   }
 
   /** All commands sent through clients instrumented as `service`. */

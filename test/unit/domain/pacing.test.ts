@@ -13,6 +13,7 @@ import {
   PACE_HORIZON_MS,
   PACE_RECOVERY_PER_SECOND,
   paceFactor,
+  reachableCount,
   SEND_BATCH_SIZE,
   sendIntervalMicros,
   THROTTLE_BACKOFF,
@@ -39,6 +40,15 @@ describe('pacing', () => {
   it('appends a block only where it starts no earlier than now and its last send starts before the deadline', () => {
     expect(appendWindow(request(10, 1_000, 6_000))).toEqual({ from: at(1_000), to: at(6_000) - 9 * 12_500 });
     expect(appendWindow(request(1, 1_000, 6_000))).toEqual({ from: at(1_000), to: at(6_000) });
+  });
+
+  it('asks for no more sends than can start before the deadline, so the append window never ends before it starts', () => {
+    // 100 sends at 4/s span 24.75 s; 10 s hold 41 of them (0 s, 0.25 s … 10 s).
+    expect(reachableCount(request(100, 1_000, 11_000, 4))).toBe(41);
+    const reachable = { ...request(100, 1_000, 11_000, 4), count: 41 };
+    expect(appendWindow(reachable)).toEqual({ from: at(1_000), to: at(1_000) });
+    expect(reachableCount(request(10, 1_000, 6_000))).toBe(10);
+    expect(reachableCount(request(10, 1_000, 999))).toBe(0);
   });
 
   it('restarts an idle number at the earliest time', () => {
