@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { buildSync } from 'esbuild';
-import { clientsFor, createResources, queueOf, tableOf } from 'lambda-local-kit';
+import { clientsFor, queueOf, tableOf } from 'lambda-local-kit';
 import type { DeployInput, FeedBenchTarget, FeedCampaign, FeedCampaignState, FeedStage, WorkerCommand } from 'mm-sender-bench';
 import { CAMPAIGN_ITEM, DynamoCampaignStore } from '../lib/adapters/dynamodb/campaign-store.ts';
 import { campaignSchema } from '../lib/domain/campaign-contract.ts';
-import { RESOURCE_FILES, serviceName } from './serverless-config.ts';
+import { createServiceResources, serviceName } from './serverless-config.ts';
 
 /** What the feed target shares with the rest of the bench target: how its worker is started. */
 export interface FeedTargetContext {
@@ -81,13 +81,7 @@ function bundledWorker(repoRoot: string): string {
 
 async function deployFeed(input: DeployInput): Promise<FeedStage> {
   const service = serviceName();
-  const resources = await createResources({
-    sqsEndpoint: input.endpoints.sqs,
-    dynamoEndpoint: input.endpoints.dynamodb,
-    service,
-    stage: input.stage,
-    files: RESOURCE_FILES,
-  });
+  const resources = await createServiceResources(input);
   const audienceBucket = `${service}-${input.stage}-audiences`;
   const { s3, destroy } = clientsFor(input.endpoints);
   try {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createResources, queueOf, tableOf } from 'lambda-local-kit';
+import { queueOf, tableOf } from 'lambda-local-kit';
 import type {
   AttributionRules,
   BenchStage,
@@ -24,7 +24,7 @@ import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 import { createFeedTarget } from './bench-feed-target.ts';
 import type { LOCAL_SECRETS, LocalFunctionName } from './deployment.ts';
-import { RESOURCE_FILES, readServerlessFile, serviceName } from './serverless-config.ts';
+import { createServiceResources, readServerlessFile, serviceName } from './serverless-config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -135,13 +135,7 @@ function workerGroups(single: boolean): WorkerGroup[] {
 
 async function deploy(input: DeployInput): Promise<BenchStage> {
   const service = serviceName();
-  const resources = await createResources({
-    sqsEndpoint: input.endpoints.sqs,
-    dynamoEndpoint: input.endpoints.dynamodb,
-    service,
-    stage: input.stage,
-    files: RESOURCE_FILES,
-  });
+  const resources = await createServiceResources(input);
   const sendQueueUrl = queueOf(resources, 'SendQueue').url;
   const counters = createCampaignCounters(input.documents, {
     tableName: tableOf(resources, 'CampaignsTable').name,

@@ -5,7 +5,6 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import {
   clientsFor,
   createLambdaContext,
-  createResources,
   type EventSource,
   type FunctionUrlHandler,
   type LocalEndpoints,
@@ -32,7 +31,7 @@ import type { SweepResult } from '../lib/sweep/sweep-dropped.ts';
 import { type AwsClients, createAwsClients } from '../lib/wiring/aws-clients.ts';
 import { createS3Client } from '../lib/wiring/campaigns.ts';
 import type { FunctionDefinition, FunctionName, LoggerOnly, Observability, WiringContext } from '../lib/wiring/context.ts';
-import { type LocalFunctionSettings, localFunctionSettings, RESOURCE_FILES, serviceName } from './serverless-config.ts';
+import { createServiceResources, type LocalFunctionSettings, localFunctionSettings } from './serverless-config.ts';
 
 /** Secrets as stored in the local SSM stand-in, as an operator stores the real ones on AWS. */
 export const LOCAL_SECRETS = {
@@ -145,12 +144,9 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
   // The functions' SDK clients read region, credentials and endpoints from the environment, as on Lambda.
   Object.assign(process.env, localStackEnv(options.endpoints));
   if (!process.env.POWERTOOLS_METRICS_DISABLED) process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  const resources = await createResources({
-    sqsEndpoint: options.endpoints.sqs,
-    dynamoEndpoint: options.endpoints.dynamodb,
-    service: serviceName(),
+  const resources = await createServiceResources({
+    endpoints: options.endpoints,
     stage,
-    files: RESOURCE_FILES,
     ...(options.resourceOverrides ? { overrides: options.resourceOverrides } : {}),
   });
   const clients = clientsFor(options.endpoints);

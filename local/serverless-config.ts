@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import {
+  createResources,
+  type LocalEndpoints,
   type LocalFunctionSettings,
   type LocalResources,
   readServerlessFile as readServerlessFileAt,
@@ -33,4 +35,21 @@ export function serviceName(): string {
 /** A function's settings from serverless.yml, resolved against the local resources (see `resolveFunctionSettings`). */
 export function localFunctionSettings(name: string, resources: LocalResources, stage: string): Promise<LocalFunctionSettings> {
   return resolveFunctionSettings({ serverlessFile: SERVERLESS_FILE, functionName: name, resources, stage });
+}
+
+/** This service's queues and tables for `stage` on the local stack, from the files serverless.yml deploys. */
+export function createServiceResources(input: {
+  endpoints: Pick<LocalEndpoints, 'sqs' | 'dynamodb'>;
+  stage: string;
+  /** Property changes per logical id, e.g. a short VisibilityTimeout for tests. */
+  overrides?: Record<string, Record<string, unknown>>;
+}) {
+  return createResources({
+    sqsEndpoint: input.endpoints.sqs,
+    dynamoEndpoint: input.endpoints.dynamodb,
+    service: serviceName(),
+    stage: input.stage,
+    files: RESOURCE_FILES,
+    ...(input.overrides ? { overrides: input.overrides } : {}),
+  });
 }

@@ -2,6 +2,7 @@
 import { type FeedProjection, type FeedUsage, perThousandRows, projectFeedCost } from './feed-cost.ts';
 import type { FeedRunResult, LaunchRunResult } from './feed-run.ts';
 import type { Prices } from './prices.ts';
+import { tableHead } from './report.ts';
 
 /** The rates the feeder's cost is projected at: Meta's standard and HIGH throughput. */
 export const PROJECTED_RATES = [80, 1_000] as const;
@@ -134,14 +135,7 @@ export function formatLaunch(run: LaunchRunResult): string {
 export function formatFeedTable(rows: Array<{ run: FeedRunResult; analysis: FeedAnalysis }>): string {
   const header =
     '| rows | rows/s | worker peak RSS | SQS · DynamoDB · S3 per 1,000 rows (feeder) | $/M rows measured | $/M at 80/s | $/M at 1,000/s |';
-  const lines = [
-    header,
-    `|${header
-      .split('|')
-      .slice(1, -1)
-      .map(() => '---')
-      .join('|')}|`,
-  ];
+  const lines = tableHead(header);
   for (const { run, analysis } of rows) {
     const f = analysis.perThousandRows.feeder;
     const [at80, at1000] = analysis.projected;

@@ -140,14 +140,7 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
 export function formatTable(rows: Array<{ run: RunResult; analysis: Analysis }>): string {
   const header =
     '| ceiling | jobs | steady rate | % of ceiling | max in 1 s | 130429 | p50 / p99 enqueue→accepted | SQS/job send · status | DDB writes/job send · status | WRU/job | worker CPU ms / 1k jobs | peak RSS | $/M msgs (URL · HTTP API) |';
-  const lines = [
-    header,
-    `|${header
-      .split('|')
-      .slice(1, -1)
-      .map(() => '---')
-      .join('|')}|`,
-  ];
+  const lines = tableHead(header);
   for (const { run, analysis } of rows) {
     const send = analysis.perJob?.send;
     const status = analysis.perJob?.status;
@@ -160,6 +153,12 @@ export function formatTable(rows: Array<{ run: RunResult; analysis: Analysis }>)
 }
 
 /** `worker (send, release)` → `worker (send)`; `driver: fauxqs + …` → `driver`. */
+/** A Markdown table's header row and the separator row under it, one `---` per column. */
+export function tableHead(header: string): string[] {
+  const columns = header.split('|').slice(1, -1);
+  return [header, `|${columns.map(() => '---').join('|')}|`];
+}
+
 function shortProcessName(name: string): string {
   return name.startsWith('worker (') ? `worker (${name.slice('worker ('.length).split(/[,)]/)[0]})` : name.split(' ')[0]!.replace(':', '');
 }
