@@ -4,6 +4,7 @@ import type { MarketingMessageOptions } from './domain/marketing-message.ts';
 import type { OptOutPolicy } from './domain/opt-out.ts';
 import { type RecipientPolicy, SANCTIONED_COUNTRIES } from './domain/phone.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/send-plan.ts';
+import { type ServedAccounts, servedAccounts } from './domain/whatsapp-accounts.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -33,6 +34,32 @@ const jsonNumbersByKey = (value: z.ZodNumber) =>
       }
     })
     .pipe(z.record(z.string().regex(/^\d+$/), value));
+
+/** Account id → its phone number ids (all numeric), each number under one account. */
+const whatsappAccountsEnv = z.object({
+  WHATSAPP_ACCOUNTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^\d{5,20}$/, 'a numeric account id'), z.array(z.string().regex(/^\d{5,20}$/)).min(1)))
+    .transform((byAccount, ctx) => {
+      try {
+        return servedAccounts(byAccount);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .describe(
+      'JSON map of each WhatsApp Business Account id served to its phone number ids, e.g. `{"102290129340398":["106540352242922"]}`: webhooks for others are not applied, opt-outs belong to the account, jobs for other numbers are refused.',
+    ),
+});
 
 const tablesEnv = z.object({
   JOBS_TABLE: z.string().min(1).describe("The jobs table: one item per recipient and campaign, holding the claim and the job's state."),
@@ -231,7 +258,10 @@ const campaignEnvSchema = tablesEnv
       .describe('The ticker launches campaigns due within this many seconds, each at its second (keep it at the tick interval).'),
   });
 
+export type { ServedAccounts };
 /** Each function's environment schema, by function name: the source of docs/configuration.md (`npm run config-doc`). */
+export { whatsappAccountsEnv };
+
 export const FUNCTION_ENV_SCHEMAS = {
   send: sendEnvSchema,
   status: statusEnvSchema,
