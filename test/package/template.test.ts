@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -9,10 +12,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
  */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form; the tests read them as the template has them.
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
+type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, unknown> };
+let template: Template;
 let resources: Record<string, Resource>;
 const root = new URL('../../', import.meta.url);
 
-beforeAll(async () => {
+/** `osls package` offline (no credentials) into `dir` (default `.serverless/`, osls's own), with `--param` values. */
+async function packageTemplate(options: { dir?: string; params?: Record<string, string> } = {}): Promise<Template> {
   const env = {
     ...process.env,
     AWS_ACCESS_KEY_ID: '',
@@ -20,10 +26,42 @@ beforeAll(async () => {
     AWS_PROFILE: 'none-offline',
     SLS_TELEMETRY_DISABLED: '1',
   };
-  await promisify(execFile)('npx', ['osls', 'package', '--stage', 'ci'], { cwd: root, env, timeout: 120_000 });
-  const template = JSON.parse(readFileSync(new URL('.serverless/cloudformation-template-update-stack.json', root), 'utf8'));
+  const params = Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`);
+  const into = options.dir ? ['--package', options.dir] : [];
+  const dir = options.dir ?? fileURLToPath(new URL('.serverless/', root));
+  await promisify(execFile)('npx', ['osls', 'package', '--stage', 'ci', ...into, ...params], {
+    cwd: root,
+    env,
+    timeout: 120_000,
+  });
+  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+}
+
+beforeAll(async () => {
+  template = await packageTemplate();
   resources = template.Resources;
 }, 180_000);
+
+type Statement = { Effect: string; Action: string[]; Resource: unknown[]; Condition?: unknown };
+
+/** A role's policy statements as deployed: each `Fn::If` resolved against the template's conditions. */
+function statementsOf(role: string, of: Template = template): Statement[] {
+  const listed = of.Resources[role]!.Properties.Policies[0].PolicyDocument.Statement as unknown[];
+  return listed.flatMap((statement) => {
+    const conditional = (statement as { 'Fn::If'?: [string, Statement, unknown] })['Fn::If'];
+    if (!conditional) return [statement as Statement];
+    const [name, whenTrue] = conditional;
+    return evaluateCondition(of.Conditions?.[name]) ? [whenTrue] : [];
+  });
+}
+
+/** The `Fn::Not` and `Fn::Equals` of literal values the service's conditions use. */
+function evaluateCondition(condition: unknown): boolean {
+  const c = condition as { 'Fn::Not'?: [unknown]; 'Fn::Equals'?: [unknown, unknown] };
+  if (c['Fn::Not']) return !evaluateCondition(c['Fn::Not'][0]);
+  if (c['Fn::Equals']) return JSON.stringify(c['Fn::Equals'][0]) === JSON.stringify(c['Fn::Equals'][1]);
+  throw new Error(`condition not understood here: ${JSON.stringify(condition)}`);
+}
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
@@ -86,25 +124,16 @@ describe('packaged CloudFormation', () => {
     const roles = ['Send', 'Release', 'Webhook', 'Status', 'Sweep'];
     for (const name of roles) {
       expect(resources[`${name}LambdaFunction`]!.Properties.Role).toEqual({ 'Fn::GetAtt': [`${name}FunctionRole`, 'Arn'] });
-      const statements = resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{
-        Action: string[];
-        Resource: unknown[];
-      }>;
-      for (const statement of statements) {
+      for (const statement of statementsOf(`${name}FunctionRole`)) {
         for (const action of statement.Action) expect(action).not.toMatch(/\*/);
         for (const resource of statement.Resource) expect(JSON.stringify(resource)).not.toBe('"*"');
       }
     }
-    const actions = (name: string) =>
-      (resources[`${name}FunctionRole`]!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[] }>).flatMap(
-        (s) => s.Action,
-      );
+    const actions = (name: string) => statementsOf(`${name}FunctionRole`).flatMap((s) => s.Action);
     expect(actions('Webhook').sort()).toEqual(['sqs:SendMessage', 'ssm:GetParameter']);
     expect(actions('Send')).not.toContain('dynamodb:DeleteItem');
     expect(actions('Send')).not.toContain('dynamodb:Scan');
-    const ssm = (
-      resources.SendFunctionRole!.Properties.Policies[0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown[] }>
-    ).find((s) => s.Action.includes('ssm:GetParameter'))!;
+    const ssm = statementsOf('SendFunctionRole').find((s) => s.Action.includes('ssm:GetParameter'))!;
     expect(JSON.stringify(ssm.Resource)).toContain(':parameter/wa-marketing-sender/ci/meta-access-token');
   });
 
@@ -199,4 +228,35 @@ describe('packaged CloudFormation', () => {
       expect(['TRACE', 'DEBUG', 'INFO']).toContain(fn.LoggingConfig.ApplicationLogLevel);
     }
   });
+});
+
+describe('the KMS key of the SecureString parameters', () => {
+  const readers = ['SendFunctionRole', 'WebhookFunctionRole', 'CampaignsFunctionRole'];
+  const decrypts = (of: Template, role: string) => statementsOf(role, of).filter((s) => s.Action.includes('kms:Decrypt'));
+
+  it('grants no kms:Decrypt by default (the AWS managed key aws/ssm lets SSM decrypt for the account)', () => {
+    for (const role of Object.keys(resources).filter((name) => name.endsWith('FunctionRole'))) {
+      expect(decrypts(template, role)).toEqual([]);
+    }
+  });
+
+  it('grants kms:Decrypt on a customer-managed key to the roles that read secrets, through SSM only, and to no other', async () => {
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = await packageTemplate({ dir: mkdtempSync(join(tmpdir(), 'kms-package-')), params: { secretsKmsKeyArn: key } });
+    for (const role of Object.keys(withKey.Resources).filter((name) => name.endsWith('FunctionRole'))) {
+      const granted = decrypts(withKey, role);
+      if (!readers.includes(role)) {
+        expect(granted, role).toEqual([]);
+        continue;
+      }
+      expect(granted, role).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [key],
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+        },
+      ]);
+    }
+  }, 180_000);
 });
