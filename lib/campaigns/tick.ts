@@ -56,7 +56,9 @@ async function tickOne(record: CampaignRecord, scope: TickScope): Promise<void> 
     result.refused.push(record.campaignId);
   }
   if (asked.kind === 'apply') {
-    await moveCampaign({ record, from: asked.from, to: asked.to, actor: 'operator' }, deps);
+    const moved = await moveCampaign({ record, from: asked.from, to: asked.to, actor: 'operator' }, deps);
+    // Scheduled again (after a failure, or a pause before launch): due now, it launches in this tick, not the next.
+    if (moved && asked.to === S.scheduled) await launchRescheduled(record.campaignId, scope);
     return;
   }
   if (record.definitionProblem) {
@@ -97,6 +99,11 @@ async function launchWhenDue(record: CampaignRecord, scope: TickScope): Promise<
     current = reread;
   }
   if (await launchCampaign(current, { deps, scheduledAt: launch.at })) result.launched.push(record.campaignId);
+}
+
+async function launchRescheduled(campaignId: string, scope: TickScope): Promise<void> {
+  const record = await scope.deps.campaigns.get(campaignId);
+  if (record && reconcileStatus(record).kind === 'unchanged' && record.appliedStatus === S.scheduled) await launchWhenDue(record, scope);
 }
 
 /** A sending or paused campaign: its progress on the item, its feed kept going, and its completion. */
