@@ -23,13 +23,15 @@ module.exports = {
       severity: 'error',
       comment: 'Ports (lib/ports, lib/jobs/job-store.ts) describe what the code needs, in the domain’s words: no adapter, no AWS SDK.',
       from: { path: '^lib/(ports/|jobs/)' },
-      to: { path: ['^lib/adapters/', '^lib/wiring/', '^lib/(send|status|sweep|release|webhook|campaigns)/', 'node_modules/@aws-sdk/'] },
+      to: {
+        path: ['^lib/adapters/', '^lib/wiring/', '^lib/(send|status|sweep|release|webhook|campaigns|resend)/', 'node_modules/@aws-sdk/'],
+      },
     },
     {
       name: 'orchestration-uses-ports',
       severity: 'error',
       comment: 'The functions’ orchestration talks to AWS and Meta only through ports; adapters are chosen in lib/wiring.',
-      from: { path: '^lib/(send|status|sweep|release|webhook|campaigns)/' },
+      from: { path: '^lib/(send|status|sweep|release|webhook|campaigns|resend)/' },
       to: { path: ['^lib/adapters/', '^lib/wiring/', 'node_modules/@aws-sdk/'] },
     },
     {
@@ -37,7 +39,7 @@ module.exports = {
       severity: 'error',
       comment: 'An adapter implements a port; it never calls back into a function’s orchestration or the wiring.',
       from: { path: '^lib/adapters/' },
-      to: { path: ['^lib/(send|status|sweep|release|webhook|campaigns|wiring)/'] },
+      to: { path: ['^lib/(send|status|sweep|release|webhook|campaigns|resend|wiring)/'] },
     },
     {
       name: 'lib-stands-alone',

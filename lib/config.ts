@@ -63,16 +63,25 @@ const whatsappAccountsEnv = z.object({
 
 const tablesEnv = z.object({
   JOBS_TABLE: z.string().min(1).describe("The jobs table: one item per recipient and campaign, holding the claim and the job's state."),
-  USERS_TABLE: z.string().min(1).describe('The users table: 131049 hits and opt-outs, one item per recipient.'),
+  USERS_TABLE: z
+    .string()
+    .min(1)
+    .describe("The users table: each recipient's 131049 hits (expiring) and its opt-outs per WhatsApp Business Account (kept)."),
   CAMPAIGNS_TABLE: z
     .string()
     .min(1)
     .describe("The campaigns table: sharded counters, the sweep's open-deadline records and its watermark."),
-  COUNTER_SHARDS: int(1, 100).default(10).describe('Counter items per campaign; a batch adds to one at random and the report sums them.'),
+  COUNTER_SHARDS: int(1, 200)
+    .default(50)
+    .describe(
+      'Counter items per campaign; each job change adds to one at random in its own transaction, and the report sums them. About 1 per 20 sends/s.',
+    ),
   JOB_RETENTION_DAYS: int(1, 365).default(35).describe('Job items expire (DynamoDB TTL) this many days after their validity ends.'),
   USER_RETENTION_DAYS: int(1, 3650)
     .default(400)
-    .describe('User items expire this many days after their last change, opt-outs too: set it to what your privacy policy allows.'),
+    .describe(
+      "A recipient's 131049 record expires this many days after its last hit. Opt-outs never expire: they stay until the user resumes or is erased (`npm run erase`).",
+    ),
 });
 
 const dispatchEnv = z.object({
@@ -105,6 +114,7 @@ const retryEnv = z.object({
 const sendEnvSchema = tablesEnv
   .extend(dispatchEnv.shape)
   .extend(retryEnv.shape)
+  .extend(whatsappAccountsEnv.shape)
   .extend({
     SEND_DLQ_URL: z
       .url()
@@ -166,7 +176,9 @@ const sendEnvSchema = tablesEnv
       .describe("`true` or `false` for every send; unset leaves the account's setting. A job's `messageActivitySharing` wins."),
     META_SEND_CALLBACK_DATA: bool
       .default(true)
-      .describe("Whether a job's `callbackData` goes out as `biz_opaque_callback_data` (Meta's MM API schema does not list it)."),
+      .describe(
+        "Whether sends carry `biz_opaque_callback_data`: the dispatch reference that settles `unknown` jobs, then the job's `callbackData` (Meta's MM API schema does not list the field).",
+      ),
     TOKEN_CACHE_SECONDS: int(0, 3600)
       .default(300)
       .describe('How long a secret read from SSM is cached: a rotated secret is picked up within this time.'),
@@ -186,6 +198,7 @@ const feedQueueUrl = z.url().describe('The feed queue: one message per campaign 
 const statusEnvSchema = tablesEnv
   .extend(dispatchEnv.shape)
   .extend(retryEnv.shape)
+  .extend(whatsappAccountsEnv.shape)
   .extend({
     CONTROL_TABLE: sendEnvSchema.shape.CONTROL_TABLE,
     FEED_QUEUE_URL: feedQueueUrl,
@@ -198,9 +211,14 @@ const statusEnvSchema = tablesEnv
     OPT_IN_KEYWORDS: list
       .default(['START'])
       .describe('Comma-separated words that opt a user back in when typed as the whole message, in any case.'),
+    UNKNOWN_MATCH_WINDOW_SECONDS: int(0, 86_400)
+      .default(600)
+      .describe(
+        "A status with no dispatch reference in its callback data settles the recipient's one `unknown` job claimed this long before it; 0 turns that matching off.",
+      ),
   });
 
-const webhookEnvSchema = z.object({
+const webhookEnvSchema = whatsappAccountsEnv.extend({
   STATUS_QUEUE_URL: z.url().describe('The status queue: one message per webhook event.'),
   META_APP_SECRET_PARAMETER: z
     .string()
@@ -236,12 +254,9 @@ const campaignEnvSchema = tablesEnv
       BLOCKED_PREFIXES: true,
     }).shape,
   )
+  .extend(whatsappAccountsEnv.shape)
   .extend({
     FEED_QUEUE_URL: feedQueueUrl,
-    META_BUSINESS_ACCOUNT_ID: z
-      .string()
-      .regex(/^\d{5,20}$/, 'the numeric WhatsApp Business Account id')
-      .describe('The WhatsApp Business Account whose templates campaigns use (the preflight reads them there).'),
     CAMPAIGN_SET_TEMPLATE_TTL: bool
       .default(false)
       .describe(
@@ -346,6 +361,8 @@ export interface SendConfig extends StoreConfig {
   recipientPolicy: RecipientPolicy;
   retryPolicy: RetryPolicy;
   defaultValiditySeconds: number;
+  /** The accounts served: a job's opt-outs are its number's account's; a job for another number is refused. */
+  accounts: ServedAccounts;
 }
 
 export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig {
@@ -365,7 +382,17 @@ export function loadSendConfig(env: NodeJS.ProcessEnv = process.env): SendConfig
     recipientPolicy: { blockedCountries: e.BLOCKED_COUNTRIES, blockedPrefixes: e.BLOCKED_PREFIXES },
     retryPolicy: retryPolicy(e),
     defaultValiditySeconds: e.DEFAULT_VALIDITY_SECONDS,
+    accounts: e.WHATSAPP_ACCOUNTS,
   };
+}
+
+/**
+ * BLOCKED_COUNTRIES and BLOCKED_PREFIXES alone, read and defaulted exactly as the send function
+ * reads them: the enqueue CLI refuses the recipients the sender would refuse, for the same reason.
+ */
+export function loadRecipientPolicy(env: NodeJS.ProcessEnv = process.env): RecipientPolicy {
+  const e = parseEnv(sendEnvSchema.pick({ BLOCKED_COUNTRIES: true, BLOCKED_PREFIXES: true }), env, 'recipient policy');
+  return { blockedCountries: e.BLOCKED_COUNTRIES, blockedPrefixes: e.BLOCKED_PREFIXES };
 }
 
 export interface StatusConfig extends StoreConfig {
@@ -379,6 +406,10 @@ export interface StatusConfig extends StoreConfig {
   controlTable: string;
   retryPolicy: RetryPolicy;
   optOutPolicy: OptOutPolicy;
+  /** The accounts served: an opt-out belongs to the account of the number that received it. */
+  accounts: ServedAccounts;
+  /** Matching a status to an `unknown` job by recipient and time: how long after its claim (0: never). */
+  unknownMatchWindowMs: number;
 }
 
 export function loadStatusConfig(env: NodeJS.ProcessEnv = process.env): StatusConfig {
@@ -395,6 +426,8 @@ export function loadStatusConfig(env: NodeJS.ProcessEnv = process.env): StatusCo
     controlTable: e.CONTROL_TABLE,
     retryPolicy: retryPolicy(e),
     optOutPolicy: { payloads: e.OPT_OUT_PAYLOADS, stopKeywords: e.OPT_OUT_KEYWORDS, resumeKeywords: e.OPT_IN_KEYWORDS },
+    unknownMatchWindowMs: e.UNKNOWN_MATCH_WINDOW_SECONDS * 1000,
+    accounts: e.WHATSAPP_ACCOUNTS,
   };
 }
 
@@ -409,6 +442,8 @@ export interface WebhookConfig {
   verifyTokenParameter: string;
   secretCacheSeconds: number;
   maxBodyBytes: number;
+  /** Events for any other account or phone number are counted and not queued. */
+  accounts: ServedAccounts;
 }
 
 export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
@@ -419,6 +454,7 @@ export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): Webhook
     verifyTokenParameter: e.WEBHOOK_VERIFY_TOKEN_PARAMETER,
     secretCacheSeconds: e.TOKEN_CACHE_SECONDS,
     maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    accounts: e.WHATSAPP_ACCOUNTS,
   };
 }
 
@@ -437,7 +473,9 @@ export interface CampaignConfig extends StoreConfig {
   feedQueueUrl: string;
   controlTable: string;
   rates: { defaultRate: number; byPhoneNumber: Readonly<Record<string, number>> };
-  meta: MetaConfig & { businessAccountId: string };
+  meta: MetaConfig;
+  /** The accounts served: a campaign's templates are its number's account's. */
+  accounts: ServedAccounts;
   recipientPolicy: RecipientPolicy;
   setTemplateTtl: boolean;
   feedHorizonSeconds: number;
@@ -452,7 +490,8 @@ export function loadCampaignConfig(env: NodeJS.ProcessEnv = process.env): Campai
     feedQueueUrl: e.FEED_QUEUE_URL,
     controlTable: e.CONTROL_TABLE,
     rates: { defaultRate: e.PHONE_NUMBER_RATE_PER_SECOND, byPhoneNumber: e.PHONE_NUMBER_RATES ?? {} },
-    meta: { ...metaConfig(e), businessAccountId: e.META_BUSINESS_ACCOUNT_ID },
+    meta: metaConfig(e),
+    accounts: e.WHATSAPP_ACCOUNTS,
     recipientPolicy: { blockedCountries: e.BLOCKED_COUNTRIES, blockedPrefixes: e.BLOCKED_PREFIXES },
     setTemplateTtl: e.CAMPAIGN_SET_TEMPLATE_TTL,
     feedHorizonSeconds: e.FEED_HORIZON_SECONDS,

@@ -68,6 +68,15 @@ export class TooLargeToDeadLetter extends HandBack {
   override name = 'TooLargeToDeadLetter';
 }
 
+/**
+ * Send: a store refused what the job itself holds (DynamoDB: an item over 400 KB, or nested too
+ * deeply), which the contract's bounds should have prevented. No redelivery can change that, so
+ * the send path dead-letters the job with this message as its detail instead of handing it back.
+ */
+export class UnstorableJob extends DeadLetter {
+  override name = 'UnstorableJob';
+}
+
 /** Release: the deferred job is not due; its visibility was set to hide it until nearly due. */
 export class ParkedUntilDue extends HandBack {
   override name = 'ParkedUntilDue';

@@ -1,10 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sendInBatches } from './adapters/sqs/batch-sender.ts';
 import type { RecipientPolicy } from './domain/phone.ts';
-import { contractOf, type Rejection, type ValidJob, validateJob } from './domain/validate-job.ts';
-
-/** SQS's limit on one message; a job is far smaller, so a larger one is a producer bug. */
-const MAX_MESSAGE_BYTES = 256 * 1024;
+import { contractOf, type JobValidation, type Rejection, type ValidJob, validateJob, validateJobBody } from './domain/validate-job.ts';
 
 export interface PreparedJobs {
   valid: Array<{ index: number; body: string }>;
@@ -13,24 +10,34 @@ export interface PreparedJobs {
 
 /**
  * Validates jobs exactly as the send function will, normalises recipients to E.164 and stamps
- * `createdAt` (the validity counts from it). Pure: nothing is sent.
+ * `createdAt` (the validity counts from it). Pure: nothing is sent. The contract bounds a job's
+ * size (docs/limits.md#job-sizes), so every valid job fits one SQS message.
  */
 export function prepareJobs(jobs: readonly unknown[], policy: RecipientPolicy, now: number = Date.now()): PreparedJobs {
-  const prepared: PreparedJobs = { valid: [], rejected: [] };
-  jobs.forEach((raw, index) => {
-    const result = validateJob(raw, policy);
-    if (!result.ok) {
-      prepared.rejected.push({ index, rejection: result.rejection });
-      return;
-    }
-    const body = jobBody(result.job, now);
-    if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
-      prepared.rejected.push({ index, rejection: { reason: 'schema_violation', detail: 'job is larger than an SQS message (256 KiB)' } });
-      return;
-    }
-    prepared.valid.push({ index, body });
+  return prepared(
+    jobs.map((raw) => validateJob(raw, policy)),
+    now,
+  );
+}
+
+/**
+ * As `prepareJobs`, for jobs given as text (one JSON job each, as a queue message body holds it):
+ * each is refused with the very reason and detail the send function would give the same body.
+ */
+export function prepareJobBodies(bodies: readonly string[], policy: RecipientPolicy, now: number = Date.now()): PreparedJobs {
+  return prepared(
+    bodies.map((body) => validateJobBody(body, policy)),
+    now,
+  );
+}
+
+function prepared(validations: readonly JobValidation[], now: number): PreparedJobs {
+  const result: PreparedJobs = { valid: [], rejected: [] };
+  validations.forEach((validation, index) => {
+    if (validation.ok) result.valid.push({ index, body: jobBody(validation.job, now) });
+    else result.rejected.push({ index, rejection: validation.rejection });
   });
-  return prepared;
+  return result;
 }
 
 function jobBody(job: ValidJob, now: number): string {

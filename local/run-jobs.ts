@@ -15,6 +15,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { queueOf, tableOf } from 'lambda-local-kit';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
+import { PREFERENCE_PREFIX, preferencesOf } from '../lib/adapters/dynamodb/user-store.ts';
 import { type CampaignFigures, campaignFigures } from '../lib/domain/campaign-figures.ts';
 import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
 import { formatFigures } from '../lib/report/format-figures.ts';
@@ -181,14 +182,16 @@ try {
   await demo.stop();
 }
 
-/** Opted-out users by source (a local scan: fine for a demo table, never for production). */
+/** Opt-outs (per user and account) by source (a local scan: fine for a demo table, never for production). */
 async function countOptOuts(tableName: string): Promise<Record<string, number>> {
   const bySource: Record<string, number> = {};
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await clients.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
-    for (const user of page.Items ?? [])
-      if (user.optedOut) bySource[user.optOutSource as string] = (bySource[user.optOutSource as string] ?? 0) + 1;
+    for (const item of page.Items ?? []) {
+      const choices = String(item.recipient).startsWith(PREFERENCE_PREFIX) ? Object.values(preferencesOf(item)) : [];
+      for (const { optedOut, source } of choices) if (optedOut) bySource[source] = (bySource[source] ?? 0) + 1;
+    }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return bySource;

@@ -7,11 +7,10 @@
  * The table defaults to CAMPAIGNS_TABLE. Exit codes: 0 printed, 1 no such campaign, 2 usage error.
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { campaignFigures } from '../lib/domain/campaign-figures.ts';
 import { formatFigures } from '../lib/report/format-figures.ts';
+import { documentClient, parseCommandLine } from './command-line.ts';
 
 const USAGE = 'usage: report --table <campaigns table> [--endpoint <url>] [--json] <campaignId>';
 
@@ -24,13 +23,8 @@ function parseOptions() {
 }
 
 async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions();
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(parseOptions, USAGE);
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   const table = values.table ?? process.env.CAMPAIGNS_TABLE;
   const campaignId = positionals[0];
@@ -38,7 +32,7 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(values.endpoint ? { endpoint: values.endpoint } : {}));
+  const doc = documentClient(values.endpoint);
   const counters = await createCampaignCounters(doc, { tableName: table, shards: 1 }).read(campaignId);
   if (Object.keys(counters).length === 0) {
     console.error(`no figures for campaign ${campaignId} in ${table}`);

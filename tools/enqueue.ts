@@ -2,20 +2,26 @@
 /**
  * Validates send jobs and enqueues them in batches of 10.
  *
- *   npm run enqueue -- --queue-url <url> [--endpoint <sqs endpoint>] [--skip-invalid] [--dry-run] jobs.jsonl
+ *   npm run enqueue -- --queue-url <url> [--endpoint <sqs endpoint>] [--skip-invalid] [--dry-run]
+ *     [--blocked-countries CU,IR,KP,SY] [--blocked-prefixes +7978] jobs.jsonl
  *
  * Input: JSON Lines (one job per line) or one JSON array. By default nothing is enqueued when
- * any job is invalid; --skip-invalid enqueues the valid ones and lists the others.
+ * any job is invalid; --skip-invalid enqueues the valid ones and lists the others. Each job is
+ * refused exactly as the send function would refuse it: the blocked countries and prefixes
+ * default to BLOCKED_COUNTRIES and BLOCKED_PREFIXES, read as the send function reads them.
  * Exit codes: 0 all enqueued, 1 invalid jobs (or enqueue failures), 2 usage error.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SANCTIONED_COUNTRIES } from '../lib/domain/phone.ts';
-import { enqueuePrepared, prepareJobs } from '../lib/producer.ts';
+import { loadRecipientPolicy } from '../lib/config.ts';
+import type { RecipientPolicy } from '../lib/domain/phone.ts';
+import { enqueuePrepared, prepareJobBodies } from '../lib/producer.ts';
+import { parseCommandLine } from './command-line.ts';
+import { type JobEntry, jobsOfFile } from './enqueue/jobs-file.ts';
 
 const USAGE =
-  'usage: enqueue --queue-url <url> [--endpoint <url>] [--skip-invalid] [--dry-run] [--blocked-countries CU,IR,KP,SY] <jobs.jsonl | jobs.json>';
+  'usage: enqueue --queue-url <url> [--endpoint <url>] [--skip-invalid] [--dry-run] [--blocked-countries CU,IR,KP,SY] [--blocked-prefixes +7978] <jobs.jsonl | jobs.json>';
 
 /** The command line, parsed; throws on an unknown option. */
 function parseOptions() {
@@ -26,30 +32,48 @@ function parseOptions() {
       endpoint: { type: 'string' },
       'skip-invalid': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
-      'blocked-countries': { type: 'string', default: SANCTIONED_COUNTRIES.join(',') },
+      'blocked-countries': { type: 'string' },
+      'blocked-prefixes': { type: 'string' },
     },
   });
 }
 
-async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
+type Options = ReturnType<typeof parseOptions>['values'];
+
+/** An option wins over the environment; without either, the send function's default applies. */
+function recipientPolicyOf(values: Options): RecipientPolicy {
+  return loadRecipientPolicy({
+    BLOCKED_COUNTRIES: values['blocked-countries'] ?? process.env.BLOCKED_COUNTRIES,
+    BLOCKED_PREFIXES: values['blocked-prefixes'] ?? process.env.BLOCKED_PREFIXES,
+  });
+}
+
+/** The jobs in the file, or why it cannot be read (the error code only: no stack trace). */
+async function readJobs(file: string): Promise<JobEntry[] | string> {
   try {
-    parsed = parseOptions();
+    return jobsOfFile(await readFile(file, 'utf8'));
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
   }
+}
+
+async function main(): Promise<number> {
+  const parsed = parseCommandLine(parseOptions, USAGE);
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   const file = positionals[0];
   if (!file || (!values['queue-url'] && !values['dry-run'])) {
     console.error(USAGE);
     return 2;
   }
-  const jobs = parseJobsFile(await readFile(file, 'utf8'));
-  const policy = { blockedCountries: values['blocked-countries'].split(',').filter(Boolean), blockedPrefixes: [] };
-  const prepared = prepareJobs(
-    jobs.map((j) => j.value),
-    policy,
+  const jobs = await readJobs(file);
+  if (typeof jobs === 'string') {
+    console.error(jobs);
+    return 2;
+  }
+  const prepared = prepareJobBodies(
+    jobs.map((job) => job.body),
+    recipientPolicyOf(values),
   );
   for (const { index, rejection } of prepared.rejected) {
     console.error(`job ${jobs[index]?.label}: ${rejection.reason}: ${rejection.detail}`);
@@ -66,25 +90,10 @@ async function main(): Promise<number> {
   return invalid > 0 || report.failed.length > 0 ? 1 : 0;
 }
 
-const PARSE_ERROR = Symbol('unparseable line');
-
-/** JSON array or JSON Lines; an unparseable line is kept as a marker so it is reported, not skipped. */
-function parseJobsFile(text: string): Array<{ label: string; value: unknown }> {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[')) {
-    return (JSON.parse(trimmed) as unknown[]).map((value, i) => ({ label: `#${i + 1}`, value }));
-  }
-  return text
-    .split('\n')
-    .map((line, i) => ({ line: line.trim(), label: `line ${i + 1}` }))
-    .filter(({ line }) => line.length > 0)
-    .map(({ line, label }) => {
-      try {
-        return { label, value: JSON.parse(line) as unknown };
-      } catch {
-        return { label, value: PARSE_ERROR as unknown };
-      }
-    });
+try {
+  process.exitCode = await main();
+} catch (error) {
+  // SQS unreachable, credentials missing: one line, not a stack trace.
+  console.error(`enqueue failed: ${(error as Error).message}`);
+  process.exitCode = 1;
 }
-
-process.exitCode = await main();

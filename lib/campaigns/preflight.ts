@@ -2,6 +2,7 @@ import { type Campaign, requiredColumns } from '../domain/campaign-contract.ts';
 import {
   checkTemplate,
   decideValidity,
+  numberNotServed,
   type PreflightProblem,
   type RateDecision,
   rateFromPhone,
@@ -15,8 +16,8 @@ import type { PreflightResult } from './context.ts';
 
 export interface PreflightRequest {
   campaign: Campaign;
-  /** The WhatsApp Business Account whose templates the campaign uses. */
-  businessAccountId: string;
+  /** The WhatsApp Business Account of the campaign's phone number, whose templates it uses; undefined: a number not served. */
+  businessAccountId: string | undefined;
   account: WhatsAppAccount;
   audience: AudienceSource;
   /** Whether the launch may set the template's TTL to the campaign's validity. */
@@ -35,6 +36,7 @@ export interface PreflightRequest {
  */
 export async function runPreflight(request: PreflightRequest): Promise<PreflightResult> {
   const { campaign, businessAccountId, account, audience } = request;
+  if (businessAccountId === undefined) return { ok: false, problems: [numberNotServed(campaign)] };
   const [template, phone, version] = await Promise.all([
     account.findTemplate(businessAccountId, campaign.template.name, campaign.template.language),
     account.phoneNumber(campaign.phoneNumberId),

@@ -19,46 +19,129 @@ const mediaObject = z.union([
   z.strictObject({ id: z.string().regex(/^\d+$/), filename: z.string().max(240).optional() }),
 ]);
 
-/** Template parameters as Meta defines them for template messages. Strict objects: an unknown
- * field is a producer bug that Meta would reject too, so it is rejected here, before sending. */
-const templateParameter = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(32_768), parameter_name: z.string().optional() }),
-  z.strictObject({
-    type: z.literal('currency'),
-    currency: z.strictObject({ fallback_value: z.string(), code: z.string().regex(/^[A-Z]{3}$/), amount_1000: z.number().int() }),
-    parameter_name: z.string().optional(),
-  }),
-  z.strictObject({
-    type: z.literal('date_time'),
-    date_time: z.strictObject({ fallback_value: z.string() }),
-    parameter_name: z.string().optional(),
-  }),
-  z.strictObject({ type: z.literal('image'), image: mediaObject }),
-  z.strictObject({ type: z.literal('video'), video: mediaObject }),
-  z.strictObject({ type: z.literal('document'), document: mediaObject }),
-  z.strictObject({ type: z.literal('payload'), payload: z.string().min(1).max(1_000) }),
-  z.strictObject({ type: z.literal('coupon_code'), coupon_code: z.string().min(1).max(20) }),
-  z.strictObject({ type: z.literal('action'), action: z.record(z.string(), z.unknown()) }),
-]);
+/**
+ * Meta's limits on a text parameter (Cloud API messages reference, parameter object:
+ * https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#parameter-object):
+ * 60 characters in a header, 1,024 in a body that comes with other components and 32,768 in a
+ * body that is the template's only component. Meta counts the body's filled-in text against the
+ * same limit (132005, "translated text too long"), so the sum of the body's text parameters is
+ * bound too. A button's text parameter is the variable end of a URL, which Meta caps at 2,000
+ * characters (template components: https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates/components).
+ */
+export const HEADER_TEXT_MAX_CHARS = 60;
+export const BODY_TEXT_MAX_CHARS = 1_024;
+export const BODY_ONLY_TEXT_MAX_CHARS = 32_768;
+export const BUTTON_TEXT_MAX_CHARS = 2_000;
+
+/**
+ * The template is stored on the job's DynamoDB item (400 KB at most, attribute names included)
+ * when the job is claimed. DynamoDB counts a value in at most 1.5 times the bytes of its JSON
+ * (strings and names as UTF-8; a number, a list or map element, an empty map at most that), so
+ * 128 KiB of template JSON stays below 200 KB on the item, far from 400 KB with everything else
+ * the item holds. DynamoDB also nests at most 32 levels; Meta's deepest template structures
+ * (carousel cards, product lists) use 10.
+ */
+export const MAX_TEMPLATE_BYTES = 131_072;
+export const MAX_TEMPLATE_DEPTH = 16;
+
+/** Template parameters as Meta defines them for template messages, with text at most `maxText`
+ * characters. Strict objects: an unknown field is a producer bug that Meta would reject too, so
+ * it is rejected here, before sending. */
+const templateParameter = (maxText: number) =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(maxText), parameter_name: z.string().optional() }),
+    z.strictObject({
+      type: z.literal('currency'),
+      currency: z.strictObject({ fallback_value: z.string(), code: z.string().regex(/^[A-Z]{3}$/), amount_1000: z.number().int() }),
+      parameter_name: z.string().optional(),
+    }),
+    z.strictObject({
+      type: z.literal('date_time'),
+      date_time: z.strictObject({ fallback_value: z.string() }),
+      parameter_name: z.string().optional(),
+    }),
+    z.strictObject({ type: z.literal('image'), image: mediaObject }),
+    z.strictObject({ type: z.literal('video'), video: mediaObject }),
+    z.strictObject({ type: z.literal('document'), document: mediaObject }),
+    z.strictObject({ type: z.literal('payload'), payload: z.string().min(1).max(1_000) }),
+    z.strictObject({ type: z.literal('coupon_code'), coupon_code: z.string().min(1).max(20) }),
+    z.strictObject({ type: z.literal('action'), action: z.record(z.string(), z.unknown()) }),
+  ]);
 
 const templateComponent = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('header'), parameters: z.array(templateParameter).max(1) }),
-  z.strictObject({ type: z.literal('body'), parameters: z.array(templateParameter).max(100) }),
+  z.strictObject({ type: z.literal('header'), parameters: z.array(templateParameter(HEADER_TEXT_MAX_CHARS)).max(1) }),
+  z.strictObject({ type: z.literal('body'), parameters: z.array(templateParameter(BODY_ONLY_TEXT_MAX_CHARS)).max(100) }),
   z.strictObject({
     type: z.literal('button'),
     sub_type: z.enum(['url', 'quick_reply', 'copy_code', 'flow', 'catalog', 'mpm', 'voice_call']),
     index: z.union([z.string().regex(/^\d$/), z.number().int().min(0).max(9)]),
-    parameters: z.array(templateParameter).max(1),
+    parameters: z.array(templateParameter(BUTTON_TEXT_MAX_CHARS)).max(1),
   }),
   z.strictObject({ type: z.literal('carousel'), cards: z.array(z.record(z.string(), z.unknown())).max(10) }),
   z.strictObject({ type: z.literal('limited_time_offer'), parameters: z.array(z.record(z.string(), z.unknown())).max(1) }),
 ]);
 
-export const templateSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'template names are lowercase letters, digits and underscores'),
-  language: z.strictObject({ code: z.string().regex(/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/, 'a language code like en_US') }),
-  components: z.array(templateComponent).max(20).optional(),
-});
+type TemplateComponent = z.infer<typeof templateComponent>;
+
+export const templateSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'template names are lowercase letters, digits and underscores'),
+    language: z.strictObject({ code: z.string().regex(/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/, 'a language code like en_US') }),
+    components: z.array(templateComponent).max(20).optional(),
+  })
+  .superRefine((template, ctx) => {
+    const components = template.components ?? [];
+    const limit = components.length === 1 ? BODY_ONLY_TEXT_MAX_CHARS : BODY_TEXT_MAX_CHARS;
+    components.forEach((component, index) => {
+      const characters = bodyTextLength(component);
+      if (characters > limit) {
+        const when = limit === BODY_TEXT_MAX_CHARS ? 'with other components' : 'as the only component';
+        const message = `the body's text parameters hold ${characters} characters; Meta takes at most ${limit} in a body ${when}`;
+        ctx.addIssue({ code: 'custom', path: ['components', index], message });
+      }
+    });
+    if (nestingDepth(template, MAX_TEMPLATE_DEPTH + 1) > MAX_TEMPLATE_DEPTH) {
+      ctx.addIssue({ code: 'custom', message: `nested deeper than ${MAX_TEMPLATE_DEPTH} levels (DynamoDB stores at most 32)` });
+      return;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(template));
+    if (bytes > MAX_TEMPLATE_BYTES) {
+      const message = `${bytes} bytes as JSON; at most ${MAX_TEMPLATE_BYTES} (the job's DynamoDB item holds 400 KB)`;
+      ctx.addIssue({ code: 'custom', message });
+    }
+    const inexact = pathOfInexactNumber(template, []);
+    if (inexact) {
+      const message = 'a number beyond ±2^53, which JavaScript and the job item cannot keep exactly (send it as a string)';
+      ctx.addIssue({ code: 'custom', path: inexact, message });
+    }
+  });
+
+function bodyTextLength(component: TemplateComponent): number {
+  if (component.type !== 'body') return 0;
+  return component.parameters.reduce((sum, parameter) => sum + (parameter.type === 'text' ? parameter.text.length : 0), 0);
+}
+
+/** Where `value` holds a number outside the safe-integer range, if anywhere (called on a template already bounded in depth). */
+function pathOfInexactNumber(value: unknown, path: Array<string | number>): Array<string | number> | undefined {
+  if (typeof value === 'number') return Math.abs(value) > Number.MAX_SAFE_INTEGER ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = pathOfInexactNumber(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** How deep objects and arrays nest in `value`, counted up to `stopAt` (so a nesting bomb costs nothing). */
+function nestingDepth(value: unknown, stopAt: number): number {
+  if (typeof value !== 'object' || value === null || stopAt <= 0) return 0;
+  let deepest = 0;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, nestingDepth(child, stopAt - 1));
+    if (deepest >= stopAt - 1) break;
+  }
+  return 1 + deepest;
+}
 
 const isoInstant = z.iso.datetime({ offset: true });
 
@@ -74,7 +157,9 @@ export const sendJobSchema = z.strictObject({
     .string()
     .regex(/^\d{5,20}$/, 'the numeric phone number id from WhatsApp Manager')
     .describe("The business phone number id that sends (Meta's PHONE_NUMBER_ID)."),
-  template: templateSchema,
+  template: templateSchema.describe(
+    `Meta's template format. Also refused, beyond what JSON Schema states: body text parameters that together exceed ${BODY_TEXT_MAX_CHARS} characters (${BODY_ONLY_TEXT_MAX_CHARS} when the body is the only component), a template over ${MAX_TEMPLATE_BYTES} bytes as JSON (UTF-8) or nested deeper than ${MAX_TEMPLATE_DEPTH} levels, and a number beyond ±2^53 anywhere in it.`,
+  ),
   validitySeconds: z
     .number()
     .int()

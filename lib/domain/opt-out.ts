@@ -24,6 +24,46 @@ export function preferenceFromMessage(message: InboundMessage, policy: OptOutPol
   return undefined;
 }
 
+/** The account of an opt-out whose account is not known (or recorded before 0.3): it suppresses every account. */
+export const EVERY_ACCOUNT = '*';
+
+/** One account's recorded choice: ISO time of the user's choice. */
+export interface AccountPreference {
+  optedOut: boolean;
+  source: string;
+  at: string;
+}
+
+/** A recipient's recorded preferences: per account, and the account-less one written before 0.3. */
+export interface RecipientPreferences {
+  optedOut?: boolean;
+  optOutSource?: string;
+  preferenceAt?: string;
+  preferences?: Readonly<Record<string, AccountPreference>>;
+}
+
+/**
+ * The opt-out in force for one account, as Meta keeps a marketing opt-out per business: the
+ * newest of the account's own choice and an every-account one (account unknown, or recorded
+ * before opt-outs had accounts). A stop to one business never suppresses another; an
+ * every-account stop holds for each account until that account's resume. Equal times: the stop wins.
+ */
+export function optOutFor(user: RecipientPreferences | undefined, account: string): { source: string } | undefined {
+  if (!user) return undefined;
+  const legacy: AccountPreference | undefined =
+    user.optedOut === undefined
+      ? undefined
+      : { optedOut: user.optedOut, source: user.optOutSource ?? 'unknown source', at: user.preferenceAt ?? '' };
+  const candidates = [legacy, user.preferences?.[EVERY_ACCOUNT], user.preferences?.[account]].filter(
+    (candidate): candidate is AccountPreference => candidate !== undefined,
+  );
+  const newest = candidates.reduce<AccountPreference | undefined>(
+    (best, candidate) => (!best || candidate.at > best.at || (candidate.at === best.at && candidate.optedOut) ? candidate : best),
+    undefined,
+  );
+  return newest?.optedOut ? { source: newest.source } : undefined;
+}
+
 /** WhatsApp ids are digits; job records and user records key recipients in E.164. */
 export function waIdToE164(waId: string): string {
   return `+${waId.replace(/\D/g, '')}`;

@@ -22,6 +22,7 @@ export type PreflightProblemCode =
   | 'button-parameters-mismatch'
   | 'validity-differs-from-ttl'
   | 'template-ttl-not-set'
+  | 'phone-number-not-served'
   | 'phone-number-missing'
   | 'phone-number-cannot-send'
   | 'audience-missing'
@@ -56,6 +57,14 @@ export interface PhoneFacts {
 }
 
 const problem = (code: PreflightProblemCode, message: string): PreflightProblem => ({ code, message });
+
+/** The problem for a campaign on a phone number that no account of WHATSAPP_ACCOUNTS lists. */
+export function numberNotServed(campaign: Campaign): PreflightProblem {
+  return problem(
+    'phone-number-not-served',
+    `phone number ${campaign.phoneNumberId} is not one this deployment serves (WHATSAPP_ACCOUNTS lists each account's numbers)`,
+  );
+}
 
 /** The problem for a template that is not in the business account in that language. */
 export function templateMissing(campaign: Campaign, businessAccountId: string): PreflightProblem {

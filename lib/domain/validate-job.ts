@@ -1,5 +1,5 @@
 import { SEND_JOB_SCHEMA_VERSION, type SendJob, sendJobSchema } from './job-contract.ts';
-import { type E164, normalisePhoneNumber, type RecipientPolicy, recipientRestriction } from './phone.ts';
+import { type E164, maskPhoneNumber, normalisePhoneNumber, type RecipientPolicy, recipientRestriction } from './phone.ts';
 
 /** Why a job can never be sent as it is. Operators see this on the dead-lettered message. */
 export type RejectionReason =
@@ -7,7 +7,11 @@ export type RejectionReason =
   | 'unsupported_schema_version'
   | 'schema_violation'
   | 'invalid_recipient'
-  | 'restricted_recipient';
+  | 'restricted_recipient'
+  /** The job's `phoneNumberId` is not a number of an account the deployment serves (the send function's check). */
+  | 'unserved_phone_number'
+  /** Valid by the contract, yet a store refused the job's own content (its item too large, say): the send path's check. */
+  | 'unstorable_job';
 
 export interface Rejection {
   reason: RejectionReason;
@@ -72,7 +76,9 @@ export function validateJob(raw: unknown, policy: RecipientPolicy): JobValidatio
   const phone = normalisePhoneNumber(parsed.data.recipient);
   if (!phone.ok) return reject('invalid_recipient', `recipient: ${phone.reason}`, campaignId);
   const restriction = recipientRestriction(phone.e164, phone.country, policy);
-  if (restriction) return reject('restricted_recipient', restriction, campaignId);
+  // The restriction names a country or a configured prefix, never the number: no masking, so the prefix reads as configured.
+  if (restriction)
+    return { ok: false, rejection: { reason: 'restricted_recipient', detail: restriction, campaignId: parsed.data.campaignId } };
   return { ok: true, job: { ...parsed.data, recipient: phone.e164, recipientCountry: phone.country } };
 }
 
@@ -82,5 +88,11 @@ function campaignIdOf(raw: object): string | undefined {
 }
 
 function reject(reason: RejectionReason, detail: string, campaignId?: string): JobValidation {
-  return { ok: false, rejection: campaignId ? { reason, detail, campaignId } : { reason, detail } };
+  return { ok: false, rejection: rejectionOf(reason, detail, campaignId) };
+}
+
+/** A rejection whose detail is safe to log: a run of digits long enough to be a phone number is masked. */
+export function rejectionOf(reason: RejectionReason, detail: string, campaignId?: string): Rejection {
+  const safe = detail.replace(/\+?\d{7,}/g, (digits) => maskPhoneNumber(digits));
+  return campaignId ? { reason, detail: safe, campaignId } : { reason, detail: safe };
 }

@@ -1,4 +1,4 @@
-import { JOB_STATES, type JobState } from '../domain/job-state.ts';
+import type { JobState } from '../domain/job-state.ts';
 import type { CounterDeltas } from '../ports/campaign-counters.ts';
 
 /** Counter name of the gauge "recipients of this campaign now in `state`". */
@@ -6,19 +6,11 @@ export const stateCounter = (state: JobState) => `state_${state}`;
 /** Counter name of the gauge "recipients now failed with `code`". */
 export const failedCodeCounter = (code: number) => `failedCode_${code}`;
 
-/** A gauge a job is counted in: its state, and for `failed` its error code too. */
-export interface GaugeState {
-  state: JobState;
-  errorCode?: number;
-}
-
 /**
- * Collects one batch's outcomes so that counters and metrics are written once per batch and
- * campaign, not once per job (a per-event write would make the campaign item a hot key).
- *
- * Two kinds of counters: gauges per state (a job leaving a state takes one off, entering adds
- * one, so each recipient is counted once, in its current state, however often it was retried),
- * and monotonic counts (unique accepted, unique delivered, retries, rejections).
+ * Collects one batch's metrics, and the campaign counts no job write carries (duplicate rows,
+ * rejected bodies), so that those are written once per batch and campaign. Counts that follow
+ * from a job's change (its state gauges, unique accepted and delivered, retries, 131049 hits) are
+ * written with that change (`countingStateChanges`, state-gauges.ts), not here.
  */
 export class BatchTally {
   readonly byCampaign = new Map<string, CounterDeltas>();
@@ -28,21 +20,6 @@ export class BatchTally {
   count(campaignId: string | undefined, counter: string, metric = `Jobs${counter[0]?.toUpperCase()}${counter.slice(1)}`): void {
     if (campaignId) this.add(campaignId, counter, 1);
     this.metric(metric);
-  }
-
-  /**
-   * Moves one recipient from one state gauge to another; `sending` is not a gauge (it lasts a
-   * request). Called only by `countingStateChanges` (state-gauges.ts), the gauges' one owner.
-   */
-  transition(campaignId: string, from: GaugeState | undefined, to: GaugeState): void {
-    if (from && from.state !== JOB_STATES.sending) {
-      this.add(campaignId, stateCounter(from.state), -1);
-      if (from.state === JOB_STATES.failed && from.errorCode !== undefined) this.add(campaignId, failedCodeCounter(from.errorCode), -1);
-    }
-    if (to.state !== JOB_STATES.sending) {
-      this.add(campaignId, stateCounter(to.state), 1);
-      if (to.state === JOB_STATES.failed && to.errorCode !== undefined) this.add(campaignId, failedCodeCounter(to.errorCode), 1);
-    }
   }
 
   metric(name: string, value = 1): void {

@@ -22,6 +22,8 @@ export interface JobRecord extends Partial<StoredContract> {
   state: JobState;
   attempt: number;
   retries: number;
+  /** The state the last claim for sending took the job from (`none` for a first claim): its gauge while `sending`. */
+  claimedFrom?: JobState | 'none';
   /** Identity of the queue message that holds (or last held) the claim. */
   claimToken: string;
   /** Only the queue message carrying this id may claim a waiting job. */
@@ -41,6 +43,10 @@ export interface JobRecord extends Partial<StoredContract> {
   route?: Route;
   lastErrorCode?: number;
   lastErrorReason?: string;
+  /** How an `unknown` job learnt its wamid from a status (docs/design.md#reconciling-unknown-jobs). */
+  reconciledBy?: ReconciledBy;
+  /** When an `unknown` job was put back on the send queue: set once, so it is never re-sent twice. */
+  resentAt?: string;
   /** MM API calls made for this job: more than one only after a 131049 (one per attempt) or a transient error. */
   apiCalls: number;
   /** TTL (epoch seconds): job items hold phone numbers, so they expire. */
@@ -80,6 +86,38 @@ export interface DecisionWrite {
 
 /** A conditional write from a status webhook: the item before it, or (refused) the item as it is. */
 export type WebhookWrite = { written: true; before: JobRecord } | { written: false; current: JobRecord | undefined };
+
+/** How a status found the `unknown` job it belongs to. */
+export type ReconciledBy = 'callback_data' | 'recipient_time';
+
+/** One of a recipient's jobs, as a status is matched to an `unknown` one by time. */
+export interface RecipientJob {
+  jobKey: string;
+  state: JobState;
+  claimToken: string;
+  claimedAt?: string;
+}
+
+/** An `unknown` job takes the wamid of a status that belongs to it, if it still holds this claim. */
+export interface WamidAdoption {
+  jobKey: string;
+  /** The claim token the request went out under. */
+  token: string;
+  wamid: string;
+  by: ReconciledBy;
+  now: number;
+}
+
+/** An `unknown` job put back on the send queue under `nextDispatchId`: once, in its validity, after the window. */
+export interface ResendRequest {
+  jobKey: string;
+  /** The claim the job was left `unknown` under. */
+  token: string;
+  nextDispatchId: string;
+  now: number;
+  /** Only if it was claimed before this time (epoch ms): a status had that long to arrive. */
+  claimedBefore: number;
+}
 
 /** A job the sweep may drop: its state and campaign, read eventually consistent. */
 export interface OpenCandidate {

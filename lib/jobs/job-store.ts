@@ -1,7 +1,31 @@
 import type { ProgressChange } from '../domain/delivery-state.ts';
 import type { JobState } from '../domain/job-state.ts';
 import type { Decision } from '../domain/send-plan.ts';
-import type { ClaimRequest, ClaimResult, DecisionWrite, JobRecord, OpenCandidate, WebhookWrite } from './job-record.ts';
+import type { CounterDeltas } from '../ports/campaign-counters.ts';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  DecisionWrite,
+  JobRecord,
+  OpenCandidate,
+  RecipientJob,
+  ResendRequest,
+  WamidAdoption,
+  WebhookWrite,
+} from './job-record.ts';
+
+/**
+ * The campaign counter deltas a job write makes together with the job's change (one transaction:
+ * both or neither), computed from the item as it was (`countsOfChange`, lib/jobs/state-gauges.ts).
+ */
+export interface CountedChange {
+  deltas: CounterDeltas;
+  /**
+   * The state the deltas were computed from, added to the write's condition (`null`: no item
+   * yet); left out where the write's own condition already pins it (the claim token, the observed wamid).
+   */
+  observedState?: JobState | null;
+}
 
 /**
  * The job items, as the send, status and sweep paths use them. Every write is conditional, so a
@@ -9,17 +33,27 @@ import type { ClaimRequest, ClaimResult, DecisionWrite, JobRecord, OpenCandidate
  * `lib/adapters/dynamodb/job-store.ts`.
  */
 export interface JobStore {
-  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * A claim for sending, or a settlement without a call. A `counted` write hands back the item
+   * it was computed from (no old image comes back from a transaction).
+   */
+  claim(request: ClaimRequest, counted?: CountedChange): Promise<ClaimResult>;
   /** Writes the outcome of a claimed send. False when the claim was lost meanwhile. */
-  recordDecision(write: DecisionWrite): Promise<boolean>;
+  recordDecision(write: DecisionWrite, counted?: CountedChange): Promise<boolean>;
   /** A claim whose worker died mid-send: the request may have reached Meta. */
-  markUnknown(jobKey: string, token: string, now: number, reason: string): Promise<boolean>;
-  /** Moves the job with this wamid forward if its state allows it (`statesMovedBy`); no read first. */
-  applyProgress(jobKey: string, wamid: string, change: ProgressChange): Promise<WebhookWrite>;
+  markUnknown(jobKey: string, token: string, now: number, reason: string, counted?: CountedChange): Promise<boolean>;
+  /** Moves the job with this wamid forward if its state allows it (`statesMovedBy`). */
+  applyProgress(jobKey: string, wamid: string, change: ProgressChange, counted?: CountedChange): Promise<WebhookWrite>;
   /** Records the decision after a `failed` status if the job is still as observed (state and wamid). */
-  applyFailure(observed: JobRecord, decision: Decision, now: number, nextDispatchId?: string): Promise<WebhookWrite>;
+  applyFailure(
+    observed: JobRecord,
+    decision: Decision,
+    now: number,
+    nextDispatchId?: string,
+    counted?: CountedChange,
+  ): Promise<WebhookWrite>;
   /** Marks an accepted or sent job `dropped`; the state it left, or undefined if it was no longer open. */
-  markDropped(jobKey: string, now: number): Promise<JobState | undefined>;
+  markDropped(jobKey: string, now: number, counted?: CountedChange): Promise<JobState | undefined>;
   /** The job that holds this wamid among the recipient's jobs or aliases (eventually consistent). */
   findByWamid(wamid: string, recipient: string): Promise<string | undefined>;
   /**
@@ -30,6 +64,14 @@ export interface JobStore {
   recordAlias(job: Pick<JobRecord, 'jobKey' | 'expiresAt'>, waRecipient: string, wamid: string): Promise<void>;
   /** The dialled number a WhatsApp id stands for, if a send left an alias under it. */
   dialledNumberOf(waRecipient: string): Promise<string | undefined>;
+  /** The recipient's jobs, without its aliases (one query, eventually consistent). */
+  jobsOfRecipient(recipient: string): Promise<RecipientJob[]>;
+  /** `unknown` → `accepted` with the status's wamid, if the job still holds the claim the request went out under. */
+  adoptWamid(adoption: WamidAdoption, counted?: CountedChange): Promise<WebhookWrite>;
+  /** A campaign's `unknown` jobs and those re-sent from it still waiting (a table scan: operator use only). */
+  unknownJobsOf(campaignId: string): Promise<JobRecord[]>;
+  /** `unknown` → `retry_wait` for `nextDispatchId`, at most once per job; false when the conditions did not hold. */
+  markForResend(request: ResendRequest, counted?: CountedChange): Promise<boolean>;
   /** State and campaign of these jobs, each once (eventually consistent, a projection: half a read unit each). */
   candidates(jobKeys: readonly string[]): Promise<OpenCandidate[]>;
   get(jobKey: string): Promise<JobRecord | undefined>;

@@ -36,7 +36,9 @@ export interface SendRuntime extends SendDeps {
 }
 
 /** A record's body as read once per batch: the valid job with its times, or why it is not one. */
-export type PreparedRecord = { ok: true; job: ValidJob; createdAt: number; validUntil: number } | { ok: false; rejection: Rejection };
+export type PreparedRecord =
+  /** `account`: the WhatsApp Business Account of the job's number, whose opt-outs apply to it. */
+  { ok: true; job: ValidJob; account: string; createdAt: number; validUntil: number } | { ok: false; rejection: Rejection };
 
 /** What one invocation shares between its records. */
 export interface BatchContext {
@@ -62,6 +64,8 @@ export interface BatchContext {
 export interface SendingRecord {
   record: SQSRecord;
   job: ValidJob;
+  /** The WhatsApp Business Account of the job's number: its opt-outs apply, a 131050 is recorded for it. */
+  account: string;
   /**
    * The identity of this message: a re-dispatch carries the id the job record expects; a
    * producer's message is known by its SQS id (a producer duplicate has another one).

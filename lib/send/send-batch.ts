@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { validityDeadline } from '../domain/send-plan.ts';
 import { validateJobBody } from '../domain/validate-job.ts';
+import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import { RecordError } from '../errors.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
 import { jobKeyOf } from '../jobs/job-record.ts';
@@ -27,7 +28,8 @@ const PAIR_SPACING_SECONDS = 6;
 
 /**
  * One invocation of the send function: every record on its own (one failure never fails the
- * others), then the batch's counters in one write per campaign. Records that threw are
+ * others), then the batch's per-batch counts (duplicate rows, rejections) in one write per
+ * campaign; each job change wrote its own counts with it. Records that threw are
  * reported as batch item failures and come back after the queue's visibility timeout.
  *
  * Near the deadline (or when middy's early-timeout signal fires) no new send starts: those
@@ -151,17 +153,24 @@ async function listForTheSweep(records: SQSRecord[], prepared: ReadonlyMap<strin
 }
 
 /**
- * A record's job, validated, with when it was created and its validity deadline (a body without
- * `createdAt` counts from its enqueue time).
+ * A record's job, validated, with its number's account, when it was created and its validity
+ * deadline (a body without `createdAt` counts from its enqueue time). A number of no account
+ * served here is refused before any claim: its opt-outs and templates are not this deployment's.
  */
 function prepareRecord(record: SQSRecord, runtime: SendRuntime): PreparedRecord {
   const validation = validateJobBody(record.body, runtime.config.recipientPolicy);
   if (!validation.ok) return validation;
   const job = validation.job;
+  const account = accountOfNumber(runtime.config.accounts, job.phoneNumberId);
+  if (account === undefined) {
+    const detail = `phoneNumberId ${job.phoneNumberId} is not a number of an account this deployment serves (WHATSAPP_ACCOUNTS)`;
+    return { ok: false, rejection: { reason: 'unserved_phone_number', detail, campaignId: job.campaignId } };
+  }
   const createdAt = job.createdAt ? Date.parse(job.createdAt) : Number(record.attributes.SentTimestamp);
   return {
     ok: true,
     job,
+    account,
     createdAt,
     validUntil: validityDeadline(createdAt, job.validitySeconds ?? runtime.config.defaultValiditySeconds),
   };

@@ -1,19 +1,21 @@
 import type { SQSRecord } from 'aws-lambda';
-import { type BeforeSendStep, holdingOf, planBeforeSend } from '../domain/before-send.ts';
+import { type BeforeSendStep, holdingOf, planBeforeSend, type RecipientFacts } from '../domain/before-send.ts';
 import { type Gate, gateFor } from '../domain/breaker.ts';
 import { JOB_STATES } from '../domain/job-state.ts';
 import { marketingMessageBody } from '../domain/marketing-message.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
+import { optOutFor } from '../domain/opt-out.ts';
 import { LATE_TOLERANCE_MS, paceFactor } from '../domain/pacing.ts';
 import { type Decision, dispatchRoute, planAfterSend, planHold, type SendOutcome } from '../domain/send-plan.ts';
-import type { Rejection } from '../domain/validate-job.ts';
-import { NotStarted, TooLargeToDeadLetter } from '../errors.ts';
+import { type Rejection, rejectionOf } from '../domain/validate-job.ts';
+import { NotStarted, TooLargeToDeadLetter, UnstorableJob } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBody } from '../jobs/dispatch-body.ts';
 import { jobKeyOf } from '../jobs/job-record.ts';
 import { jobRef } from '../observability.ts';
 import type { Scope } from '../ports/control-store.ts';
-import type { BatchContext, SendDeps, SendingRecord } from './context.ts';
+import type { UserRecord } from '../ports/user-store.ts';
+import type { BatchContext, PreparedRecord, SendDeps, SendingRecord } from './context.ts';
 import { hold, reactToOutcome } from './fleet-controls.ts';
 import { applyDecision, settleConflict, settleWithoutSending } from './settle-job.ts';
 
@@ -24,11 +26,23 @@ import { applyDecision, settleConflict, settleWithoutSending } from './settle-jo
 export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
   const prepared = batch.prepared.get(record.messageId)!;
   if (!prepared.ok) return rejectRecord(record, prepared.rejection, deps, tally);
-  const { job, createdAt, validUntil } = prepared;
+  try {
+    return await sendValidJob(record, batch, deps, tally);
+  } catch (error) {
+    // What the job itself holds was refused by a store (its claim, before any call): no redelivery can change that.
+    if (!(error instanceof UnstorableJob)) throw error;
+    return rejectRecord(record, rejectionOf('unstorable_job', error.message, prepared.job.campaignId), deps, tally);
+  }
+}
+
+/** The rest of `sendRecord`, for a record whose job passed validation. */
+async function sendValidJob(record: SQSRecord, batch: BatchContext, deps: SendDeps, tally: BatchTally): Promise<void> {
+  const { job, account, createdAt, validUntil } = batch.prepared.get(record.messageId) as Extract<PreparedRecord, { ok: true }>;
   const log = deps.logger.createChild({ persistentKeys: { campaignId: job.campaignId, job: jobRef(job.campaignId, job.recipient) } });
   const sending: SendingRecord = {
     record,
     job,
+    account,
     token: job.dispatchId ?? `sqs:${record.messageId}`,
     createdAt,
     validUntil,
@@ -49,7 +63,7 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
     now,
     validUntil,
     ...(job.notBefore ? { notBefore: Date.parse(job.notBefore) } : {}),
-    ...(batch.users.has(job.recipient) ? { recipient: batch.users.get(job.recipient)! } : {}),
+    recipient: recipientFacts(batch.users.get(job.recipient), account),
     perUserLimitDelaySeconds: deps.config.retryPolicy.perUserLimitDelaySeconds,
     gate: gateNow(sending, now),
     ...(batch.pairSpacing.has(record.messageId) ? { pairSpacingSeconds: batch.pairSpacing.get(record.messageId)! } : {}),
@@ -65,6 +79,15 @@ export async function sendRecord(record: SQSRecord, batch: BatchContext, deps: S
     return spacing ? carryOut(sending, { action: 'space', delaySeconds: spacing }, now) : sendNow(sending, scope);
   }
   return carryOut(sending, step, now);
+}
+
+/** The recipient's limit hits, and the opt-out in force for the job's account (Meta keeps one per business). */
+function recipientFacts(user: UserRecord | undefined, account: string): RecipientFacts {
+  const optOut = optOutFor(user, account);
+  return {
+    ...(user?.lastLimitHitAt ? { lastLimitHitAt: user.lastLimitHitAt } : {}),
+    ...(optOut ? { optedOut: true, optOutSource: optOut.source } : {}),
+  };
 }
 
 /** A job that is not sent now: settled, deferred, held or spaced, as the checks before a send decided. */
@@ -135,7 +158,7 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
     const holdUntil = Math.min(until, deps.now() + deps.config.retryPolicy.holdSeconds * 1000);
     return applyDecision(sending, jobRecord, planHold(progress, deps.now(), holdUntil, `held before sending: ${reason}`));
   }
-  const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message));
+  const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message, sending.token));
   const decision = planAfterSend(outcome, progress, { now: deps.now(), policy: deps.config.retryPolicy, random: deps.random });
   countOutcome(sending, outcome, decision);
   await reactToOutcome(sending, outcome, probe);

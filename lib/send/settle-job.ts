@@ -21,7 +21,7 @@ export async function settleWithoutSending(sending: SendingRecord, settlement: S
     return false;
   }
   log.info('job settled without sending', { state: settlement.state, reason: settlement.reason });
-  if (settlement.state === JOB_STATES.deferred) tally.count(job.campaignId, 'deferredBeforeSending');
+  if (settlement.state === JOB_STATES.deferred) tally.metric('JobsDeferredBeforeSending');
   return true;
 }
 
@@ -41,7 +41,7 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
     return;
   }
   if (decision.state === JOB_STATES.accepted) await recordWaIdAlias(sending, jobRecord, decision);
-  await recordUserEffects(deps.users, { decision, recipient: job.recipient, at: deps.now(), now: deps.now() });
+  await recordUserEffects(deps.users, { decision, recipient: job.recipient, account: sending.account, at: deps.now(), now: deps.now() });
   if ('dueAt' in decision && nextDispatchId) {
     await deps.queues.dispatch(
       dispatchBody(job, decision.attempt, nextDispatchId, jobRecord.createdAt),
@@ -49,7 +49,7 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
       decision.reason,
     );
   }
-  countDecision(job.campaignId, jobRecord, decision, tally);
+  countDecision(jobRecord, decision, tally);
   if (decision.state === JOB_STATES.unknown) {
     log.error('send outcome unknown; the job will not be re-sent automatically', { reason: decision.reason });
   }
@@ -129,21 +129,25 @@ export async function settleConflict(sending: SendingRecord, existing: JobRecord
   tally.metric('DuplicateDeliveries');
 }
 
-/** The monotonic counts and metrics a recorded decision adds (its state gauges are counted by the job store). */
-function countDecision(campaignId: string, before: JobRecord, decision: Decision, tally: BatchTally): void {
+/**
+ * The metrics a recorded decision adds. Its campaign counts (gauges, unique accepted, retries,
+ * 131049 hits) were written with the decision itself (`countingStateChanges`).
+ */
+function countDecision(before: JobRecord, decision: Decision, tally: BatchTally): void {
+  // Every 131049 is a hit, also the one that ends the job `limit_exhausted` or `expired`.
+  if ('errorCode' in decision && decision.errorCode === PER_USER_LIMIT) tally.metric('PerUserLimitHits');
   switch (decision.state) {
     case JOB_STATES.accepted:
       tally.metric('JobsAccepted');
       // `acceptedAt` is never removed: without it, this recipient was never accepted before.
-      if (!before.acceptedAt) tally.count(campaignId, 'uniqueAccepted', 'UniqueAccepted');
-      if (before.attempt > 1 || before.retries > 0) tally.count(campaignId, 'acceptedOnRetry');
+      if (!before.acceptedAt) tally.metric('UniqueAccepted');
+      if (before.attempt > 1 || before.retries > 0) tally.metric('JobsAcceptedOnRetry');
       return;
     case JOB_STATES.retryWait:
-      tally.count(campaignId, 'retriesScheduled', decision.errorKind === 'throttled' ? 'Throttled' : 'RetriesScheduled');
+      tally.metric(decision.errorKind === 'throttled' ? 'Throttled' : 'RetriesScheduled');
       return;
     case JOB_STATES.deferred:
-      tally.count(campaignId, 'retriesScheduled', 'Deferred');
-      if (decision.errorKind === 'per_user_limit') tally.count(campaignId, 'perUserLimitHits', 'PerUserLimitHits');
+      tally.metric('Deferred');
       return;
     default:
       tally.metric(
@@ -151,6 +155,9 @@ function countDecision(campaignId: string, before: JobRecord, decision: Decision
       );
   }
 }
+
+/** Meta's per-user marketing limit. */
+const PER_USER_LIMIT = 131049;
 
 /** Retries a write that must not be lost, with a short backoff, on any error. */
 async function withRetries<T>(write: () => Promise<T>, deps: Pick<SendDeps, 'logger' | 'sleep'>, attempts = 4): Promise<T> {

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { applyTemplateEvent } from '../campaigns/apply-template-event.ts';
 import { followOnSendPath } from '../campaigns/steer.ts';
-import { preferenceFromMessage, waIdToE164 } from '../domain/opt-out.ts';
+import { EVERY_ACCOUNT, preferenceFromMessage, waIdToE164 } from '../domain/opt-out.ts';
 import { parseTemplateEvent, type TemplateEvent } from '../domain/template-events.ts';
 import {
   type InboundMessage,
@@ -12,6 +12,7 @@ import {
   userPreferenceSchema,
   type WebhookEnvelope,
 } from '../domain/webhook-events.ts';
+import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import { InvalidWebhookEvent } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import type { Preference } from '../ports/user-store.ts';
@@ -20,8 +21,8 @@ import type { StatusDeps } from './context.ts';
 /** One status-queue message, validated. */
 export type ParsedWebhookEvent =
   | { kind: 'status'; status: MetaStatus }
-  | { kind: 'user_preference'; preference: UserPreference }
-  | { kind: 'inbound_message'; message: InboundMessage }
+  | { kind: 'user_preference'; preference: UserPreference; phoneNumberId?: string }
+  | { kind: 'inbound_message'; message: InboundMessage; phoneNumberId?: string }
   | { kind: 'user_action' }
   | { kind: 'template'; template: TemplateEvent };
 
@@ -38,9 +39,17 @@ export function parseWebhookEvent(record: SQSRecord): ParsedWebhookEvent {
     case 'status':
       return { kind: 'status', status: parseOrThrow(metaStatusSchema, event.status, 'status') };
     case 'user_preference':
-      return { kind: 'user_preference', preference: parseOrThrow(userPreferenceSchema, event.preference, 'user_preference') };
+      return {
+        kind: 'user_preference',
+        preference: parseOrThrow(userPreferenceSchema, event.preference, 'user_preference'),
+        ...receivedBy(event.phoneNumberId),
+      };
     case 'inbound_message':
-      return { kind: 'inbound_message', message: parseOrThrow(inboundMessageSchema, event.message, 'inbound message') };
+      return {
+        kind: 'inbound_message',
+        message: parseOrThrow(inboundMessageSchema, event.message, 'inbound message'),
+        ...receivedBy(event.phoneNumberId),
+      };
     case 'user_action':
       return { kind: 'user_action' };
     case 'template': {
@@ -61,9 +70,9 @@ export async function applyParsedEvent(
 ): Promise<void> {
   switch (event.kind) {
     case 'user_preference':
-      return applyUserPreference(event.preference, deps, tally);
+      return applyUserPreference(event.preference, event.phoneNumberId, deps, tally);
     case 'inbound_message':
-      return applyInboundMessage(event.message, deps, tally);
+      return applyInboundMessage(event.message, event.phoneNumberId, deps, tally);
     case 'user_action':
       tally.metric('LinkClicks');
       return;
@@ -117,7 +126,17 @@ function parseOrThrow<T>(
   return parsed.data;
 }
 
-async function applyUserPreference(preference: UserPreference, deps: StatusDeps, tally: BatchTally): Promise<void> {
+/** The business number an event reached, when the webhook named one. */
+function receivedBy(phoneNumberId: unknown): { phoneNumberId?: string } {
+  return typeof phoneNumberId === 'string' && phoneNumberId !== '' ? { phoneNumberId } : {};
+}
+
+async function applyUserPreference(
+  preference: UserPreference,
+  phoneNumberId: string | undefined,
+  deps: StatusDeps,
+  tally: BatchTally,
+): Promise<void> {
   if (preference.category && preference.category !== 'marketing_messages') return;
   const value = preference.value.toLowerCase();
   if (value !== 'stop' && value !== 'resume') {
@@ -125,26 +144,57 @@ async function applyUserPreference(preference: UserPreference, deps: StatusDeps,
     return;
   }
   const at = preference.timestamp === undefined ? deps.now() : Number(preference.timestamp) * 1000;
-  await recordPreference(preference.wa_id, { optedOut: value === 'stop', source: 'user_preferences', at }, deps, tally);
+  await recordPreference(preference.wa_id, { optedOut: value === 'stop', source: 'user_preferences', at }, { phoneNumberId, deps, tally });
 }
 
-async function applyInboundMessage(message: InboundMessage, deps: StatusDeps, tally: BatchTally): Promise<void> {
+async function applyInboundMessage(
+  message: InboundMessage,
+  phoneNumberId: string | undefined,
+  deps: StatusDeps,
+  tally: BatchTally,
+): Promise<void> {
   const change = preferenceFromMessage(message, deps.optOutPolicy);
   if (!change) {
     tally.metric('InboundMessages');
     return;
   }
   const at = message.timestamp ? Number(message.timestamp) * 1000 : deps.now();
-  await recordPreference(message.from, { optedOut: change.optedOut, source: change.source, at }, deps, tally);
+  await recordPreference(message.from, { optedOut: change.optedOut, source: change.source, at }, { phoneNumberId, deps, tally });
+}
+
+/** Where a preference arrived, and what recording it needs. */
+interface PreferenceArrival {
+  phoneNumberId: string | undefined;
+  deps: StatusDeps;
+  tally: BatchTally;
 }
 
 /**
  * Users are kept under the number the jobs dial. Where WhatsApp's id differs from it (Brazil,
  * Mexico), a send to that user left an alias that names the dialled number.
+ *
+ * The preference belongs to the account of the number that received it, as Meta's marketing
+ * opt-out belongs to the business. A number this deployment does not serve is another
+ * business's: nothing is recorded. No number at all (a webhook without `metadata`): a stop is
+ * kept for every account (the safe side), a resume cannot say which account it lifts and is ignored.
  */
-async function recordPreference(waId: string, preference: Preference, deps: StatusDeps, tally: BatchTally): Promise<void> {
+async function recordPreference(
+  waId: string,
+  choice: Omit<Preference, 'account'>,
+  { phoneNumberId, deps, tally }: PreferenceArrival,
+): Promise<void> {
+  const account = phoneNumberId === undefined ? EVERY_ACCOUNT : accountOfNumber(deps.accounts, phoneNumberId);
+  if (account === undefined || (account === EVERY_ACCOUNT && !choice.optedOut)) {
+    deps.logger.warn('preference not recorded: no account of this deployment received it', {
+      phoneNumberId,
+      optedOut: choice.optedOut,
+      source: choice.source,
+    });
+    tally.metric('PreferencesWithoutAccount');
+    return;
+  }
   const waRecipient = waIdToE164(waId);
   const recipient = (await deps.jobs.dialledNumberOf(waRecipient)) ?? waRecipient;
-  const applied = await deps.users.setPreference(recipient, preference, deps.now());
-  tally.metric(applied ? (preference.optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
+  const applied = await deps.users.setPreference(recipient, { ...choice, account }, deps.now());
+  tally.metric(applied ? (choice.optedOut ? 'OptOuts' : 'OptIns') : 'StalePreferences');
 }

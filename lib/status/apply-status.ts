@@ -10,6 +10,7 @@ import { JOB_STATES } from '../domain/job-state.ts';
 import { waIdToE164 } from '../domain/opt-out.ts';
 import { type Decision, dispatchRoute, planAfterSend, planPerUserLimitRetry } from '../domain/send-plan.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
+import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import { InvalidWebhookEvent, JobKeptChanging, WamidNotFound } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBodyFromItem } from '../jobs/dispatch-body.ts';
@@ -17,15 +18,16 @@ import type { JobRecord } from '../jobs/job-record.ts';
 import { recordUserEffects } from '../jobs/user-effects.ts';
 import { jobRef } from '../observability.ts';
 import type { StatusDeps } from './context.ts';
+import { reconcileUnknownJob } from './reconcile-unknown.ts';
 
 /** How often a `failed` status is re-planned after a concurrent change before it is handed back to the queue. */
 const OPTIMISTIC_RETRIES = 3;
 
 /**
  * Applies the statuses one batch holds for one message (wamid), in the order they arrived.
- * Progress statuses (sent, delivered, read) become one conditional write, with no read before
- * it: the state machine's condition is part of the write, and a refused write returns the item,
- * which tells a duplicate from a status of an earlier attempt. A `failed` status needs the job
+ * Progress statuses (sent, delivered, read) become one conditional write, with its counts (the
+ * job store reads the job for them first): the state machine's condition is part of the write, and
+ * the item tells a duplicate from a status of an earlier attempt. A `failed` status needs the job
  * (its attempt and validity decide the retry), so it reads first; with one in the group, the
  * statuses are applied one by one in order, as each would have been on its own. Throws to hand
  * every status of the group back to the queue.
@@ -36,7 +38,9 @@ export async function applyStatuses(wamid: string, statuses: readonly MetaStatus
   if (delivery.length === 0) return;
   const recipientId = delivery.find((status) => status.recipient_id)?.recipient_id;
   if (!recipientId) throw new InvalidWebhookEvent('status without recipient_id: its job cannot be looked up');
-  const jobKey = await deps.jobs.findByWamid(wamid, waIdToE164(recipientId));
+  const recipient = waIdToE164(recipientId);
+  const jobKey =
+    (await deps.jobs.findByWamid(wamid, recipient)) ?? (await reconcileUnknownJob({ wamid, recipient, statuses: delivery }, deps, tally));
   if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
   if (!delivery.some((status) => status.status === 'failed')) {
     if (delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
@@ -70,9 +74,10 @@ async function applyProgress({ jobKey, wamid, change, statuses }: ProgressWrite,
     return;
   }
   const before = result.before;
+  // The campaign counts were written with the job's change (`countingStateChanges`): metrics only here.
   if (change.state !== JOB_STATES.sent && !before.deliveredAt) {
-    tally.count(before.campaignId, 'uniqueDelivered', 'JobsDelivered');
-    if (before.attempt > 1 || before.retries > 0) tally.count(before.campaignId, 'deliveredAfterRetry');
+    tally.metric('JobsDelivered');
+    if (before.attempt > 1 || before.retries > 0) tally.metric('JobsDeliveredAfterRetry');
   }
   if (change.route === 'cloud_api_fallback') tally.metric('CloudApiFallbacks');
 }
@@ -99,7 +104,13 @@ async function applyFailure(jobKey: string, status: MetaStatus, deps: StatusDeps
     // moved on, a redelivered status is a no-op, so anything after the write that failed would
     // be lost. A message whose job write then loses a race is refused when it comes due (its
     // dispatch id is not the one the job waits for).
-    await recordUserEffects(deps.users, { decision, recipient: observed.recipient, at: metaTime(status), now: deps.now() });
+    await recordUserEffects(deps.users, {
+      decision,
+      recipient: observed.recipient,
+      account: accountOfNumber(deps.accounts, observed.phoneNumberId),
+      at: metaTime(status),
+      now: deps.now(),
+    });
     if ('dueAt' in decision && nextDispatchId) {
       await deps.queues.dispatch(
         dispatchBodyFromItem(observed, decision.attempt, nextDispatchId),
@@ -135,8 +146,8 @@ function countFailure(job: JobRecord, decision: Decision, deps: StatusDeps, tall
     code: errorCode,
     next: decision.state,
   });
-  if ('dueAt' in decision) {
-    tally.count(job.campaignId, 'retriesScheduled', 'RetriesScheduled');
-    if (errorCode === 131049) tally.count(job.campaignId, 'perUserLimitHits', 'PerUserLimitHits');
-  }
+  // The campaign counts were written with the job's change (`countingStateChanges`): metrics only here.
+  if ('dueAt' in decision) tally.metric('RetriesScheduled');
+  // Every 131049 is a hit, also the one that ends the job `limit_exhausted` or `expired`.
+  if (errorCode === 131049) tally.metric('PerUserLimitHits');
 }

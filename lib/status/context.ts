@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SendPathFollowers } from '../campaigns/steer.ts';
 import type { OptOutPolicy } from '../domain/opt-out.ts';
 import type { RetryPolicy } from '../domain/send-plan.ts';
+import type { ServedAccounts } from '../domain/whatsapp-accounts.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import type { CampaignStore } from '../ports/campaign-store.ts';
@@ -21,6 +22,10 @@ export interface StatusDeps {
   queues: Pick<JobQueues, 'dispatch'>;
   retryPolicy: RetryPolicy;
   optOutPolicy: OptOutPolicy;
+  /** A status without a dispatch reference settles an `unknown` job claimed this long before it (`unknown-match.ts`); 0: never. */
+  unknownMatchWindowMs: number;
+  /** An opt-out belongs to the account of the number that received it. */
+  accounts: ServedAccounts;
   logger: Logger;
   now: () => number;
   random: () => number;

@@ -11,7 +11,8 @@ import type { StatusDeps, StatusRuntime } from './context.ts';
 
 /**
  * One invocation of the status function: the statuses for each message (wamid) together, every
- * other webhook event on its own, then the batch's counter deltas in one write per campaign.
+ * other webhook event on its own. Each job change writes its counts with it (state-gauges.ts);
+ * what else the batch counts is written once per campaign at its end.
  */
 export async function statusBatch(event: SQSEvent, context: Context, runtime: StatusRuntime): Promise<SQSBatchResponse> {
   const tally = new BatchTally();

@@ -1,5 +1,6 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { WebhookRejection } from './handle-request.ts';
+import type { UnservedReason } from './scope.ts';
 
 /** The metric each kind of refused POST counts in (namespace WaMarketingSender, function webhook). */
 const WEBHOOK_REJECTION_METRICS: Record<WebhookRejection, string> = {
@@ -16,5 +17,16 @@ const WEBHOOK_REJECTION_METRICS: Record<WebhookRejection, string> = {
  */
 export function countWebhookRejection(metrics: Metrics, reason: WebhookRejection): void {
   metrics.addMetric(WEBHOOK_REJECTION_METRICS[reason], MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+}
+
+/**
+ * Counts the events of a signed POST left out because their account or number is not served
+ * here: `UnservedWebhookEvents` with a `reason` dimension (`object`, `account`, `phone_number`),
+ * written at once like a rejection.
+ */
+export function countUnservedEvents(metrics: Metrics, reason: UnservedReason, events: number): void {
+  metrics.addDimension('reason', reason);
+  metrics.addMetric('UnservedWebhookEvents', MetricUnit.Count, events);
   metrics.publishStoredMetrics();
 }

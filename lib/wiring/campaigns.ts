@@ -11,6 +11,7 @@ import type { CampaignDeps } from '../campaigns/context.ts';
 import { runPreflight } from '../campaigns/preflight.ts';
 import type { TickOptions } from '../campaigns/tick.ts';
 import { type CampaignConfig, loadCampaignConfig } from '../config.ts';
+import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import type { AudienceSource } from '../ports/audience-source.ts';
 import type { WiringContext } from './context.ts';
 import { createStores } from './stores.ts';
@@ -39,7 +40,7 @@ export function createCampaignsRuntime(context: WiringContext): CampaignsRuntime
     cacheSeconds: config.meta.tokenCacheSeconds,
     ssm: clients.ssm,
   });
-  const { baseUrl, apiVersion, timeoutMs, businessAccountId } = config.meta;
+  const { baseUrl, apiVersion, timeoutMs } = config.meta;
   const account = createGraphApiClient({ baseUrl, apiVersion, timeoutMs, accessToken, ...(fetch ? { fetch } : {}) });
   const deps: CampaignDeps = {
     campaigns: new DynamoCampaignStore(clients.doc, { tableName: config.tables.campaigns }),
@@ -49,7 +50,7 @@ export function createCampaignsRuntime(context: WiringContext): CampaignsRuntime
     preflight: (campaign) =>
       runPreflight({
         campaign,
-        businessAccountId,
+        businessAccountId: accountOfNumber(config.accounts, campaign.phoneNumberId),
         account,
         audience,
         setTtlAllowed: config.setTemplateTtl,

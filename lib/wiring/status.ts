@@ -27,6 +27,8 @@ export function createStatusRuntime({ env, clients, logger, metrics, now, random
     statusQueue: createStatusQueue(clients.sqs, config.queues),
     retryPolicy: config.retryPolicy,
     optOutPolicy: config.optOutPolicy,
+    unknownMatchWindowMs: config.unknownMatchWindowMs,
+    accounts: config.accounts,
     logger,
     metrics,
     now: now ?? Date.now,

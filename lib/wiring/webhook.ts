@@ -2,10 +2,10 @@ import { createStatusQueue } from '../adapters/sqs/status-queue.ts';
 import { createSecretSource } from '../adapters/ssm/secret-source.ts';
 import { loadWebhookConfig } from '../config.ts';
 import type { WebhookRuntime } from '../webhook/handle-request.ts';
-import { countWebhookRejection } from '../webhook/rejections.ts';
+import { countUnservedEvents, countWebhookRejection } from '../webhook/rejections.ts';
 import type { WiringContext } from './context.ts';
 
-/** The webhook's runtime: its secrets from SSM, the status queue, and its refusals counted. */
+/** The webhook's runtime: its secrets from SSM, the status queue, the served accounts, and its refusals counted. */
 export function createWebhookRuntime({ env, clients, logger, metrics, now }: WiringContext): WebhookRuntime {
   const config = loadWebhookConfig(env);
   const secret = (parameterName: string) =>
@@ -16,6 +16,8 @@ export function createWebhookRuntime({ env, clients, logger, metrics, now }: Wir
     statusQueue: createStatusQueue(clients.sqs, { statusQueueUrl: config.statusQueueUrl }),
     logger,
     countRejection: (reason) => countWebhookRejection(metrics, reason),
+    countUnserved: (reason, events) => countUnservedEvents(metrics, reason, events),
+    accounts: config.accounts,
     now: now ?? Date.now,
     maxBodyBytes: config.maxBodyBytes,
   };

@@ -19,6 +19,13 @@ export interface BadInput {
 
 export const BAD_INPUT_CAMPAIGN = 'bad-inputs';
 
+/**
+ * The recipient of the one corpus job that is valid by the contract yet refused by the jobs
+ * table: the test injects DynamoDB's item-size refusal into its claim, since the contract keeps
+ * every real job far below the 400 KB that would provoke it.
+ */
+export const UNSTORABLE_RECIPIENT = recipientNumber(90_999);
+
 /** A valid job, as JSON-ready data, for the corpus to break. */
 function good(i: number): Record<string, unknown> {
   return {
@@ -36,6 +43,10 @@ function good(i: number): Record<string, unknown> {
 }
 
 type Job = Record<string, unknown> & { template: Record<string, unknown> & { components: Array<Record<string, unknown>> } };
+
+const text = (length: number) => ({ type: 'text', text: 'x'.repeat(length) });
+const urlButton = (parameter: Record<string, unknown>) => ({ type: 'button', sub_type: 'url', index: '0', parameters: [parameter] });
+const nested = (levels: number): unknown => (levels === 0 ? 'end' : { next: nested(levels - 1) });
 
 /** A good job changed by `change` (which may mutate it), serialised. */
 function changed(i: number, change: (job: Job) => void): string {
@@ -412,6 +423,80 @@ const entries: Array<Omit<BadInput, 'body'> & { body: (i: number) => string }> =
     reason: 'schema_violation',
     note: 'messageActivitySharing "yes"',
     body: set('messageActivitySharing', 'yes'),
+  },
+
+  // ---- Larger than Meta or the job's DynamoDB item takes --------------------------------------
+  {
+    name: 'job-250kb',
+    reason: 'schema_violation',
+    note: 'about 250 KB: 100 body parameters of 2,500 characters (once sent, and refused by Meta with 132000)',
+    body: (i) =>
+      changed(i, (j) => void (j.template.components = [{ type: 'body', parameters: Array.from({ length: 100 }, () => text(2_500)) }])),
+  },
+  {
+    name: 'job-600kb',
+    reason: 'schema_violation',
+    note: 'about 600 KB of carousel cards: SQS takes it, the claim write did not (received five times, then the DLQ without a reason)',
+    body: (i) =>
+      changed(i, (j) => void j.template.components.push({ type: 'carousel', cards: [{ card_index: 0, filler: 'x'.repeat(600_000) }] })),
+  },
+  {
+    name: 'header-text-61',
+    reason: 'schema_violation',
+    note: 'a header text parameter of 61 characters (Meta: 60)',
+    body: (i) => changed(i, (j) => void j.template.components.unshift({ type: 'header', parameters: [text(61)] })),
+  },
+  {
+    name: 'body-text-1025-with-button',
+    reason: 'schema_violation',
+    note: 'a body text of 1,025 characters in a template with a button (Meta: 1,024 with other components)',
+    body: (i) => changed(i, (j) => void (j.template.components = [{ type: 'body', parameters: [text(1_025)] }, urlButton(text(5))])),
+  },
+  {
+    name: 'body-texts-over-32768',
+    reason: 'schema_violation',
+    note: 'two body texts of 16,385 characters, 32,770 in all (Meta: 32,768 in a body alone)',
+    body: (i) => changed(i, (j) => void (j.template.components = [{ type: 'body', parameters: [text(16_385), text(16_385)] }])),
+  },
+  {
+    name: 'button-text-2001',
+    reason: 'schema_violation',
+    note: 'a URL button parameter of 2,001 characters (Meta: URLs of 2,000)',
+    body: (i) => changed(i, (j) => void j.template.components.push(urlButton(text(2_001)))),
+  },
+  {
+    name: 'nested-40-levels',
+    reason: 'schema_violation',
+    note: 'an action parameter nested 40 levels deep (DynamoDB stores 32)',
+    body: (i) => changed(i, (j) => void j.template.components.push(urlButton({ type: 'action', action: nested(40) }))),
+  },
+  {
+    name: 'number-beyond-2-53',
+    reason: 'schema_violation',
+    note: 'a product id as a 20-digit JSON number in an action (JavaScript and DynamoDB cannot keep it)',
+    body: (i) =>
+      changed(
+        i,
+        (j) => void j.template.components.push(urlButton({ type: 'action', action: { thumbnail_product_retailer_id: 1 } })),
+      ).replace('"thumbnail_product_retailer_id":1', '"thumbnail_product_retailer_id":12345678901234567890'),
+  },
+  {
+    name: 'jsonl-array-line',
+    reason: 'malformed_json',
+    note: "a JSON Lines file's first line, an array holding one job, sent as it is",
+    body: (i) => JSON.stringify([good(i)]),
+  },
+  {
+    name: 'phone-number-as-key',
+    reason: 'schema_violation',
+    note: 'a field named after the recipient (the detail must mask it)',
+    body: (i) => changed(i, (j) => void (j[String(j.recipient)] = 'Jasper')),
+  },
+  {
+    name: 'unstorable-item',
+    reason: 'unstorable_job',
+    note: "valid, but the jobs table refuses its claim (DynamoDB's item-size error, injected)",
+    body: (i) => changed(i, (j) => void (j.recipient = UNSTORABLE_RECIPIENT)),
   },
 
   // ---- Numbers that are not, or may not be, WhatsApp users --------------------------------

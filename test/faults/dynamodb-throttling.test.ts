@@ -36,7 +36,8 @@ const random = seededRandom(0x5eed);
 const injected = new Map<string, number>();
 const calls = new Map<string, number>();
 let throttling = true;
-const THROTTLED = /^(UpdateItem|BatchGetItem)Command$/;
+/** The job writes that carry their counter deltas are transactions (docs/design.md#counters): throttled too. */
+const THROTTLED = /^(UpdateItem|BatchGetItem|TransactWriteItems)Command$/;
 
 const harness = await startSendHarness(
   baseScenario({
@@ -72,6 +73,7 @@ describe('DynamoDB throttling on a share of UpdateItem and BatchGetItem calls', 
     await settle(view, ledger, { timeoutMs: 150_000 });
     expect(injected.get('UpdateItemCommand') ?? 0).toBeGreaterThan(10);
     expect(injected.get('BatchGetItemCommand') ?? 0).toBeGreaterThan(0);
+    expect(injected.get('TransactWriteItemsCommand') ?? 0).toBeGreaterThan(0);
 
     // Jobs whose message used up maxReceiveCount wait in the DLQ. The operator fixes the cause
     // and redrives them (README, operations guide): each must then be settled, none sent again.

@@ -25,7 +25,8 @@ let phase: 'record-answer' | 'pacing' | 'done' = 'record-answer';
 const harness = await startSendHarness(baseScenario(), {
   ...quickRedelivery(),
   injectFault: (service, command, input) => {
-    if (service !== 'dynamodb' || command !== 'UpdateItemCommand') return undefined;
+    // The answer's write is a transaction with its counter deltas; the pacing counter a plain update.
+    if (service !== 'dynamodb' || (command !== 'UpdateItemCommand' && command !== 'TransactWriteItemsCommand')) return undefined;
     const text = JSON.stringify(input);
     const throttled = () => new ProvisionedThroughputExceededException({ message: 'injected', $metadata: { httpStatusCode: 400 } });
     if (phase === 'record-answer' && text.includes(victim.slice(1)) && text.includes(':wamid')) {

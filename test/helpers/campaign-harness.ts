@@ -10,7 +10,7 @@ import type { LocalDeploymentOptions } from '../../local/deployment.ts';
 import { useLocalStack } from './local-stack.ts';
 import { baseScenario, PHONE_NUMBER_ID, type SendHarness, startSendHarness } from './send-harness.ts';
 
-/** The simulator's default WhatsApp Business Account, which serverless.yml's `businessAccountId` names. */
+/** The simulator's default WhatsApp Business Account, which serverless.yml's `whatsappAccounts` lists with its numbers. */
 export const BUSINESS_ACCOUNT_ID = '100000000000000';
 
 export interface CampaignHarness extends SendHarness {

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SimulatedCall } from 'mm-api-simulator';
 import { inject } from 'vitest';
+import { parseCallbackData } from '../../lib/domain/callback-data.ts';
 import { FINAL_STATES, WAITING_STATES } from '../../lib/domain/job-state.ts';
 import { normalisePhoneNumber } from '../../lib/domain/phone.ts';
 import { type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
+import { countsOfJob, isRecountable } from '../../lib/jobs/state-gauges.ts';
+import type { CounterDeltas } from '../../lib/ports/campaign-counters.ts';
 
 /**
  * Ground-truth accounting for the fault suite. Every fault file keeps a ledger of what it put
@@ -30,15 +33,22 @@ import { type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
  *   send DLQ, and is not waiting (`retry_wait`/`deferred` with a due time still ahead, or only just
  *   passed). Waiting jobs must be backed by a message: if more jobs wait than the send and deferred
  *   queues hold messages (visible, in flight or delayed), the surplus counts as lost too.
- * - **unknown**: final state `unknown` (the request may have reached Meta; never re-sent). Allowed,
- *   counted and shown, with how many of them Meta did accept; more than one accepted call is a
- *   "sent twice" like any other.
+ * - **unknown**: a job whose send was interrupted (the request may have reached Meta): in state
+ *   `unknown` now, or settled since by a status (`reconciledBy`) or re-sent once (`resentAt`).
+ *   Counted and shown, with how many of them Meta did accept (a status settled it, or Meta
+ *   accepted more calls than the re-send made); more than one accepted call is a "sent twice"
+ *   like any other.
+ * - **unknown after reconciliation**: still `unknown` at the end, after the statuses and the
+ *   operator's re-send (docs/design.md#reconciling-unknown-jobs) had their go.
  * - **dead-lettered**: a valid job in the send DLQ without a `rejectionReason` (it failed
  *   `maxReceiveCount` receives, e.g. DynamoDB unavailable): not lost, an operator redrives it.
  * - **bad inputs** must each be in the send DLQ with a `rejectionReason`; none may reach Meta.
  *   Any simulator call that cannot be attributed to a valid job of the ledger is a **stray call**.
  * - **uncounted calls**: simulator calls for a job beyond the job item's `apiCalls`, i.e. calls
  *   the sender made without a claim recording them (must be 0).
+ * - **figures off**: campaign counters (state gauges, failed codes, unique accepted, unique
+ *   delivered) that differ from a recount of the campaign's job items (`countsOfJob`), read
+ *   while the counters stood still (must be 0): the report an operator reads tells the truth.
  *
  * Calls are attributed to a campaign through `biz_opaque_callback_data` (`fault:<campaignId>`,
  * set by `faultJob`) and to a recipient through `to`.
@@ -103,6 +113,8 @@ export interface GroundTruth {
   /** Messages the send and deferred queues still hold (visible + in flight + delayed). */
   queuedMessages: number;
   now: number;
+  /** Each ledger campaign's summed counters, read before and after `jobs` with no change between. */
+  counters?: Record<string, CounterDeltas>;
 }
 
 export interface FaultTotals {
@@ -122,18 +134,29 @@ export interface FaultTotals {
   unknown: number;
   /** Of `unknown`: jobs Meta did accept (the answer was lost). */
   unknownAccepted: number;
+  /** Of `unknown`: still `unknown` at the end (neither settled by a status nor re-sent and settled). */
+  unknownAfterReconciliation: number;
   waiting: number;
   deadLettered: number;
   lost: number;
   sentTwice: number;
   strayCalls: number;
   uncountedCalls: number;
+  /** Recountable campaign counters that differ from the job items (must be 0). */
+  figuresOff: number;
   /** MM API calls the simulator saw, and how many it accepted. */
   apiCalls: number;
   acceptedCalls: number;
   byState: Record<string, number>;
   /** Keys behind the non-zero failure columns, for the failure message. */
-  details: { lost: string[]; sentTwice: string[]; badNotRejected: string[]; strayCalls: string[]; uncountedCalls: string[] };
+  details: {
+    lost: string[];
+    sentTwice: string[];
+    badNotRejected: string[];
+    strayCalls: string[];
+    uncountedCalls: string[];
+    figuresOff?: string[];
+  };
 }
 
 /** Reads `campaignId`+recipient from a job body, if it is one. */
@@ -148,9 +171,15 @@ export function jobKeyOfBody(body: string | undefined): string | undefined {
   }
 }
 
-function campaignOfCall(call: SimulatedCall, ledger: FaultLedger): string | undefined {
+/** The job's own callback data in a call (after the sender's dispatch reference, lib/domain/callback-data.ts). */
+export function jobCallbackDataOf(call: SimulatedCall): string | undefined {
   const data = (call.body as { biz_opaque_callback_data?: unknown } | undefined)?.biz_opaque_callback_data;
-  if (typeof data === 'string' && data.startsWith(CALLBACK_PREFIX)) return data.slice(CALLBACK_PREFIX.length);
+  return typeof data === 'string' ? parseCallbackData(data).jobData : undefined;
+}
+
+function campaignOfCall(call: SimulatedCall, ledger: FaultLedger): string | undefined {
+  const data = jobCallbackDataOf(call);
+  if (data?.startsWith(CALLBACK_PREFIX)) return data.slice(CALLBACK_PREFIX.length);
   // Without callback data: the recipient's only campaign in the ledger, if it has just one.
   const campaigns = [...ledger.valid.values()]
     .filter((j) => call.recipient && j.recipient === normalisedOrSame(call.recipient))
@@ -166,7 +195,14 @@ function normalisedOrSame(recipient: string): string {
 /** Compares the ledger with the ground truth. Pure. */
 export function computeTotals(ledger: FaultLedger, truth: GroundTruth, options: { graceMs?: number } = {}): FaultTotals {
   const graceMs = options.graceMs ?? 60_000;
-  const details: FaultTotals['details'] = { lost: [], sentTwice: [], badNotRejected: [], strayCalls: [], uncountedCalls: [] };
+  const details: FaultTotals['details'] = {
+    lost: [],
+    sentTwice: [],
+    badNotRejected: [],
+    strayCalls: [],
+    uncountedCalls: [],
+    figuresOff: figuresOff(ledger, truth),
+  };
 
   // Simulator calls by job key.
   const callsByKey = new Map<string, SimulatedCall[]>();
@@ -196,6 +232,7 @@ export function computeTotals(ledger: FaultLedger, truth: GroundTruth, options: 
   let notSent = 0;
   let unknown = 0;
   let unknownAccepted = 0;
+  let unknownAfterReconciliation = 0;
   let waiting = 0;
   let deadLettered = 0;
   let lost = 0;
@@ -220,11 +257,12 @@ export function computeTotals(ledger: FaultLedger, truth: GroundTruth, options: 
     const state = job?.state ?? (dlqKeysWithoutReason.has(key) ? 'dead-lettered' : 'none');
     byState[state] = (byState[state] ?? 0) + 1;
 
+    if (job && (job.state === 'unknown' || job.reconciledBy || job.resentAt)) {
+      unknown++;
+      if (job.reconciledBy || accepted.length > (job.resentAt ? 1 : 0)) unknownAccepted++;
+      if (job.state === 'unknown') unknownAfterReconciliation++;
+    }
     if (job && FINAL_STATES.includes(job.state)) {
-      if (job.state === 'unknown') {
-        unknown++;
-        if (accepted.length > 0) unknownAccepted++;
-      }
       if (accepted.length > 0 && duplicates === 0) sentOnce++;
       else if (accepted.length === 0) notSent++;
       continue;
@@ -268,17 +306,45 @@ export function computeTotals(ledger: FaultLedger, truth: GroundTruth, options: 
     notSent,
     unknown,
     unknownAccepted,
+    unknownAfterReconciliation,
     waiting,
     deadLettered,
     lost,
     sentTwice,
     strayCalls: details.strayCalls.length,
     uncountedCalls,
+    figuresOff: details.figuresOff?.length ?? 0,
     apiCalls: truth.calls.length,
     acceptedCalls: truth.calls.filter((c) => c.outcome === 'accepted').length,
     byState,
     details,
   };
+}
+
+/**
+ * Each recountable counter of each ledger campaign that differs from the recount of its job
+ * items, as `campaign counter: counted ≠ recounted`. None when the counters were not read.
+ */
+function figuresOff(ledger: FaultLedger, truth: GroundTruth): string[] {
+  if (!truth.counters) return [];
+  const campaigns = new Set([...ledger.valid.values()].map((job) => job.campaignId));
+  const recounted = new Map<string, CounterDeltas>();
+  for (const job of truth.jobs) {
+    if (!campaigns.has(job.campaignId)) continue;
+    const totals = recounted.get(job.campaignId) ?? {};
+    for (const [name, n] of Object.entries(countsOfJob(job))) totals[name] = (totals[name] ?? 0) + n;
+    recounted.set(job.campaignId, totals);
+  }
+  const off: string[] = [];
+  for (const campaignId of campaigns) {
+    const counted = truth.counters[campaignId] ?? {};
+    const truthful = recounted.get(campaignId) ?? {};
+    const names = new Set([...Object.keys(truthful), ...Object.keys(counted).filter(isRecountable)]);
+    for (const name of [...names].sort()) {
+      if ((counted[name] ?? 0) !== (truthful[name] ?? 0)) off.push(`${campaignId} ${name}: ${counted[name] ?? 0} ≠ ${truthful[name] ?? 0}`);
+    }
+  }
+  return off;
 }
 
 /** The columns that must be zero for the suite to pass. */
@@ -294,6 +360,8 @@ export function violations(totals: FaultTotals): string[] {
     problems.push(`${totals.strayCalls} MM API calls for no valid job: ${totals.details.strayCalls.slice(0, 10).join('; ')}`);
   if (totals.uncountedCalls > 0)
     problems.push(`${totals.uncountedCalls} MM API calls without a claim: ${totals.details.uncountedCalls.slice(0, 10).join('; ')}`);
+  if (totals.figuresOff > 0)
+    problems.push(`${totals.figuresOff} campaign counters off the job items: ${totals.details.figuresOff?.slice(0, 10).join('; ')}`);
   return problems;
 }
 
@@ -328,11 +396,13 @@ const COLUMNS: Array<[header: string, value: (t: FaultTotals) => string | number
   ['sent once', (t) => t.sentOnce],
   ['not sent', (t) => t.notSent],
   ['unknown (Meta took)', (t) => `${t.unknown} (${t.unknownAccepted})`],
+  ['unknown after recon.', (t) => t.unknownAfterReconciliation],
   ['waiting', (t) => t.waiting],
   ['DLQ (redrive)', (t) => t.deadLettered],
   ['API calls/accepted', (t) => `${t.apiCalls}/${t.acceptedCalls}`],
   ['LOST', (t) => t.lost],
   ['SENT TWICE', (t) => t.sentTwice],
+  ['figures', (t) => (t.figuresOff === 0 ? 'ok' : `${t.figuresOff} off`)],
 ];
 
 /** The closing table: one row per fault family and a total row. */
@@ -350,12 +420,14 @@ export function formatTotalsTable(rows: FaultTotals[]): string {
     notSent: sum((t) => t.notSent),
     unknown: sum((t) => t.unknown),
     unknownAccepted: sum((t) => t.unknownAccepted),
+    unknownAfterReconciliation: sum((t) => t.unknownAfterReconciliation),
     waiting: sum((t) => t.waiting),
     deadLettered: sum((t) => t.deadLettered),
     lost: sum((t) => t.lost),
     sentTwice: sum((t) => t.sentTwice),
     strayCalls: sum((t) => t.strayCalls),
     uncountedCalls: sum((t) => t.uncountedCalls),
+    figuresOff: sum((t) => t.figuresOff ?? 0),
     apiCalls: sum((t) => t.apiCalls),
     acceptedCalls: sum((t) => t.acceptedCalls),
     byState: {},

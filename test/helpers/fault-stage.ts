@@ -8,9 +8,11 @@ import {
 import { type LocalClients, type LocalResources, queueOf, tableOf } from 'lambda-local-kit';
 import type { SimulatedCall } from 'mm-api-simulator';
 import { expect } from 'vitest';
+import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
 import type { SendJobInput } from '../../lib/domain/job-contract.ts';
 import { FINAL_STATES } from '../../lib/domain/job-state.ts';
 import type { JobRecord } from '../../lib/jobs/job-record.ts';
+import type { CounterDeltas } from '../../lib/ports/campaign-counters.ts';
 import { aJob, recipientNumber } from './factories.ts';
 import {
   CALLBACK_PREFIX,
@@ -18,6 +20,7 @@ import {
   type FaultLedger,
   type FaultTotals,
   type GroundTruth,
+  jobCallbackDataOf,
   jobKeyOfBody,
   keyOf,
   recordTotals,
@@ -48,13 +51,17 @@ export interface StageView {
   queueCounts(logicalId: string): Promise<QueueCounts>;
   /** Every message in the send DLQ now, with its attributes (read and left on the queue). */
   sendDlq(): Promise<Message[]>;
+  /** A campaign's summed counters, as the report reads them. */
+  counters(campaignId: string): Promise<CounterDeltas>;
 }
 
 /** A view over a stage's resources, for stages whose functions run elsewhere (a worker process). */
 export function stageView(resources: LocalResources, clients: LocalClients, calls: () => SimulatedCall[]): StageView {
   const table = tableOf(resources, 'JobsTable').name;
+  const counters = createCampaignCounters(clients.documents, { tableName: tableOf(resources, 'CampaignsTable').name, shards: 1 });
   return {
     calls,
+    counters: (campaignId) => counters.read(campaignId),
     allJobs: () => scanJobs(clients.documents, table),
     queueCounts: (logicalId) => countMessages(clients.sqs, queueOf(resources, logicalId).url),
     async sendDlq() {
@@ -156,17 +163,36 @@ export async function settle(
   return jobs;
 }
 
-/** Reads the ground truth of a stage. */
-export async function groundTruth(view: StageView): Promise<GroundTruth> {
+/** Reads the ground truth of a stage, with the counters of `campaigns` as they stood while the jobs were read. */
+export async function groundTruth(view: StageView, campaigns: readonly string[] = []): Promise<GroundTruth> {
   const [send, deferred] = await Promise.all([view.queueCounts('SendQueue'), view.queueCounts('DeferredQueue')]);
   const queued = (c: QueueCounts) => c.visible + c.inFlight + c.delayed;
+  const { jobs, counters } = await jobsWithTheirCounters(view, campaigns);
   return {
     calls: view.calls(),
-    jobs: await view.allJobs(),
+    jobs,
     sendDlq: await view.sendDlq(),
     queuedMessages: queued(send) + queued(deferred),
     now: Date.now(),
+    counters,
   };
+}
+
+/**
+ * The job items and the campaigns' counters at one moment: a late status may still move a job
+ * (and its counters, in the same transaction) while the table is read, so the counters are read
+ * before and after the scan until they did not change in between.
+ */
+async function jobsWithTheirCounters(view: StageView, campaigns: readonly string[]) {
+  const readCounters = async () =>
+    Object.fromEntries(await Promise.all(campaigns.map(async (id) => [id, await view.counters(id)] as const)));
+  let before = await readCounters();
+  for (let tries = 1; ; tries++) {
+    const jobs = await view.allJobs();
+    const after = await readCounters();
+    if (JSON.stringify(after) === JSON.stringify(before) || tries >= 10) return { jobs, counters: after };
+    before = after;
+  }
 }
 
 /**
@@ -175,7 +201,8 @@ export async function groundTruth(view: StageView): Promise<GroundTruth> {
  * dead-lettered with a reason, and every MM API call belongs to a claimed valid job.
  */
 export async function closeTheBooks(view: StageView, ledger: FaultLedger): Promise<FaultTotals> {
-  const totals = computeTotals(ledger, await groundTruth(view));
+  const campaigns = [...new Set([...ledger.valid.values()].map((job) => job.campaignId))];
+  const totals = computeTotals(ledger, await groundTruth(view, campaigns));
   recordTotals(totals);
   expect(violations(totals), JSON.stringify({ ...totals, details: undefined })).toEqual([]);
   return totals;
@@ -186,7 +213,7 @@ export function acceptedByKey(calls: SimulatedCall[]): Map<string, SimulatedCall
   const map = new Map<string, SimulatedCall[]>();
   for (const call of calls) {
     if (call.outcome !== 'accepted') continue;
-    const data = (call.body as { biz_opaque_callback_data?: string } | undefined)?.biz_opaque_callback_data ?? '';
+    const data = jobCallbackDataOf(call) ?? '';
     const key = keyOf(data.replace(CALLBACK_PREFIX, ''), call.recipient ?? '');
     map.set(key, [...(map.get(key) ?? []), call]);
   }

@@ -6,8 +6,8 @@ import { formatTotalsTable, readTotals, violations } from './fault-accounting.ts
 
 /**
  * Global setup of the `faults` project: gives the fault files a directory for their totals and,
- * once every file has run, prints the closing table (jobs in, sent exactly once, unknown, lost,
- * sent twice per fault family) and fails the run unless nothing was lost and nothing was sent
+ * once every file has run, prints the closing table (jobs in, sent exactly once, unknown, unknown
+ * after reconciliation, lost, sent twice per fault family) and fails the run unless nothing was lost and nothing was sent
  * twice. `FAULT_TOTALS_FILE=path.json` also keeps the totals as JSON (e.g. a CI artifact).
  */
 export default function setup(project: TestProject): () => void {

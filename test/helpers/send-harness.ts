@@ -1,10 +1,11 @@
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { queueOf, tableOf } from 'lambda-local-kit';
 import { type Simulator, type SimulatorOptions, startSimulator } from 'mm-api-simulator';
 import { afterAll } from 'vitest';
 import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
+import { createUserStore } from '../../lib/adapters/dynamodb/user-store.ts';
 import { type CampaignFigures, campaignFigures } from '../../lib/domain/campaign-figures.ts';
+import { optOutFor } from '../../lib/domain/opt-out.ts';
 import { SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
 import { type JobRecord, jobKeyOf } from '../../lib/jobs/job-record.ts';
 import type { UserRecord } from '../../lib/ports/user-store.ts';
@@ -16,6 +17,8 @@ import { useLocalStack } from './local-stack.ts';
 export const PHONE_NUMBER_ID = '100000000000001';
 /** A second business number, for tests that stop one number and must not stop the other. */
 export const OTHER_PHONE_NUMBER_ID = '100000000000002';
+/** The account of both numbers in serverless.yml's default WHATSAPP_ACCOUNTS. */
+export const SIMULATOR_ACCOUNT_ID = '100000000000000';
 
 /** A scenario with the templates the factories use and no injected faults. */
 export function baseScenario(overrides: SimulatorOptions = {}): SimulatorOptions {
@@ -40,7 +43,11 @@ export interface SendHarness {
   /** Puts a raw body on the send queue (for malformed input). */
   sendRaw(body: string): Promise<void>;
   job(campaignId: string, recipient: string): Promise<JobRecord | undefined>;
-  user(recipient: string): Promise<UserRecord | undefined>;
+  /**
+   * The recipient's user items, with `optedOut` and `optOutSource` as in force for `account`
+   * (default: the simulator's account, whose numbers the tests send from).
+   */
+  user(recipient: string, account?: string): Promise<UserRecord | undefined>;
   allJobs(): Promise<JobRecord[]>;
   /** Polls until `done` holds for the job records, or fails after `timeoutMs`. */
   waitForJobs(done: (jobs: JobRecord[]) => boolean, timeoutMs?: number): Promise<JobRecord[]>;
@@ -104,6 +111,7 @@ export async function startSendHarness(
   });
   const sendQueue = queueOf(deployed.resources, 'SendQueue');
   const jobsTable = tableOf(deployed.resources, 'JobsTable').name;
+  const users = createUserStore(clients.documents, { tableName: tableOf(deployed.resources, 'UsersTable').name, retentionDays: 1 });
   const counters = createCampaignCounters(clients.documents, { tableName: tableOf(deployed.resources, 'CampaignsTable').name, shards: 10 });
 
   const allJobs = () => scanJobs(clients.documents, jobsTable);
@@ -136,11 +144,11 @@ export async function startSendHarness(
       return (await allJobs()).find((j) => j.jobKey === jobKeyOf(campaignId, recipient));
     },
     allJobs,
-    async user(recipient) {
-      const result = await clients.documents.send(
-        new GetCommand({ TableName: tableOf(deployed.resources, 'UsersTable').name, Key: { recipient }, ConsistentRead: true }),
-      );
-      return result.Item as UserRecord | undefined;
+    async user(recipient, account = SIMULATOR_ACCOUNT_ID) {
+      const user = (await users.getMany([recipient])).get(recipient);
+      if (!user?.preferences && user?.optedOut === undefined) return user;
+      const optOut = optOutFor(user, account);
+      return { ...user, optedOut: optOut !== undefined, ...(optOut ? { optOutSource: optOut.source } : {}) };
     },
     async waitForJobs(done, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,8 @@
 import { signatureFor } from '../../lib/webhook/signature.ts';
 
 /** Builders for Meta's webhook payloads (docs/meta-api.md#webhooks-and-signatures), so tests do not hand-build envelopes. */
-export const WABA_ID = '102290129340398';
+/** The local simulator's account, which owns PHONE_NUMBER_ID and which the default `whatsappAccounts` param serves. */
+export const WABA_ID = '100000000000000';
 export const PHONE_NUMBER_ID = '100000000000001';
 
 export interface StatusFields {

@@ -241,6 +241,23 @@ describe('the preflight refuses', () => {
     expect(messagesOf(result)).toMatch(new RegExp(`s3://${bucket}/nowhere.csv does not exist`));
   });
 
+  it('a phone number no served account lists, before asking Meta or S3 anything', async () => {
+    const s = await start();
+    const asked: string[] = [];
+    const refuse = (what: string) => () => {
+      asked.push(what);
+      throw new Error(`${what} asked`);
+    };
+    const nobody = {
+      account: { findTemplate: refuse('template'), phoneNumber: refuse('phone number'), setTemplateTtl: refuse('set TTL') },
+      audience: { describe: refuse('audience'), rows: refuse('audience rows') },
+    };
+    const result = await preflight(s, aCampaign({ phoneNumberId: '100000000000099' }), { businessAccountId: undefined, ...nobody });
+    expect(codesOf(result)).toEqual(['phone-number-not-served']);
+    expect(messagesOf(result)).toMatch(/phone number 100000000000099 is not one this deployment serves/);
+    expect(asked).toEqual([]);
+  });
+
   it('a template in a language it does not have', async () => {
     const s = await start();
     expect(

@@ -1,6 +1,7 @@
 import { RequestCounter } from 'lambda-local-kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JOB_STATES } from '../../lib/domain/job-state.ts';
+import { dispatchBodyFromItem } from '../../lib/jobs/dispatch-body.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -69,7 +70,8 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
       to: r(0),
       type: 'template',
       product_policy: 'STRICT',
-      biz_opaque_callback_data: 'campaign=happy',
+      // The dispatch reference first, then the job's own data (lib/domain/callback-data.ts).
+      biz_opaque_callback_data: expect.stringMatching(/^wms1#happy#[^#]+#campaign=happy$/),
     });
     expect(await harness.figures('happy')).toMatchObject({ byState: { accepted: 25 }, uniqueAccepted: 25, retries: { scheduled: 0 } });
   });
@@ -134,9 +136,14 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
   });
 
   it('expires instead of deferring when the validity ends before the next allowed attempt', async () => {
+    const addMetric = vi.spyOn(harness.deployment.sendRuntime.metrics, 'addMetric');
     await harness.enqueue([aJob({ campaignId: 'errors-limit-expiring', recipient: r(110), validitySeconds: 43_200 })]);
     await harness.waitForJobs(settled('errors-limit-expiring', 1, ['expired']));
     expect(await harness.job('errors-limit-expiring', r(110))).toMatchObject({ state: 'expired', lastErrorCode: 131049 });
+    // The hit that ends the job counts like one that defers it: in the figures and the metric.
+    expect(await harness.figures('errors-limit-expiring')).toMatchObject({ byState: { expired: 1 }, perUserLimitHits: 1 });
+    await expect.poll(() => addMetric.mock.calls.filter(([name]) => name === 'PerUserLimitHits').length).toBe(1);
+    addMetric.mockRestore();
   });
 
   it("records the 131049 on the user, and defers that user's next job without sending it", async () => {
@@ -150,6 +157,21 @@ describe('send path through the real handler, fauxqs, DynamoDB Local and the sim
     expect(job).toMatchObject({ attempt: 1, apiCalls: 0 });
     expect(harness.sim.calls().filter((c) => c.recipient === r(103))).toHaveLength(callsBefore);
     expect(await harness.figures('after-limit')).toMatchObject({ byState: { deferred: 1 }, deferredBeforeSending: 1 });
+  });
+
+  it("defers a waiting job again, to 24 h after the user's latest 131049, when it comes back before that", async () => {
+    const first = await harness.job('after-limit', r(103));
+    // A later 131049 for the same user (another campaign's send): the waiting job's dueAt stays as planned…
+    const laterHit = Date.parse((await harness.user(r(103)))!.lastLimitHitAt!) + 600_000;
+    await harness.deployment.sendRuntime.users.recordLimitHit(r(103), laterHit, Date.now());
+    expect((await harness.job('after-limit', r(103)))?.dueAt).toBe(first!.dueAt);
+    // …until its message comes back (the release function sends it on when due): deferred again, from the later hit.
+    // The deferred message itself stays parked on the deferred queue until then: the same body, built from the job.
+    await harness.sendRaw(dispatchBodyFromItem(first!, first!.attempt, first!.nextDispatchId!));
+    await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'after-limit' && j.dueAt !== first!.dueAt));
+    const again = await harness.job('after-limit', r(103));
+    expect(again).toMatchObject({ state: 'deferred', apiCalls: 0, dueAt: new Date(laterHit + 86_400_000).toISOString() });
+    expect(await harness.figures('after-limit')).toMatchObject({ byState: { deferred: 1 }, deferredBeforeSending: 2 });
   });
 
   it('suppresses an opted-out recipient', async () => {

@@ -36,8 +36,8 @@ const harness = await startSendHarness(
     injectFault(service, command, input) {
       if (service !== 'dynamodb') return undefined;
       requests.push({ command, input });
-      const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
-      if (failDropsAfter !== undefined && command === 'UpdateItemCommand' && values?.[':state'] === 'dropped' && failDropsAfter-- <= 0) {
+      const values = jobUpdateOf({ command, input })?.ExpressionAttributeValues as Record<string, unknown> | undefined;
+      if (failDropsAfter !== undefined && values?.[':state'] === 'dropped' && failDropsAfter-- <= 0) {
         return Object.assign(new Error('internal server error'), { name: 'InternalServerError', $fault: 'server', $retryable: undefined });
       }
       if (
@@ -115,7 +115,13 @@ async function recordsListing(campaignId: string): Promise<OpenDeadlinesRecord[]
 }
 
 const deadlineOf = (record: OpenDeadlinesRecord) => Number(record.item.slice(0, 13));
-const jobWrites = () => requests.filter((q) => q.command === 'UpdateItemCommand' && String(q.input.TableName).endsWith('-jobs'));
+/** A job write's update: a plain UpdateItem, or the job's item of a transaction with its counter deltas. */
+function jobUpdateOf(q: { command: string; input: Record<string, unknown> }): Record<string, unknown> | undefined {
+  const transacted = (q.input.TransactItems as Array<{ Update?: Record<string, unknown> }> | undefined)?.[0]?.Update;
+  const update = q.command === 'UpdateItemCommand' ? q.input : q.command === 'TransactWriteItemsCommand' ? transacted : undefined;
+  return update && String(update.TableName).endsWith('-jobs') ? update : undefined;
+}
+const jobWrites = () => requests.filter((q) => jobUpdateOf(q) !== undefined);
 const mentions = (campaignId: string) => (q: { input: Record<string, unknown> }) => JSON.stringify(q.input).includes(campaignId);
 
 describe('dropped sweep', () => {
@@ -203,9 +209,7 @@ describe('dropped sweep', () => {
     failRecordsOf = undefined;
     requests.length = 0;
     expect(await invokeSend(...jobs)).toEqual({ batchItemFailures: [] });
-    const firstClaim = requests.findIndex(
-      (q) => q.command === 'UpdateItemCommand' && String(q.input.TableName).endsWith('-jobs') && mentions('sweep-unlisted')(q),
-    );
+    const firstClaim = requests.findIndex((q) => jobUpdateOf(q) !== undefined && mentions('sweep-unlisted')(q));
     expect(requests.findIndex(isOpenDeadlinesPut)).toBeGreaterThanOrEqual(0);
     expect(requests.findIndex(isOpenDeadlinesPut)).toBeLessThan(firstClaim);
     expect((await harness.allJobs()).filter((job) => job.campaignId === 'sweep-unlisted' && job.state === 'accepted')).toHaveLength(2);

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { tableOf } from 'lambda-local-kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { JobRecord } from '../../lib/jobs/job-record.ts';
 import { aJob, anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
@@ -20,7 +20,14 @@ const harness = await startSendHarness(baseScenario({ rules: [{ name: 'slow', re
   now: () => Date.now() + clockOffset,
   // DynamoDB Local deletes expired items within seconds: records written while the clock is
   // moved back 17 months must not expire in real time before the test reads them.
-  env: { USER_RETENTION_DAYS: '3650' },
+  env: {
+    USER_RETENTION_DAYS: '3650',
+    // The local account, and the account and number of Meta's documented example payload below.
+    WHATSAPP_ACCOUNTS: JSON.stringify({
+      '100000000000000': ['100000000000001', '100000000000002', '100000000000003'],
+      '102290129340398': ['106540352242922'],
+    }),
+  },
 });
 const { clients } = useLocalStack();
 const url = harness.deployment.webhookUrl!;
@@ -104,6 +111,11 @@ describe('status progression', () => {
     const figures = await harness.figures('failed-then-delivered');
     expect(figures.byState).toEqual({ delivered: 1 });
     expect(figures.failedByCode).toEqual({});
+    // Delivered is not failed: the earlier failure's code and reason are gone from the job too.
+    const delivered = await harness.job('failed-then-delivered', r(6));
+    expect(delivered).toMatchObject({ state: 'delivered' });
+    expect(delivered).not.toHaveProperty('lastErrorCode');
+    expect(delivered).not.toHaveProperty('lastErrorReason');
   });
 
   it('retries a status whose wamid is not recorded yet, then applies it', async () => {
@@ -163,8 +175,13 @@ describe('131049 from a webhook', () => {
 
   it('ends the job expired when its validity ends before the next allowed attempt', async () => {
     const job = await sent('async-limit-expiring', r(11), 43_200);
+    const addMetric = vi.spyOn(harness.deployment.statusRuntime.metrics, 'addMetric');
     await post([{ wamid: job.wamid!, recipient: r(11), status: 'failed', errorCode: 131049 }]);
     expect(await stateOf(job, 'expired')).toMatchObject({ lastErrorCode: 131049 });
+    // The hit that ends the job counts like one that schedules a retry: in the figures and the metric.
+    expect(await harness.figures('async-limit-expiring')).toMatchObject({ byState: { expired: 1 }, perUserLimitHits: 1 });
+    expect(addMetric.mock.calls.filter(([name]) => name === 'PerUserLimitHits').map(([, , n]) => n)).toEqual([1]);
+    addMetric.mockRestore();
   });
 
   it("handles Meta's documented example payload verbatim", async () => {
@@ -183,7 +200,7 @@ describe('131049 from a webhook', () => {
         "message": "This message was not delivered to maintain healthy ecosystem engagement.",
         "error_data": { "details": "In order to maintain a healthy ecosystem engagement, the message failed to be delivered." },
         "href": "/documentation/business-messaging/whatsapp/support/error-codes" } ]
-    } ] } } ] } ] }`;
+    } ] } } ] } ] }`.replace('<WABA_ID>', '102290129340398'); // the placeholder filled in with Meta's example account, served here
     const acceptedAt = Date.parse('2025-06-15T23:00:00Z');
     const item = anAcceptedJobItem({
       campaignId: 'c1',

@@ -162,7 +162,7 @@ describe('packaged CloudFormation', () => {
     // A tick waits up to CAMPAIGN_LOOK_AHEAD_SECONDS (60) for a launch's second, then runs the preflight.
     expect(ticker.Timeout).toBeGreaterThanOrEqual(60 + 30);
     expect(ticker.Environment.Variables).toMatchObject({
-      META_BUSINESS_ACCOUNT_ID: expect.stringMatching(/^\d+$/),
+      WHATSAPP_ACCOUNTS: expect.stringMatching(/^\{"\d+":\["\d+"/),
       FEED_QUEUE_URL: { Ref: 'FeedQueue' },
     });
   });
@@ -198,11 +198,28 @@ describe('packaged CloudFormation', () => {
     expect(alarms).toEqual(expect.arrayContaining(['CampaignEditRefusedAlarm', 'CampaignFailedAlarm', 'FeedDeadLetterQueueNotEmptyAlarm']));
   });
 
+  it('alarms on signed webhook events left out for every reason the webhook counts', () => {
+    const alarm = resources.UnservedWebhookEventsAlarm!.Properties;
+    const reasons = (
+      alarm.Metrics as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } } }>
+    )
+      .filter((m) => m.MetricStat?.Metric.MetricName === 'UnservedWebhookEvents')
+      .map((m) => m.MetricStat!.Metric.Dimensions.find((d) => d.Name === 'reason')!.Value);
+    expect(reasons.sort()).toEqual(['account', 'object', 'phone_number']);
+  });
+
   it('alarms on dead-lettered jobs, a stalled send queue and wrongly signed webhooks', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     expect(alarms.map((a) => a.MetricName)).toEqual(
       expect.arrayContaining(['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'WebhookSignatureInvalid']),
     );
+  });
+
+  it("caps the webhook with reserved concurrency (param webhookReservedConcurrency), so a flood cannot take the others' concurrency", () => {
+    expect(resources.WebhookLambdaFunction!.Properties.ReservedConcurrentExecutions).toBe(40);
+    // The queue-driven functions are capped by their event sources instead: no reservation of their own.
+    expect(resources.SendLambdaFunction!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(resources.StatusLambdaFunction!.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('gathers status batches of up to 1,000 events for up to 5 s, within the queue visibility AWS asks for', () => {

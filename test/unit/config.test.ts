@@ -17,7 +17,13 @@ describe('loadSendConfig', async () => {
     SEND_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/send-dlq',
     DEFERRED_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/deferred',
     META_ACCESS_TOKEN_PARAMETER: '/svc/prod/meta-access-token',
+    WHATSAPP_ACCOUNTS: '{"102290129340398":["106540352242922"]}',
   };
+
+  it('reads the accounts served, and needs them', () => {
+    expect(loadSendConfig(valid).accounts.numbersByAccount).toEqual({ '102290129340398': ['106540352242922'] });
+    expect(() => loadSendConfig({ ...valid, WHATSAPP_ACCOUNTS: undefined })).toThrow(/WHATSAPP_ACCOUNTS/);
+  });
 
   it('applies the documented defaults', () => {
     const config = loadSendConfig(valid);

@@ -6,7 +6,8 @@ import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-cou
 import { DynamoCampaignStore } from '../../lib/adapters/dynamodb/campaign-store.ts';
 import { createControlStore } from '../../lib/adapters/dynamodb/control-store.ts';
 import { createFeedTrigger } from '../../lib/adapters/sqs/feed-trigger.ts';
-import { type RecipientPolicy, SANCTIONED_COUNTRIES } from '../../lib/domain/phone.ts';
+import { loadRecipientPolicy } from '../../lib/config.ts';
+import type { RecipientPolicy } from '../../lib/domain/phone.ts';
 import type { CampaignCounters } from '../../lib/ports/campaign-counters.ts';
 import type { CampaignStore } from '../../lib/ports/campaign-store.ts';
 import type { ControlStore } from '../../lib/ports/control-store.ts';
@@ -46,21 +47,6 @@ export interface ContextOptions {
   needs: readonly ConfigName[];
   endpoints: Endpoints;
   out: (line: string) => void;
-}
-
-/** A comma-separated list, read as lib/config.ts reads BLOCKED_COUNTRIES. */
-const list = (value: string) =>
-  value
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
-
-/** The same policy the send and feed functions use, with the same defaults (lib/config.ts). */
-export function recipientPolicyOf(env: NodeJS.ProcessEnv): RecipientPolicy {
-  return {
-    blockedCountries: env.BLOCKED_COUNTRIES === undefined ? [...SANCTIONED_COUNTRIES] : list(env.BLOCKED_COUNTRIES),
-    blockedPrefixes: env.BLOCKED_PREFIXES === undefined ? [] : list(env.BLOCKED_PREFIXES),
-  };
 }
 
 /** The SDK clients, with the stand-ins' endpoints from the options or AWS_ENDPOINT_URL_*. */
@@ -104,7 +90,7 @@ export function createCliContext(options: ContextOptions): { context: CampaignCl
     feeds: createFeedTrigger(clients.sqs, config.FEED_QUEUE_URL),
     s3: clients.s3,
     jobs: { doc: clients.doc, tableName: config.JOBS_TABLE },
-    recipientPolicy: recipientPolicyOf(options.env),
+    recipientPolicy: loadRecipientPolicy(options.env),
     now: Date.now,
     out: options.out,
   };

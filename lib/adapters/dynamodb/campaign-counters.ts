@@ -55,22 +55,30 @@ export class DynamoCampaignCounters implements CampaignCounters {
 
   /** One write per campaign and batch, on a random shard. */
   private async addToOneShard(campaignId: string, deltas: CounterDeltas): Promise<void> {
-    const entries = Object.entries(deltas).filter(([name, n]) => n !== 0 && SAFE_NAME.test(name));
-    if (entries.length === 0) return;
     const shard = Math.floor(this.random() * this.options.shards);
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: { campaignId, item: `${COUNTER_PREFIX}${shard}` },
-        UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')} SET updatedAt = :now`,
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name])),
-        ExpressionAttributeValues: {
-          ...Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
-          ':now': new Date().toISOString(),
-        },
-      }),
-    );
+    const update = counterShardUpdate(this.options.tableName, campaignId, deltas, shard, Date.now());
+    if (update) await this.doc.send(new UpdateCommand(update));
   }
+}
+
+/**
+ * The `ADD` of some deltas to one counter shard, as an update's parameters: for a plain
+ * UpdateItem, or one item of a TransactWriteItems with the job write that caused them.
+ * Undefined when no delta moves anything.
+ */
+export function counterShardUpdate(tableName: string, campaignId: string, deltas: CounterDeltas, shard: number, now: number) {
+  const entries = Object.entries(deltas).filter(([name, n]) => n !== 0 && SAFE_NAME.test(name));
+  if (entries.length === 0) return undefined;
+  return {
+    TableName: tableName,
+    Key: { campaignId, item: `${COUNTER_PREFIX}${shard}` },
+    UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')} SET updatedAt = :now`,
+    ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name])),
+    ExpressionAttributeValues: {
+      ...Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
+      ':now': new Date(now).toISOString(),
+    },
+  };
 }
 
 /** The campaign counters on DynamoDB. */

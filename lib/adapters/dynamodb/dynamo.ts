@@ -18,7 +18,7 @@ export async function writeIfAllowed(doc: DynamoDBDocumentClient, command: Updat
  * ALL_OLD`). The document client does not unmarshall an exception's item, so it comes in
  * DynamoDB's wire format ({ N: "…" }); undefined when there was none.
  */
-export function refusedItem<T>(error: ConditionalCheckFailedException): T | undefined {
+export function refusedItem<T>(error: Pick<ConditionalCheckFailedException, 'Item'>): T | undefined {
   if (!error.Item) return undefined;
   const first = Object.values(error.Item)[0] as unknown;
   const isWireFormat = typeof first === 'object' && first !== null && ['S', 'N', 'BOOL', 'M', 'L', 'NULL'].some((k) => k in first);

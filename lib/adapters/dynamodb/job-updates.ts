@@ -2,8 +2,11 @@ import type { ProgressChange } from '../../domain/delivery-state.ts';
 import { JOB_STATES } from '../../domain/job-state.ts';
 import type { Decision } from '../../domain/send-plan.ts';
 import type { StoredContract } from '../../jobs/job-item.ts';
-import { type ClaimRequest, type JobRecord, jobKeyOf } from '../../jobs/job-record.ts';
+import { type ClaimRequest, type JobRecord, jobKeyOf, type ResendRequest, type WamidAdoption } from '../../jobs/job-record.ts';
 import { UpdateBuilder } from './update-builder.ts';
+
+/** `claimedFrom` of a job claimed for the first time: counted in no state before. */
+const NOT_CLAIMED_BEFORE = 'none';
 
 /** The shapes of the job item's writes: which attributes each one sets and removes. Pure. */
 
@@ -29,7 +32,12 @@ export function claimUpdate(request: ClaimRequest, stored: StoredContract, expir
     .remove('nextDispatchId', 'dueAt');
   for (const [attribute, value] of Object.entries(stored)) update.set(attribute, value);
   if (state === JOB_STATES.sending)
-    update.set('claimedAt', iso(now)).set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls').value(':zero', 0);
+    update
+      .set('claimedAt', iso(now))
+      .set('apiCalls', 1, 'if_not_exists(apiCalls, :zero) + :apiCalls')
+      .value(':zero', 0)
+      // The state the job leaves (the item as it was, as every operand of an update): its gauge while sending.
+      .set('claimedFrom', NOT_CLAIMED_BEFORE, 'if_not_exists(#state, :claimedFrom)');
   else update.set('apiCalls', 0, 'if_not_exists(apiCalls, :apiCalls)').set('lastErrorReason', reason ?? state);
   if (deferral) update.set('nextDispatchId', deferral.nextDispatchId).set('dueAt', iso(deferral.dueAt));
   return update;
@@ -53,6 +61,7 @@ export function claimedRecord(request: ClaimRequest, stored: StoredContract, old
     validUntil: old?.validUntil ?? iso(validUntil),
     retries: old?.retries ?? 0,
     apiCalls: (old?.apiCalls ?? 0) + (state === JOB_STATES.sending ? 1 : 0),
+    ...(state === JOB_STATES.sending ? { claimedFrom: old?.state ?? NOT_CLAIMED_BEFORE } : {}),
     expiresAt: old?.expiresAt ?? expiresAt,
   };
 }
@@ -91,9 +100,12 @@ export function progressUpdate(change: ProgressChange): UpdateBuilder {
   if (change.deliveredAt !== undefined) {
     update
       .set('deliveredAt', isoOfMetaTime(change.deliveredAt), 'if_not_exists(deliveredAt, :deliveredAt)')
-      .remove('nextDispatchId', 'dueAt', 'lastErrorReason');
+      .remove('nextDispatchId', 'dueAt');
   }
   if (change.readAt !== undefined) update.set('readAt', isoOfMetaTime(change.readAt), 'if_not_exists(readAt, :readAt)');
+  // A job that reached the user has no error: an earlier `failed` (multi-device users) or a
+  // pending retry's code would read as if this one had failed.
+  if (change.state === JOB_STATES.delivered || change.state === JOB_STATES.read) update.remove('lastErrorCode', 'lastErrorReason');
   if (change.route) update.set('route', change.route);
   return update;
 }
@@ -103,4 +115,24 @@ export function droppedUpdate(): UpdateBuilder {
   return new UpdateBuilder()
     .set('state', JOB_STATES.dropped)
     .set('lastErrorReason', 'no delivered or read status by the validity deadline');
+}
+
+/** An `unknown` job that a status showed Meta accepted: `accepted` with that wamid, and how it was found. */
+export function adoptionUpdate({ wamid, by, now }: WamidAdoption): UpdateBuilder {
+  return new UpdateBuilder()
+    .set('state', JOB_STATES.accepted)
+    .set('wamid', wamid)
+    .set('acceptedAt', iso(now))
+    .set('reconciledBy', by)
+    .remove('lastErrorCode', 'lastErrorReason');
+}
+
+/** An `unknown` job put back on the send queue: waiting for its new dispatch id, marked as re-sent. */
+export function resendUpdate({ nextDispatchId, now }: ResendRequest): UpdateBuilder {
+  return new UpdateBuilder()
+    .set('state', JOB_STATES.retryWait)
+    .set('nextDispatchId', nextDispatchId)
+    .set('dueAt', iso(now))
+    .set('resentAt', iso(now))
+    .set('lastErrorReason', 'outcome unknown and no status within the window: re-sent once');
 }

@@ -15,10 +15,10 @@ const MAX_KEYS_PER_RECORD = 2_000;
 /** A record outlives its deadline by this much: a sweep that falls behind (an outage) still finds it. */
 const RETENTION_SECONDS = 7 * 86_400;
 
-const partitionOf = (shard: number) => `sweep#open#${shard}`;
+export const openDeadlinePartitionOf = (shard: number) => `sweep#open#${shard}`;
 
 /** Fixed width, so the sort key's string order is the deadlines' order. */
-const sortableDeadline = (ms: number) => String(ms).padStart(13, '0');
+export const sortableDeadline = (ms: number) => String(ms).padStart(13, '0');
 
 export function createOpenDeadlines(doc: DynamoDBDocumentClient, options: OpenDeadlinesOptions): OpenDeadlines {
   const random = options.random ?? Math.random;
@@ -35,7 +35,7 @@ export function createOpenDeadlines(doc: DynamoDBDocumentClient, options: OpenDe
               TableName: options.tableName,
               // The record id keeps two records with the same deadline apart.
               Item: {
-                campaignId: partitionOf(Math.floor(random() * OPEN_DEADLINE_SHARDS)),
+                campaignId: openDeadlinePartitionOf(Math.floor(random() * OPEN_DEADLINE_SHARDS)),
                 item: `${sortableDeadline(deadline)}#${newId()}`,
                 jobKeys: chunk,
                 expiresAt: Math.floor(deadline / 1000) + RETENTION_SECONDS,
@@ -54,7 +54,7 @@ export function createOpenDeadlines(doc: DynamoDBDocumentClient, options: OpenDe
           KeyConditionExpression: 'campaignId = :shard AND #item BETWEEN :from AND :to',
           ExpressionAttributeNames: { '#item': 'item' },
           ExpressionAttributeValues: {
-            ':shard': partitionOf(shard),
+            ':shard': openDeadlinePartitionOf(shard),
             ':from': sortableDeadline(after + 1),
             ':to': `${sortableDeadline(upTo)}~`,
           },

@@ -14,6 +14,9 @@ export interface MmApiClientOptions {
   fetch?: typeof fetch;
 }
 
+/** Graph's "access token invalid or expired". */
+const TOKEN_REFUSED = 190;
+
 /** Errors raised before any byte can have reached Meta: sending again is safe after these. */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -46,7 +49,10 @@ export function createMmApiClient(options: MmApiClientOptions): MmApiClient {
       } catch (error) {
         return networkOutcome(error);
       }
-      return parseResponse(response.status, text);
+      const outcome = parseResponse(response.status, text);
+      // Meta refused the token: the next call reads it again, so a token an operator replaced is used at once.
+      if (outcome.kind === 'meta_error' && outcome.code === TOKEN_REFUSED) options.accessToken.forget?.();
+      return outcome;
     },
   };
 }

@@ -17,11 +17,12 @@ export interface SecretSourceOptions {
  */
 export function createSecretSource(options: SecretSourceOptions): SecretSource {
   const provider = new SSMProvider(options.ssm ? { awsSdkV3Client: options.ssm } : {});
-  return async () => {
+  const read = async () => {
     const token = await provider.get(options.parameterName, { decrypt: true, maxAge: options.cacheSeconds });
     if (typeof token !== 'string' || token.length === 0) {
       throw new Error(`SSM parameter ${options.parameterName} is empty`);
     }
     return token;
   };
+  return Object.assign(read, { forget: () => provider.clearCache() });
 }

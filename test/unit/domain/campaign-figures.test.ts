@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { campaignFigures } from '../../../lib/domain/campaign-figures.ts';
-import { BatchTally } from '../../../lib/jobs/batch-tally.ts';
+import type { JobRecord } from '../../../lib/jobs/job-record.ts';
+import { countsOfChange } from '../../../lib/jobs/state-gauges.ts';
 
 describe('campaign figures', () => {
   it('count each recipient once in its current state, whatever the retries', () => {
-    const tally = new BatchTally();
-    // accepted, failed 131049 → deferred, sent again (sending), accepted, delivered.
-    tally.transition('c', undefined, { state: 'accepted' });
-    tally.count('c', 'uniqueAccepted');
-    tally.transition('c', { state: 'accepted' }, { state: 'deferred' });
-    tally.count('c', 'retriesScheduled');
-    tally.transition('c', { state: 'deferred' }, { state: 'sending' });
-    tally.transition('c', undefined, { state: 'accepted' });
-    tally.count('c', 'acceptedOnRetry');
-    tally.transition('c', { state: 'accepted' }, { state: 'delivered' });
-    tally.count('c', 'uniqueDelivered');
-    tally.count('c', 'deliveredAfterRetry');
+    const totals: Record<string, number> = {};
+    const apply = (...args: Parameters<typeof countsOfChange>) => {
+      for (const [name, n] of Object.entries(countsOfChange(...args))) totals[name] = (totals[name] ?? 0) + n;
+    };
+    const job = (state: JobRecord['state'], extra: Partial<JobRecord> = {}) => ({ state, attempt: 1, retries: 0, ...extra });
+    const accepted = { state: 'accepted', wamid: 'w', messageStatus: 'accepted' } as const;
+    // accepted, failed 131049 → deferred, sent again, accepted, delivered.
+    apply(job('sending', { claimedFrom: 'none' }), { kind: 'decision', decision: accepted });
+    const deferral = { state: 'deferred', reason: '131049', dueAt: 1, attempt: 2, retries: 1, errorCode: 131049 } as const;
+    apply(job('accepted', { acceptedAt: 'x' }), { kind: 'decision', decision: deferral });
+    apply(job('sending', { claimedFrom: 'deferred', acceptedAt: 'x', attempt: 2, retries: 1 }), { kind: 'decision', decision: accepted });
+    apply(job('accepted', { acceptedAt: 'x', attempt: 2, retries: 1 }), { kind: 'progress', state: 'delivered' });
     // another recipient failed permanently
-    tally.transition('c', undefined, { state: 'accepted' });
-    tally.count('c', 'uniqueAccepted');
-    tally.transition('c', { state: 'accepted' }, { state: 'failed', errorCode: 131026 });
-    const figures = campaignFigures(tally.byCampaign.get('c')!);
+    apply(job('sending', { claimedFrom: 'none' }), { kind: 'decision', decision: accepted });
+    apply(job('accepted', { acceptedAt: 'x' }), { kind: 'decision', decision: { state: 'failed', reason: 'r', errorCode: 131026 } });
+    const figures = campaignFigures(totals);
     expect(figures).toEqual({
       byState: { delivered: 1, failed: 1 },
       failedByCode: { 131026: 1 },
@@ -28,7 +28,7 @@ describe('campaign figures', () => {
       uniqueDelivered: 1,
       deliveryRate: 0.5,
       retries: { scheduled: 1, acceptedOnRetry: 1, deliveredAfterRetry: 1 },
-      perUserLimitHits: 0,
+      perUserLimitHits: 1,
       deferredBeforeSending: 0,
       rejected: 0,
     });

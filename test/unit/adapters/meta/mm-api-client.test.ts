@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResponse } from '../../../../lib/adapters/meta/mm-api-client.ts';
+import { createMmApiClient, parseResponse } from '../../../../lib/adapters/meta/mm-api-client.ts';
 
 describe('parseResponse', () => {
   it('reads the wamid, message_status and wa_id of a success', () => {
@@ -54,5 +54,26 @@ describe('parseResponse', () => {
     expect(parseResponse(503, 'Service Unavailable')).toMatchObject({ kind: 'not_sent' });
     expect(parseResponse(504, '')).toMatchObject({ kind: 'unknown' });
     expect(parseResponse(500, 'oops')).toMatchObject({ kind: 'unknown' });
+  });
+});
+
+describe('the access token after a refusal', () => {
+  const answering = (status: number, body: unknown) => async () => new Response(JSON.stringify(body), { status });
+  const send = async (answer: () => Promise<Response>) => {
+    let forgotten = 0;
+    const accessToken = Object.assign(async () => 'token', { forget: () => forgotten++ });
+    const client = createMmApiClient({ baseUrl: 'https://graph.test', apiVersion: 'v1', accessToken, timeoutMs: 1_000, fetch: answer });
+    const outcome = await client.sendMarketingMessage('1', {} as never);
+    return { outcome, forgotten };
+  };
+
+  it('is forgotten when Meta refuses it (190), so the next call reads it again', async () => {
+    const refused = await send(answering(401, { error: { code: 190, message: 'expired' } }));
+    expect(refused).toMatchObject({ outcome: { kind: 'meta_error', code: 190 }, forgotten: 1 });
+  });
+
+  it('is kept for any other answer', async () => {
+    expect((await send(answering(400, { error: { code: 131026, message: 'undeliverable' } }))).forgotten).toBe(0);
+    expect((await send(answering(200, { messages: [{ id: 'wamid.1' }] }))).forgotten).toBe(0);
   });
 });
