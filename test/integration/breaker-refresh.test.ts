@@ -26,16 +26,19 @@ describe('when the breakers cannot be re-read during a batch', () => {
     const ours = () => harness.sim.calls().filter((c) => recipients.includes(c.recipient ?? ''));
     await harness.enqueue(recipients.map((recipient) => aJob({ campaignId: 'reread-refused', recipient })));
     await expect.poll(() => ours().length, { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(5);
+    // An outage of a re-read or two. Kept on to the end, it would also fail the first read of any
+    // batch that starts meanwhile (on a busy machine the jobs come in more batches), and such a
+    // batch's jobs wait 4, 16, then 64 s to retry: a different case, tested elsewhere.
     failRereads = true;
     try {
-      await harness.waitForJobs(
-        (all) => all.filter((j) => j.campaignId === 'reread-refused' && j.state === 'accepted').length === 60,
-        30_000,
-      );
+      await expect.poll(() => refused, { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(1);
     } finally {
       failRereads = false;
     }
-    expect(refused).toBeGreaterThanOrEqual(1);
+    await harness.waitForJobs(
+      (all) => all.filter((j) => j.campaignId === 'reread-refused' && j.state === 'accepted').length === 60,
+      45_000,
+    );
     for (const recipient of recipients) expect(ours().filter((c) => c.recipient === recipient)).toHaveLength(1);
     expect((await harness.queueCounts('SendDeadLetterQueue')).visible).toBe(0);
   });
