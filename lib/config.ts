@@ -3,6 +3,7 @@ import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from './domain/job-contrac
 import type { MarketingMessageOptions } from './domain/marketing-message.ts';
 import type { OptOutPolicy } from './domain/opt-out.ts';
 import { type RecipientPolicy, SANCTIONED_COUNTRIES } from './domain/phone.ts';
+import { DEFAULT_RESEND_AFTER_SECONDS } from './domain/resend-rule.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/send-plan.ts';
 import { type ServedAccounts, servedAccounts } from './domain/whatsapp-accounts.ts';
 import { ConfigError } from './errors.ts';
@@ -237,6 +238,20 @@ const webhookEnvSchema = whatsappAccountsEnv.extend({
     .describe("POST bodies larger than this are answered 413 (Meta's payloads reach 3 MB)."),
 });
 
+/** The sweep: drops jobs undelivered at their deadline and, if configured, re-sends `unknown` ones. */
+const sweepEnvSchema = tablesEnv.extend(dispatchEnv.shape).extend({
+  UNKNOWN_RESEND_AUTOMATIC: bool
+    .default(false)
+    .describe(
+      'Whether each sweep run re-sends, once, the jobs left `unknown` without a status for UNKNOWN_RESEND_AFTER_SECONDS; otherwise only `npm run resend-unknown` does.',
+    ),
+  // At least a minute: Meta's `sent` status comes within seconds, but a status-path outage would
+  // then turn into duplicates (docs/design.md#re-sending-unknown-jobs).
+  UNKNOWN_RESEND_AFTER_SECONDS: int(60, MAX_VALIDITY_SECONDS)
+    .default(DEFAULT_RESEND_AFTER_SECONDS)
+    .describe('How long after its claim a job left `unknown` with no status is re-sent automatically.'),
+});
+
 /** The campaign functions: the minute ticker (launches, status edits, progress) and the audience feeder. */
 const campaignEnvSchema = tablesEnv
   .extend(
@@ -282,7 +297,7 @@ export const FUNCTION_ENV_SCHEMAS = {
   status: statusEnvSchema,
   webhook: webhookEnvSchema,
   release: dispatchEnv,
-  sweep: tablesEnv,
+  sweep: sweepEnvSchema,
   campaigns: campaignEnvSchema,
   feeder: campaignEnvSchema,
 } as const;
@@ -431,9 +446,21 @@ export function loadStatusConfig(env: NodeJS.ProcessEnv = process.env): StatusCo
   };
 }
 
-/** The sweep that marks jobs `dropped` needs the jobs and campaigns tables only. */
-export function loadSweepConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
-  return storeConfig(parseEnv(tablesEnv, env, 'sweep'));
+export interface SweepConfig extends StoreConfig {
+  /** Where a re-sent job's message goes. */
+  queues: { sendQueueUrl: string; deferredQueueUrl: string };
+  /** The automatic re-send of `unknown` jobs: absent when off. */
+  unknownResend?: { windowMs: number };
+}
+
+/** The sweep marks jobs `dropped` and, if configured, re-sends `unknown` ones (then it needs the queues). */
+export function loadSweepConfig(env: NodeJS.ProcessEnv = process.env): SweepConfig {
+  const e = parseEnv(sweepEnvSchema, env, 'sweep');
+  return {
+    ...storeConfig(e),
+    queues: { sendQueueUrl: e.SEND_QUEUE_URL, deferredQueueUrl: e.DEFERRED_QUEUE_URL },
+    ...(e.UNKNOWN_RESEND_AUTOMATIC ? { unknownResend: { windowMs: e.UNKNOWN_RESEND_AFTER_SECONDS * 1000 } } : {}),
+  };
 }
 
 export interface WebhookConfig {

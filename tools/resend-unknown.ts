@@ -8,7 +8,7 @@
  *     [--deferred-queue-url <url>] [--after-seconds 3600] [--dry-run] [--json] <campaignId>
  *
  * Endpoints of local stand-ins come from AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS.
- * The jobs table is scanned (the campaign's items are found by a filter). Exit codes: 0 done,
+ * The jobs are found in the sparse index of unknown jobs, not by a scan. Exit codes: 0 done,
  * 1 a re-send failed half-way (run it again: it picks up where it stopped), 2 usage error.
  */
 import { randomUUID } from 'node:crypto';

@@ -47,6 +47,9 @@ export interface JobRecord extends Partial<StoredContract> {
   reconciledBy?: ReconciledBy;
   /** When an `unknown` job was put back on the send queue: set once, so it is never re-sent twice. */
   resentAt?: string;
+  /** The UTC day (`YYYY-MM-DD`) and time it became `unknown`: the keys of the sparse index of unknown jobs, kept until its next claim. */
+  unknownDay?: string;
+  unknownSince?: string;
   /** MM API calls made for this job: more than one only after a 131049 (one per attempt) or a transient error. */
   apiCalls: number;
   /** TTL (epoch seconds): job items hold phone numbers, so they expire. */
@@ -106,6 +109,15 @@ export interface WamidAdoption {
   wamid: string;
   by: ReconciledBy;
   now: number;
+}
+
+/** Which `unknown` jobs (and re-sent ones still waiting) to list, as of `now`. */
+export interface UnknownJobsQuery {
+  now: number;
+  /** Only this campaign's. */
+  campaignId?: string;
+  /** Only those that became `unknown` before this time (epoch ms). */
+  unknownBefore?: number;
 }
 
 /** An `unknown` job put back on the send queue under `nextDispatchId`: once, in its validity, after the window. */

@@ -10,6 +10,7 @@ import type {
   OpenCandidate,
   RecipientJob,
   ResendRequest,
+  UnknownJobsQuery,
   WamidAdoption,
   WebhookWrite,
 } from './job-record.ts';
@@ -68,8 +69,11 @@ export interface JobStore {
   jobsOfRecipient(recipient: string): Promise<RecipientJob[]>;
   /** `unknown` → `accepted` with the status's wamid, if the job still holds the claim the request went out under. */
   adoptWamid(adoption: WamidAdoption, counted?: CountedChange): Promise<WebhookWrite>;
-  /** A campaign's `unknown` jobs and those re-sent from it still waiting (a table scan: operator use only). */
-  unknownJobsOf(campaignId: string): Promise<JobRecord[]>;
+  /**
+   * `unknown` jobs and those re-sent from it still waiting, from the sparse index of unknown jobs
+   * (within the longest validity: older ones can never be re-sent), each read consistently.
+   */
+  unknownJobs(query: UnknownJobsQuery): Promise<JobRecord[]>;
   /** `unknown` → `retry_wait` for `nextDispatchId`, at most once per job; false when the conditions did not hold. */
   markForResend(request: ResendRequest, counted?: CountedChange): Promise<boolean>;
   /** State and campaign of these jobs, each once (eventually consistent, a projection: half a read unit each). */

@@ -141,7 +141,7 @@ export function countingStateChanges(jobs: JobStore, tally: BatchTally): JobStor
     candidates: (jobKeys) => jobs.candidates(jobKeys),
     get: (jobKey) => jobs.get(jobKey),
     jobsOfRecipient: (recipient) => jobs.jobsOfRecipient(recipient),
-    unknownJobsOf: (campaignId) => jobs.unknownJobsOf(campaignId),
+    unknownJobs: (query) => jobs.unknownJobs(query),
     async adoptWamid(adoption) {
       // The write's own condition pins the state (`unknown`) and the claim token.
       const observed = await jobs.get(adoption.jobKey);

@@ -48,6 +48,19 @@ const REDISPATCH_AFTER_MS = 15 * 60_000;
  * path then claims and sends it as any retry.
  */
 export async function resendUnknown(campaignId: string, context: ResendContext): Promise<ResendReport> {
+  return resendEach(await context.jobs.unknownJobs({ now: context.now(), campaignId }), context);
+}
+
+/**
+ * The same for every campaign's jobs that became `unknown` longer than the window ago: the
+ * sweep's automatic re-send (`UNKNOWN_RESEND_AUTOMATIC`). Younger ones are not even read.
+ */
+export async function resendAllUnknown(context: ResendContext): Promise<ResendReport> {
+  const now = context.now();
+  return resendEach(await context.jobs.unknownJobs({ now, unknownBefore: now - context.windowMs }), context);
+}
+
+async function resendEach(candidates: readonly JobRecord[], context: ResendContext): Promise<ResendReport> {
   const report: ResendReport = {
     resent: [],
     wouldResend: [],
@@ -59,7 +72,7 @@ export async function resendUnknown(campaignId: string, context: ResendContext):
   };
   // The counts of each re-send (gauges, `resentAfterUnknown`) are written with it.
   const jobs = countingStateChanges(context.jobs, new BatchTally());
-  for (const job of await context.jobs.unknownJobsOf(campaignId)) {
+  for (const job of candidates) {
     if (job.state === JOB_STATES.retryWait) await redispatchIfLost(job, context, report);
     else await resendOne(job, { ...context, jobs }, report);
   }

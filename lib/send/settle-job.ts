@@ -51,7 +51,7 @@ export async function applyDecision(sending: SendingRecord, jobRecord: JobRecord
   }
   countDecision(jobRecord, decision, tally);
   if (decision.state === JOB_STATES.unknown) {
-    log.error('send outcome unknown; the job will not be re-sent automatically', { reason: decision.reason });
+    log.error('send outcome unknown; not retried, re-sent once only if no status comes within the window', { reason: decision.reason });
   }
 }
 

@@ -6,6 +6,7 @@ import { countingStateChanges } from '../jobs/state-gauges.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import { OPEN_DEADLINE_SHARDS, type OpenDeadlines } from '../ports/open-deadlines.ts';
 import type { SweepWatermark } from '../ports/sweep-watermark.ts';
+import { type AutomaticResend, resendUnknownAutomatically, type UnknownSweepResult } from './sweep-unknown.ts';
 
 /** The sweep function's runtime. */
 export interface SweepRuntime {
@@ -15,12 +16,32 @@ export interface SweepRuntime {
   watermark: SweepWatermark;
   logger: Logger;
   now: () => number;
+  /** Absent unless `UNKNOWN_RESEND_AUTOMATIC`. */
+  unknownResend?: AutomaticResend;
+  metric: (name: string, value: number) => void;
 }
 
 export interface SweepResult {
   /** Job keys listed in the records whose deadline fell in this run's window (a job listed twice counts twice). */
   examined: number;
   dropped: number;
+  /** Only with the automatic re-send of `unknown` jobs on. */
+  unknown?: UnknownSweepResult;
+}
+
+/**
+ * One scheduled run: the dropped sweep and, if configured, the re-send of `unknown` jobs. One
+ * failing does not keep the other from running; the run then fails, and the next one repeats it.
+ */
+export async function sweep(deps: SweepRuntime): Promise<SweepResult> {
+  const { unknownResend } = deps;
+  const [dropped, unknown] = await Promise.allSettled([
+    sweepDropped(deps),
+    unknownResend ? resendUnknownAutomatically(unknownResend, deps) : Promise.resolve(undefined),
+  ]);
+  if (dropped.status === 'rejected') throw dropped.reason;
+  if (unknown.status === 'rejected') throw unknown.reason;
+  return unknown.value ? { ...dropped.value, unknown: unknown.value } : dropped.value;
 }
 
 /**

@@ -1,19 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createSweepWatermark } from '../adapters/dynamodb/sweep-watermark.ts';
+import { createJobQueues } from '../adapters/sqs/job-queues.ts';
 import { loadSweepConfig } from '../config.ts';
 import type { SweepRuntime } from '../sweep/sweep-dropped.ts';
-import type { LoggerOnly, WiringContext } from './context.ts';
+import type { WiringContext } from './context.ts';
 import { createStores } from './stores.ts';
 
-/** The dropped sweep's runtime: the job store, its to-do records, its watermark and the counters. */
-export function createSweepRuntime({ env, clients, logger, now }: WiringContext<LoggerOnly>): SweepRuntime {
+/** The sweep's runtime: the job store, its to-do records, its watermark, the counters and, if configured, the re-send of `unknown` jobs. */
+export function createSweepRuntime({ env, clients, logger, metrics, now }: WiringContext): SweepRuntime {
   const config = loadSweepConfig(env);
   const { jobs, counters, openDeadlines } = createStores(config, clients);
+  const clock = now ?? Date.now;
+  const unknownResend = config.unknownResend && {
+    jobs,
+    queues: createJobQueues(clients.sqs, config.queues),
+    now: clock,
+    newId: randomUUID,
+    windowMs: config.unknownResend.windowMs,
+  };
   return {
     jobs,
     openDeadlines,
     counters,
     watermark: createSweepWatermark(clients.doc, { tableName: config.tables.campaigns }),
     logger,
-    now: now ?? Date.now,
+    now: clock,
+    ...(unknownResend ? { unknownResend } : {}),
+    // Published at once, not by the logMetrics middleware: a run with the re-send off has no
+    // metrics, and the middleware would warn of that every 15 minutes.
+    metric: (name, value) => {
+      metrics.addMetric(name, MetricUnit.Count, value);
+      metrics.publishStoredMetrics();
+    },
   };
 }

@@ -21,16 +21,19 @@ const lostAgain = recipientNumber(7_301);
 const statusCame = recipientNumber(7_302);
 const recent = recipientNumber(7_303);
 const byCli = recipientNumber(7_304);
+const notAutomatic = recipientNumber(7_305);
+/** Moves the functions' clock (only the last test does, past the window). */
+let clockOffset = 0;
 const harness = await startSendHarness(
   baseScenario({
     webhooks: { appSecret: 'local-app-secret', delayMs: { min: 20, max: 60 }, readRate: 0 },
     rules: [
-      { name: 'first-never-answered', recipients: [once, recent, byCli], timeout: true, times: 1 },
+      { name: 'first-never-answered', recipients: [once, recent, byCli, notAutomatic], timeout: true, times: 1 },
       { name: 'never-answered', recipients: [lostAgain], timeout: true },
       { name: 'answer-lost', recipients: [statusCame], latencyMs: 2_500 },
     ],
   }),
-  { env: { META_REQUEST_TIMEOUT_MS: '800' } },
+  { now: () => Date.now() + clockOffset, env: { META_REQUEST_TIMEOUT_MS: '800' } },
 );
 harness.sim.setWebhookTarget(harness.deployment.webhookUrl);
 const { clients, endpoints } = useLocalStack();
@@ -61,6 +64,8 @@ describe('re-sending unknown jobs', () => {
     await harness.enqueue([aJob({ campaignId: 'resend-once', recipient: once })]);
     await unknownJob('resend-once', once);
     const key = jobKeyOf('resend-once', once);
+    // In the sparse index of unknown jobs, the way the re-send finds it; out of it once claimed again.
+    expect(await harness.job('resend-once', once)).toMatchObject({ unknownDay: expect.stringMatching(/^\d{4}-\d\d-\d\d$/) });
     expect((await resendUnknown('resend-once', context({ dryRun: true }))).wouldResend).toEqual([key]);
     expect(await harness.job('resend-once', once)).toMatchObject({ state: 'unknown' });
 
@@ -70,8 +75,12 @@ describe('re-sending unknown jobs', () => {
     await harness.quiet('SendQueue');
     expect(callsTo(once).map((c) => c.outcome)).toEqual(['timeout', 'accepted']);
     expect(await harness.job('resend-once', once)).toMatchObject({ apiCalls: 2, resentAt: expect.any(String) });
+    expect(await harness.job('resend-once', once)).not.toHaveProperty('unknownDay');
     expect((await resendUnknown('resend-once', context())).resent).toEqual([]);
-    expect(await harness.counters('resend-once')).toMatchObject({ state_accepted: 1, state_unknown: 0, resentAfterUnknown: 1 });
+    // Accepted once; by now its statuses may have moved it on from `accepted`.
+    await expect
+      .poll(() => harness.counters('resend-once'), { timeout: 10_000 })
+      .toMatchObject({ uniqueAccepted: 1, state_unknown: 0, resentAfterUnknown: 1 });
   });
 
   it('never re-sends a job a second time, even if the re-send ended unknown too', async () => {
@@ -130,6 +139,20 @@ describe('re-sending unknown jobs', () => {
     expect(run.stdout).not.toContain(byCli);
     await harness.waitForJobs((all) => all.some((j) => j.recipient === byCli && j.state === 'accepted'), 20_000);
     expect((await runCli(['resend-cli'])).code).toBe(2);
+  });
+
+  it('is not done by the sweep unless configured (UNKNOWN_RESEND_AUTOMATIC off, the default)', async () => {
+    await harness.enqueue([aJob({ campaignId: 'resend-manual', recipient: notAutomatic })]);
+    await unknownJob('resend-manual', notAutomatic);
+    clockOffset = 2 * 3_600_000;
+    try {
+      expect(await harness.deployment.sweep()).not.toHaveProperty('unknown');
+      expect(await harness.job('resend-manual', notAutomatic)).toMatchObject({ state: 'unknown' });
+      expect(await harness.job('resend-manual', notAutomatic)).not.toHaveProperty('resentAt');
+      expect(callsTo(notAutomatic)).toHaveLength(1);
+    } finally {
+      clockOffset = 0;
+    }
   });
 });
 

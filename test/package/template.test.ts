@@ -80,13 +80,25 @@ describe('packaged CloudFormation', () => {
     );
   });
 
-  it('has the jobs table keyed by recipient and campaign with no index, and the users and campaigns tables', () => {
+  it('has the jobs table keyed by recipient and campaign with only the sparse index of unknown jobs, and the users and campaigns tables', () => {
     const jobs = resources.JobsTable!.Properties;
     expect(jobs.KeySchema).toEqual([
       { AttributeName: 'recipient', KeyType: 'HASH' },
       { AttributeName: 'campaignId', KeyType: 'RANGE' },
     ]);
-    expect(jobs.GlobalSecondaryIndexes).toBeUndefined();
+    // No index on anything every job carries (a wamid index would cost a write per message): only
+    // jobs left `unknown` carry `unknownDay`, so the one index holds those few, keys only, and
+    // the re-send of unknown jobs (the sweep's, the operator command's) finds them without a scan.
+    expect(jobs.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'unknown-jobs-by-day',
+        KeySchema: [
+          { AttributeName: 'unknownDay', KeyType: 'HASH' },
+          { AttributeName: 'unknownSince', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
     expect(jobs.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(resources.UsersTable!.Properties.TimeToLiveSpecification.Enabled).toBe(true);
     expect(resources.CampaignsTable!.Type).toBe('AWS::DynamoDB::Table');
@@ -133,6 +145,7 @@ describe('packaged CloudFormation', () => {
     expect(actions('Webhook').sort()).toEqual(['sqs:SendMessage', 'ssm:GetParameter']);
     expect(actions('Send')).not.toContain('dynamodb:DeleteItem');
     expect(actions('Send')).not.toContain('dynamodb:Scan');
+    expect(actions('Sweep')).not.toContain('dynamodb:Scan');
     const ssm = statementsOf('SendFunctionRole').find((s) => s.Action.includes('ssm:GetParameter'))!;
     expect(JSON.stringify(ssm.Resource)).toContain(':parameter/wa-marketing-sender/ci/meta-access-token');
   });
@@ -232,6 +245,21 @@ describe('packaged CloudFormation', () => {
       6 * timeout + mapping.Properties.MaximumBatchingWindowInSeconds,
     );
   });
+
+  it('re-sends unknown jobs from the sweep only if configured, querying the index of unknown jobs and enqueueing on the send queues', async () => {
+    const sweepEnv = (of: Template) => of.Resources.SweepLambdaFunction!.Properties.Environment.Variables;
+    expect(sweepEnv(template)).toMatchObject({ UNKNOWN_RESEND_AUTOMATIC: 'false', UNKNOWN_RESEND_AFTER_SECONDS: '3600' });
+    expect(sweepEnv(template).SEND_QUEUE_URL).toEqual({ Ref: 'SendQueue' });
+    expect(sweepEnv(template).DEFERRED_QUEUE_URL).toEqual({ Ref: 'DeferredQueue' });
+    const statements = statementsOf('SweepFunctionRole');
+    const query = statements.find((s) => s.Action.includes('dynamodb:Query') && JSON.stringify(s.Resource).includes('JobsTable'))!;
+    expect(query.Resource).toEqual([{ 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['JobsTable', 'Arn'] }, 'index', 'unknown-jobs-by-day']] }]);
+    const send = statements.find((s) => s.Action.includes('sqs:SendMessage'))!;
+    expect(send.Resource).toEqual([{ 'Fn::GetAtt': ['SendQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeferredQueue', 'Arn'] }]);
+    const dir = mkdtempSync(join(tmpdir(), 'sls-unknown-resend-'));
+    const on = await packageTemplate({ dir, params: { unknownResendAutomatic: 'true', unknownResendAfterSeconds: '7200' } });
+    expect(sweepEnv(on)).toMatchObject({ UNKNOWN_RESEND_AUTOMATIC: 'true', UNKNOWN_RESEND_AFTER_SECONDS: '7200' });
+  }, 180_000);
 
   it("writes JSON logs without Lambda's START/END/REPORT lines, at the Powertools log level, on every function", () => {
     for (const name of ['Send', 'Release', 'Webhook', 'Status', 'Sweep']) {

@@ -4,11 +4,11 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type ProgressChange, statesMovedBy } from '../../domain/delivery-state.ts';
+import { MAX_VALIDITY_SECONDS } from '../../domain/job-contract.ts';
 import { JOB_STATES, type JobState, WAITING_STATES } from '../../domain/job-state.ts';
 import type { Decision } from '../../domain/send-plan.ts';
 import { contractOf } from '../../domain/validate-job.ts';
@@ -25,6 +25,7 @@ import {
   type OpenCandidate,
   type RecipientJob,
   type ResendRequest,
+  type UnknownJobsQuery,
   type WamidAdoption,
   type WebhookWrite,
 } from '../../jobs/job-record.ts';
@@ -40,6 +41,8 @@ import {
   iso,
   progressUpdate,
   resendUpdate,
+  UNKNOWN_INDEX,
+  utcDayOf,
 } from './job-updates.ts';
 import type { UpdateBuilder } from './update-builder.ts';
 
@@ -224,23 +227,38 @@ export class DynamoJobStore implements JobStore {
     return this.webhookWrite(adoption.jobKey, '#state = :unknown AND claimToken = :token', adoptionUpdate(adoption), values, counted);
   }
 
-  async unknownJobsOf(campaignId: string): Promise<JobRecord[]> {
-    const jobs: JobRecord[] = [];
+  async unknownJobs(query: UnknownJobsQuery): Promise<JobRecord[]> {
+    const keys: Array<{ recipient: string; campaignId: string }> = [];
+    for (const day of unknownDaysUpTo(query.now)) keys.push(...(await this.unknownKeysOf(day, query)));
+    const jobs = await Promise.all(keys.map((key) => this.get(jobKeyOf(key.campaignId, key.recipient))));
+    // Settled since the index was read (it is eventually consistent): not unknown any more.
+    return jobs.filter((job): job is JobRecord => job?.[UNKNOWN_INDEX.day] !== undefined);
+  }
+
+  private async unknownKeysOf(day: string, query: UnknownJobsQuery): Promise<Array<{ recipient: string; campaignId: string }>> {
+    const keys: Array<{ recipient: string; campaignId: string }> = [];
+    const before = query.unknownBefore === undefined ? '' : ' AND #since < :before';
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
-        new ScanCommand({
+        new QueryCommand({
           TableName: this.options.tableName,
-          FilterExpression: 'campaignId = :c AND (#state = :unknown OR (#state = :retryWait AND attribute_exists(resentAt)))',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':c': campaignId, ':unknown': JOB_STATES.unknown, ':retryWait': JOB_STATES.retryWait },
+          IndexName: UNKNOWN_INDEX.name,
+          KeyConditionExpression: `#day = :day${before}`,
+          ...(query.campaignId === undefined ? {} : { FilterExpression: 'campaignId = :campaign' }),
+          ExpressionAttributeNames: { '#day': UNKNOWN_INDEX.day, ...(before ? { '#since': UNKNOWN_INDEX.since } : {}) },
+          ExpressionAttributeValues: {
+            ':day': day,
+            ...(query.unknownBefore === undefined ? {} : { ':before': iso(query.unknownBefore) }),
+            ...(query.campaignId === undefined ? {} : { ':campaign': query.campaignId }),
+          },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      jobs.push(...((page.Items ?? []) as JobRecord[]).map(asRecord));
+      keys.push(...((page.Items ?? []) as Array<{ recipient: string; campaignId: string }>));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return jobs;
+    return keys;
   }
 
   async markForResend(request: ResendRequest, counted?: CountedChange): Promise<boolean> {
@@ -366,6 +384,15 @@ function withObservedState(command: UpdateParams, observed: JobState | null): Up
     ConditionExpression: `(${command.ConditionExpression}) AND #state = :countedFrom`,
     ExpressionAttributeValues: { ...command.ExpressionAttributeValues, ':countedFrom': observed },
   };
+}
+
+/**
+ * The UTC days, newest first, on which a job that can still be re-sent may have become `unknown`:
+ * none older than the longest validity (and a day for the boundary).
+ */
+function unknownDaysUpTo(now: number): string[] {
+  const days = Math.ceil(MAX_VALIDITY_SECONDS / 86_400) + 1;
+  return Array.from({ length: days }, (_, back) => utcDayOf(now - back * 86_400_000));
 }
 
 /** The job store on DynamoDB. */

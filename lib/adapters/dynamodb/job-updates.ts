@@ -11,6 +11,15 @@ const NOT_CLAIMED_BEFORE = 'none';
 /** The shapes of the job item's writes: which attributes each one sets and removes. Pure. */
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The keys of the sparse index of `unknown` jobs (infra/tables.yml, `unknown-jobs-by-day`): set by
+ * the write that makes a job `unknown`, removed by every write that takes it out of that state
+ * except the re-send, which keeps them until the job is claimed again, so a re-send whose message
+ * was lost is found and enqueued again.
+ */
+export const UNKNOWN_INDEX = { name: 'unknown-jobs-by-day', day: 'unknownDay', since: 'unknownSince' } as const;
+export const utcDayOf = (ms: number) => iso(ms).slice(0, 10);
 /** Meta's webhook times are whole seconds: `…:05Z` rather than `…:05.000Z`. */
 const isoOfMetaTime = (ms: number) => (ms % 1000 === 0 ? iso(ms).replace('.000Z', 'Z') : iso(ms));
 
@@ -29,7 +38,7 @@ export function claimUpdate(request: ClaimRequest, stored: StoredContract, expir
     .set('validUntil', iso(validUntil), 'if_not_exists(validUntil, :validUntil)')
     .set('retries', 0, 'if_not_exists(retries, :retries)')
     .set('expiresAt', expiresAt, 'if_not_exists(expiresAt, :expiresAt)')
-    .remove('nextDispatchId', 'dueAt');
+    .remove('nextDispatchId', 'dueAt', UNKNOWN_INDEX.day, UNKNOWN_INDEX.since);
   for (const [attribute, value] of Object.entries(stored)) update.set(attribute, value);
   if (state === JOB_STATES.sending)
     update
@@ -69,6 +78,8 @@ export function claimedRecord(request: ClaimRequest, stored: StoredContract, old
 /** The SET/REMOVE parts that record a send-plan decision. */
 export function decisionUpdate(decision: Decision, now: number, nextDispatchId: string | undefined): UpdateBuilder {
   const update = new UpdateBuilder().set('state', decision.state);
+  if (decision.state === JOB_STATES.unknown) update.set(UNKNOWN_INDEX.day, utcDayOf(now)).set(UNKNOWN_INDEX.since, iso(now));
+  else update.remove(UNKNOWN_INDEX.day, UNKNOWN_INDEX.since);
   switch (decision.state) {
     case JOB_STATES.accepted:
       return update
@@ -124,10 +135,13 @@ export function adoptionUpdate({ wamid, by, now }: WamidAdoption): UpdateBuilder
     .set('wamid', wamid)
     .set('acceptedAt', iso(now))
     .set('reconciledBy', by)
-    .remove('lastErrorCode', 'lastErrorReason');
+    .remove('lastErrorCode', 'lastErrorReason', UNKNOWN_INDEX.day, UNKNOWN_INDEX.since);
 }
 
-/** An `unknown` job put back on the send queue: waiting for its new dispatch id, marked as re-sent. */
+/**
+ * An `unknown` job put back on the send queue: waiting for its new dispatch id, marked as re-sent.
+ * It stays in the index of unknown jobs until its claim, so a lost re-send message is enqueued again.
+ */
 export function resendUpdate({ nextDispatchId, now }: ResendRequest): UpdateBuilder {
   return new UpdateBuilder()
     .set('state', JOB_STATES.retryWait)
