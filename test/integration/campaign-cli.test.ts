@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +12,7 @@ import { type CampaignInput, campaignSchema } from '../../lib/domain/campaign-co
 import type { CampaignProgress, FeedState, LaunchFacts } from '../../lib/ports/campaign-store.ts';
 import { anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
+import { runTool } from '../helpers/run-tool.ts';
 
 const { endpoints, clients } = useLocalStack();
 const resources = await createTestResources();
@@ -42,16 +41,7 @@ const CLI_ENV: NodeJS.ProcessEnv = {
 };
 
 async function runCli(args: string[], env: NodeJS.ProcessEnv = CLI_ENV): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/campaign.ts', ...args], {
-      cwd: new URL('../../', import.meta.url),
-      env,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runTool('campaign.ts', args, env);
 }
 
 function aCampaignInput(campaignId: string, overrides: Record<string, unknown> = {}): CampaignInput {

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { tableOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
 import { countsOfJob, isRecountable } from '../../lib/jobs/state-gauges.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
+import { runTool } from '../helpers/run-tool.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
 /**
@@ -34,16 +33,7 @@ const tables = {
 
 async function recount(...args: string[]): Promise<{ code: number; stdout: string }> {
   const env = { ...process.env, JOBS_TABLE: tables.jobs, CAMPAIGNS_TABLE: tables.campaigns, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb };
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['tools/recount.ts', ...args], {
-      cwd: new URL('../../', import.meta.url),
-      env,
-    });
-    return { code: 0, stdout };
-  } catch (error) {
-    const e = error as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
+  return runTool('recount.ts', args, env);
 }
 
 /** The campaign's recountable counters, as the job items say they should be. */

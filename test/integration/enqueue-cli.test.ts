@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { loadRecipientPolicy } from '../../lib/config.ts';
 import { validateJobBody } from '../../lib/domain/validate-job.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
+import { runTool } from '../helpers/run-tool.ts';
 
 const { endpoints, clients } = useLocalStack();
 const resources = await createTestResources();
@@ -16,17 +15,7 @@ const queueUrl = resources.queue('SendQueue').url;
 const dir = mkdtempSync(join(tmpdir(), 'enqueue-cli-'));
 
 async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/enqueue.ts', ...args], {
-      cwd: new URL('../../', import.meta.url),
-      env: { ...process.env, ...env },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runTool('enqueue.ts', args, { ...process.env, ...env });
 }
 
 async function receiveAll(): Promise<string[]> {

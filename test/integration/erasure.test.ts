@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { tableOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +5,7 @@ import { createUserStore, preferenceKeyOf } from '../../lib/adapters/dynamodb/us
 import { maskPhoneNumber } from '../../lib/domain/phone.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
+import { runTool } from '../helpers/run-tool.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 import { inboundPayload, postWebhook, WABA_ID } from '../helpers/webhook-factories.ts';
 
@@ -37,16 +36,7 @@ async function erase(...args: string[]): Promise<{ code: number; stdout: string;
     CAMPAIGNS_TABLE: tables.campaigns,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
   };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/erase.ts', ...args], {
-      cwd: new URL('../../', import.meta.url),
-      env,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runTool('erase.ts', args, env);
 }
 
 const users = createUserStore(clients.documents, { tableName: tables.users, retentionDays: 1 });

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { queueOf, tableOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { createJobStore } from '../../lib/adapters/dynamodb/job-store.ts';
@@ -9,6 +7,7 @@ import { jobKeyOf } from '../../lib/jobs/job-record.ts';
 import { type ResendContext, resendUnknown } from '../../lib/resend/resend-unknown.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
+import { runTool } from '../helpers/run-tool.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
 /**
@@ -158,14 +157,5 @@ describe('re-sending unknown jobs', () => {
 
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_SQS: endpoints.sqs };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['tools/resend-unknown.ts', ...args], {
-      cwd: new URL('../../', import.meta.url),
-      env,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runTool('resend-unknown.ts', args, env);
 }
