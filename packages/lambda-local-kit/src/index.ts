@@ -1,8 +1,9 @@
 /**
  * Runs AWS Lambda functions on localhost against real stand-ins instead of mocks: DynamoDB Local,
  * fauxqs (SQS and S3) and an SSM Parameter Store stand-in, all bound to 127.0.0.1; queues and tables
- * created from the CloudFormation files serverless.yml deploys; an SQS event-source poller that
- * behaves like Lambda's event source mapping; a function URL server; and SDK request counting.
+ * created from the CloudFormation files serverless.yml deploys; SQS and DynamoDB Streams event
+ * sources that behave like Lambda's event source mappings; a function URL server; and SDK request
+ * counting.
  * See the package's README for a walk-through.
  *
  * @packageDocumentation
@@ -11,6 +12,7 @@
 export { CACHE_DIR_ENV, defaultCacheDir } from './cache-dir.ts';
 export { clientsFor, type LocalClients } from './clients.ts';
 export { type DynamoDbLocalOptions, ensureDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+export { streamResumeIndex, toDynamoDbStreamRecord } from './dynamodb-stream-event.ts';
 export { type FunctionUrlHandler, type LocalFunctionUrl, startFunctionUrl } from './function-url.ts';
 export { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
 export { LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST, type LocalEndpoints, type LocalServer, type LocalService } from './local-aws.ts';
@@ -61,3 +63,10 @@ export {
 export { type BatchOutcome, interpretBatchResponse, toSqsRecord } from './sqs-event.ts';
 export { type SqsLocalOptions, startSqsLocal } from './sqs-local.ts';
 export { type SsmLocal, type SsmLocalOptions, startSsmLocal } from './ssm-local.ts';
+export {
+  type DynamoDbStreamHandler,
+  type StreamEventSource,
+  type StreamEventSourceOptions,
+  type StreamEventSourceStats,
+  startStreamEventSource,
+} from './stream-source.ts';

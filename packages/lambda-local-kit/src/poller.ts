@@ -423,7 +423,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
 }
 
 /** Runs `work`, rejecting with FunctionTimeoutError after `timeoutMs`. */
-function withTimeout<T>(work: () => Promise<T>, timeoutMs: number, functionName: string): Promise<T> {
+export function withTimeout<T>(work: () => Promise<T>, timeoutMs: number, functionName: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new FunctionTimeoutError(`${functionName}: task timed out after ${timeoutMs} ms`)), timeoutMs);

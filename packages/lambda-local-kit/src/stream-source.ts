@@ -1,0 +1,459 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type Shard,
+  type ShardIteratorType,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { streamResumeIndex, toDynamoDbStreamRecord } from './dynamodb-stream-event.ts';
+import { createLambdaContext } from './lambda-context.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
+import { InvalidBatchResponseError, LAMBDA_PAYLOAD_LIMIT_BYTES, withTimeout } from './poller.ts';
+
+/** A Lambda handler for DynamoDB stream events (returning a `DynamoDBBatchResponse` when it reports partial failures). */
+// biome-ignore lint/suspicious/noConfusingVoidType: as in Lambda's own types, a handler that reports no failure may return nothing.
+export type DynamoDbStreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
+
+/** Options for {@link startStreamEventSource}. Give `streamArn`, or `tableName` to read the table's latest stream. */
+export interface StreamEventSourceOptions {
+  /** DynamoDB Local's endpoint: clients are built for it (and closed on stop) unless given. */
+  endpoint?: string;
+  client?: DynamoDBStreamsClient;
+  /** Looks up `tableName`'s stream. */
+  dynamodb?: DynamoDBClient;
+  tableName?: string;
+  streamArn?: string;
+  handler: DynamoDbStreamHandler;
+  /** Default: `local-<table name>-stream`. */
+  functionName?: string;
+  /** Records per invocation at most, 1 to 10,000 (default 100, as on AWS). */
+  batchSize?: number;
+  /** Seconds to keep reading a shard after a batch's first record before invoking (default 0, at most 300; tests may pass fractions). */
+  maximumBatchingWindowSeconds?: number;
+  /** Shards open when the source starts are read from their oldest record or from now on (default TRIM_HORIZON); shards that appear later are read from their start. */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Retries of a failed batch before its records are given up (default -1: until it succeeds, as on AWS). */
+  maximumRetryAttempts?: number;
+  /** Split a failed batch in two and retry the halves apart (default false). */
+  bisectBatchOnFunctionError?: boolean;
+  /** Honour `batchItemFailures`: resume at the earliest reported sequence number. Without it the response is ignored. */
+  functionResponseType?: 'ReportBatchItemFailures';
+  /** Pause between GetRecords calls on a shard with nothing new (default 250 ms: AWS polls each shard four times a second). */
+  pollIntervalMs?: number;
+  /** The function timeout (default 30 000 ms): a longer invocation counts as failed. */
+  functionTimeoutMs?: number;
+  /** Stop gathering before a batch's records would exceed this many bytes of event (default 6 MB). */
+  maxPayloadBytes?: number;
+  /** Called before each invocation. */
+  onInvoke?: (event: DynamoDBStreamEvent, context: Context) => void;
+  /** Called for a failed invocation (`event` set), for records given up, and for stream read errors. Default: log to stderr. */
+  onError?: (error: Error, event?: DynamoDBStreamEvent) => void;
+}
+
+/** Counters since start. */
+export interface StreamEventSourceStats {
+  /** Handler invocations, retries included. */
+  invocations: number;
+  /** Records passed to the handler, retries included. */
+  records: number;
+  /** Invocations that threw, timed out or returned an invalid batch response. */
+  errors: number;
+  /** Invocations that repeated records of a failed one (whole batch, bisected half or from a reported failure on). */
+  retries: number;
+  /** Records given up after `maximumRetryAttempts`. */
+  discarded: number;
+  /** DescribeStream / GetShardIterator / GetRecords errors. */
+  pollErrors: number;
+  /** Shards being read now. */
+  shardsReading: number;
+  /** Invocations running now (at most one per shard). */
+  inFlight: number;
+  /** Wall time of all handler runs, ms. */
+  handlerMs: number;
+}
+
+/** A running local DynamoDB stream event source mapping. */
+export interface StreamEventSource {
+  /** Stops reading; resolves once the invocations running now have finished (failed batches are not retried after stop). */
+  stop(): Promise<void>;
+  stats(): StreamEventSourceStats;
+}
+
+/** The batch response named no failure: the records were handled. */
+const SUCCEEDED = undefined;
+/** GetRecords returns at most 1,000 records. */
+const MAX_RECORDS_PER_GET = 1_000;
+/** `{"Records":[]}` around the records. */
+const EVENT_ENVELOPE_BYTES = 14;
+const SHARD_DISCOVERY_INTERVAL_MS = 1_000;
+const MAX_BACKOFF_MS = 5_000;
+
+interface ShardState {
+  shard: Shard;
+  status: 'waiting' | 'reading' | 'done';
+}
+
+interface Chunk {
+  records: DynamoDBRecord[];
+  retries: number;
+}
+
+/**
+ * Runs a handler the way Lambda's event source mapping for DynamoDB Streams does, against DynamoDB
+ * Local: one reader per shard (a child shard only once its parent has been read to its end), each
+ * gathering a batch from GetRecords (up to `batchSize`, the batching window or the payload limit)
+ * and invoking the handler with a real `DynamoDBStreamEvent`, in stream order. A failed batch
+ * blocks its shard and is retried (with backoff) until it succeeds or `maximumRetryAttempts` is
+ * spent; then its records are given up, reported through `onError`. With `ReportBatchItemFailures`
+ * the retry starts at the earliest reported record.
+ *
+ * Unlike AWS, checkpoints live in memory: a new source starts from `startingPosition` again.
+ *
+ * @example
+ * const source = startStreamEventSource({ endpoint, tableName, handler, startingPosition: 'LATEST' });
+ * await source.stop();
+ */
+export function startStreamEventSource(options: StreamEventSourceOptions): StreamEventSource {
+  const batchSize = options.batchSize ?? 100;
+  const batchingWindowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
+  const maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const functionTimeoutMs = options.functionTimeoutMs ?? 30_000;
+  const maxPayloadBytes = options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT_BYTES;
+  const reportBatchItemFailures = options.functionResponseType === 'ReportBatchItemFailures';
+  validate(options, { batchSize, batchingWindowMs, maximumRetryAttempts, pollIntervalMs });
+
+  const owned = ownedClients(options);
+  const streams = options.client ?? owned.streams();
+  const functionName = options.functionName ?? `local-${options.tableName ?? tableNameOf(options.streamArn ?? '')}-stream`;
+  const onError = options.onError ?? ((error: Error) => console.error(`[${functionName}]`, error));
+  const counters = { invocations: 0, records: 0, errors: 0, retries: 0, discarded: 0, pollErrors: 0, handlerMs: 0 };
+  let inFlight = 0;
+  const shards = new Map<string, ShardState>();
+  const readers = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
+  let stopped: Promise<void> | undefined;
+
+  async function resolveStreamArn(): Promise<string> {
+    if (options.streamArn) return options.streamArn;
+    const dynamodb = options.dynamodb ?? owned.dynamodb();
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
+    if (!Table?.LatestStreamArn) throw new Error(`${options.tableName} has no stream: give it a StreamSpecification`);
+    return Table.LatestStreamArn;
+  }
+
+  async function describeShards(streamArn: string): Promise<Shard[]> {
+    const found: Shard[] = [];
+    let ExclusiveStartShardId: string | undefined;
+    do {
+      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId }), {
+        abortSignal: stopping.signal,
+      });
+      found.push(...(StreamDescription?.Shards ?? []));
+      ExclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+    } while (ExclusiveStartShardId);
+    return found;
+  }
+
+  /** Learns new shards and starts every shard whose parent is done or gone (trimmed). */
+  function startReadyShards(streamArn: string, described: Shard[], first: boolean): void {
+    for (const shard of described) {
+      if (!shard.ShardId || shards.has(shard.ShardId)) continue;
+      // LATEST skips what is already written, so shards closed before the start have nothing to give.
+      const skipped = first && options.startingPosition === 'LATEST' && shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      shards.set(shard.ShardId, { shard, status: skipped ? 'done' : 'waiting' });
+    }
+    for (const state of shards.values()) {
+      const parent = state.shard.ParentShardId ? shards.get(state.shard.ParentShardId) : undefined;
+      if (state.status !== 'waiting' || (parent && parent.status !== 'done')) continue;
+      state.status = 'reading';
+      const openAtStart = first && state.shard.SequenceNumberRange?.EndingSequenceNumber === undefined;
+      const iteratorType: ShardIteratorType = openAtStart && options.startingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON';
+      const reader = readShard(streamArn, state, iteratorType).finally(() => {
+        readers.delete(reader);
+        state.status = 'done';
+        if (!stopping.signal.aborted) startReadyShards(streamArn, [], false);
+      });
+      readers.add(reader);
+    }
+  }
+
+  async function discoverShards(): Promise<void> {
+    let streamArn: string | undefined;
+    let failures = 0;
+    let first = true;
+    while (!stopping.signal.aborted) {
+      try {
+        streamArn ??= await resolveStreamArn();
+        const described = await describeShards(streamArn);
+        startReadyShards(streamArn, described, first);
+        first = false;
+        failures = 0;
+        await pause(SHARD_DISCOVERY_INTERVAL_MS);
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        reportPollError(error);
+        failures += 1;
+        await pause(backoffMs(failures));
+      }
+    }
+  }
+
+  function reportPollError(error: unknown): void {
+    counters.pollErrors += 1;
+    onError(asError(error));
+  }
+
+  async function readShard(streamArn: string, state: ShardState, iteratorType: ShardIteratorType): Promise<void> {
+    const shardId = state.shard.ShardId as string;
+    const region = regionOf(streamArn);
+    let iterator: string | undefined;
+    let lastSequenceNumber: string | undefined;
+    let ended = false;
+    const pending: DynamoDBRecord[] = [];
+
+    async function openIterator(): Promise<void> {
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ...(lastSequenceNumber
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSequenceNumber }
+            : { ShardIteratorType: iteratorType }),
+        }),
+        { abortSignal: stopping.signal },
+      );
+      iterator = ShardIterator;
+      if (!iterator) ended = true;
+    }
+
+    /** One GetRecords call: appends to `pending`, returns how many records came. */
+    async function fetch(limit: number): Promise<number> {
+      if (!iterator) await openIterator();
+      if (ended || !iterator) return 0;
+      try {
+        const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), {
+          abortSignal: stopping.signal,
+        });
+        iterator = NextShardIterator;
+        // A closed shard read to its end hands out no next iterator.
+        if (!iterator) ended = true;
+        for (const record of Records) pending.push(toDynamoDbStreamRecord(record, streamArn, region));
+        lastSequenceNumber = Records.at(-1)?.dynamodb?.SequenceNumber ?? lastSequenceNumber;
+        return Records.length;
+      } catch (error) {
+        // Iterators expire after 15 minutes: the next call opens one after the last record read.
+        if (error instanceof Error && error.name === 'ExpiredIteratorException') iterator = undefined;
+        throw error;
+      }
+    }
+
+    /** Moves pending records into the batch while they fit; true once the batch is full. */
+    function take(batch: DynamoDBRecord[], size: { bytes: number }): boolean {
+      while (pending.length > 0 && batch.length < batchSize) {
+        const bytes = Buffer.byteLength(JSON.stringify(pending[0])) + 1;
+        // A record larger than the limit on its own still goes, alone (DynamoDB's 400 KB item cap keeps it from happening).
+        if (batch.length > 0 && size.bytes + bytes > maxPayloadBytes) return true;
+        batch.push(pending.shift() as DynamoDBRecord);
+        size.bytes += bytes;
+      }
+      return batch.length >= batchSize;
+    }
+
+    /** The next batch: empty when the shard has nothing new (or the source stops before a record came). */
+    async function gather(): Promise<DynamoDBRecord[]> {
+      const batch: DynamoDBRecord[] = [];
+      const size = { bytes: EVENT_ENVELOPE_BYTES };
+      let deadline: number | undefined;
+      let shortRead = false;
+      for (;;) {
+        if (take(batch, size) || ended || stopping.signal.aborted) return batch;
+        if (batch.length > 0) {
+          deadline ??= Date.now() + batchingWindowMs;
+          const remainingMs = deadline - Date.now();
+          if (remainingMs <= 0) return batch;
+          if (shortRead) await pause(Math.min(pollIntervalMs, remainingMs));
+        }
+        const asked = Math.min(MAX_RECORDS_PER_GET, batchSize - batch.length);
+        let fetched: number;
+        try {
+          fetched = await fetch(asked);
+        } catch (error) {
+          if (batch.length === 0) throw error;
+          if (!stopping.signal.aborted) reportPollError(error);
+          return batch; // invoke with what has been gathered
+        }
+        if (fetched === 0 && batch.length === 0) return batch;
+        shortRead = fetched < asked;
+      }
+    }
+
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      let batch: DynamoDBRecord[];
+      try {
+        batch = await gather();
+        failures = 0;
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        reportPollError(error);
+        failures += 1;
+        await pause(backoffMs(failures));
+        continue;
+      }
+      if (batch.length > 0) await deliver(batch);
+      else if (ended) return;
+      else await pause(pollIntervalMs);
+    }
+  }
+
+  /** Invokes until every record of the batch succeeded or was given up; the shard waits meanwhile. */
+  async function deliver(batch: DynamoDBRecord[]): Promise<void> {
+    const chunks: Chunk[] = [{ records: batch, retries: 0 }];
+    while (chunks.length > 0 && !stopping.signal.aborted) {
+      const chunk = chunks[0] as Chunk;
+      if (chunk.retries > 0) counters.retries += 1;
+      const resumeAt = await invoke(chunk.records);
+      if (resumeAt === SUCCEEDED) {
+        chunks.shift();
+        continue;
+      }
+      const failed = { records: chunk.records.slice(resumeAt), retries: chunk.retries };
+      if (maximumRetryAttempts >= 0 && failed.retries >= maximumRetryAttempts) {
+        chunks.shift();
+        counters.discarded += failed.records.length;
+        onError(new Error(`${functionName}: gave up ${failed.records.length} record(s) after ${failed.retries} retries`), {
+          Records: failed.records,
+        });
+        continue;
+      }
+      failed.retries += 1;
+      const halves = options.bisectBatchOnFunctionError && resumeAt === 0 && failed.records.length > 1 ? bisect(failed) : [failed];
+      chunks.splice(0, 1, ...halves);
+      await pause(backoffMs(failed.retries, pollIntervalMs));
+    }
+  }
+
+  /** One invocation: where to resume (0: the whole batch failed), or SUCCEEDED. */
+  async function invoke(records: DynamoDBRecord[]): Promise<number | undefined> {
+    const event: DynamoDBStreamEvent = { Records: records };
+    const context = createLambdaContext({ functionName, timeoutMs: functionTimeoutMs });
+    counters.invocations += 1;
+    counters.records += records.length;
+    inFlight += 1;
+    const started = performance.now();
+    try {
+      options.onInvoke?.(event, context);
+      const response = await withTimeout(() => options.handler(event, context), functionTimeoutMs, functionName);
+      if (!reportBatchItemFailures) return SUCCEEDED;
+      const outcome = streamResumeIndex(
+        response,
+        records.map((record) => record.dynamodb?.SequenceNumber ?? ''),
+      );
+      if (outcome.invalidResponse) {
+        counters.errors += 1;
+        onError(new InvalidBatchResponseError(`${functionName}: ${outcome.invalidResponse}; the whole batch failed`), event);
+      }
+      return outcome.resumeAt;
+    } catch (error) {
+      counters.errors += 1;
+      onError(asError(error), event);
+      return 0;
+    } finally {
+      counters.handlerMs += performance.now() - started;
+      inFlight -= 1;
+    }
+  }
+
+  const discovery = discoverShards();
+
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        await discovery;
+        while (readers.size > 0) await Promise.all(readers);
+        owned.destroy();
+      })();
+      return stopped;
+    },
+    stats: () => ({
+      ...counters,
+      inFlight,
+      shardsReading: [...shards.values()].filter((state) => state.status === 'reading').length,
+    }),
+  };
+}
+
+function bisect(chunk: Chunk): Chunk[] {
+  const middle = Math.ceil(chunk.records.length / 2);
+  return [
+    { records: chunk.records.slice(0, middle), retries: chunk.retries },
+    { records: chunk.records.slice(middle), retries: chunk.retries },
+  ];
+}
+
+/** Clients built from `endpoint` when none was given, closed on stop. */
+function ownedClients(options: StreamEventSourceOptions) {
+  const built: { destroy(): void }[] = [];
+  const config = () => {
+    if (!options.endpoint) throw new Error('startStreamEventSource needs an endpoint or clients');
+    return { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: options.endpoint };
+  };
+  const remember = <T extends { destroy(): void }>(client: T) => {
+    built.push(client);
+    return client;
+  };
+  return {
+    streams: () => remember(new DynamoDBStreamsClient(config())),
+    dynamodb: () => remember(new DynamoDBClient(config())),
+    destroy: () => {
+      for (const client of built) client.destroy();
+    },
+  };
+}
+
+function validate(
+  options: StreamEventSourceOptions,
+  values: { batchSize: number; batchingWindowMs: number; maximumRetryAttempts: number; pollIntervalMs: number },
+): void {
+  const { batchSize, batchingWindowMs, maximumRetryAttempts, pollIntervalMs } = values;
+  if (!options.streamArn === !options.tableName) throw new Error('startStreamEventSource needs either streamArn or tableName');
+  if (!options.client && !options.endpoint) throw new Error('startStreamEventSource needs an endpoint or a client');
+  if (options.tableName && !options.dynamodb && !options.endpoint) throw new Error('tableName needs an endpoint or a dynamodb client');
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new RangeError(`batchSize must be 1 to 10000, got ${batchSize}`);
+  if (!(batchingWindowMs >= 0 && batchingWindowMs <= 300_000))
+    throw new RangeError(`maximumBatchingWindowSeconds must be 0 to 300, got ${options.maximumBatchingWindowSeconds}`);
+  if (!Number.isInteger(maximumRetryAttempts) || maximumRetryAttempts < -1 || maximumRetryAttempts > 10_000)
+    throw new RangeError(`maximumRetryAttempts must be -1 to 10000, got ${maximumRetryAttempts}`);
+  if (!(pollIntervalMs > 0)) throw new RangeError(`pollIntervalMs must be positive, got ${pollIntervalMs}`);
+}
+
+/** Exponential, from `baseMs`, capped at 5 s. */
+function backoffMs(attempt: number, baseMs = 100): number {
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
+}
+
+/**
+ * The region of `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`. DynamoDB Local writes
+ * `ddblocal` there whatever the client's region: the event says the local region instead, the one
+ * the function's clients and Context use.
+ */
+function regionOf(streamArn: string): string {
+  const region = streamArn.split(':')[3];
+  return !region || region === 'ddblocal' ? LOCAL_REGION : region;
+}
+
+function tableNameOf(streamArn: string): string {
+  return streamArn.split(':table/')[1]?.split('/')[0] ?? 'table';
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
