@@ -1,22 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type Shard,
-  type ShardIteratorType,
-} from '@aws-sdk/client-dynamodb-streams';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { streamResumeIndex, toDynamoDbStreamRecord } from './dynamodb-stream-event.ts';
-import { createLambdaContext } from './lambda-context.ts';
+import { DescribeStreamCommand, DynamoDBStreamsClient, type Shard, type ShardIteratorType } from '@aws-sdk/client-dynamodb-streams';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
-import { InvalidBatchResponseError, LAMBDA_PAYLOAD_LIMIT_BYTES, withTimeout } from './poller.ts';
+import { LAMBDA_PAYLOAD_LIMIT_BYTES } from './poller.ts';
+import {
+  type BatchDeliveryContext,
+  backoffMs,
+  type DynamoDbStreamHandler,
+  deliverBatch,
+  type StreamTally,
+} from './stream-batch-delivery.ts';
+import { type BatchingSettings, ShardReader } from './stream-shard-reader.ts';
 
-/** A Lambda handler for DynamoDB stream events (returning a `DynamoDBBatchResponse` when it reports partial failures). */
-// biome-ignore lint/suspicious/noConfusingVoidType: as in Lambda's own types, a handler that reports no failure may return nothing.
-export type DynamoDbStreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
+export type { DynamoDbStreamHandler } from './stream-batch-delivery.ts';
 
 /** Options for {@link startStreamEventSource}. Give `streamArn`, or `tableName` to read the table's latest stream. */
 export interface StreamEventSourceOptions {
@@ -83,23 +80,11 @@ export interface StreamEventSource {
   stats(): StreamEventSourceStats;
 }
 
-/** The batch response named no failure: the records were handled. */
-const SUCCEEDED = undefined;
-/** GetRecords returns at most 1,000 records. */
-const MAX_RECORDS_PER_GET = 1_000;
-/** `{"Records":[]}` around the records. */
-const EVENT_ENVELOPE_BYTES = 14;
 const SHARD_DISCOVERY_INTERVAL_MS = 1_000;
-const MAX_BACKOFF_MS = 5_000;
 
 interface ShardState {
   shard: Shard;
   status: 'waiting' | 'reading' | 'done';
-}
-
-interface Chunk {
-  records: DynamoDBRecord[];
-  retries: number;
 }
 
 /**
@@ -118,25 +103,38 @@ interface Chunk {
  * await source.stop();
  */
 export function startStreamEventSource(options: StreamEventSourceOptions): StreamEventSource {
-  const batchSize = options.batchSize ?? 100;
-  const batchingWindowMs = (options.maximumBatchingWindowSeconds ?? 0) * 1000;
+  const batching: BatchingSettings = {
+    batchSize: options.batchSize ?? 100,
+    batchingWindowMs: (options.maximumBatchingWindowSeconds ?? 0) * 1000,
+    pollIntervalMs: options.pollIntervalMs ?? 250,
+    maxPayloadBytes: options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT_BYTES,
+  };
   const maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
-  const functionTimeoutMs = options.functionTimeoutMs ?? 30_000;
-  const maxPayloadBytes = options.maxPayloadBytes ?? LAMBDA_PAYLOAD_LIMIT_BYTES;
-  const reportBatchItemFailures = options.functionResponseType === 'ReportBatchItemFailures';
-  validate(options, { batchSize, batchingWindowMs, maximumRetryAttempts, pollIntervalMs });
+  validate(options, { ...batching, maximumRetryAttempts });
 
   const owned = ownedClients(options);
   const streams = options.client ?? owned.streams();
   const functionName = options.functionName ?? `local-${options.tableName ?? tableNameOf(options.streamArn ?? '')}-stream`;
   const onError = options.onError ?? ((error: Error) => console.error(`[${functionName}]`, error));
-  const counters = { invocations: 0, records: 0, errors: 0, retries: 0, discarded: 0, pollErrors: 0, handlerMs: 0 };
-  let inFlight = 0;
+  const tally: StreamTally = { invocations: 0, records: 0, errors: 0, retries: 0, discarded: 0, pollErrors: 0, handlerMs: 0, inFlight: 0 };
   const shards = new Map<string, ShardState>();
   const readers = new Set<Promise<void>>();
   const stopping = new AbortController();
   const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
+  const delivery: BatchDeliveryContext = {
+    handler: options.handler,
+    functionName,
+    functionTimeoutMs: options.functionTimeoutMs ?? 30_000,
+    reportBatchItemFailures: options.functionResponseType === 'ReportBatchItemFailures',
+    maximumRetryAttempts,
+    bisectBatchOnFunctionError: options.bisectBatchOnFunctionError ?? false,
+    retryBaseMs: batching.pollIntervalMs,
+    tally,
+    signal: stopping.signal,
+    pause,
+    ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
+    onError,
+  };
   let stopped: Promise<void> | undefined;
 
   async function resolveStreamArn(): Promise<string> {
@@ -205,99 +203,27 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
   }
 
   function reportPollError(error: unknown): void {
-    counters.pollErrors += 1;
+    tally.pollErrors += 1;
     onError(asError(error));
   }
 
   async function readShard(streamArn: string, state: ShardState, iteratorType: ShardIteratorType): Promise<void> {
-    const shardId = state.shard.ShardId as string;
-    const region = regionOf(streamArn);
-    let iterator: string | undefined;
-    let lastSequenceNumber: string | undefined;
-    let ended = false;
-    const pending: DynamoDBRecord[] = [];
-
-    async function openIterator(): Promise<void> {
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ...(lastSequenceNumber
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSequenceNumber }
-            : { ShardIteratorType: iteratorType }),
-        }),
-        { abortSignal: stopping.signal },
-      );
-      iterator = ShardIterator;
-      if (!iterator) ended = true;
-    }
-
-    /** One GetRecords call: appends to `pending`, returns how many records came. */
-    async function fetch(limit: number): Promise<number> {
-      if (!iterator) await openIterator();
-      if (ended || !iterator) return 0;
-      try {
-        const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }), {
-          abortSignal: stopping.signal,
-        });
-        iterator = NextShardIterator;
-        // A closed shard read to its end hands out no next iterator.
-        if (!iterator) ended = true;
-        for (const record of Records) pending.push(toDynamoDbStreamRecord(record, streamArn, region));
-        lastSequenceNumber = Records.at(-1)?.dynamodb?.SequenceNumber ?? lastSequenceNumber;
-        return Records.length;
-      } catch (error) {
-        // Iterators expire after 15 minutes: the next call opens one after the last record read.
-        if (error instanceof Error && error.name === 'ExpiredIteratorException') iterator = undefined;
-        throw error;
-      }
-    }
-
-    /** Moves pending records into the batch while they fit; true once the batch is full. */
-    function take(batch: DynamoDBRecord[], size: { bytes: number }): boolean {
-      while (pending.length > 0 && batch.length < batchSize) {
-        const bytes = Buffer.byteLength(JSON.stringify(pending[0])) + 1;
-        // A record larger than the limit on its own still goes, alone (DynamoDB's 400 KB item cap keeps it from happening).
-        if (batch.length > 0 && size.bytes + bytes > maxPayloadBytes) return true;
-        batch.push(pending.shift() as DynamoDBRecord);
-        size.bytes += bytes;
-      }
-      return batch.length >= batchSize;
-    }
-
-    /** The next batch: empty when the shard has nothing new (or the source stops before a record came). */
-    async function gather(): Promise<DynamoDBRecord[]> {
-      const batch: DynamoDBRecord[] = [];
-      const size = { bytes: EVENT_ENVELOPE_BYTES };
-      let deadline: number | undefined;
-      let shortRead = false;
-      for (;;) {
-        if (take(batch, size) || ended || stopping.signal.aborted) return batch;
-        if (batch.length > 0) {
-          deadline ??= Date.now() + batchingWindowMs;
-          const remainingMs = deadline - Date.now();
-          if (remainingMs <= 0) return batch;
-          if (shortRead) await pause(Math.min(pollIntervalMs, remainingMs));
-        }
-        const asked = Math.min(MAX_RECORDS_PER_GET, batchSize - batch.length);
-        let fetched: number;
-        try {
-          fetched = await fetch(asked);
-        } catch (error) {
-          if (batch.length === 0) throw error;
-          if (!stopping.signal.aborted) reportPollError(error);
-          return batch; // invoke with what has been gathered
-        }
-        if (fetched === 0 && batch.length === 0) return batch;
-        shortRead = fetched < asked;
-      }
-    }
-
+    const reader = new ShardReader({
+      streams,
+      streamArn,
+      region: regionOf(streamArn),
+      shardId: state.shard.ShardId as string,
+      iteratorType,
+      batching,
+      signal: stopping.signal,
+      pause,
+      reportPollError,
+    });
     let failures = 0;
     while (!stopping.signal.aborted) {
-      let batch: DynamoDBRecord[];
+      let batch: Awaited<ReturnType<ShardReader['gather']>>;
       try {
-        batch = await gather();
+        batch = await reader.gather();
         failures = 0;
       } catch (error) {
         if (stopping.signal.aborted) return;
@@ -306,67 +232,9 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
         await pause(backoffMs(failures));
         continue;
       }
-      if (batch.length > 0) await deliver(batch);
-      else if (ended) return;
-      else await pause(pollIntervalMs);
-    }
-  }
-
-  /** Invokes until every record of the batch succeeded or was given up; the shard waits meanwhile. */
-  async function deliver(batch: DynamoDBRecord[]): Promise<void> {
-    const chunks: Chunk[] = [{ records: batch, retries: 0 }];
-    while (chunks.length > 0 && !stopping.signal.aborted) {
-      const chunk = chunks[0] as Chunk;
-      if (chunk.retries > 0) counters.retries += 1;
-      const resumeAt = await invoke(chunk.records);
-      if (resumeAt === SUCCEEDED) {
-        chunks.shift();
-        continue;
-      }
-      const failed = { records: chunk.records.slice(resumeAt), retries: chunk.retries };
-      if (maximumRetryAttempts >= 0 && failed.retries >= maximumRetryAttempts) {
-        chunks.shift();
-        counters.discarded += failed.records.length;
-        onError(new Error(`${functionName}: gave up ${failed.records.length} record(s) after ${failed.retries} retries`), {
-          Records: failed.records,
-        });
-        continue;
-      }
-      failed.retries += 1;
-      const halves = options.bisectBatchOnFunctionError && resumeAt === 0 && failed.records.length > 1 ? bisect(failed) : [failed];
-      chunks.splice(0, 1, ...halves);
-      await pause(backoffMs(failed.retries, pollIntervalMs));
-    }
-  }
-
-  /** One invocation: where to resume (0: the whole batch failed), or SUCCEEDED. */
-  async function invoke(records: DynamoDBRecord[]): Promise<number | undefined> {
-    const event: DynamoDBStreamEvent = { Records: records };
-    const context = createLambdaContext({ functionName, timeoutMs: functionTimeoutMs });
-    counters.invocations += 1;
-    counters.records += records.length;
-    inFlight += 1;
-    const started = performance.now();
-    try {
-      options.onInvoke?.(event, context);
-      const response = await withTimeout(() => options.handler(event, context), functionTimeoutMs, functionName);
-      if (!reportBatchItemFailures) return SUCCEEDED;
-      const outcome = streamResumeIndex(
-        response,
-        records.map((record) => record.dynamodb?.SequenceNumber ?? ''),
-      );
-      if (outcome.invalidResponse) {
-        counters.errors += 1;
-        onError(new InvalidBatchResponseError(`${functionName}: ${outcome.invalidResponse}; the whole batch failed`), event);
-      }
-      return outcome.resumeAt;
-    } catch (error) {
-      counters.errors += 1;
-      onError(asError(error), event);
-      return 0;
-    } finally {
-      counters.handlerMs += performance.now() - started;
-      inFlight -= 1;
+      if (batch.length > 0) await deliverBatch(batch, delivery);
+      else if (reader.ended) return;
+      else await pause(batching.pollIntervalMs);
     }
   }
 
@@ -383,19 +251,10 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
       return stopped;
     },
     stats: () => ({
-      ...counters,
-      inFlight,
+      ...tally,
       shardsReading: [...shards.values()].filter((state) => state.status === 'reading').length,
     }),
   };
-}
-
-function bisect(chunk: Chunk): Chunk[] {
-  const middle = Math.ceil(chunk.records.length / 2);
-  return [
-    { records: chunk.records.slice(0, middle), retries: chunk.retries },
-    { records: chunk.records.slice(middle), retries: chunk.retries },
-  ];
 }
 
 /** Clients built from `endpoint` when none was given, closed on stop. */
@@ -418,10 +277,7 @@ function ownedClients(options: StreamEventSourceOptions) {
   };
 }
 
-function validate(
-  options: StreamEventSourceOptions,
-  values: { batchSize: number; batchingWindowMs: number; maximumRetryAttempts: number; pollIntervalMs: number },
-): void {
+function validate(options: StreamEventSourceOptions, values: BatchingSettings & { maximumRetryAttempts: number }): void {
   const { batchSize, batchingWindowMs, maximumRetryAttempts, pollIntervalMs } = values;
   if (!options.streamArn === !options.tableName) throw new Error('startStreamEventSource needs either streamArn or tableName');
   if (!options.client && !options.endpoint) throw new Error('startStreamEventSource needs an endpoint or a client');
@@ -433,11 +289,6 @@ function validate(
   if (!Number.isInteger(maximumRetryAttempts) || maximumRetryAttempts < -1 || maximumRetryAttempts > 10_000)
     throw new RangeError(`maximumRetryAttempts must be -1 to 10000, got ${maximumRetryAttempts}`);
   if (!(pollIntervalMs > 0)) throw new RangeError(`pollIntervalMs must be positive, got ${pollIntervalMs}`);
-}
-
-/** Exponential, from `baseMs`, capped at 5 s. */
-function backoffMs(attempt: number, baseMs = 100): number {
-  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
 }
 
 /**
