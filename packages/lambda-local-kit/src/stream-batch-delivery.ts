@@ -7,15 +7,23 @@ import { InvalidBatchResponseError, withTimeout } from './poller.ts';
 // biome-ignore lint/suspicious/noConfusingVoidType: as in Lambda's own types, a handler that reports no failure may return nothing.
 export type DynamoDbStreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
 
-/** What the event source counts; the delivery adds to it. */
+/** What the event source counts since start; the delivery adds to it. */
 export interface StreamTally {
+  /** Handler invocations, retries included. */
   invocations: number;
+  /** Records passed to the handler, retries included. */
   records: number;
+  /** Invocations that threw, timed out or returned an invalid batch response. */
   errors: number;
+  /** Invocations that repeated records of a failed one (whole batch, bisected half or from a reported failure on). */
   retries: number;
+  /** Records given up after `maximumRetryAttempts`. */
   discarded: number;
+  /** DescribeStream / GetShardIterator / GetRecords errors. */
   pollErrors: number;
+  /** Wall time of all handler runs, ms. */
   handlerMs: number;
+  /** Invocations running now (at most one per shard). */
   inFlight: number;
 }
 

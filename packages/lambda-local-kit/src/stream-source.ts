@@ -51,26 +51,9 @@ export interface StreamEventSourceOptions {
   onError?: (error: Error, event?: DynamoDBStreamEvent) => void;
 }
 
-/** Counters since start. */
-export interface StreamEventSourceStats {
-  /** Handler invocations, retries included. */
-  invocations: number;
-  /** Records passed to the handler, retries included. */
-  records: number;
-  /** Invocations that threw, timed out or returned an invalid batch response. */
-  errors: number;
-  /** Invocations that repeated records of a failed one (whole batch, bisected half or from a reported failure on). */
-  retries: number;
-  /** Records given up after `maximumRetryAttempts`. */
-  discarded: number;
-  /** DescribeStream / GetShardIterator / GetRecords errors. */
-  pollErrors: number;
-  /** Shards being read now. */
+/** Counters since start, and the shards being read now. */
+export interface StreamEventSourceStats extends StreamTally {
   shardsReading: number;
-  /** Invocations running now (at most one per shard). */
-  inFlight: number;
-  /** Wall time of all handler runs, ms. */
-  handlerMs: number;
 }
 
 /** A running local DynamoDB stream event source mapping. */
