@@ -22,32 +22,21 @@ const list = z.string().transform((value) =>
 );
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+/** A string holding JSON, parsed. */
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON' });
+    return z.NEVER;
+  }
+});
 /** A JSON object from numeric keys (error codes, phone number ids) to numbers. */
-const jsonNumbersByKey = (value: z.ZodNumber) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^\d+$/), value));
+const jsonNumbersByKey = (value: z.ZodNumber) => jsonText.pipe(z.record(z.string().regex(/^\d+$/), value));
 
 /** Account id → its phone number ids (all numeric), each number under one account. */
 const whatsappAccountsEnv = z.object({
-  WHATSAPP_ACCOUNTS: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
+  WHATSAPP_ACCOUNTS: jsonText
     .pipe(z.record(z.string().regex(/^\d{5,20}$/, 'a numeric account id'), z.array(z.string().regex(/^\d{5,20}$/)).min(1)))
     .transform((byAccount, ctx) => {
       try {

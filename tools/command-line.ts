@@ -16,5 +16,13 @@ export function parseCommandLine<T>(parse: () => T, usage: string): T | undefine
 
 /** A DynamoDB document client, on a local stand-in's endpoint when one is given. */
 export function documentClient(endpoint: string | undefined): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(endpoint ? { endpoint } : {}));
+  return DynamoDBDocumentClient.from(new DynamoDBClient(endpoint ? { endpoint } : {}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
 }
+
+/** The options of the commands that read the jobs table and the campaign counters. */
+export const TABLE_OPTIONS = {
+  'jobs-table': { type: 'string' },
+  'campaigns-table': { type: 'string' },
+} as const;

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createCampaignCounters } from '../lib/adapters/dynamodb/campaign-counters.ts';
 import { scanCampaignJobs } from '../lib/adapters/dynamodb/campaign-jobs.ts';
 import { formatRecount, recountCampaign } from '../lib/report/recount.ts';
-import { documentClient, parseCommandLine } from './command-line.ts';
+import { documentClient, parseCommandLine, TABLE_OPTIONS } from './command-line.ts';
 
 const USAGE = 'usage: recount [--jobs-table <t>] [--campaigns-table <t>] [--endpoint <url>] [--write] [--json] <campaignId>';
 
@@ -20,8 +20,7 @@ function parseOptions() {
   return parseArgs({
     allowPositionals: true,
     options: {
-      'jobs-table': { type: 'string' },
-      'campaigns-table': { type: 'string' },
+      ...TABLE_OPTIONS,
       endpoint: { type: 'string' },
       write: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },

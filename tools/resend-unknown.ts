@@ -13,14 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createJobStore } from '../lib/adapters/dynamodb/job-store.ts';
 import { createJobQueues } from '../lib/adapters/sqs/job-queues.ts';
 import { DEFAULT_RESEND_AFTER_SECONDS } from '../lib/domain/resend-rule.ts';
 import { type ResendReport, resendUnknown } from '../lib/resend/resend-unknown.ts';
-import { parseCommandLine } from './command-line.ts';
+import { documentClient, parseCommandLine, TABLE_OPTIONS } from './command-line.ts';
 
 const USAGE =
   'usage: resend-unknown --jobs-table <t> --campaigns-table <t> --send-queue-url <url> [--deferred-queue-url <url>] [--after-seconds N] [--dry-run] [--json] <campaignId>';
@@ -29,8 +27,7 @@ function parseOptions() {
   return parseArgs({
     allowPositionals: true,
     options: {
-      'jobs-table': { type: 'string' },
-      'campaigns-table': { type: 'string' },
+      ...TABLE_OPTIONS,
       'send-queue-url': { type: 'string' },
       'deferred-queue-url': { type: 'string' },
       'after-seconds': { type: 'string', default: String(DEFAULT_RESEND_AFTER_SECONDS) },
@@ -55,9 +52,7 @@ async function main(): Promise<number> {
   }
   const dynamoEndpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const doc = documentClient(dynamoEndpoint);
   const sqs = new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {});
   try {
     const report = await resendUnknown(campaignId, {

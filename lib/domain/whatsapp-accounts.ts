@@ -9,10 +9,26 @@ export interface ServedAccounts {
   readonly numbersByAccount: Readonly<Record<string, readonly string[]>>;
 }
 
+/** Phone number id → its account, per configuration: built once, read for every job and event. */
+const accountsByNumber = new WeakMap<ServedAccounts, ReadonlyMap<string, string>>();
+
 /** Account id → phone number ids, as configured; refuses a number listed under two accounts. */
 export function servedAccounts(numbersByAccount: Record<string, readonly string[]>): ServedAccounts {
+  const accounts = { numbersByAccount };
+  numberIndex(accounts);
+  return accounts;
+}
+
+/** The account a phone number belongs to; undefined for a number this deployment does not serve. */
+export function accountOfNumber(accounts: ServedAccounts, phoneNumberId: string): string | undefined {
+  return numberIndex(accounts).get(phoneNumberId);
+}
+
+function numberIndex(accounts: ServedAccounts): ReadonlyMap<string, string> {
+  const known = accountsByNumber.get(accounts);
+  if (known) return known;
   const owner = new Map<string, string>();
-  for (const [account, numbers] of Object.entries(numbersByAccount)) {
+  for (const [account, numbers] of Object.entries(accounts.numbersByAccount)) {
     for (const number of numbers) {
       const other = owner.get(number);
       if (other !== undefined && other !== account) {
@@ -21,15 +37,8 @@ export function servedAccounts(numbersByAccount: Record<string, readonly string[
       owner.set(number, account);
     }
   }
-  return { numbersByAccount };
-}
-
-/** The account a phone number belongs to; undefined for a number this deployment does not serve. */
-export function accountOfNumber(accounts: ServedAccounts, phoneNumberId: string): string | undefined {
-  for (const [account, numbers] of Object.entries(accounts.numbersByAccount)) {
-    if (numbers.includes(phoneNumberId)) return account;
-  }
-  return undefined;
+  accountsByNumber.set(accounts, owner);
+  return owner;
 }
 
 export function isServedAccount(accounts: ServedAccounts, accountId: string): boolean {

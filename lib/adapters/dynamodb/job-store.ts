@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -153,23 +154,16 @@ export class DynamoJobStore implements JobStore {
 
   async findByWamid(wamid: string, recipient: string): Promise<string | undefined> {
     // A recipient has a few jobs (one per campaign still kept): one query page reads them all.
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'recipient = :r',
-          FilterExpression: 'wamid = :w',
-          ProjectionExpression: 'campaignId, aliasOf',
-          ExpressionAttributeValues: { ':r': recipient, ':w': wamid },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      const found = page.Items?.[0];
+    const pages = this.itemsOfRecipient(recipient, {
+      FilterExpression: 'wamid = :w',
+      ProjectionExpression: 'campaignId, aliasOf',
+      ExpressionAttributeValues: { ':w': wamid },
+    });
+    for await (const items of pages) {
+      const found = items[0];
       if (found?.aliasOf) return jobKeyOf((found.campaignId as string).slice(ALIAS_PREFIX.length), found.aliasOf as string);
       if (found) return jobKeyOf(found.campaignId as string, recipient);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return undefined;
   }
 
@@ -200,26 +194,39 @@ export class DynamoJobStore implements JobStore {
 
   async jobsOfRecipient(recipient: string): Promise<RecipientJob[]> {
     const jobs: RecipientJob[] = [];
+    const pages = this.itemsOfRecipient(recipient, {
+      ProjectionExpression: 'campaignId, #state, claimToken, claimedAt',
+      ExpressionAttributeNames: { '#state': 'state' },
+    });
+    for await (const items of pages) {
+      for (const item of items as Array<Omit<RecipientJob, 'jobKey'> & { campaignId: string }>) {
+        if (item.campaignId.startsWith(ALIAS_PREFIX)) continue;
+        const { campaignId, ...job } = item;
+        jobs.push({ ...job, jobKey: jobKeyOf(campaignId, recipient) });
+      }
+    }
+    return jobs;
+  }
+
+  /** The recipient's items (jobs and aliases), a query page at a time. */
+  private async *itemsOfRecipient(
+    recipient: string,
+    query: Pick<QueryCommandInput, 'FilterExpression' | 'ProjectionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): AsyncGenerator<Record<string, unknown>[]> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.options.tableName,
           KeyConditionExpression: 'recipient = :r',
-          ProjectionExpression: 'campaignId, #state, claimToken, claimedAt',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':r': recipient },
+          ...query,
+          ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':r': recipient },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of (page.Items ?? []) as Array<Omit<RecipientJob, 'jobKey'> & { campaignId: string }>) {
-        if (item.campaignId.startsWith(ALIAS_PREFIX)) continue;
-        const { campaignId, ...job } = item;
-        jobs.push({ ...job, jobKey: jobKeyOf(campaignId, recipient) });
-      }
+      yield page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return jobs;
   }
 
   adoptWamid(adoption: WamidAdoption, counted?: CountedChange): Promise<WebhookWrite> {
