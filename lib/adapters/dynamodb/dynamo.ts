@@ -33,7 +33,7 @@ export async function batchGetAll<T>(
   doc: DynamoDBDocumentClient,
   table: string,
   keys: ReadonlyArray<Record<string, unknown>>,
-  read: { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> } = {},
+  read: { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ConsistentRead?: boolean } = {},
 ): Promise<T[]> {
   const found: T[] = [];
   for (let i = 0; i < keys.length; i += 100) {

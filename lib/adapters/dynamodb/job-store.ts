@@ -237,9 +237,11 @@ export class DynamoJobStore implements JobStore {
   async unknownJobs(query: UnknownJobsQuery): Promise<JobRecord[]> {
     const keys: Array<{ recipient: string; campaignId: string }> = [];
     for (const day of unknownDaysUpTo(query.now)) keys.push(...(await this.unknownKeysOf(day, query)));
-    const jobs = await Promise.all(keys.map((key) => this.get(jobKeyOf(key.campaignId, key.recipient))));
-    // Settled since the index was read (it is eventually consistent): not unknown any more.
-    return jobs.filter((job): job is JobRecord => job?.[UNKNOWN_INDEX.day] !== undefined);
+    // Read again, strongly consistent, 100 at a time: the index is eventually consistent.
+    const distinct = [...new Set(keys.map((key) => jobKeyOf(key.campaignId, key.recipient)))].map(itemKeyOf);
+    const jobs = await batchGetAll<JobRecord>(this.doc, this.options.tableName, distinct, { ConsistentRead: true });
+    // Settled since the index was read: not unknown any more.
+    return jobs.filter((job) => job[UNKNOWN_INDEX.day] !== undefined).map(asRecord);
   }
 
   private async unknownKeysOf(day: string, query: UnknownJobsQuery): Promise<Array<{ recipient: string; campaignId: string }>> {
