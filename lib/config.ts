@@ -62,9 +62,9 @@ const tablesEnv = z.object({
     .min(1)
     .describe("The campaigns table: sharded counters, the sweep's open-deadline records and its watermark."),
   COUNTER_SHARDS: int(1, 200)
-    .default(50)
+    .default(10)
     .describe(
-      'Counter items per campaign; each job change adds to one at random in its own transaction, and the report sums them. About 1 per 20 sends/s.',
+      'Counter items per campaign: each counter write (one per campaign per stream batch or send batch) adds to one at random, and the report sums them. More shards spread concurrent writes; fewer make reads cheaper.',
     ),
   JOB_RETENTION_DAYS: int(1, 365).default(35).describe('Job items expire (DynamoDB TTL) this many days after their validity ends.'),
   USER_RETENTION_DAYS: int(1, 3650)
@@ -281,6 +281,8 @@ export type { ServedAccounts };
 /** Each function's environment schema, by function name: the source of docs/configuration.md (`npm run config-doc`). */
 export { whatsappAccountsEnv };
 
+const countsEnvSchema = tablesEnv.pick({ CAMPAIGNS_TABLE: true, COUNTER_SHARDS: true });
+
 export const FUNCTION_ENV_SCHEMAS = {
   send: sendEnvSchema,
   status: statusEnvSchema,
@@ -289,6 +291,7 @@ export const FUNCTION_ENV_SCHEMAS = {
   sweep: sweepEnvSchema,
   campaigns: campaignEnvSchema,
   feeder: campaignEnvSchema,
+  countJobChanges: countsEnvSchema,
 } as const;
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, name: string): z.infer<T> {
@@ -477,6 +480,16 @@ export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): Webhook
 export interface ReleaseConfig {
   sendQueueUrl: string;
   deferredQueueUrl: string;
+}
+
+export interface CountsConfig {
+  campaignsTable: string;
+  counterShards: number;
+}
+
+export function loadCountsConfig(env: NodeJS.ProcessEnv = process.env): CountsConfig {
+  const e = parseEnv(countsEnvSchema, env, 'countJobChanges');
+  return { campaignsTable: e.CAMPAIGNS_TABLE, counterShards: e.COUNTER_SHARDS };
 }
 
 export function loadReleaseConfig(env: NodeJS.ProcessEnv = process.env): ReleaseConfig {

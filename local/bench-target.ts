@@ -68,7 +68,11 @@ export const SENDER_ATTRIBUTION: AttributionRules = {
   stackMarkers: [
     { path: 'send', markers: ['/lib/send/', '/lib/release/', '/functions/send', '/functions/release'] },
     { path: 'sweep', markers: ['/lib/sweep/', '/functions/sweep'] },
-    { path: 'status', markers: ['/lib/status/', '/lib/webhook/', '/functions/status', '/functions/webhook'] },
+    // The counting function's writes follow from the job writes of both paths; they are counted with the status path's.
+    {
+      path: 'status',
+      markers: ['/lib/status/', '/lib/webhook/', '/lib/counts/', '/functions/status', '/functions/webhook', '/functions/count-job-changes'],
+    },
   ],
 };
 
@@ -129,8 +133,8 @@ function workerGroups(single: boolean): WorkerGroup[] {
     receivesWebhooks: functions.includes('webhook'),
   });
   return single
-    ? [group('all', ['send', 'release', 'status', 'webhook'])]
-    : [group('send', ['send', 'release']), group('feedback', ['status', 'webhook'])];
+    ? [group('all', ['send', 'release', 'status', 'webhook', 'countJobChanges'])]
+    : [group('send', ['send', 'release']), group('feedback', ['status', 'webhook', 'countJobChanges'])];
 }
 
 async function deploy(input: DeployInput): Promise<BenchStage> {

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import {
   clientsFor,
   createLambdaContext,
+  type DynamoDbStreamHandler,
   type EventSource,
   type FunctionUrlHandler,
   type LocalEndpoints,
@@ -13,10 +15,14 @@ import {
   queueOf,
   type RequestCounter,
   type SqsLambdaHandler,
+  type StreamEventSource,
   startEventSource,
   startFunctionUrl,
+  startStreamEventSource,
+  tableOf,
 } from 'lambda-local-kit';
 import { campaignsFunction } from '../functions/campaigns.ts';
+import { countJobChangesFunction } from '../functions/count-job-changes.ts';
 import { feederFunction } from '../functions/feeder.ts';
 import { releaseFunction } from '../functions/release.ts';
 import { sendFunction } from '../functions/send.ts';
@@ -40,8 +46,8 @@ export const LOCAL_SECRETS = {
   verifyToken: 'local-verify-token',
 } as const;
 
-export type LocalFunctionName = 'send' | 'release' | 'status' | 'webhook' | 'feeder';
-export const LOCAL_FUNCTION_NAMES: readonly LocalFunctionName[] = ['send', 'release', 'status', 'webhook', 'feeder'];
+export type LocalFunctionName = 'send' | 'release' | 'status' | 'webhook' | 'feeder' | 'countJobChanges';
+export const LOCAL_FUNCTION_NAMES: readonly LocalFunctionName[] = ['send', 'release', 'status', 'webhook', 'feeder', 'countJobChanges'];
 
 export interface LocalDeploymentOptions {
   endpoints: LocalEndpoints;
@@ -119,7 +125,14 @@ export interface LocalDeployment {
   statusHandler: SqsLambdaHandler;
   statusRuntime: StatusRuntime;
   webhookHandler: FunctionUrlHandler;
-  sources: { send?: EventSource; release?: EventSource; status?: EventSource; feeder?: EventSource };
+  /** The counting function's handler, as the jobs table's stream invokes it. */
+  countJobChangesHandler: DynamoDbStreamHandler;
+  sources: { send?: EventSource; release?: EventSource; status?: EventSource; feeder?: EventSource; countJobChanges?: StreamEventSource };
+  /**
+   * Resolves once every job change made before the call is in the campaign counters: the
+   * counting function's stream source has caught up. Read figures after it.
+   */
+  countsCaughtUp(): Promise<void>;
   /** The webhook function's URL, where the simulator posts Meta's webhooks. */
   webhookUrl?: string;
   /** Invokes the scheduled sweep once. */
@@ -166,6 +179,7 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     campaigns: () =>
       fns.campaigns.handler({}, createLambdaContext({ functionName: 'campaigns', timeoutMs: fns.campaigns.settings.timeoutMs })),
     feeder: fns.feeder.handler as SqsLambdaHandler,
+    countJobChanges: fns.countJobChanges.handler as DynamoDbStreamHandler,
   };
   const triggers = options.startPollers === false ? undefined : await startTriggers({ fns, handlers, resources, clients, options });
   return {
@@ -178,7 +192,13 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     statusHandler: handlers.status,
     statusRuntime: fns.status.runtime,
     webhookHandler: handlers.webhook,
+    countJobChangesHandler: handlers.countJobChanges,
     sources: triggers?.sources ?? {},
+    async countsCaughtUp() {
+      const counts = triggers?.sources.countJobChanges;
+      if (!counts) throw new Error('the counting function does not run in this deployment (startPollers false, or not in `functions`)');
+      await counts.caughtUp();
+    },
     ...(triggers?.functionUrl ? { webhookUrl: triggers.functionUrl.url } : {}),
     sweep: handlers.sweep,
     tickCampaigns: handlers.campaigns,
@@ -199,6 +219,7 @@ interface Handlers {
   sweep: () => Promise<SweepResult>;
   campaigns: () => Promise<TickResult>;
   feeder: SqsLambdaHandler;
+  countJobChanges: DynamoDbStreamHandler;
 }
 
 interface TriggerContext {
@@ -237,6 +258,14 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
   if (runs('release')) sources.release = poll(fns.release.settings, handlers.release);
   if (runs('status') && options.startStatusPoller !== false) sources.status = poll(fns.status.settings, handlers.status);
   if (runs('feeder')) sources.feeder = poll(fns.feeder.settings, handlers.feeder);
+  if (runs('countJobChanges'))
+    sources.countJobChanges = streamSource({
+      fn: fns.countJobChanges.settings,
+      handler: handlers.countJobChanges,
+      resources,
+      clients,
+      options,
+    });
   const functionUrl = runs('webhook')
     ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs })
     : undefined;
@@ -265,10 +294,49 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
         sources.release?.stop(),
         sources.status?.stop(),
         sources.feeder?.stop(),
+        sources.countJobChanges?.stop(),
         functionUrl?.stop(),
       ]);
     },
   };
+}
+
+/**
+ * The counting function's event source on the jobs table's stream, with serverless.yml's settings;
+ * a batch given up is reported to its on-failure queue as Lambda reports it.
+ */
+function streamSource(context: {
+  fn: LocalFunctionSettings;
+  handler: DynamoDbStreamHandler;
+  resources: LocalResources;
+  clients: ReturnType<typeof clientsFor>;
+  options: LocalDeploymentOptions;
+}): StreamEventSource {
+  const { fn, handler, resources, clients, options } = context;
+  const stream = fn.stream;
+  if (!stream) throw new Error(`function ${fn.name} has no stream event in serverless.yml`);
+  const onFailureQueue = stream.onFailureQueue ? queueOf(resources, stream.onFailureQueue).url : undefined;
+  return startStreamEventSource({
+    endpoint: options.endpoints.dynamodb,
+    tableName: tableOf(resources, stream.table).name,
+    handler,
+    functionName: fn.name,
+    batchSize: stream.batchSize,
+    maximumBatchingWindowSeconds:
+      stream.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? stream.maximumBatchingWindowSeconds) : 0,
+    startingPosition: stream.startingPosition,
+    maximumRetryAttempts: stream.maximumRetryAttempts,
+    bisectBatchOnFunctionError: stream.bisectBatchOnFunctionError,
+    ...(stream.filterPatterns ? { filterPatterns: stream.filterPatterns } : {}),
+    functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,
+    ...(onFailureQueue
+      ? {
+          onFailure: (record: unknown) =>
+            void clients.sqs.send(new SendMessageCommand({ QueueUrl: onFailureQueue, MessageBody: JSON.stringify(record) })),
+        }
+      : {}),
+    onError: () => {},
+  });
 }
 
 /** One function as deployed locally: its serverless.yml settings, resolved environment, runtime and handler. */
@@ -317,7 +385,7 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
     const runtime = definition.createRuntime({ env, clients: functionClients(env, options, counters), ...observability, ...seam, ...s3 });
     return { settings, env, runtime, handler: definition.createHandler(() => runtime, observability) };
   };
-  const [send, release, status, webhook, sweep, campaigns, feeder] = await Promise.all([
+  const [send, release, status, webhook, sweep, campaigns, feeder, countJobChanges] = await Promise.all([
     build(sendFunction),
     build(releaseFunction),
     build(statusFunction),
@@ -325,8 +393,9 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
     build(sweepFunction),
     build(campaignsFunction),
     build(feederFunction),
+    build(countJobChangesFunction),
   ]);
-  return { send, release, status, webhook, sweep, campaigns, feeder };
+  return { send, release, status, webhook, sweep, campaigns, feeder, countJobChanges };
 }
 
 function campaignSeams(options: LocalDeploymentOptions): Pick<WiringContext<LoggerOnly>, 'now' | 'sleep'> {

@@ -10,7 +10,7 @@
  * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides),
  * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS, WORKER_BATCHING_WINDOW_SECONDS (as
  * deployLocally's maximumBatchingWindowSeconds; default: serverless.yml's windows),
- * WORKER_FUNCTIONS (comma-separated: send, release, status, webhook, feeder; default all),
+ * WORKER_FUNCTIONS (comma-separated: send, release, status, webhook, feeder, countJobChanges; default all),
  * WORKER_CAMPAIGN_TICK_MS (run the campaign ticker this often, as EventBridge runs it every minute;
  * default: not at all).
  *

@@ -4,7 +4,7 @@
  * was lost) for which no status came within the window: Meta never took them. Each job is re-sent
  * at most once, never past its validity (docs/operations.md#unknown-jobs-after-a-crash).
  *
- *   npm run resend-unknown -- --jobs-table <t> --campaigns-table <t> --send-queue-url <url> \
+ *   npm run resend-unknown -- --jobs-table <t> --send-queue-url <url> \
  *     [--deferred-queue-url <url>] [--after-seconds 3600] [--dry-run] [--json] <campaignId>
  *
  * Endpoints of local stand-ins come from AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS.
@@ -21,7 +21,7 @@ import { type ResendReport, resendUnknown } from '../lib/resend/resend-unknown.t
 import { documentClient, parseCommandLine, TABLE_OPTIONS } from './command-line.ts';
 
 const USAGE =
-  'usage: resend-unknown --jobs-table <t> --campaigns-table <t> --send-queue-url <url> [--deferred-queue-url <url>] [--after-seconds N] [--dry-run] [--json] <campaignId>';
+  'usage: resend-unknown --jobs-table <t> --send-queue-url <url> [--deferred-queue-url <url>] [--after-seconds N] [--dry-run] [--json] <campaignId>';
 
 function parseOptions() {
   return parseArgs({
@@ -44,9 +44,8 @@ async function main(): Promise<number> {
   const afterSeconds = Number(values['after-seconds']);
   const [campaignId] = positionals;
   const jobsTable = values['jobs-table'];
-  const campaignsTable = values['campaigns-table'];
   const sendQueueUrl = values['send-queue-url'];
-  if (!campaignId || !jobsTable || !campaignsTable || !sendQueueUrl || !Number.isInteger(afterSeconds) || afterSeconds < 0) {
+  if (!campaignId || !jobsTable || !sendQueueUrl || !Number.isInteger(afterSeconds) || afterSeconds < 0) {
     console.error(USAGE);
     return 2;
   }
@@ -56,7 +55,7 @@ async function main(): Promise<number> {
   const sqs = new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {});
   try {
     const report = await resendUnknown(campaignId, {
-      jobs: createJobStore(doc, { tableName: jobsTable, retentionDays: 30, counters: { tableName: campaignsTable, shards: 1 } }),
+      jobs: createJobStore(doc, { tableName: jobsTable, retentionDays: 30 }),
       queues: createJobQueues(sqs, { sendQueueUrl, deferredQueueUrl: values['deferred-queue-url'] ?? sendQueueUrl }),
       now: Date.now,
       newId: randomUUID,

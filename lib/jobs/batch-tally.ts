@@ -10,7 +10,7 @@ export const failedCodeCounter = (code: number) => `failedCode_${code}`;
  * Collects one batch's metrics, and the campaign counts no job write carries (duplicate rows,
  * rejected bodies), so that those are written once per batch and campaign. Counts that follow
  * from a job's change (its state gauges, unique accepted and delivered, retries, 131049 hits) are
- * written with that change (`countingStateChanges`, state-gauges.ts), not here.
+ * counted from the jobs table's stream (`count-job-changes.ts`), not here.
  */
 export class BatchTally {
   readonly byCampaign = new Map<string, CounterDeltas>();

@@ -1,9 +1,9 @@
-import { type CountedBefore, countsOfJob, isRecountable } from '../jobs/state-gauges.ts';
+import { type CountedImage, countsOfJob, isRecountable } from '../jobs/state-gauges.ts';
 import type { CampaignCounters, CounterDeltas } from '../ports/campaign-counters.ts';
 
 /** What recounting a campaign needs: its job items, visited one by one, and its counters. */
 export interface RecountDeps {
-  forEachJob: (campaignId: string, visit: (job: CountedBefore) => void) => Promise<void>;
+  forEachJob: (campaignId: string, visit: (job: CountedImage) => void) => Promise<void>;
   counters: CampaignCounters;
 }
 

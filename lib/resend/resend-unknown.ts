@@ -1,14 +1,12 @@
 import { JOB_STATES } from '../domain/job-state.ts';
 import { resendVerdict } from '../domain/resend-rule.ts';
 import { dispatchRoute } from '../domain/send-plan.ts';
-import { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBodyFromItem } from '../jobs/dispatch-body.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
 import type { JobStore } from '../jobs/job-store.ts';
-import { countingStateChanges } from '../jobs/state-gauges.ts';
 import type { JobQueues } from '../ports/job-queues.ts';
 
-/** What re-sending a campaign's `unknown` jobs needs (a job store whose counted writes reach the campaign counters). */
+/** What re-sending a campaign's `unknown` jobs needs . */
 export interface ResendContext {
   jobs: JobStore;
   queues: Pick<JobQueues, 'dispatch'>;
@@ -70,11 +68,9 @@ async function resendEach(candidates: readonly JobRecord[], context: ResendConte
     changedMeanwhile: [],
     redispatched: [],
   };
-  // The counts of each re-send (gauges, `resentAfterUnknown`) are written with it.
-  const jobs = countingStateChanges(context.jobs, new BatchTally());
   for (const job of candidates) {
     if (job.state === JOB_STATES.retryWait) await redispatchIfLost(job, context, report);
-    else await resendOne(job, { ...context, jobs }, report);
+    else await resendOne(job, context, report);
   }
   return report;
 }

@@ -7,7 +7,6 @@ import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import { RecordError } from '../errors.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
 import { jobKeyOf } from '../jobs/job-record.ts';
-import { countingStateChanges } from '../jobs/state-gauges.ts';
 import type { Controls } from '../ports/control-store.ts';
 import { deadlineBucketOf } from '../ports/open-deadlines.ts';
 import type { BatchContext, PreparedRecord, SendRuntime } from './context.ts';
@@ -41,7 +40,7 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   const tally = new BatchTally();
   tally.metric('RecordsReceived', event.Records.length);
   const batch = await lookUpBatch(event.Records, context, runtime, signal);
-  const deps = { ...runtime, jobs: countingStateChanges(runtime.jobs, tally) };
+  const deps = runtime;
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, deps, tally), processor, {
     context,

@@ -131,7 +131,7 @@ export async function settleConflict(sending: SendingRecord, existing: JobRecord
 
 /**
  * The metrics a recorded decision adds. Its campaign counts (gauges, unique accepted, retries,
- * 131049 hits) were written with the decision itself (`countingStateChanges`).
+ * 131049 hits) follow from the decision's write, through the jobs table's stream (`count-job-changes.ts`).
  */
 function countDecision(before: JobRecord, decision: Decision, tally: BatchTally): void {
   // Every 131049 is a hit, also the one that ends the job `limit_exhausted` or `expired`.

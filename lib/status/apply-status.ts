@@ -74,7 +74,7 @@ async function applyProgress({ jobKey, wamid, change, statuses }: ProgressWrite,
     return;
   }
   const before = result.before;
-  // The campaign counts were written with the job's change (`countingStateChanges`): metrics only here.
+  // The campaign counts follow from the job's change, through the table's stream (`count-job-changes.ts`): metrics only here.
   if (change.state !== JOB_STATES.sent && !before.deliveredAt) {
     tally.metric('JobsDelivered');
     if (before.attempt > 1 || before.retries > 0) tally.metric('JobsDeliveredAfterRetry');
@@ -146,7 +146,7 @@ function countFailure(job: JobRecord, decision: Decision, deps: StatusDeps, tall
     code: errorCode,
     next: decision.state,
   });
-  // The campaign counts were written with the job's change (`countingStateChanges`): metrics only here.
+  // The campaign counts follow from the job's change, through the table's stream (`count-job-changes.ts`): metrics only here.
   if ('dueAt' in decision) tally.metric('RetriesScheduled');
   // Every 131049 is a hit, also the one that ends the job `limit_exhausted` or `expired`.
   if (errorCode === 131049) tally.metric('PerUserLimitHits');

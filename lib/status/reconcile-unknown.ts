@@ -52,7 +52,7 @@ async function adopt(orphan: OrphanStatuses, candidate: Candidate, deps: StatusD
   }
   const before = write.before;
   deps.logger.warn('unknown job settled by its status', { job: jobRef(before.campaignId, before.recipient), by: candidate.by });
-  // The gauges and the unique-accepted count move with the write (`countingStateChanges`).
+  // The gauges and the unique-accepted count follow from the write, through the table's stream (`count-job-changes.ts`).
   tally.metric(candidate.by === 'callback_data' ? 'UnknownReconciledByCallbackData' : 'UnknownReconciledByRecipientTime');
   return candidate.jobKey;
 }

@@ -4,21 +4,20 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { MetaStatus } from '../domain/webhook-events.ts';
 import { isRecordError } from '../errors.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
-import { countingStateChanges } from '../jobs/state-gauges.ts';
 import { applyParsedEvent, type ParsedWebhookEvent, parseWebhookEvent } from './apply-event.ts';
 import { applyStatuses } from './apply-status.ts';
 import type { StatusDeps, StatusRuntime } from './context.ts';
 
 /**
  * One invocation of the status function: the statuses for each message (wamid) together, every
- * other webhook event on its own. Each job change writes its counts with it (state-gauges.ts);
- * what else the batch counts is written once per campaign at its end.
+ * other webhook event on its own. The campaign counts that follow from job changes come from the
+ * jobs table's stream (`count-job-changes.ts`); what else the batch counts is written once per
+ * campaign at its end.
  */
 export async function statusBatch(event: SQSEvent, context: Context, runtime: StatusRuntime): Promise<SQSBatchResponse> {
   const tally = new BatchTally();
   tally.metric('WebhookEventsReceived', event.Records.length);
-  const deps = { ...runtime, jobs: countingStateChanges(runtime.jobs, tally) };
-  const work = workByRecord(event.Records, deps, tally);
+  const work = workByRecord(event.Records, runtime, tally);
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(
     event,

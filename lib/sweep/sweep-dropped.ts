@@ -1,9 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { isOpen } from '../domain/delivery-state.ts';
-import { BatchTally } from '../jobs/batch-tally.ts';
 import type { JobStore } from '../jobs/job-store.ts';
-import { countingStateChanges } from '../jobs/state-gauges.ts';
-import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import { OPEN_DEADLINE_SHARDS, type OpenDeadlines } from '../ports/open-deadlines.ts';
 import type { SweepWatermark } from '../ports/sweep-watermark.ts';
 import { type AutomaticResend, resendUnknownAutomatically, type UnknownSweepResult } from './sweep-unknown.ts';
@@ -12,7 +9,6 @@ import { type AutomaticResend, resendUnknownAutomatically, type UnknownSweepResu
 export interface SweepRuntime {
   jobs: JobStore;
   openDeadlines: OpenDeadlines;
-  counters: CampaignCounters;
   watermark: SweepWatermark;
   logger: Logger;
   now: () => number;
@@ -97,14 +93,8 @@ export async function sweepDropped(deps: SweepRuntime): Promise<SweepResult> {
  */
 async function dropOpen(jobKeys: readonly string[], now: number, deps: SweepRuntime, result: SweepResult): Promise<void> {
   if (jobKeys.length === 0) return;
-  const tally = new BatchTally();
-  const jobs = countingStateChanges(deps.jobs, tally);
-  try {
-    for (const candidate of await jobs.candidates(jobKeys)) {
-      if (!isOpen(candidate.state)) continue;
-      if (await jobs.markDropped(candidate.jobKey, now)) result.dropped++;
-    }
-  } finally {
-    await deps.counters.add(tally.byCampaign);
+  for (const candidate of await deps.jobs.candidates(jobKeys)) {
+    if (!isOpen(candidate.state)) continue;
+    if (await deps.jobs.markDropped(candidate.jobKey, now)) result.dropped++;
   }
 }

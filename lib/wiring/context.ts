@@ -4,7 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from './aws-clients.ts';
 
 /** The Lambda functions of serverless.yml. */
-export type FunctionName = 'send' | 'release' | 'status' | 'webhook' | 'sweep' | 'campaigns' | 'feeder';
+export type FunctionName = 'send' | 'release' | 'status' | 'webhook' | 'sweep' | 'campaigns' | 'feeder' | 'countJobChanges';
 
 /** A function's structured logger and EMF metrics (Powertools). */
 export interface Observability {

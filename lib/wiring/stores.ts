@@ -19,11 +19,7 @@ export interface Stores {
 
 export function createStores(config: StoreConfig, clients: AwsClients): Stores {
   return {
-    jobs: createJobStore(clients.doc, {
-      tableName: config.tables.jobs,
-      retentionDays: config.jobRetentionDays,
-      counters: { tableName: config.tables.campaigns, shards: config.counterShards },
-    }),
+    jobs: createJobStore(clients.doc, { tableName: config.tables.jobs, retentionDays: config.jobRetentionDays }),
     users: createUserStore(clients.doc, { tableName: config.tables.users, retentionDays: config.userRetentionDays }),
     counters: createCampaignCounters(clients.doc, { tableName: config.tables.campaigns, shards: config.counterShards }),
     openDeadlines: createOpenDeadlines(clients.doc, { tableName: config.tables.campaigns }),

@@ -7,10 +7,10 @@ import type { SweepRuntime } from '../sweep/sweep-dropped.ts';
 import type { WiringContext } from './context.ts';
 import { createStores } from './stores.ts';
 
-/** The sweep's runtime: the job store, its to-do records, its watermark, the counters and, if configured, the re-send of `unknown` jobs. */
+/** The sweep's runtime: the job store, its to-do records, its watermark and, if configured, the re-send of `unknown` jobs. */
 export function createSweepRuntime({ env, clients, logger, metrics, now }: WiringContext): SweepRuntime {
   const config = loadSweepConfig(env);
-  const { jobs, counters, openDeadlines } = createStores(config, clients);
+  const { jobs, openDeadlines } = createStores(config, clients);
   const clock = now ?? Date.now;
   const unknownResend = config.unknownResend && {
     jobs,
@@ -22,7 +22,6 @@ export function createSweepRuntime({ env, clients, logger, metrics, now }: Wirin
   return {
     jobs,
     openDeadlines,
-    counters,
     watermark: createSweepWatermark(clients.doc, { tableName: config.tables.campaigns }),
     logger,
     now: clock,

@@ -33,8 +33,7 @@ const harness = await startSendHarness(baseScenario(), {
   ...quickRedelivery({ sendQueue: { RedrivePolicy: { maxReceiveCount: 2 } } }),
   injectFault: (service, command, input) => {
     // Every write that would settle the victim's claim (recordDecision, markUnknown) fails until the cause is "fixed".
-    // They are transactions with their counter deltas (docs/design.md#counters).
-    if (!databaseDown || service !== 'dynamodb' || command !== 'TransactWriteItemsCommand') return undefined;
+    if (!databaseDown || service !== 'dynamodb' || command !== 'UpdateItemCommand') return undefined;
     const text = JSON.stringify(input);
     if (!text.includes(victim.slice(1)) || !text.includes(':sending')) return undefined;
     refused++;

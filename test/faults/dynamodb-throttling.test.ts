@@ -36,7 +36,7 @@ const random = seededRandom(0x5eed);
 const injected = new Map<string, number>();
 const calls = new Map<string, number>();
 let throttling = true;
-/** The job writes that carry their counter deltas are transactions (docs/design.md#counters): throttled too. */
+/** The job writes, the users lookup, and the counting function's counter transactions (docs/design.md#campaign-counters): all throttled. */
 const THROTTLED = /^(UpdateItem|BatchGetItem|TransactWriteItems)Command$/;
 
 const harness = await startSendHarness(

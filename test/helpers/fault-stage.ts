@@ -51,17 +51,26 @@ export interface StageView {
   queueCounts(logicalId: string): Promise<QueueCounts>;
   /** Every message in the send DLQ now, with its attributes (read and left on the queue). */
   sendDlq(): Promise<Message[]>;
-  /** A campaign's summed counters, as the report reads them. */
+  /** A campaign's summed counters, as the report reads them, once every job change made so far is counted. */
   counters(campaignId: string): Promise<CounterDeltas>;
 }
 
+/** Where a stage's functions run: the simulator's log, and the wait for the counting function to catch up. */
+export interface StageRunner {
+  calls: () => SimulatedCall[];
+  countsCaughtUp: () => Promise<void>;
+}
+
 /** A view over a stage's resources, for stages whose functions run elsewhere (a worker process). */
-export function stageView(resources: LocalResources, clients: LocalClients, calls: () => SimulatedCall[]): StageView {
+export function stageView(resources: LocalResources, clients: LocalClients, { calls, countsCaughtUp }: StageRunner): StageView {
   const table = tableOf(resources, 'JobsTable').name;
   const counters = createCampaignCounters(clients.documents, { tableName: tableOf(resources, 'CampaignsTable').name, shards: 1 });
   return {
     calls,
-    counters: (campaignId) => counters.read(campaignId),
+    async counters(campaignId) {
+      await countsCaughtUp();
+      return counters.read(campaignId);
+    },
     allJobs: () => scanJobs(clients.documents, table),
     queueCounts: (logicalId) => countMessages(clients.sqs, queueOf(resources, logicalId).url),
     async sendDlq() {
@@ -93,7 +102,10 @@ export function stageView(resources: LocalResources, clients: LocalClients, call
 
 /** The same view over an in-process harness. */
 export function harnessView(harness: SendHarness, clients: LocalClients): StageView {
-  return stageView(harness.deployment.resources, clients, () => harness.sim.calls());
+  return stageView(harness.deployment.resources, clients, {
+    calls: () => harness.sim.calls(),
+    countsCaughtUp: () => harness.deployment.countsCaughtUp(),
+  });
 }
 
 /** Polls `probe` until `done` holds for its value; fails with `describe(value)` after `timeoutMs`. */
@@ -180,8 +192,8 @@ export async function groundTruth(view: StageView, campaigns: readonly string[] 
 
 /**
  * The job items and the campaigns' counters at one moment: a late status may still move a job
- * (and its counters, in the same transaction) while the table is read, so the counters are read
- * before and after the scan until they did not change in between.
+ * (and then its counters) while the table is read, so the counters are read, caught up with the
+ * job changes, before and after the scan until they did not change in between.
  */
 async function jobsWithTheirCounters(view: StageView, campaigns: readonly string[]) {
   const readCounters = async () =>

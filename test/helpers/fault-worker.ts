@@ -16,6 +16,8 @@ export interface WorkerOptions {
   resourceOverrides?: Record<string, Record<string, unknown>>;
   functionTimeoutMs?: number;
   concurrency?: number;
+  /** The functions it runs (WORKER_FUNCTIONS); default all. */
+  functions?: readonly string[];
 }
 
 export interface WorkerProcess {
@@ -47,6 +49,7 @@ export function startWorker(options: WorkerOptions): WorkerProcess {
       ...(options.resourceOverrides ? { WORKER_RESOURCE_OVERRIDES: JSON.stringify(options.resourceOverrides) } : {}),
       ...(options.functionTimeoutMs ? { WORKER_FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) } : {}),
       ...(options.concurrency ? { WORKER_CONCURRENCY: String(options.concurrency) } : {}),
+      ...(options.functions ? { WORKER_FUNCTIONS: options.functions.join(',') } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 import type { Campaign } from '../../lib/domain/campaign-contract.ts';
 import type { CampaignFigures } from '../../lib/domain/campaign-figures.ts';
 import { CAMPAIGN_STATUSES, FINAL_STATUSES, isCampaignStatus } from '../../lib/domain/campaign-lifecycle.ts';
-import type { CampaignCounters, CounterDeltas } from '../../lib/ports/campaign-counters.ts';
+import type { CampaignCounters, CounterDeltas, RunOutcome } from '../../lib/ports/campaign-counters.ts';
 import type {
   CampaignProgress,
   CampaignRecord,
@@ -163,6 +163,11 @@ export class MemoryCampaignCounters implements CampaignCounters {
       for (const [name, delta] of Object.entries(deltas)) totals[name] = (totals[name] ?? 0) + delta;
       this.values.set(campaignId, totals);
     }
+  }
+
+  async addRun(campaignId: string, deltas: CounterDeltas): Promise<RunOutcome> {
+    await this.add(new Map([[campaignId, deltas]]));
+    return { added: true };
   }
 
   async read(campaignId: string): Promise<CounterDeltas> {

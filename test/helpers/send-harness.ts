@@ -56,11 +56,12 @@ export interface SendHarness {
   queueCounts(logicalId: string): Promise<QueueCounts>;
   /** Waits until a queue has nothing visible or in flight (delayed messages may remain). */
   quiet(logicalId: string): Promise<void>;
+  /** The campaign's counters once every job change made so far is counted (the counting function caught up with the stream). */
   counters(campaignId: string): Promise<Record<string, number>>;
   /**
-   * The campaign's figures, as the report command prints them, once the status queue is quiet:
-   * a status batch writes its counters after its job writes, so a test that saw a job change
-   * could otherwise read the counters a moment before they change too.
+   * The campaign's figures, as the report command prints them, once the status queue is quiet
+   * and the counting function has caught up: a test that saw a job change could otherwise read
+   * the counters a moment before they change too.
    */
   figures(campaignId: string): Promise<CampaignFigures>;
 }
@@ -179,9 +180,13 @@ export async function startSendHarness(
     },
     queueCounts,
     quiet,
-    counters: (campaignId) => counters.read(campaignId),
+    async counters(campaignId) {
+      await deployed.countsCaughtUp();
+      return counters.read(campaignId);
+    },
     async figures(campaignId) {
       if (deployed.sources.status) await quiet('StatusQueue');
+      await deployed.countsCaughtUp();
       return campaignFigures(await counters.read(campaignId));
     },
   };

@@ -10,8 +10,9 @@ import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 /**
  * A send invocation that never finishes: one request hangs as a frozen or killed runtime would,
  * so the invocation times out and its batch comes back, while the other sends of that batch were
- * made and recorded. The counts of those sends were written with them, not at the batch's end
- * (which never comes): the figures match the job items, and the recount finds nothing to correct.
+ * made and recorded. The counts of those sends follow from their job writes (the jobs table's
+ * stream), not from the batch's end (which never comes): the figures match the job items, and the
+ * recount finds nothing to correct.
  */
 const JOBS = 10;
 let hung = 0;

@@ -36,19 +36,6 @@ describe("the job store and DynamoDB's refusal of a job's content", () => {
     await expect(claim).rejects.toBeInstanceOf(UnstorableJob);
   });
 
-  it('an item over 400 KB in a claim that carries its counters (a transaction): UnstorableJob', async () => {
-    const counted = createJobStore(clients.documents, {
-      tableName: resources.table('JobsTable').name,
-      retentionDays: 1,
-      counters: { tableName: resources.table('CampaignsTable').name, shards: 2 },
-    });
-    const request = {
-      ...claimOf(templateWith({ type: 'carousel', cards: [{ filler: 'x'.repeat(420_000) }] }), 4),
-      state: JOB_STATES.expired,
-    };
-    await expect(counted.claim(request, { deltas: { expired: 1 }, observedState: null })).rejects.toBeInstanceOf(UnstorableJob);
-  });
-
   it('a number the document client cannot marshal exactly: UnstorableJob', async () => {
     const claim = store.claim(claimOf(templateWith({ type: 'carousel', cards: [{ id: 2 ** 60 }] }), 5));
     await expect(claim).rejects.toBeInstanceOf(UnstorableJob);

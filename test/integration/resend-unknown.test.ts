@@ -40,7 +40,6 @@ const { resources } = harness.deployment;
 const jobStore = createJobStore(clients.documents, {
   tableName: tableOf(resources, 'JobsTable').name,
   retentionDays: 30,
-  counters: { tableName: tableOf(resources, 'CampaignsTable').name, shards: 1 },
 });
 const context = (overrides: Partial<ResendContext> = {}): ResendContext => ({
   jobs: jobStore,

@@ -83,7 +83,6 @@ describe('the sweep re-sends unknown jobs by itself when configured', () => {
       jobs: createJobStore(clients.documents, {
         tableName: jobsTable,
         retentionDays: 30,
-        counters: { tableName: tableOf(resources, 'CampaignsTable').name, shards: 1 },
       }),
       queues: createJobQueues(clients.sqs, {
         sendQueueUrl: queueOf(resources, 'SendQueue').url,

@@ -133,7 +133,7 @@ describe('packaged CloudFormation', () => {
   });
 
   it('gives each function its own role with named actions on named resources only', () => {
-    const roles = ['Send', 'Release', 'Webhook', 'Status', 'Sweep'];
+    const roles = ['Send', 'Release', 'Webhook', 'Status', 'Sweep', 'CountJobChanges'];
     for (const name of roles) {
       expect(resources[`${name}LambdaFunction`]!.Properties.Role).toEqual({ 'Fn::GetAtt': [`${name}FunctionRole`, 'Arn'] });
       for (const statement of statementsOf(`${name}FunctionRole`)) {
@@ -244,6 +244,47 @@ describe('packaged CloudFormation', () => {
     expect(resources.StatusQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
       6 * timeout + mapping.Properties.MaximumBatchingWindowInSeconds,
     );
+  });
+
+  it('counts job changes from the jobs table stream exactly once: retried from the batch start, one batch per shard, failures to a DLQ with an alarm', () => {
+    expect(resources.JobsTable!.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
+      ([, r]) => JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': ['JobsTable', 'StreamArn'] }),
+    )![1];
+    expect(mapping.Properties.FunctionName).toEqual({ 'Fn::GetAtt': ['CountJobChangesLambdaFunction', 'Arn'] });
+    // The counter marks are keyed by a batch's first record: a bisected or parallel batch would not find them.
+    expect(mapping.Properties).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: false,
+      ParallelizationFactor: 1,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['CountsDeadLetterQueue', 'Arn'] } } },
+    });
+    expect(mapping.Properties.FunctionResponseTypes ?? []).toEqual([]);
+    expect(mapping.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT', 'MODIFY'] },
+    ]);
+    // The DLQ keeps what it is told for the 14 days AWS allows at most, and someone hears of it.
+    expect(resources.CountsDeadLetterQueue!.Properties.MessageRetentionPeriod).toBe(1_209_600);
+    const alarmed = (queue: string) =>
+      ofType('AWS::CloudWatch::Alarm').some(([, r]) => JSON.stringify(r.Properties.Dimensions ?? []).includes(queue));
+    expect(alarmed('CountsDeadLetterQueue')).toBe(true);
+    expect(resources.CountsIteratorAgeAlarm!.Properties).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'IteratorAge' });
+    // Its role reads that stream, adds to the campaigns table and reports to its DLQ: nothing else.
+    const statements = statementsOf('CountJobChangesFunctionRole');
+    expect(statements.flatMap((st) => st.Action).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:UpdateItem',
+      'sqs:SendMessage',
+    ]);
+    // Lambda's timeout leaves the 1 s window and DynamoDB retries room, far under the 15-minute cap.
+    expect(resources.CountJobChangesLambdaFunction!.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 60, MemorySize: 256 });
   });
 
   it('re-sends unknown jobs from the sweep only if configured, querying the index of unknown jobs and enqueueing on the send queues', async () => {

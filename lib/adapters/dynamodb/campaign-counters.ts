@@ -1,5 +1,7 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CampaignCounters, CounterDeltas } from '../../ports/campaign-counters.ts';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { CampaignCounters, CounterDeltas, RunOutcome, StreamRun } from '../../ports/campaign-counters.ts';
+import { refusedItem } from './dynamo.ts';
 
 export interface CampaignCountersOptions {
   tableName: string;
@@ -9,6 +11,12 @@ export interface CampaignCountersOptions {
 }
 
 const COUNTER_PREFIX = 'counters#';
+/** `counted#<batch id>`: how far a stream batch's job changes were added to the campaign's counters. */
+const RUN_MARK_PREFIX = 'counted#';
+/** A stream keeps its records for 24 hours, so no batch is handed over again later: a day of margin. */
+const RUN_MARK_RETENTION_SECONDS = 2 * 86_400;
+/** Stream sequence numbers are decimal strings of 21 to 40 digits: padded, they compare as strings. */
+const SEQUENCE_DIGITS = 40;
 
 /** Counter names become attribute names: keep them to a safe alphabet. */
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -27,6 +35,36 @@ export class DynamoCampaignCounters implements CampaignCounters {
 
   async add(deltasByCampaign: ReadonlyMap<string, CounterDeltas>): Promise<void> {
     await Promise.all([...deltasByCampaign].map(([campaignId, deltas]) => this.addToOneShard(campaignId, deltas)));
+  }
+
+  async addRun(campaignId: string, deltas: CounterDeltas, run: StreamRun): Promise<RunOutcome> {
+    const now = Date.now();
+    const shard = Math.floor(this.random() * this.options.shards);
+    const counterUpdate = counterShardUpdate(this.options.tableName, campaignId, deltas, shard, now);
+    const mark = {
+      TableName: this.options.tableName,
+      Key: { campaignId, item: `${RUN_MARK_PREFIX}${run.batchId}` },
+      UpdateExpression: 'SET countedThrough = :last, expiresAt = :expiresAt',
+      ConditionExpression: 'attribute_not_exists(countedThrough) OR countedThrough < :first',
+      ExpressionAttributeValues: {
+        ':first': padded(run.firstSequence),
+        ':last': padded(run.lastSequence),
+        ':expiresAt': Math.floor(now / 1000) + RUN_MARK_RETENTION_SECONDS,
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({ TransactItems: [{ Update: mark }, ...(counterUpdate ? [{ Update: counterUpdate }] : [])] }),
+      );
+      return { added: true };
+    } catch (error) {
+      const refusal = error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
+      if (refusal?.Code !== 'ConditionalCheckFailed') throw error;
+      const through = refusal.Item && refusedItem<{ countedThrough?: string }>({ Item: refusal.Item })?.countedThrough;
+      if (!through) throw error;
+      return { added: false, countedThrough: through.replace(/^0+(?=\d)/, '') };
+    }
   }
 
   async read(campaignId: string): Promise<CounterDeltas> {
@@ -80,6 +118,8 @@ export function counterShardUpdate(tableName: string, campaignId: string, deltas
     },
   };
 }
+
+const padded = (sequence: string) => sequence.padStart(SEQUENCE_DIGITS, '0');
 
 /** The campaign counters on DynamoDB. */
 export function createCampaignCounters(doc: DynamoDBDocumentClient, options: CampaignCountersOptions): CampaignCounters {

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ALIAS_PREFIX } from '../../jobs/job-record.ts';
-import type { CountedBefore } from '../../jobs/state-gauges.ts';
+import type { CountedImage } from '../../jobs/state-gauges.ts';
 
 export interface CampaignJobsScan {
   tableName: string;
@@ -10,7 +10,8 @@ export interface CampaignJobsScan {
 }
 
 /** The attributes a recount reads: a projection, so a job costs a fraction of its item. */
-const PROJECTION = '#state, claimedFrom, lastErrorCode, acceptedAt, deliveredAt, attempt, retries';
+const PROJECTION =
+  '#state, claimedFrom, lastErrorCode, acceptedAt, deliveredAt, resentAt, attempt, retries, perUserLimitHits, retriesScheduled, deferredBeforeSending';
 
 /**
  * Visits every job item of one campaign, with what its counts depend on. A scan of the whole
@@ -20,7 +21,7 @@ const PROJECTION = '#state, claimedFrom, lastErrorCode, acceptedAt, deliveredAt,
 export async function scanCampaignJobs(
   doc: DynamoDBDocumentClient,
   { tableName, campaignId, segments = 4 }: CampaignJobsScan,
-  visit: (job: CountedBefore) => void,
+  visit: (job: CountedImage) => void,
 ): Promise<void> {
   if (campaignId.startsWith(ALIAS_PREFIX)) throw new Error(`not a campaign id: ${campaignId}`);
   await Promise.all(
@@ -39,7 +40,7 @@ export async function scanCampaignJobs(
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
-        for (const item of page.Items ?? []) visit(item as CountedBefore);
+        for (const item of page.Items ?? []) visit(item as CountedImage);
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     }),

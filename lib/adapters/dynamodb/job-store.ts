@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type ProgressChange, statesMovedBy } from '../../domain/delivery-state.ts';
@@ -30,8 +29,7 @@ import {
   type WamidAdoption,
   type WebhookWrite,
 } from '../../jobs/job-record.ts';
-import type { CountedChange, JobStore } from '../../jobs/job-store.ts';
-import { counterShardUpdate } from './campaign-counters.ts';
+import type { JobStore } from '../../jobs/job-store.ts';
 import { batchGetAll, refusedItem } from './dynamo.ts';
 import {
   adoptionUpdate,
@@ -51,13 +49,7 @@ export interface JobStoreOptions {
   tableName: string;
   /** How long job items are kept after their validity ends, for reporting. */
   retentionDays: number;
-  /** Where a counted write adds its campaign counter deltas, in the same transaction. */
-  counters?: { tableName: string; shards: number; random?: () => number };
 }
-
-/** A transaction cancelled for these reasons is tried again (on another counter shard). */
-const PASSING_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
-const TRANSACTION_TRIES = 5;
 
 interface UpdateParams {
   TableName: string;
@@ -75,7 +67,8 @@ const CLAIMABLE = 'attribute_not_exists(recipient) OR (#state IN (:waiting1, :wa
 /**
  * DynamoDB adapter for job items (the item layout is described on `JobRecord`). Every write is
  * conditional, so duplicates and stale workers are no-ops, and every refused write returns the
- * item as it is. A write with counter deltas is one transaction with its counter shard.
+ * item as it is. The campaign counters follow from these writes through the table's stream
+ * (`count-job-changes.ts`), so no write here touches them.
  */
 export class DynamoJobStore implements JobStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -86,14 +79,14 @@ export class DynamoJobStore implements JobStore {
     this.options = options;
   }
 
-  async claim(request: ClaimRequest, counted?: CountedChange): Promise<ClaimResult> {
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
     const { job, token } = request;
     const stored = storedContractOf(contractOf(job));
     const expiresAt = this.expiresAt(request.validUntil);
     const values = { ':token': token, ':waiting1': WAITING_STATES[0], ':waiting2': WAITING_STATES[1] };
     const update = claimUpdate(request, stored, expiresAt);
     const command = this.updateCommand(jobKeyOf(job.campaignId, job.recipient), CLAIMABLE, update, values);
-    const outcome = await this.write(command, counted).catch((error: unknown) => {
+    const outcome = await this.write(command).catch((error: unknown) => {
       throw refusesTheContent(error)
         ? new UnstorableJob(`the jobs table refused the job's item: ${error.message}`, { cause: error })
         : error;
@@ -106,7 +99,7 @@ export class DynamoJobStore implements JobStore {
     return outcome.old ? { claimed: true, record, previousState: outcome.old.state } : { claimed: true, record };
   }
 
-  async recordDecision({ jobKey, token, decision, now, nextDispatchId }: DecisionWrite, counted?: CountedChange): Promise<boolean> {
+  async recordDecision({ jobKey, token, decision, now, nextDispatchId }: DecisionWrite): Promise<boolean> {
     const values = { ':token': token, ':sending': JOB_STATES.sending };
     const command = this.updateCommand(
       jobKey,
@@ -114,42 +107,35 @@ export class DynamoJobStore implements JobStore {
       decisionUpdate(decision, now, nextDispatchId),
       values,
     );
-    return (await this.write(command, counted)).written;
+    return (await this.write(command)).written;
   }
 
-  markUnknown(jobKey: string, token: string, now: number, reason: string, counted?: CountedChange): Promise<boolean> {
-    return this.recordDecision({ jobKey, token, decision: { state: JOB_STATES.unknown, reason }, now }, counted);
+  markUnknown(jobKey: string, token: string, now: number, reason: string): Promise<boolean> {
+    return this.recordDecision({ jobKey, token, decision: { state: JOB_STATES.unknown, reason }, now });
   }
 
-  applyProgress(jobKey: string, wamid: string, change: ProgressChange, counted?: CountedChange): Promise<WebhookWrite> {
+  applyProgress(jobKey: string, wamid: string, change: ProgressChange): Promise<WebhookWrite> {
     const fromValues = Object.fromEntries(statesMovedBy(change.state).map((state, i) => [`:from${i}`, state]));
     const condition = `wamid = :statusWamid AND #state IN (${Object.keys(fromValues).join(', ')})`;
-    return this.webhookWrite(jobKey, condition, progressUpdate(change), { ':statusWamid': wamid, ...fromValues }, counted);
+    return this.webhookWrite(jobKey, condition, progressUpdate(change), { ':statusWamid': wamid, ...fromValues });
   }
 
-  applyFailure(
-    observed: JobRecord,
-    decision: Decision,
-    now: number,
-    nextDispatchId?: string,
-    counted?: CountedChange,
-  ): Promise<WebhookWrite> {
+  applyFailure(observed: JobRecord, decision: Decision, now: number, nextDispatchId?: string): Promise<WebhookWrite> {
     const values = { ':observedState': observed.state, ':observedWamid': observed.wamid };
     return this.webhookWrite(
       observed.jobKey,
       '#state = :observedState AND wamid = :observedWamid',
       decisionUpdate(decision, now, nextDispatchId),
       values,
-      counted,
     );
   }
 
-  async markDropped(jobKey: string, now: number, counted?: CountedChange): Promise<JobState | undefined> {
+  async markDropped(jobKey: string, now: number): Promise<JobState | undefined> {
     const values = { ':accepted': JOB_STATES.accepted, ':sent': JOB_STATES.sent, ':now': iso(now) };
     const command = this.updateCommand(jobKey, '#state IN (:accepted, :sent) AND validUntil < :now', droppedUpdate(), values);
-    const outcome = await this.write(command, counted);
+    const outcome = await this.write(command);
     if (!outcome.written) return undefined;
-    return outcome.old?.state ?? (counted?.observedState || undefined);
+    return outcome.old?.state;
   }
 
   async findByWamid(wamid: string, recipient: string): Promise<string | undefined> {
@@ -229,9 +215,9 @@ export class DynamoJobStore implements JobStore {
     } while (startKey);
   }
 
-  adoptWamid(adoption: WamidAdoption, counted?: CountedChange): Promise<WebhookWrite> {
+  adoptWamid(adoption: WamidAdoption): Promise<WebhookWrite> {
     const values = { ':unknown': JOB_STATES.unknown, ':token': adoption.token };
-    return this.webhookWrite(adoption.jobKey, '#state = :unknown AND claimToken = :token', adoptionUpdate(adoption), values, counted);
+    return this.webhookWrite(adoption.jobKey, '#state = :unknown AND claimToken = :token', adoptionUpdate(adoption), values);
   }
 
   async unknownJobs(query: UnknownJobsQuery): Promise<JobRecord[]> {
@@ -270,7 +256,7 @@ export class DynamoJobStore implements JobStore {
     return keys;
   }
 
-  async markForResend(request: ResendRequest, counted?: CountedChange): Promise<boolean> {
+  async markForResend(request: ResendRequest): Promise<boolean> {
     const values = {
       ':unknown': JOB_STATES.unknown,
       ':token': request.token,
@@ -279,7 +265,7 @@ export class DynamoJobStore implements JobStore {
     };
     const condition =
       '#state = :unknown AND claimToken = :token AND attribute_not_exists(resentAt) AND validUntil > :now AND claimedAt < :claimedBefore';
-    return (await this.write(this.updateCommand(request.jobKey, condition, resendUpdate(request), values), counted)).written;
+    return (await this.write(this.updateCommand(request.jobKey, condition, resendUpdate(request), values))).written;
   }
 
   async candidates(jobKeys: readonly string[]): Promise<OpenCandidate[]> {
@@ -315,59 +301,20 @@ export class DynamoJobStore implements JobStore {
     };
   }
 
-  /**
-   * A status write that hands back the item either way (a counted write's caller knows the
-   * item before it: it computed the deltas from it).
-   */
+  /** A status write that hands back the item either way: as it was before, or as it is after a refusal. */
   private async webhookWrite(
     jobKey: string,
     condition: string,
     update: UpdateBuilder,
     extraValues: Record<string, unknown>,
-    counted?: CountedChange,
   ): Promise<WebhookWrite> {
-    const outcome = await this.write(this.updateCommand(jobKey, condition, update, extraValues), counted);
+    const outcome = await this.write(this.updateCommand(jobKey, condition, update, extraValues));
     if (!outcome.written) return { written: false, current: outcome.current };
     return { written: true, before: outcome.old ?? ({ ...itemKeyOf(jobKey), jobKey } as JobRecord) };
   }
 
-  /**
-   * One conditional job write: alone, handing back the old item; or, with counter deltas, in one
-   * transaction with their `ADD` to a random counter shard, so the job's change and its counts
-   * are made together or not at all. A counted write is also conditional on the state its
-   * deltas were computed from. Either way a refusal hands back the item as it is.
-   */
-  private async write(command: UpdateParams, counted: CountedChange | undefined): Promise<Outcome> {
-    const counterTable = this.options.counters;
-    const { campaignId } = command.Key;
-    const guarded = counted?.observedState === undefined ? command : withObservedState(command, counted.observedState);
-    if (!counted || Object.values(counted.deltas).every((n) => n === 0)) return this.writeAlone(guarded);
-    if (!counterTable) throw new Error('a counted job write needs the counters table');
-    for (let attempt = 1; ; attempt++) {
-      const shard = Math.floor((counterTable.random ?? Math.random)() * counterTable.shards);
-      const counterUpdate = counterShardUpdate(counterTable.tableName, campaignId, counted.deltas, shard, Date.now())!;
-      try {
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Update: { ...guarded, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, { Update: counterUpdate }],
-          }),
-        );
-        return { written: true };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-          const current = reasons[0].Item ? refusedItem<JobRecord>({ Item: reasons[0].Item }) : undefined;
-          return { written: false, ...(current ? { current: asRecord(current) } : {}) };
-        }
-        const passing = reasons.some((reason) => reason.Code && PASSING_CANCELLATIONS.has(reason.Code));
-        if (!passing || attempt >= TRANSACTION_TRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * Math.random()));
-      }
-    }
-  }
-
-  private async writeAlone(command: UpdateParams): Promise<Outcome> {
+  /** One conditional job write, handing back the old item; a refusal hands back the item as it is. */
+  private async write(command: UpdateParams): Promise<Outcome> {
     try {
       const result = await this.doc.send(
         new UpdateCommand({ ...command, ReturnValues: 'ALL_OLD', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
@@ -380,19 +327,6 @@ export class DynamoJobStore implements JobStore {
       return { written: false, ...(current ? { current: asRecord(current) } : {}) };
     }
   }
-}
-
-/**
- * The write's condition, narrowed to the state its counts were computed from: `null` means no
- * item yet (a first settlement), a waiting state only for the message that carries its dispatch id.
- */
-function withObservedState(command: UpdateParams, observed: JobState | null): UpdateParams {
-  if (observed === null) return { ...command, ConditionExpression: `(${command.ConditionExpression}) AND attribute_not_exists(recipient)` };
-  return {
-    ...command,
-    ConditionExpression: `(${command.ConditionExpression}) AND #state = :countedFrom`,
-    ExpressionAttributeValues: { ...command.ExpressionAttributeValues, ':countedFrom': observed },
-  };
 }
 
 /**
@@ -417,15 +351,13 @@ function asRecord(item: Omit<JobRecord, 'jobKey'>): JobRecord {
 /**
  * DynamoDB's answer to an item it cannot hold as written (over 400 KB, or nested deeper than 32
  * levels), as a ValidationException about the item itself (not about the request's expressions)
- * or the same reason on a cancelled transaction; or the document client's refusal to marshal a
+ * or the document client's refusal to marshal a
  * number it cannot keep exactly.
  */
 function refusesTheContent(error: unknown): error is Error {
   const aboutTheItem = (message: string | undefined) =>
     /item size (to update )?has exceeded|nesting levels have exceeded/i.test(message ?? '');
   if (!(error instanceof Error)) return false;
-  if (error instanceof TransactionCanceledException)
-    return (error.CancellationReasons ?? []).some((reason) => aboutTheItem(reason.Message));
   if (/Number\.(MAX|MIN)_SAFE_INTEGER|Special numeric value/.test(error.message)) return true;
   return error.name === 'ValidationException' && aboutTheItem(error.message);
 }

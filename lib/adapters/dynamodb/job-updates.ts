@@ -1,8 +1,10 @@
 import type { ProgressChange } from '../../domain/delivery-state.ts';
 import { JOB_STATES } from '../../domain/job-state.ts';
+import { classifyMetaError } from '../../domain/meta-errors.ts';
 import type { Decision } from '../../domain/send-plan.ts';
 import type { StoredContract } from '../../jobs/job-item.ts';
 import { type ClaimRequest, type JobRecord, jobKeyOf, type ResendRequest, type WamidAdoption } from '../../jobs/job-record.ts';
+import type { JobTally } from '../../jobs/state-gauges.ts';
 import { UpdateBuilder } from './update-builder.ts';
 
 /** `claimedFrom` of a job claimed for the first time: counted in no state before. */
@@ -49,7 +51,13 @@ export function claimUpdate(request: ClaimRequest, stored: StoredContract, expir
       .set('claimedFrom', NOT_CLAIMED_BEFORE, 'if_not_exists(#state, :claimedFrom)');
   else update.set('apiCalls', 0, 'if_not_exists(apiCalls, :apiCalls)').set('lastErrorReason', reason ?? state);
   if (deferral) update.set('nextDispatchId', deferral.nextDispatchId).set('dueAt', iso(deferral.dueAt));
+  if (state === JOB_STATES.deferred) increment(update, 'deferredBeforeSending');
   return update;
+}
+
+/** One more of an event the job item tallies (`JOB_TALLIES`): the stream's images show it as a growth of one. */
+function increment(update: UpdateBuilder, tally: JobTally): UpdateBuilder {
+  return update.set(tally, 1, `if_not_exists(${tally}, :zero) + :${tally}`).value(':zero', 0);
 }
 
 /** The item after a successful claim, from its old image and what the claim wrote: no read needed. */
@@ -100,7 +108,13 @@ export function decisionUpdate(decision: Decision, now: number, nextDispatchId: 
     default:
       update.set('lastErrorReason', decision.reason).remove('nextDispatchId', 'dueAt');
   }
+  // A decision without a code clears the last one: a job failed for another reason must not show (and be counted with) an older code.
   if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
+  else update.remove('lastErrorCode');
+  if ('dueAt' in decision) increment(update, 'retriesScheduled');
+  // Every 131049 is tallied, whatever it decided (a retry, `expired`, `limit_exhausted`).
+  if ('errorCode' in decision && decision.errorCode !== undefined && classifyMetaError(decision.errorCode).kind === 'per_user_limit')
+    increment(update, 'perUserLimitHits');
   return update;
 }
 

@@ -148,6 +148,8 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
       status: sources?.status?.invocations ?? receives('status'),
       release: sources?.release?.invocations ?? receives('deferred'),
       webhook: instrument.invocations.webhook?.count ?? run.webhooks.posted,
+      // The target's stream-triggered function, where it has one (the jobs table's counting function).
+      countJobChanges: sources?.countJobChanges?.invocations ?? 0,
     };
     const statusSource = sources?.status;
     if (statusSource && statusSource.invocations > 0)

@@ -267,7 +267,7 @@ export async function runLaunch(target: BenchTarget, feed: FeedBenchTarget, opti
     label: options.label,
     rows: options.rows,
     rate: options.rate,
-    functions: ['send', 'release', 'status', 'webhook'],
+    functions: ['send', 'release', 'status', 'webhook', 'countJobChanges'],
     tickEveryMs: options.tickEveryMs,
     env: {},
     logLevel: options.logLevel,

@@ -54,19 +54,23 @@ export {
 export {
   type FunctionSettingsOptions,
   type LocalFunctionSettings,
+  type LocalStreamSettings,
   readServerlessFile,
   resolveFunctionSettings,
   type ServerlessFile,
   type ServerlessFunction,
   type ServerlessSqsEvent,
+  type ServerlessStreamEvent,
 } from './serverless.ts';
 export { type BatchOutcome, interpretBatchResponse, toSqsRecord } from './sqs-event.ts';
 export { type SqsLocalOptions, startSqsLocal } from './sqs-local.ts';
 export { type SsmLocal, type SsmLocalOptions, startSsmLocal } from './ssm-local.ts';
+export { compileFilterPatterns, type StreamFilterPattern } from './stream-filter.ts';
 export {
   type DynamoDbStreamHandler,
   type StreamEventSource,
   type StreamEventSourceOptions,
   type StreamEventSourceStats,
+  type StreamFailureRecord,
   startStreamEventSource,
 } from './stream-source.ts';

@@ -18,7 +18,7 @@ export interface ServerlessFunction {
   memorySize?: number;
   logs?: Record<string, unknown>;
   environment?: Record<string, unknown>;
-  events?: Array<{ sqs?: ServerlessSqsEvent }>;
+  events?: Array<{ sqs?: ServerlessSqsEvent; stream?: ServerlessStreamEvent }>;
 }
 
 /** An `sqs` event of a serverless.yml function: its event source mapping. */
@@ -28,6 +28,38 @@ export interface ServerlessSqsEvent {
   maximumBatchingWindow?: number;
   maximumConcurrency?: unknown;
   functionResponseType?: string;
+}
+
+/** A `stream` event of a serverless.yml function (a DynamoDB stream), as the Serverless Framework (osls) names its settings. */
+export interface ServerlessStreamEvent {
+  type?: string;
+  arn: unknown;
+  batchSize?: unknown;
+  batchWindow?: unknown;
+  startingPosition?: string;
+  maximumRetryAttempts?: unknown;
+  bisectBatchOnFunctionError?: boolean;
+  parallelizationFactor?: unknown;
+  functionResponseType?: string;
+  filterPatterns?: Array<Record<string, unknown>>;
+  destinations?: { onFailure?: { arn?: unknown; type?: string } };
+}
+
+/** A function's DynamoDB stream event source, every value resolved, with AWS's defaults. */
+export interface LocalStreamSettings {
+  /** The logical id of the table whose stream it reads. */
+  table: string;
+  batchSize: number;
+  /** Seconds (serverless.yml's `batchWindow`); 0 when unset, as on AWS. */
+  maximumBatchingWindowSeconds: number;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** -1 (until the records expire) when unset, as on AWS. */
+  maximumRetryAttempts: number;
+  bisectBatchOnFunctionError: boolean;
+  reportBatchItemFailures: boolean;
+  filterPatterns?: Array<Record<string, unknown>>;
+  /** The logical id of the SQS queue its on-failure destination names. */
+  onFailureQueue?: string;
 }
 
 /** What running a function locally needs, every value resolved. */
@@ -46,6 +78,8 @@ export interface LocalFunctionSettings {
     maximumConcurrency: number;
     reportBatchItemFailures: boolean;
   };
+  /** Its DynamoDB stream event source, if it has one. */
+  stream?: LocalStreamSettings;
 }
 
 /** Options for {@link resolveFunctionSettings}. */
@@ -85,6 +119,7 @@ export async function resolveFunctionSettings(options: FunctionSettingsOptions):
   if (!fn) throw new Error(`${displayPath(options.serverlessFile)} has no function ${name}`);
   const resolve = resolver(file, options);
   const sqsEvent = fn.events?.find((event) => event.sqs)?.sqs;
+  const streamEvent = fn.events?.find((event) => event.stream)?.stream;
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...file.provider?.environment, ...fn.environment })) {
     environment[key] = await resolve(value, `${name}.environment.${key}`);
@@ -104,6 +139,45 @@ export async function resolveFunctionSettings(options: FunctionSettingsOptions):
           },
         }
       : {}),
+    ...(streamEvent ? { stream: await streamSettings(streamEvent, name, resolve) } : {}),
+  };
+}
+
+/** The logical id a `{ "Fn::GetAtt": [id, attribute] }` names, if it names that attribute. */
+function getAttOf(value: unknown, attribute: string): string | undefined {
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) && getAtt[1] === attribute ? getAtt[0] : undefined;
+}
+
+async function streamSettings(
+  event: ServerlessStreamEvent,
+  name: string,
+  resolve: (value: unknown, where: string) => Promise<string>,
+): Promise<LocalStreamSettings> {
+  if (event.type !== 'dynamodb')
+    throw new Error(`function ${name}: stream event of type ${event.type ?? '(none)'}; the kit runs type dynamodb only`);
+  const table = getAttOf(event.arn, 'StreamArn');
+  if (!table)
+    throw new Error(`function ${name}: stream arn must be { "Fn::GetAtt": [<table>, StreamArn] }, got ${JSON.stringify(event.arn)}`);
+  const number = async (value: unknown, fallback: number, setting: string) =>
+    value === undefined ? fallback : Number(await resolve(value, `${name}.stream.${setting}`));
+  const startingPosition = event.startingPosition ?? 'TRIM_HORIZON';
+  if (startingPosition !== 'TRIM_HORIZON' && startingPosition !== 'LATEST')
+    throw new Error(`function ${name}: stream startingPosition ${startingPosition}; the kit runs TRIM_HORIZON or LATEST`);
+  const onFailure = event.destinations?.onFailure;
+  const onFailureQueue = onFailure ? getAttOf(onFailure.arn, 'Arn') : undefined;
+  if (onFailure && (!onFailureQueue || (onFailure.type ?? 'sqs') !== 'sqs'))
+    throw new Error(`function ${name}: stream onFailure must be an SQS queue's { "Fn::GetAtt": [<queue>, Arn] } with type sqs`);
+  return {
+    table,
+    batchSize: await number(event.batchSize, 100, 'batchSize'),
+    maximumBatchingWindowSeconds: await number(event.batchWindow, 0, 'batchWindow'),
+    startingPosition,
+    maximumRetryAttempts: await number(event.maximumRetryAttempts, -1, 'maximumRetryAttempts'),
+    bisectBatchOnFunctionError: event.bisectBatchOnFunctionError ?? false,
+    reportBatchItemFailures: event.functionResponseType === 'ReportBatchItemFailures',
+    ...(event.filterPatterns ? { filterPatterns: event.filterPatterns } : {}),
+    ...(onFailureQueue ? { onFailureQueue } : {}),
   };
 }
 

@@ -42,6 +42,8 @@ export interface BatchDeliveryContext {
   pause(ms: number): Promise<void>;
   onInvoke?: (event: DynamoDBStreamEvent, context: Context) => void;
   onError(error: Error, event?: DynamoDBStreamEvent): void;
+  /** Records given up after their retries, with how often they were invoked (an on-failure destination). */
+  onGiveUp?: (records: DynamoDBRecord[], invokeCount: number) => void;
 }
 
 interface Chunk {
@@ -73,6 +75,7 @@ export async function deliverBatch(batch: DynamoDBRecord[], context: BatchDelive
     if (maximumRetryAttempts >= 0 && failed.retries >= maximumRetryAttempts) {
       chunks.shift();
       tally.discarded += failed.records.length;
+      context.onGiveUp?.(failed.records, failed.retries + 1);
       context.onError(new Error(`${context.functionName}: gave up ${failed.records.length} record(s) after ${failed.retries} retries`), {
         Records: failed.records,
       });

@@ -115,7 +115,10 @@ export class ShardReader {
       return Records.length;
     } catch (error) {
       // Iterators expire after 15 minutes: the next call opens one after the last record read.
-      if (error instanceof Error && error.name === 'ExpiredIteratorException') this.iterator = undefined;
+      // DynamoDB Local also refuses a TRIM_HORIZON iterator taken while its shard was empty as
+      // "trimmed" once records arrive: a new one, taken now, reads them from the start.
+      if (error instanceof Error && (error.name === 'ExpiredIteratorException' || error.name === 'TrimmedDataAccessException'))
+        this.iterator = undefined;
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, type Shard, type ShardIteratorType } from '@aws-sdk/client-dynamodb-streams';
-import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 import { LAMBDA_PAYLOAD_LIMIT_BYTES } from './poller.ts';
 import {
@@ -11,6 +11,7 @@ import {
   deliverBatch,
   type StreamTally,
 } from './stream-batch-delivery.ts';
+import { compileFilterPatterns, type StreamFilterPattern } from './stream-filter.ts';
 import { type BatchingSettings, ShardReader } from './stream-shard-reader.ts';
 
 export type { DynamoDbStreamHandler } from './stream-batch-delivery.ts';
@@ -45,6 +46,10 @@ export interface StreamEventSourceOptions {
   functionTimeoutMs?: number;
   /** Stop gathering before a batch's records would exceed this many bytes of event (default 6 MB). */
   maxPayloadBytes?: number;
+  /** Lambda's event filtering (exact values only, see `compileFilterPatterns`): records no pattern matches never reach the handler. */
+  filterPatterns?: readonly StreamFilterPattern[];
+  /** Called with AWS's on-failure invocation record when a batch's records are given up (an on-failure destination). */
+  onFailure?: (record: StreamFailureRecord) => void;
   /** Called before each invocation. */
   onInvoke?: (event: DynamoDBStreamEvent, context: Context) => void;
   /** Called for a failed invocation (`event` set), for records given up, and for stream read errors. Default: log to stderr. */
@@ -54,6 +59,26 @@ export interface StreamEventSourceOptions {
 /** Counters since start, and the shards being read now. */
 export interface StreamEventSourceStats extends StreamTally {
   shardsReading: number;
+  /** Records that matched no filter pattern. */
+  filtered: number;
+}
+
+/**
+ * What Lambda sends to a stream event source's on-failure destination when it gives a batch up:
+ * where the records were, not the records.
+ */
+export interface StreamFailureRecord {
+  requestContext: { functionArn: string; condition: 'RetryAttemptsExhausted'; approximateInvokeCount: number };
+  timestamp: string;
+  DDBStreamBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord: string;
+    approximateArrivalOfLastRecord: string;
+    batchSize: number;
+    streamArn: string;
+  };
 }
 
 /** A running local DynamoDB stream event source mapping. */
@@ -61,6 +86,13 @@ export interface StreamEventSource {
   /** Stops reading; resolves once the invocations running now have finished (failed batches are not retried after stop). */
   stop(): Promise<void>;
   stats(): StreamEventSourceStats;
+  /**
+   * Resolves once every record written before the call has been handled (or filtered, or given
+   * up): a shard discovery and, on every shard being read, a read that started after the call
+   * found nothing new, with no batch pending. Rejects after `timeoutMs` (default 30 s), naming
+   * the shards still behind, or when the source stops.
+   */
+  caughtUp(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 const SHARD_DISCOVERY_INTERVAL_MS = 1_000;
@@ -68,6 +100,8 @@ const SHARD_DISCOVERY_INTERVAL_MS = 1_000;
 interface ShardState {
   shard: Shard;
   status: 'waiting' | 'reading' | 'done';
+  /** When the last read that found nothing new started (ms). */
+  idleSince?: number;
 }
 
 /**
@@ -101,6 +135,9 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
   const onError = options.onError ?? ((error: Error) => console.error(`[${functionName}]`, error));
   const tally: StreamTally = { invocations: 0, records: 0, errors: 0, retries: 0, discarded: 0, pollErrors: 0, handlerMs: 0, inFlight: 0 };
   const shards = new Map<string, ShardState>();
+  const passesFilters = compileFilterPatterns(options.filterPatterns);
+  let filtered = 0;
+  let lastDiscoveryStartedAt = 0;
   const readers = new Set<Promise<void>>();
   const stopping = new AbortController();
   const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
@@ -171,8 +208,10 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
     while (!stopping.signal.aborted) {
       try {
         streamArn ??= await resolveStreamArn();
+        const discoveryStartedAt = Date.now();
         const described = await describeShards(streamArn);
         startReadyShards(streamArn, described, first);
+        lastDiscoveryStartedAt = discoveryStartedAt;
         first = false;
         failures = 0;
         await pause(SHARD_DISCOVERY_INTERVAL_MS);
@@ -203,8 +242,10 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
       reportPollError,
     });
     let failures = 0;
+    const shardDelivery = { ...delivery, onGiveUp: giveUpReporter(streamArn, state.shard.ShardId as string) };
     while (!stopping.signal.aborted) {
       let batch: Awaited<ReturnType<ShardReader['gather']>>;
+      const gatherStartedAt = Date.now();
       try {
         batch = await reader.gather();
         failures = 0;
@@ -215,9 +256,63 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
         await pause(backoffMs(failures));
         continue;
       }
-      if (batch.length > 0) await deliverBatch(batch, delivery);
+      const passing = batch.filter(passesFilters);
+      filtered += batch.length - passing.length;
+      if (passing.length > 0) await deliverBatch(passing, shardDelivery);
+      else if (batch.length > 0) continue;
       else if (reader.ended) return;
-      else await pause(batching.pollIntervalMs);
+      else {
+        state.idleSince = gatherStartedAt;
+        await pause(batching.pollIntervalMs);
+      }
+    }
+  }
+
+  /** The on-failure destination's record for records of this shard given up. */
+  function giveUpReporter(streamArn: string, shardId: string) {
+    if (!options.onFailure) return undefined;
+    const report = options.onFailure;
+    return (records: DynamoDBRecord[], invokeCount: number) => {
+      const arrival = (record: DynamoDBRecord | undefined) =>
+        new Date((record?.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000).toISOString();
+      report({
+        requestContext: {
+          functionArn: `arn:aws:lambda:${regionOf(streamArn)}:000000000000:function:${functionName}`,
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: invokeCount,
+        },
+        timestamp: new Date().toISOString(),
+        DDBStreamBatchInfo: {
+          shardId,
+          startSequenceNumber: records[0]?.dynamodb?.SequenceNumber ?? '',
+          endSequenceNumber: records.at(-1)?.dynamodb?.SequenceNumber ?? '',
+          approximateArrivalOfFirstRecord: arrival(records[0]),
+          approximateArrivalOfLastRecord: arrival(records.at(-1)),
+          batchSize: records.length,
+          streamArn,
+        },
+      });
+    };
+  }
+
+  /** Shards that may still hold records written before `since`, by id; empty once caught up. */
+  function behindSince(since: number): string[] {
+    if (lastDiscoveryStartedAt < since) return ['(shard discovery)'];
+    return [...shards.values()]
+      .filter((state) => state.status === 'waiting' || (state.status === 'reading' && (state.idleSince ?? 0) < since))
+      .map((state) => state.shard.ShardId as string);
+  }
+
+  async function caughtUp({ timeoutMs = 30_000 } = {}): Promise<void> {
+    const since = Date.now();
+    const deadline = since + timeoutMs;
+    for (;;) {
+      if (stopping.signal.aborted) throw new Error(`${functionName}: the stream source stopped before it caught up`);
+      const behind = behindSince(since);
+      if (behind.length === 0 && tally.inFlight === 0) return;
+      if (Date.now() > deadline)
+        throw new Error(`${functionName}: not caught up after ${timeoutMs} ms; behind: ${behind.join(', ') || 'a batch in flight'}`);
+      await sleep(25);
     }
   }
 
@@ -235,8 +330,10 @@ export function startStreamEventSource(options: StreamEventSourceOptions): Strea
     },
     stats: () => ({
       ...tally,
+      filtered,
       shardsReading: [...shards.values()].filter((state) => state.status === 'reading').length,
     }),
+    caughtUp,
   };
 }
 

@@ -58,6 +58,30 @@ describe('resolveFunctionSettings()', () => {
     });
   });
 
+  test("takes a DynamoDB stream event's settings as osls names them, with AWS's defaults where unset", async () => {
+    expect((await settingsOf('tally')).stream).toEqual({
+      table: 'JobsTable',
+      batchSize: 500,
+      maximumBatchingWindowSeconds: 1,
+      startingPosition: 'TRIM_HORIZON',
+      maximumRetryAttempts: 10,
+      bisectBatchOnFunctionError: false,
+      reportBatchItemFailures: false,
+      filterPatterns: [{ eventName: ['INSERT', 'MODIFY'] }],
+      onFailureQueue: 'StatusQueue',
+    });
+    expect((await settingsOf('tallyDefaults')).stream).toEqual({
+      table: 'JobsTable',
+      batchSize: 100,
+      maximumBatchingWindowSeconds: 0,
+      startingPosition: 'TRIM_HORIZON',
+      maximumRetryAttempts: -1,
+      bisectBatchOnFunctionError: false,
+      reportBatchItemFailures: false,
+    });
+    await expect(settingsOf('kinesisReader')).rejects.toThrow(/stream event of type kinesis; the kit runs type dynamodb only/);
+  });
+
   test('names a variable it cannot resolve, and where it is used', async () => {
     await expect(settingsOf('unresolvable')).rejects.toThrow(/unresolvable\.environment\.REGION: cannot resolve \$\{opt:region\} locally/);
   });

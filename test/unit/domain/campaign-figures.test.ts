@@ -1,25 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { campaignFigures } from '../../../lib/domain/campaign-figures.ts';
 import type { JobRecord } from '../../../lib/jobs/job-record.ts';
-import { countsOfChange } from '../../../lib/jobs/state-gauges.ts';
+import { type CountedImage, countsOfImages } from '../../../lib/jobs/state-gauges.ts';
 
 describe('campaign figures', () => {
   it('count each recipient once in its current state, whatever the retries', () => {
     const totals: Record<string, number> = {};
-    const apply = (...args: Parameters<typeof countsOfChange>) => {
-      for (const [name, n] of Object.entries(countsOfChange(...args))) totals[name] = (totals[name] ?? 0) + n;
+    // Each job's images as the stream shows them, one change after another.
+    const live = (...images: CountedImage[]) => {
+      let before: CountedImage | undefined;
+      for (const after of images) {
+        for (const [name, n] of Object.entries(countsOfImages(before, after))) totals[name] = (totals[name] ?? 0) + n;
+        before = after;
+      }
     };
-    const job = (state: JobRecord['state'], extra: Partial<JobRecord> = {}) => ({ state, attempt: 1, retries: 0, ...extra });
-    const accepted = { state: 'accepted', wamid: 'w', messageStatus: 'accepted' } as const;
+    const job = (state: JobRecord['state'], extra: Partial<CountedImage> = {}): CountedImage => ({
+      state,
+      attempt: 1,
+      retries: 0,
+      ...extra,
+    });
     // accepted, failed 131049 → deferred, sent again, accepted, delivered.
-    apply(job('sending', { claimedFrom: 'none' }), { kind: 'decision', decision: accepted });
-    const deferral = { state: 'deferred', reason: '131049', dueAt: 1, attempt: 2, retries: 1, errorCode: 131049 } as const;
-    apply(job('accepted', { acceptedAt: 'x' }), { kind: 'decision', decision: deferral });
-    apply(job('sending', { claimedFrom: 'deferred', acceptedAt: 'x', attempt: 2, retries: 1 }), { kind: 'decision', decision: accepted });
-    apply(job('accepted', { acceptedAt: 'x', attempt: 2, retries: 1 }), { kind: 'progress', state: 'delivered' });
+    live(
+      job('sending', { claimedFrom: 'none' }),
+      job('accepted', { acceptedAt: 'x' }),
+      job('deferred', { acceptedAt: 'x', attempt: 2, lastErrorCode: 131049, perUserLimitHits: 1, retriesScheduled: 1 }),
+      job('sending', { claimedFrom: 'deferred', acceptedAt: 'x', attempt: 2, perUserLimitHits: 1, retriesScheduled: 1 }),
+      job('accepted', { acceptedAt: 'y', attempt: 2, perUserLimitHits: 1, retriesScheduled: 1 }),
+      job('delivered', { acceptedAt: 'y', deliveredAt: 'z', attempt: 2, perUserLimitHits: 1, retriesScheduled: 1 }),
+    );
     // another recipient failed permanently
-    apply(job('sending', { claimedFrom: 'none' }), { kind: 'decision', decision: accepted });
-    apply(job('accepted', { acceptedAt: 'x' }), { kind: 'decision', decision: { state: 'failed', reason: 'r', errorCode: 131026 } });
+    live(
+      job('sending', { claimedFrom: 'none' }),
+      job('accepted', { acceptedAt: 'x' }),
+      job('failed', { acceptedAt: 'x', lastErrorCode: 131026 }),
+    );
     const figures = campaignFigures(totals);
     expect(figures).toEqual({
       byState: { delivered: 1, failed: 1 },

@@ -30,7 +30,7 @@ describe('the fault suite checks the figures against the job items', () => {
   const truthful = { state_delivered: 1, state_accepted: 1, state_failed: 1, failedCode_131026: 1, uniqueAccepted: 2, uniqueDelivered: 1 };
 
   it('passes counters that match the job items, whatever the counts it cannot recount', () => {
-    const totals = totalsWith({ ...truthful, retriesScheduled: 4, duplicates: 2 });
+    const totals = totalsWith({ ...truthful, acceptedOnRetry: 4, duplicates: 2 });
     expect(totals.figuresOff).toBe(0);
     expect(violations(totals).filter((v) => v.includes('counters'))).toEqual([]);
   });

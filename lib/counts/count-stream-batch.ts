@@ -1,0 +1,33 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { JobChangeBatch, UnreadChange } from '../jobs/job-change.ts';
+import type { CampaignCounters } from '../ports/campaign-counters.ts';
+import { type CountSummary, countJobChanges } from './count-job-changes.ts';
+
+export interface CountsRuntime<StreamBatch> {
+  counters: CampaignCounters;
+  /** The job changes of a stream batch (the DynamoDB adapter reads the stream's images). */
+  read(event: StreamBatch): { batch: JobChangeBatch; unread: UnreadChange[] };
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * One invocation of the counting function: a batch of the jobs table's stream added to the
+ * campaigns' counters exactly once. A record it cannot read is logged and counted
+ * (`UncountableJobChanges`), never retried: a retry would read it the same way and stop the shard.
+ */
+export async function countStreamBatch<StreamBatch>(event: StreamBatch, runtime: CountsRuntime<StreamBatch>): Promise<CountSummary> {
+  const { batch, unread } = runtime.read(event);
+  for (const record of unread) runtime.logger.error('job change not counted', { ...record });
+  const summary = await countJobChanges(batch, {
+    counters: runtime.counters,
+    onAlreadyCounted: (campaignId, skippedChanges) =>
+      runtime.logger.info('job changes counted before: batch handed over again', { campaignId, skippedChanges, batchId: batch.batchId }),
+  });
+  const metric = (name: string, value: number) => value > 0 && runtime.metrics.addMetric(name, MetricUnit.Count, value);
+  metric('JobChangesCounted', summary.changesCounted);
+  metric('JobChangesCountedBefore', summary.changesSkipped);
+  metric('UncountableJobChanges', unread.length);
+  return summary;
+}
