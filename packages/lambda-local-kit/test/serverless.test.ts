@@ -80,6 +80,9 @@ describe('resolveFunctionSettings()', () => {
       reportBatchItemFailures: false,
     });
     await expect(settingsOf('kinesisReader')).rejects.toThrow(/stream event of type kinesis; the kit runs type dynamodb only/);
+    await expect(settingsOf('tableArnReader')).rejects.toThrow(
+      /function tableArnReader: stream arn must be \{ "Fn::GetAtt": \[<table>, StreamArn\] \}/,
+    );
   });
 
   test('names a variable it cannot resolve, and where it is used', async () => {
