@@ -332,7 +332,9 @@ function streamSource(context: {
     ...(onFailureQueue
       ? {
           onFailure: (record: unknown) =>
-            void clients.sqs.send(new SendMessageCommand({ QueueUrl: onFailureQueue, MessageBody: JSON.stringify(record) })),
+            void clients.sqs
+              .send(new SendMessageCommand({ QueueUrl: onFailureQueue, MessageBody: JSON.stringify(record) }))
+              .catch((error: unknown) => console.error(`[${fn.name}] on-failure record not sent`, error)),
         }
       : {}),
     onError: () => {},

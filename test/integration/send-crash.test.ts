@@ -10,8 +10,9 @@ import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
  */
 let crashes = 0;
 const harness = await startSendHarness(baseScenario({ latencyMs: 20 }), {
-  resourceOverrides: { SendQueue: { VisibilityTimeout: 2, RedrivePolicy: { maxReceiveCount: 4 } } },
-  functionTimeoutMs: 1_500,
+  // A timeout with room for a busy machine's slow reads before the claims; the crashed batch is back 4 s later.
+  resourceOverrides: { SendQueue: { VisibilityTimeout: 4, RedrivePolicy: { maxReceiveCount: 4 } } },
+  functionTimeoutMs: 3_000,
   maximumConcurrency: 2,
   env: { META_REQUEST_TIMEOUT_MS: '500' },
   wrapSendHandler: (handler) => async (event: SQSEvent, context) => {
