@@ -100,6 +100,12 @@ export interface LocalDeploymentOptions {
    * the feedback path in two processes, so that neither stalls the other's event loop.
    */
   functions?: readonly LocalFunctionName[];
+  /**
+   * When the counting function's stream source starts: with the deployment (default, as on AWS), or
+   * at the first read of the figures (`countsCaughtUp`, a campaign tick), from the stream's start,
+   * so tests that never read figures do not poll the stream on a shared DynamoDB Local.
+   */
+  counting?: 'at-start' | 'when-read';
   /** Poll the status queue (default true); false leaves its messages for a test to read. */
   startStatusPoller?: boolean;
   /** Run the scheduled sweep this often (ms); default: not at all (tests call `sweep()`). */
@@ -199,14 +205,14 @@ export async function deployLocally(options: LocalDeploymentOptions): Promise<Lo
     countJobChangesHandler: handlers.countJobChanges,
     sources: triggers?.sources ?? {},
     async countsCaughtUp() {
-      const counts = triggers?.sources.countJobChanges;
+      const counts = triggers?.startCounting();
       if (!counts) throw new Error('the counting function does not run in this deployment (startPollers false, or not in `functions`)');
       await counts.caughtUp();
     },
     ...(triggers?.functionUrl ? { webhookUrl: triggers.functionUrl.url } : {}),
     sweep: handlers.sweep,
     async tickCampaigns() {
-      await triggers?.sources.countJobChanges?.caughtUp();
+      await triggers?.startCounting()?.caughtUp();
       return handlers.campaigns();
     },
     campaignTicks: () => ({ ...(triggers?.ticks ?? { count: 0, totalMs: 0 }) }),
@@ -265,14 +271,18 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
   if (runs('release')) sources.release = poll(fns.release.settings, handlers.release);
   if (runs('status') && options.startStatusPoller !== false) sources.status = poll(fns.status.settings, handlers.status);
   if (runs('feeder')) sources.feeder = poll(fns.feeder.settings, handlers.feeder);
-  if (runs('countJobChanges'))
-    sources.countJobChanges = streamSource({
+  const startCounting = () => {
+    if (!runs('countJobChanges')) return undefined;
+    sources.countJobChanges ??= streamSource({
       fn: fns.countJobChanges.settings,
       handler: handlers.countJobChanges,
       resources,
       clients,
       options,
     });
+    return sources.countJobChanges;
+  };
+  if (options.counting !== 'when-read') startCounting();
   const functionUrl = runs('webhook')
     ? await startFunctionUrl(handlers.webhook, { functionName: 'webhook', timeoutMs: fns.webhook.settings.timeoutMs })
     : undefined;
@@ -291,6 +301,7 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
   const tickTimer = options.campaignTickEveryMs ? setInterval(tick, options.campaignTickEveryMs) : undefined;
   return {
     sources,
+    startCounting,
     functionUrl,
     ticks,
     async stop() {

@@ -104,6 +104,7 @@ export async function startSendHarness(
     endpoints,
     metaBaseUrl: sim.url,
     maximumBatchingWindowSeconds: TEST_BATCHING_WINDOW_SECONDS,
+    counting: 'when-read',
     ...deployment,
   });
   afterAll(async () => {
