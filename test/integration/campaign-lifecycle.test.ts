@@ -44,6 +44,8 @@ describe('a campaign from its item', () => {
     );
     expect(new Set(jobs.filter((job) => job.campaignId === 'once').map((job) => job.recipient)).size).toBe(30);
     await harness.quiet('StatusQueue');
+    // The figures follow the job changes through the stream: counted before the tick that completes.
+    await harness.deployment.countsCaughtUp();
     await harness.deployment.tickCampaigns();
     const done = await harness.record('once');
     expect(done).toMatchObject({
