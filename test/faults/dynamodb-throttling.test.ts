@@ -48,6 +48,8 @@ const harness = await startSendHarness(
     // Short cycles (handed-back records return after 7 s). The simulator answers in ms, so a 1 s
     // request timeout fits a 5 s function timeout; a send cut off by it only ends `unknown`.
     ...quickRedelivery({ statusQueue: true, functionTimeoutMs: 5_000, requestTimeoutMs: 1_000 }),
+    // The counting function runs all along, as deployed, so its counter transactions meet the throttling too.
+    counting: 'at-start',
     injectFault: (service, command) => {
       if (!throttling || service !== 'dynamodb' || !THROTTLED.test(command)) return undefined;
       const n = (calls.get(command) ?? 0) + 1;
