@@ -33,9 +33,10 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           // Starts DynamoDB Local, fauxqs and the SSM stand-in once; each file makes its own queues and tables.
           globalSetup: ['test/helpers/global-setup.ts'],
-          // Integration files mostly wait on queues, timers and the simulator (the suite keeps about
-          // half a core busy on 2 cores): several at once, as the fault files run.
-          maxWorkers: 4,
+          // Integration files mostly wait on queues, timers and the simulator: several at once, as the
+          // fault files run. Three, not four: DynamoDB Local also writes each jobs table's stream, and
+          // four files at once left timing-sensitive tests (pacing, send timeouts) short of CPU.
+          maxWorkers: 3,
         },
       },
       ...(faultsRequested
