@@ -257,8 +257,7 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
       handler,
       functionName: fn.name,
       batchSize: fn.sqs.batchSize,
-      maximumBatchingWindowSeconds:
-        fn.sqs.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? fn.sqs.maximumBatchingWindowSeconds) : 0,
+      maximumBatchingWindowSeconds: batchingWindow(fn.sqs.maximumBatchingWindowSeconds, options),
       maximumConcurrency: fn.name === 'send' ? (options.maximumConcurrency ?? fn.sqs.maximumConcurrency) : fn.sqs.maximumConcurrency,
       reportBatchItemFailures: fn.sqs.reportBatchItemFailures,
       functionTimeoutMs: options.functionTimeoutMs ?? fn.timeoutMs,
@@ -319,6 +318,11 @@ async function startTriggers({ fns, handlers, resources, clients, options }: Tri
   };
 }
 
+/** An event source's batching window: serverless.yml's, or the options' replacement where it sets one. */
+function batchingWindow(configuredSeconds: number, options: LocalDeploymentOptions): number {
+  return configuredSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? configuredSeconds) : 0;
+}
+
 /**
  * The counting function's event source on the jobs table's stream, with serverless.yml's settings;
  * a batch given up is reported to its on-failure queue as Lambda reports it.
@@ -340,8 +344,7 @@ function streamSource(context: {
     handler,
     functionName: fn.name,
     batchSize: stream.batchSize,
-    maximumBatchingWindowSeconds:
-      stream.maximumBatchingWindowSeconds > 0 ? (options.maximumBatchingWindowSeconds ?? stream.maximumBatchingWindowSeconds) : 0,
+    maximumBatchingWindowSeconds: batchingWindow(stream.maximumBatchingWindowSeconds, options),
     startingPosition: stream.startingPosition,
     maximumRetryAttempts: stream.maximumRetryAttempts,
     bisectBatchOnFunctionError: stream.bisectBatchOnFunctionError,

@@ -143,7 +143,20 @@ export function planHold(progress: JobProgress, now: number, until: number, reas
  * 131049: the next attempt is due no sooner than `perUserLimitDelaySeconds` after the hit,
  * unless the validity ends first or the attempts are used up.
  */
-export function planPerUserLimitRetry(progress: JobProgress, hitAt: number, policy: RetryPolicy, errorCode = 131049): Decision {
+/** Meta's per-user marketing limit. */
+export const PER_USER_LIMIT_CODE = 131049;
+
+/** Whether a decision records a 131049, whatever it decided (a retry, `expired`, `limit_exhausted`): every one is a hit. */
+export function isPerUserLimitHit(decision: Decision): boolean {
+  return 'errorCode' in decision && decision.errorCode === PER_USER_LIMIT_CODE;
+}
+
+export function planPerUserLimitRetry(
+  progress: JobProgress,
+  hitAt: number,
+  policy: RetryPolicy,
+  errorCode = PER_USER_LIMIT_CODE,
+): Decision {
   const reason = `${errorCode}: per-user marketing limit`;
   if (progress.attempt >= policy.maxLimitAttempts) {
     return { state: JOB_STATES.limitExhausted, reason: `${reason}; ${progress.attempt} attempts used`, errorCode };

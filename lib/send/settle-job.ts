@@ -1,7 +1,7 @@
 import { isFeedRowToken, rowOfFeedToken } from '../domain/feed-dispatch-id.ts';
 import { JOB_STATES, WAITING_STATES } from '../domain/job-state.ts';
 import { waIdToE164 } from '../domain/opt-out.ts';
-import { type Decision, dispatchRoute } from '../domain/send-plan.ts';
+import { type Decision, dispatchRoute, isPerUserLimitHit } from '../domain/send-plan.ts';
 import { ClaimInProgress } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBody } from '../jobs/dispatch-body.ts';
@@ -135,7 +135,7 @@ export async function settleConflict(sending: SendingRecord, existing: JobRecord
  */
 function countDecision(before: JobRecord, decision: Decision, tally: BatchTally): void {
   // Every 131049 is a hit, also the one that ends the job `limit_exhausted` or `expired`.
-  if ('errorCode' in decision && decision.errorCode === PER_USER_LIMIT) tally.metric('PerUserLimitHits');
+  if (isPerUserLimitHit(decision)) tally.metric('PerUserLimitHits');
   switch (decision.state) {
     case JOB_STATES.accepted:
       tally.metric('JobsAccepted');
@@ -155,9 +155,6 @@ function countDecision(before: JobRecord, decision: Decision, tally: BatchTally)
       );
   }
 }
-
-/** Meta's per-user marketing limit. */
-const PER_USER_LIMIT = 131049;
 
 /** Retries a write that must not be lost, with a short backoff, on any error. */
 async function withRetries<T>(write: () => Promise<T>, deps: Pick<SendDeps, 'logger' | 'sleep'>, attempts = 4): Promise<T> {

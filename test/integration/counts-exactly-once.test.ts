@@ -36,7 +36,6 @@ const counting: DynamoDbStreamHandler = async (event, context) => {
   await harness.deployment.countJobChangesHandler(event, context);
   if (failAfterWrites) {
     failAfterWrites = false;
-    invocations.push('failed');
     throw new Error('the runtime died after the counter writes');
   }
   invocations.push('ok');

@@ -1,7 +1,6 @@
 import type { ProgressChange } from '../../domain/delivery-state.ts';
 import { JOB_STATES } from '../../domain/job-state.ts';
-import { classifyMetaError } from '../../domain/meta-errors.ts';
-import type { Decision } from '../../domain/send-plan.ts';
+import { type Decision, isPerUserLimitHit } from '../../domain/send-plan.ts';
 import type { StoredContract } from '../../jobs/job-item.ts';
 import { type ClaimRequest, type JobRecord, jobKeyOf, type ResendRequest, type WamidAdoption } from '../../jobs/job-record.ts';
 import type { JobTally } from '../../jobs/state-gauges.ts';
@@ -112,9 +111,7 @@ export function decisionUpdate(decision: Decision, now: number, nextDispatchId: 
   if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
   else update.remove('lastErrorCode');
   if ('dueAt' in decision) increment(update, 'retriesScheduled');
-  // Every 131049 is tallied, whatever it decided (a retry, `expired`, `limit_exhausted`).
-  if ('errorCode' in decision && decision.errorCode !== undefined && classifyMetaError(decision.errorCode).kind === 'per_user_limit')
-    increment(update, 'perUserLimitHits');
+  if (isPerUserLimitHit(decision)) increment(update, 'perUserLimitHits');
   return update;
 }
 
