@@ -2,18 +2,26 @@
 // Keep in step with lib/domain/pacing.ts (a unit test compares the two).
 'use strict';
 
-/** The send function's batchSize (SEND_BATCH_SIZE). */
-const SEND_BATCH_SIZE = 100;
-/** Meta's answer to a block's last send (p99 0.7 s assumed) plus an invocation's own turnaround (TURNAROUND_SECONDS). */
-const TURNAROUND_SECONDS = 1;
+/** Seconds of send times one send batch holds (BATCH_SECONDS). */
+const BATCH_SECONDS = 2.5;
+/** The hand-over the rest of the fleet must cover (TURNAROUND_SECONDS). */
+const TURNAROUND_SECONDS = 2.5;
+
+/** The send function's batchSize for a per-phone-number rate (see sendBatchSizeFor). */
+function sendBatchSizeFor(rate) {
+  return Math.min(1000, Math.max(10, Math.ceil((rate * BATCH_SECONDS) / 10) * 10));
+}
 
 /** The send function's maximumConcurrency for a per-phone-number rate (see maxConcurrencyFor). */
-function maxConcurrencyFor(rate, batchSize = SEND_BATCH_SIZE) {
+function maxConcurrencyFor(rate, batchSize = sendBatchSizeFor(rate)) {
   return Math.min(1000, 2 + Math.ceil((rate * TURNAROUND_SECONDS) / batchSize));
 }
 
+const rateParam = async ({ resolveVariable }) => Number(await resolveVariable('param:messagesPerSecond'));
+
 module.exports = {
-  SEND_BATCH_SIZE,
+  sendBatchSizeFor,
   maxConcurrencyFor,
-  sendMaxConcurrency: async ({ resolveVariable }) => maxConcurrencyFor(Number(await resolveVariable('param:messagesPerSecond'))),
+  sendBatchSize: async (context) => sendBatchSizeFor(await rateParam(context)),
+  sendMaxConcurrency: async (context) => maxConcurrencyFor(await rateParam(context)),
 };

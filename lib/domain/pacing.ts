@@ -156,33 +156,43 @@ function fitting(startMicros: number, request: BlockRequest): number {
 }
 
 /**
- * Records per send invocation: serverless.yml's `batchSize` for the send function (a unit test
- * keeps the two equal). While there is a backlog every invocation is busy, mostly waiting for
- * its send times, which Lambda bills; the billed time per job is therefore about
- * `maximumConcurrency / rate`, and a larger batch needs fewer invocations to keep the pace
- * covered. Larger batches also share the per-batch writes (pace, counters, the open-deadlines
- * record) and the invocation among more jobs. 100 is one users BatchGet and far below Lambda's 6 MB event; with a backlog
- * the whole fleet then needs 3 invocations at 80/s (see maxConcurrencyFor), the AWS minimum
- * being 2, and a breaker still stops a number within one batch per invocation (a few seconds).
+ * How many seconds of send times one send invocation's batch holds: its records are
+ * `sendBatchSizeFor(rate)`, serverless.yml's `batchSize` for the send function (derived from the
+ * rate like `maximumConcurrency`; a unit test keeps the two equal). While there is a backlog every
+ * invocation is busy, mostly waiting for its send times, which Lambda bills: the billed time per
+ * job is about `maximumConcurrency / rate` whatever the batch size, so a batch holding more
+ * seconds costs no more and covers a longer hand-over (see `TURNAROUND_SECONDS`). 2.5 s is
+ * 200 jobs at 80/s: each invocation's wait for its block stays well inside MAX_SLOT_WAIT_MS,
+ * and a breaker still stops a number within a batch (it is re-read every second anyway).
  */
-export const SEND_BATCH_SIZE = 100;
+export const BATCH_SECONDS = 2.5;
+
+/** Lambda's SQS event source takes up to 10,000; 1,000 jobs of 1-2 KB stay far below its 6 MB event. */
+const MAX_SEND_BATCH_SIZE = 1_000;
+
+/** The send function's batchSize for a rate: BATCH_SECONDS of send times, in tens, 10 to 1,000. At 80/s: 200. */
+export function sendBatchSizeFor(rate: number): number {
+  return Math.min(MAX_SEND_BATCH_SIZE, Math.max(10, Math.ceil((rate * BATCH_SECONDS) / 10) * 10));
+}
 
 /**
- * What one invocation needs between the last send time of its block and its next reservation,
- * during which the rest of the fleet must hold the pace: Meta's answer to its last send
- * (assumed at most 0.7 s at p99) plus about 0.3 s of its own (the outcome and counter writes,
- * the event source deleting the batch and gathering the next, reading users and controls).
+ * What one invocation needs between the last send time of its block and its first reservation
+ * for the next batch, during which the rest of the fleet must hold the pace: Meta's answer to its
+ * last send, the outcome and counter writes, the event source deleting the batch and gathering
+ * the next, reading users and controls. Measured on a busy 2-core machine running the whole
+ * local stack (docs/design.md#the-hand-over-between-invocations): p50 0.8-1.4 s, p90 1.5-3 s;
+ * on Lambda, with DynamoDB's millisecond latencies, a fraction of that.
  */
-export const TURNAROUND_SECONDS = 1;
+export const TURNAROUND_SECONDS = 2.5;
 
 /**
  * The send function's `maximumConcurrency` for a rate: the invocation sending its block, enough
  * others to hold the pace for `TURNAROUND_SECONDS` (each holds `batchSize / rate` s of send
  * times), and one spare for an invocation held up by a slow answer (up to
  * `META_REQUEST_TIMEOUT_MS`). More would only make every batch wait longer for its send times.
- * At 80/s: 3; at 150/s: 4; at 1,000/s: 12. serverless.yml derives the same value
- * (infra/derived-params.cjs).
+ * At 80/s: 3 (batches of 200); at 150/s: 3 (380); at 1,000/s: 5 (1,000). serverless.yml derives
+ * the same value (infra/derived-params.cjs).
  */
-export function maxConcurrencyFor(rate: number, batchSize = SEND_BATCH_SIZE): number {
+export function maxConcurrencyFor(rate: number, batchSize = sendBatchSizeFor(rate)): number {
   return Math.min(1000, 2 + Math.ceil((rate * TURNAROUND_SECONDS) / batchSize));
 }

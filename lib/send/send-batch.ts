@@ -9,6 +9,7 @@ import { BatchTally } from '../jobs/batch-tally.ts';
 import { jobKeyOf } from '../jobs/job-record.ts';
 import type { Controls } from '../ports/control-store.ts';
 import { deadlineBucketOf } from '../ports/open-deadlines.ts';
+import { BatchPacing } from './batch-pacing.ts';
 import type { BatchContext, PreparedRecord, SendRuntime } from './context.ts';
 import { sendRecord } from './send-record.ts';
 import { SlotDispenser } from './slot-dispenser.ts';
@@ -39,7 +40,8 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   await runtime.mmApi.warmUp();
   const tally = new BatchTally();
   tally.metric('RecordsReceived', event.Records.length);
-  const batch = await lookUpBatch(event.Records, context, runtime, signal);
+  const pacing = new BatchPacing();
+  const batch = await lookUpBatch({ records: event.Records, context, runtime, signal, pacing });
   const deps = runtime;
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, deps, tally), processor, {
@@ -53,6 +55,9 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
     else runtime.logger.error('record handed back to the queue', { messageId: (failure as SQSRecord).messageId, error });
   }
   tally.metric('RecordsHandedBack', response.batchItemFailures.length);
+  tally.metric('SendTimesLost', batch.slots.timesLost());
+  const paced = pacing.close(context.logStreamName);
+  if (paced) runtime.logger.info('send batch paced', { pacing: paced });
   await flushTally(tally, runtime);
   return response;
 }
@@ -61,12 +66,19 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
  * Everything a batch reads once (validations, the recipients' user records, the breakers), and
  * the one write it makes before claiming any job: its jobs listed for the dropped sweep.
  */
-async function lookUpBatch(
-  records: SQSRecord[],
-  context: Context,
-  runtime: SendRuntime,
-  signal: AbortSignal | undefined,
-): Promise<BatchContext> {
+async function lookUpBatch({
+  records,
+  context,
+  runtime,
+  signal,
+  pacing,
+}: {
+  records: SQSRecord[];
+  context: Context;
+  runtime: SendRuntime;
+  signal: AbortSignal | undefined;
+  pacing: BatchPacing;
+}): Promise<BatchContext> {
   const prepared = new Map(records.map((record) => [record.messageId, prepareRecord(record, runtime)]));
   const jobs = [...prepared.values()].flatMap((p) => (p.ok ? [p.job] : []));
   const readControls = () =>
@@ -89,7 +101,12 @@ async function lookUpBatch(
     refreshControls: () => Promise.resolve(),
     openedHere: new Set(),
     slowedHere: new Set(),
-    slots: new SlotDispenser(runtime.controls, (id) => runtime.config.pacing.rates[id] ?? runtime.config.pacing.defaultRate, runtime.now),
+    slots: new SlotDispenser({
+      controls: runtime.controls,
+      rateFor: (id) => runtime.config.pacing.rates[id] ?? runtime.config.pacing.defaultRate,
+      now: runtime.now,
+      onBlock: pacing.record,
+    }),
     latestStart: latestStartOf(context, runtime, invocationStart),
     signal,
     pairSpacing: pairSpacingOf(records, prepared),

@@ -233,21 +233,29 @@ function gateNow({ job, batch, deps }: SendingRecord, now: number): Gate {
 
 /** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */
 const MAX_MISSED_SEND_TIMES = 3;
+/** Reservations a claimed job makes for itself when the batch's times are all taken, before it is sent late. */
+const MAX_OWN_RESERVATIONS = 3;
 
 /**
- * Sleeps until the send time. A send that wakes up too late takes a new time instead of
- * leaving late: late sends bunch with the next ones and Meta answers 130429. The job is
- * already claimed, so when no new time is free before the deadline it is sent late rather
- * than left `sending`.
+ * Sleeps until the earliest reserved time of the batch no other send has taken (see
+ * SlotDispenser). A send that wakes up too late takes the next one instead of leaving late:
+ * late sends bunch with the next ones and Meta answers 130429. When the batch has none left it
+ * reserves more. The job is already claimed, so when no time is free before the deadline, or
+ * its times keep slipping by, it is sent late rather than left `sending`.
  */
-async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, { startAt, factor }: Slot): Promise<void> {
-  let at = startAt;
-  for (let missed = 0; ; missed++) {
+async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, { factor }: Slot): Promise<void> {
+  let missed = 0;
+  let reservations = 0;
+  while (missed < MAX_MISSED_SEND_TIMES && reservations <= MAX_OWN_RESERVATIONS) {
+    const at = batch.slots.take(job.phoneNumberId);
+    if (at === undefined) {
+      reservations += 1;
+      if ((await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor)) === undefined) return;
+      continue;
+    }
     if (at > deps.now()) await deps.sleep(at - deps.now());
-    if (deps.now() - at <= LATE_TOLERANCE_MS || missed >= MAX_MISSED_SEND_TIMES) return;
+    if (deps.now() - at <= LATE_TOLERANCE_MS) return;
+    missed += 1;
     tally.metric('SendTimesMissed');
-    const next = await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor);
-    if (next === undefined) return;
-    at = next;
   }
 }

@@ -1,3 +1,4 @@
+import { parseCallbackData } from '../domain/callback-data.ts';
 import {
   combineProgress,
   isDeliveryStatus,
@@ -14,7 +15,7 @@ import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import { InvalidWebhookEvent, JobKeptChanging, WamidNotFound } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBodyFromItem } from '../jobs/dispatch-body.ts';
-import type { JobRecord } from '../jobs/job-record.ts';
+import { type JobRecord, jobKeyOf } from '../jobs/job-record.ts';
 import { recordUserEffects } from '../jobs/user-effects.ts';
 import { jobRef } from '../observability.ts';
 import type { StatusDeps } from './context.ts';
@@ -25,9 +26,10 @@ const OPTIMISTIC_RETRIES = 3;
 
 /**
  * Applies the statuses one batch holds for one message (wamid), in the order they arrived.
- * Progress statuses (sent, delivered, read) become one conditional write, with its counts (the
- * job store reads the job for them first): the state machine's condition is part of the write, and
- * the item tells a duplicate from a status of an earlier attempt. A `failed` status needs the job
+ * Progress statuses (sent, delivered, read) become one conditional write: on the job their
+ * callback data names, without a lookup, or else on the job found by wamid (a query). The state
+ * machine's condition is part of the write, and the item a refused write returns tells a
+ * duplicate from a status of an earlier attempt. A `failed` status needs the job
  * (its attempt and validity decide the retry), so it reads first; with one in the group, the
  * statuses are applied one by one in order, as each would have been on its own. Throws to hand
  * every status of the group back to the queue.
@@ -39,17 +41,28 @@ export async function applyStatuses(wamid: string, statuses: readonly MetaStatus
   const recipientId = delivery.find((status) => status.recipient_id)?.recipient_id;
   if (!recipientId) throw new InvalidWebhookEvent('status without recipient_id: its job cannot be looked up');
   const recipient = waIdToE164(recipientId);
+  const failed = delivery.some((status) => status.status === 'failed');
+  const progress = failed ? undefined : { wamid, change: combineProgress(delivery.map(progressReport))!, statuses: delivery.length };
+  if (progress && delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
+  // The job the callback data names, written without looking it up first; when that item does not
+  // hold this wamid (another recipient id, an `unknown` job, a status before the send's own write),
+  // the lookup by wamid below decides as if the shortcut had not been tried.
+  const named = progress ? jobNamedBy(delivery, recipient) : undefined;
+  if (progress && named && (await applyProgressToNamedJob({ jobKey: named, ...progress }, deps, tally))) return;
   const jobKey =
     (await deps.jobs.findByWamid(wamid, recipient)) ?? (await reconcileUnknownJob({ wamid, recipient, statuses: delivery }, deps, tally));
   if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
-  if (!delivery.some((status) => status.status === 'failed')) {
-    if (delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
-    return applyProgress({ jobKey, wamid, change: combineProgress(delivery.map(progressReport))!, statuses: delivery.length }, deps, tally);
-  }
+  if (progress) return applyProgress({ jobKey, ...progress }, deps, tally);
   for (const status of delivery) {
     if (status.status === 'failed') await applyFailure(jobKey, status, deps, tally);
     else await applyProgress({ jobKey, wamid, change: combineProgress([progressReport(status)])!, statuses: 1 }, deps, tally);
   }
+}
+
+/** The job a status's callback data names (its campaign, and the recipient the status names), if it carries our reference. */
+function jobNamedBy(statuses: readonly MetaStatus[], recipient: string): string | undefined {
+  const ref = statuses.map((status) => parseCallbackData(status.biz_opaque_callback_data).ref).find(Boolean);
+  return ref ? jobKeyOf(ref.campaignId, recipient) : undefined;
 }
 
 function progressReport(status: MetaStatus): ProgressReport {
@@ -66,14 +79,26 @@ interface ProgressWrite {
   statuses: number;
 }
 
-async function applyProgress({ jobKey, wamid, change, statuses }: ProgressWrite, deps: StatusDeps, tally: BatchTally): Promise<void> {
-  const result = await deps.jobs.applyProgress(jobKey, wamid, change);
+async function applyProgress(write: ProgressWrite, deps: StatusDeps, tally: BatchTally): Promise<void> {
+  const result = await deps.jobs.applyProgress(write.jobKey, write.wamid, write.change);
   if (!result.written) {
     if (!result.current) throw new WamidNotFound('job item not readable yet');
-    countNoOp(result.current, wamid, statuses, tally);
+    countNoOp(result.current, write.wamid, write.statuses, tally);
     return;
   }
-  const before = result.before;
+  countProgress(result.before, write.change, tally);
+}
+
+/** Like `applyProgress`, for a job named by callback data: false, changing nothing, when its item does not hold the wamid. */
+async function applyProgressToNamedJob(write: ProgressWrite, deps: StatusDeps, tally: BatchTally): Promise<boolean> {
+  const result = await deps.jobs.applyProgress(write.jobKey, write.wamid, write.change);
+  if (result.written) countProgress(result.before, write.change, tally);
+  else if (result.current?.wamid === write.wamid) countNoOp(result.current, write.wamid, write.statuses, tally);
+  else return false;
+  return true;
+}
+
+function countProgress(before: JobRecord, change: ProgressChange, tally: BatchTally): void {
   // The campaign counts follow from the job's change, through the table's stream (`count-job-changes.ts`): metrics only here.
   if (change.state !== JOB_STATES.sent && !before.deliveredAt) {
     tally.metric('JobsDelivered');

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createControlStore, paceKey } from '../../lib/adapters/dynamodb/control-store.ts';
 import { CLAIM_LEAD_MS, PACE_HORIZON_MS, SEND_LEAD_MS, sendIntervalMicros } from '../../lib/domain/pacing.ts';
-import { SlotDispenser } from '../../lib/send/slot-dispenser.ts';
+import { type ReservedBlock, SlotDispenser } from '../../lib/send/slot-dispenser.ts';
 import { createTestResources, useLocalStack } from '../helpers/local-stack.ts';
 
 /**
@@ -20,7 +20,7 @@ const INTERVAL_MS = sendIntervalMicros(77) / 1000;
 let phoneSeq = 0;
 const newPhone = () => `15550000${String(++phoneSeq).padStart(4, '0')}`;
 const dispenser = (now: () => number = Date.now) =>
-  new SlotDispenser(createControlStore(clients.documents, { tableName }), () => RATE, now);
+  new SlotDispenser({ controls: createControlStore(clients.documents, { tableName }), rateFor: () => RATE, now });
 const askFor = (d: SlotDispenser, phone: string, count: number, latestStart: number) =>
   Promise.all(Array.from({ length: count }, () => d.acquire(phone, latestStart)));
 const nextFreeAt = async (phone: string) =>
@@ -121,7 +121,32 @@ describe('the fleet-wide pace', () => {
   });
 
   it('sends nothing when the pace cannot be read or written', async () => {
-    const broken = new SlotDispenser(createControlStore(clients.documents, { tableName: 'no-such-table' }), () => RATE, Date.now);
+    const broken = new SlotDispenser({
+      controls: createControlStore(clients.documents, { tableName: 'no-such-table' }),
+      rateFor: () => RATE,
+      now: Date.now,
+    });
     expect(await askFor(broken, newPhone(), 2, Date.now() + 5_000)).toEqual([undefined, undefined]);
+  });
+
+  it("lets a late send take the batch's next untaken time, and reports each block and the times lost", async () => {
+    const phone = newPhone();
+    let clock = Date.now();
+    const blocks: ReservedBlock[] = [];
+    const d = new SlotDispenser({
+      controls: createControlStore(clients.documents, { tableName }),
+      rateFor: () => RATE,
+      now: () => clock,
+      onBlock: (block) => blocks.push(block),
+    });
+    const [first, second, third] = (await askFor(d, phone, 3, clock + 10_000)) as number[];
+    expect(blocks).toEqual([expect.objectContaining({ phoneNumberId: phone, count: 3, firstAt: first, lastAt: third })]);
+    // The job meant for the first time was claimed too late for it: it leaves at the second.
+    clock = first! + 1;
+    expect(d.take(phone)).toBe(second);
+    // Times are taken earliest first, never twice; the first one came with nobody ready: lost.
+    expect(d.take(phone)).toBe(third);
+    expect(d.take(phone)).toBeUndefined();
+    expect(d.timesLost()).toBe(1);
   });
 });

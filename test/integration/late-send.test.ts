@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { effectiveRate, LATE_TOLERANCE_MS, SEND_BATCH_SIZE, sendIntervalMicros } from '../../lib/domain/pacing.ts';
+import { effectiveRate, LATE_TOLERANCE_MS, sendBatchSizeFor, sendIntervalMicros } from '../../lib/domain/pacing.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { baseScenario, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
 
@@ -54,6 +54,6 @@ describe('a send that wakes up after its time', () => {
     expect(Math.min(...gaps)).toBeGreaterThan(interval - 2 * LATE_TOLERANCE_MS);
     // The stalls happened, and each cost a new reservation (beyond one per batch).
     expect(sleeps).toBeGreaterThan(30);
-    expect(paceAppends).toBeGreaterThan(Math.ceil(30 / SEND_BATCH_SIZE) + 5);
+    expect(paceAppends).toBeGreaterThan(Math.ceil(30 / sendBatchSizeFor(RATE)) + 5);
   });
 });

@@ -153,3 +153,46 @@ async function aliasCount(): Promise<number> {
   );
   return result.Item ? 1 : 0;
 }
+
+describe('a status whose callback data names its job', async () => {
+  let jobQueries = 0;
+  const counting = await startSendHarness(baseScenario({ waIds: { [brazilian]: brazilianWaId } }), {
+    injectFault: (service, command, input) => {
+      if (
+        service === 'dynamodb' &&
+        command === 'QueryCommand' &&
+        input.TableName === tableOf(counting.deployment.resources, 'JobsTable').name
+      )
+        jobQueries++;
+      return undefined;
+    },
+  });
+  const steps = statusSteps(counting);
+  const postTo = (statuses: Parameters<typeof statusesPayload>[0]) =>
+    postWebhook(counting.deployment.webhookUrl!, statusesPayload(statuses));
+
+  it("is written to that job without reading the recipient's jobs", async () => {
+    const recipient = recipientNumber(8_101);
+    const job = await steps.sent('named-direct', recipient);
+    await counting.quiet('StatusQueue');
+    const before = jobQueries;
+    const callbackData = `wms1#named-direct#${job.claimToken}#`;
+    expect((await postTo([{ wamid: job.wamid!, recipient, status: 'delivered', callbackData }])).status).toBe(200);
+    await steps.stateOf(job, 'delivered');
+    await counting.quiet('StatusQueue');
+    expect(jobQueries - before).toBe(0);
+    expect(await counting.figures('named-direct')).toMatchObject({ uniqueDelivered: 1 });
+  });
+
+  it('falls back to the lookup when the named item does not hold the wamid (a wa_id alias)', async () => {
+    const job = await steps.sent('named-alias', brazilian);
+    await counting.quiet('StatusQueue');
+    const before = jobQueries;
+    const callbackData = `wms1#named-alias#${job.claimToken}#`;
+    await postTo([{ wamid: job.wamid!, recipient: `+${brazilianWaId}`, status: 'delivered', callbackData }]);
+    await steps.stateOf(job, 'delivered');
+    expect(jobQueries - before).toBeGreaterThanOrEqual(1);
+    // Nothing was written under the wa_id: the refused shortcut created no item.
+    expect((await counting.allJobs()).filter((j) => j.recipient === `+${brazilianWaId}` && j.campaignId === 'named-alias')).toEqual([]);
+  });
+});

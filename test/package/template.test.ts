@@ -111,8 +111,9 @@ describe('packaged CloudFormation', () => {
     const mapping = ofType('AWS::Lambda::EventSourceMapping').find(
       ([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue',
     )![1];
+    // 2.5 s of send times at the dev stage's 80/s (sendBatchSizeFor).
     expect(mapping.Properties).toMatchObject({
-      BatchSize: 100,
+      BatchSize: 200,
       MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 3 },
@@ -300,6 +301,14 @@ describe('packaged CloudFormation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sls-unknown-resend-'));
     const on = await packageTemplate({ dir, params: { unknownResendAutomatic: 'true', unknownResendAfterSeconds: '7200' } });
     expect(sweepEnv(on)).toMatchObject({ UNKNOWN_RESEND_AUTOMATIC: 'true', UNKNOWN_RESEND_AFTER_SECONDS: '7200' });
+  }, 180_000);
+
+  it('derives the send batch and concurrency from the rate: 2.5 s of send times per batch, the hand-over covered', async () => {
+    const fast = await packageTemplate({ dir: mkdtempSync(join(tmpdir(), 'sls-rate-')), params: { messagesPerSecond: '1000' } });
+    const mapping = Object.values(fast.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.EventSourceArn['Fn::GetAtt'][0] === 'SendQueue',
+    )!;
+    expect(mapping.Properties).toMatchObject({ BatchSize: 1_000, ScalingConfig: { MaximumConcurrency: 5 } });
   }, 180_000);
 
   it("writes JSON logs without Lambda's START/END/REPORT lines, at the Powertools log level, on every function", () => {

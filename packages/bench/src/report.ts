@@ -1,5 +1,6 @@
 /** Prints a run's figures and its targets (PASS/FAIL) as text. */
 import type { Analysis } from './analyze.ts';
+import { rateChart, summarizeSeconds } from './rate-chart.ts';
 import type { RunResult } from './types.ts';
 
 const n = (value: number | undefined, digits = 0) =>
@@ -23,6 +24,23 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
       .map(([k, v]) => `${k} ${n(v)}`)
       .join(', ')}); 130429: ${n(run.sends.throttled)} = ${n(run.sends.throttledShare * 100, 3)} %`,
   );
+  if (run.sends.steadySeconds && run.sends.steadySeconds.length > 0) {
+    const seconds = summarizeSeconds(run.sends.steadySeconds, o.rate);
+    lines.push(
+      `  per second (steady window)    ${n(seconds.seconds)} s, median ${n(seconds.median)}; ${n(seconds.under90)} under 90 % of the ceiling (${n(0.9 * o.rate, 1)}/s); worst ${seconds.worst.map((w) => `s${w.second}: ${w.sends}`).join(', ')}`,
+    );
+  }
+  if (run.pacing) {
+    const p = run.pacing;
+    lines.push(
+      `  pace hand-over                ${n(p.invocations)} send invocations: hand-over p50 ${s(p.handOverMs.p50)}, p90 ${s(p.handOverMs.p90)}, p99 ${s(p.handOverMs.p99)}, max ${s(p.handOverMs.max)}; first block's lead p50 ${s(p.leadMs.p50)}, min ${s(p.leadMs.min)}; pace idle ${n(p.idle.count)} times, ${s(p.idle.totalMs)} in all (longest ${s(p.idle.maxMs)})`,
+    );
+  }
+  const sendMetrics = Object.entries(run.metrics ?? {}).filter(([name, value]) => name.startsWith('send/') && value > 0);
+  if (sendMetrics.length > 0)
+    lines.push(
+      `  send function's metrics       ${sendMetrics.map(([name, value]) => `${name.slice('send/'.length)} ${n(value)}`).join(', ')}`,
+    );
   if (run.sends.throttled > 0) {
     const early = run.sends.timeline.slice(0, 5).reduce((sum, t) => sum + t.throttled, 0);
     const worst = [...run.sends.timeline]
@@ -127,6 +145,10 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
   lines.push('  targets');
   for (const t of analysis.targets)
     lines.push(`    ${t.pass === undefined ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(24)} ${t.value}`);
+  if (run.sends.steadySeconds && run.sends.steadySeconds.length > 0) {
+    lines.push('  sends per second in the steady window, against the ceiling');
+    for (const line of rateChart(run.sends.steadySeconds, o.rate)) lines.push(`    ${line}`);
+  }
   if (w.stderrTail.some((line) => !line.startsWith('{')))
     lines.push(
       `  worker stderr (last lines):\n    ${w.stderrTail

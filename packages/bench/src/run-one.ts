@@ -127,6 +127,8 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
       cpuMsAfterReady:
         workerCpuBeforeStop !== undefined && workerCpuAtReady !== undefined ? workerCpuBeforeStop - workerCpuAtReady : undefined,
       logBytes: mergeLogBytes(workers.map((w) => w.logBytes)),
+      pacingLines: workers.flatMap((w) => w.pacingLines),
+      metricTotals: sumTotals(workers.map((w) => w.metricTotals)),
       stderrTail: workers.flatMap((w) => w.stderrTail),
       sampler,
       producerRequests: producerCounter.byCommand(),
@@ -206,4 +208,11 @@ function readInstrument(files: string[]): InstrumentReport | undefined {
 
 function sumDefined(values: ReadonlyArray<number | undefined>): number | undefined {
   return values.some((v) => v === undefined) ? undefined : values.reduce<number>((sum, v) => sum + v!, 0);
+}
+
+/** Metric totals of several workers, added up by name. */
+function sumTotals(all: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const totals of all) for (const [name, value] of Object.entries(totals)) sum[name] = (sum[name] ?? 0) + value;
+  return sum;
 }

@@ -3,9 +3,9 @@ import type { InstrumentReport } from './attribution.ts';
 import type { JobsScan } from './jobs-scan.ts';
 import type { ProcSampler } from './proc-sampler.ts';
 import type { SimSummary } from './simulator-protocol.ts';
-import { maxInWindow, percentile, round, steadyRate } from './stats.ts';
+import { maxInWindow, percentile, perSecondCounts, round, spread, steadyRate } from './stats.ts';
 import type { LambdaSettings } from './target.ts';
-import type { RunOptions, RunResult, WorkerLogBytes, WorkerStopped } from './types.ts';
+import type { PacingFigures, PacingLine, RunOptions, RunResult, WorkerLogBytes, WorkerStopped } from './types.ts';
 
 /** Everything a run collected after its workers stopped. */
 export interface Collected {
@@ -24,6 +24,8 @@ export interface Collected {
   stopped: WorkerStopped | undefined;
   cpuMsAfterReady: number | undefined;
   logBytes: WorkerLogBytes;
+  pacingLines: PacingLine[];
+  metricTotals: Record<string, number>;
   stderrTail: string[];
   sampler: ProcSampler;
   producerRequests: Record<string, number>;
@@ -64,7 +66,10 @@ export function runResult(c: Collected): RunResult {
         : {}),
       maxInAnySecond: maxInWindow(acceptedTimes),
       timeline: timeline(summary),
+      ...(steady ? { steadySeconds: perSecondCounts(acceptedTimes, steady.fromMs, steady.toMs) } : {}),
     },
+    ...(c.pacingLines.length > 0 ? { pacing: pacingFigures(c.pacingLines) } : {}),
+    metrics: c.metricTotals,
     latency: {
       enqueueToAcceptedMs: {
         p50: percentile(enqueueToAccepted, 50),
@@ -118,6 +123,19 @@ export function runResult(c: Collected): RunResult {
     },
     memoryMb: c.lambda.memoryMb,
     lambdaLogging: c.lambda.logging,
+  };
+}
+
+/** The pacing lines' distributions: hand-over, lead, and the times the pace went idle. */
+export function pacingFigures(lines: readonly PacingLine[]): PacingFigures {
+  const values = (key: keyof PacingLine) => lines.flatMap((line) => (line[key] === undefined ? [] : [line[key]]));
+  const idle = values('idleMs').filter((ms) => ms > 0);
+  const leads = values('leadMs');
+  return {
+    invocations: lines.length,
+    handOverMs: spread(values('handOverMs')),
+    leadMs: { ...spread(leads), ...(leads.length > 0 ? { min: Math.min(...leads) } : {}) },
+    idle: { count: idle.length, totalMs: idle.reduce((a, b) => a + b, 0), maxMs: idle.length > 0 ? Math.max(...idle) : 0 },
   };
 }
 

@@ -41,6 +41,31 @@ export function maxInWindow(sortedTimesMs: readonly number[], windowMs = 1_000):
   return best;
 }
 
+/**
+ * Sends in each whole second of [fromMs, toMs) (sorted times): the per-second timeline of the
+ * steady window, with the part-second at its end left out.
+ */
+export function perSecondCounts(sortedTimesMs: readonly number[], fromMs: number, toMs: number): number[] {
+  const seconds = Math.floor((toMs - fromMs) / 1000);
+  const counts = new Array<number>(Math.max(0, seconds)).fill(0);
+  for (const at of sortedTimesMs) {
+    const second = Math.floor((at - fromMs) / 1000);
+    if (second >= 0 && second < seconds) counts[second]! += 1;
+  }
+  return counts;
+}
+
+/** p50, p90, p99 and the maximum of `values`, with how many there were. */
+export function spread(values: readonly number[]): { n: number; p50?: number; p90?: number; p99?: number; max?: number } {
+  return {
+    n: values.length,
+    p50: percentile(values, 50),
+    p90: percentile(values, 90),
+    p99: percentile(values, 99),
+    max: percentile(values, 100),
+  };
+}
+
 export function round(value: number | undefined, digits = 2): number | undefined {
   if (value === undefined || !Number.isFinite(value)) return undefined;
   const f = 10 ** digits;

@@ -37,7 +37,11 @@ export interface BenchTarget {
    * - on SIGTERM, stop polling, finish what is in flight and print one JSON line
    *   `{"stopped":true,"cpuMs":…,"maxRssMb":…,"requests":{…},"eventSources":{…}}` (see
    *   `WorkerStopped`), then exit;
-   * - write its logs as JSON lines (EMF metric lines carry `"_aws"` and a `"function"` dimension).
+   * - write its logs as JSON lines (EMF metric lines carry `"_aws"` and a `"function"` dimension);
+   *   a line with a `pacing` object (one per send invocation) gives the pacing figures: its
+   *   `handOverMs` (from the invocation's environment's previous last send time to its first
+   *   reservation), `leadMs` (how far ahead of that reservation its first send time was) and
+   *   `idleMs` (how long the number had no send time reserved, when a reservation found it idle).
    */
   workerCommand(input: WorkerInput): WorkerCommand;
   /** What the feed scenario (`--scenario feed`) needs: campaigns fed from an audience file. Absent: the scenario is refused. */

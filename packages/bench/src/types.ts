@@ -81,7 +81,13 @@ export interface RunResult {
     maxInAnySecond: number;
     /** Per second from the first send: accepted and 130429 counts. */
     timeline: Array<{ second: number; accepted: number; throttled: number; other: number }>;
+    /** Accepted sends in each whole second of the steady window (absent in older results). */
+    steadySeconds?: number[];
   };
+  /** How the target's send invocations handed the pace over, from their pacing log lines (absent when it logs none). */
+  pacing?: PacingFigures;
+  /** The target's EMF metrics, summed by `function/metric` (absent in older results). */
+  metrics?: Record<string, number>;
   latency: {
     enqueueToAcceptedMs: { p50?: number; p99?: number; max?: number };
     claimToAcceptedMs: { p50?: number; p99?: number };
@@ -115,6 +121,34 @@ export interface RunResult {
   memoryMb: Record<string, number>;
   /** Lambda logging settings by function, as deployed; absent in older results (then treated as Lambda's defaults). */
   lambdaLogging?: Record<string, LambdaLogging>;
+}
+
+/** A distribution: how many values, p50, p90, p99 and the maximum. */
+export interface Spread {
+  n: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
+}
+
+/**
+ * The pacing log lines' figures (see target.ts): per send invocation, the hand-over from its
+ * environment's previous last send to its first reservation, the lead its first block had, and
+ * the times a block found the number's pace idle.
+ */
+export interface PacingFigures {
+  invocations: number;
+  handOverMs: Spread;
+  leadMs: Spread & { min?: number };
+  idle: { count: number; totalMs: number; maxMs: number };
+}
+
+/** One pacing log line's numbers. */
+export interface PacingLine {
+  handOverMs?: number;
+  leadMs?: number;
+  idleMs?: number;
 }
 
 /** A worker's log output: bytes and lines, app logs apart from EMF metric lines. */

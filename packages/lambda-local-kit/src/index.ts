@@ -14,7 +14,7 @@ export { clientsFor, type LocalClients } from './clients.ts';
 export { type DynamoDbLocalOptions, ensureDynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 export { streamResumeIndex, toDynamoDbStreamRecord } from './dynamodb-stream-event.ts';
 export { type FunctionUrlHandler, type LocalFunctionUrl, startFunctionUrl } from './function-url.ts';
-export { createLambdaContext, type LambdaContextOptions } from './lambda-context.ts';
+export { createLambdaContext, type LambdaContextOptions, newLogStreamName } from './lambda-context.ts';
 export { LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST, type LocalEndpoints, type LocalServer, type LocalService } from './local-aws.ts';
 // The services: start them all (or one), hand their endpoints to child processes, build clients.
 export {

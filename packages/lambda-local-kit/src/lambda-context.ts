@@ -12,6 +12,17 @@ export interface LambdaContextOptions {
   /** Default: 000000000000, the account fauxqs uses. */
   accountId?: string;
   memoryLimitInMB?: number;
+  /**
+   * The execution environment's log stream. Lambda keeps one per environment, so invocations
+   * served by the same environment share it; default: a new one, as for a cold start.
+   */
+  logStreamName?: string;
+}
+
+/** A log stream name as Lambda gives one to each execution environment. */
+export function newLogStreamName(): string {
+  const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${today}/[$LATEST]${randomBytes(16).toString('hex')}`;
 }
 
 /**
@@ -25,7 +36,6 @@ export function createLambdaContext(options: LambdaContextOptions): Context {
   const unsupported = (method: string) => () => {
     throw new Error(`context.${method}() is not available on nodejs24.x: return a value or throw instead`);
   };
-  const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
@@ -34,7 +44,7 @@ export function createLambdaContext(options: LambdaContextOptions): Context {
     memoryLimitInMB: String(options.memoryLimitInMB ?? 1024),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `${today}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    logStreamName: options.logStreamName ?? newLogStreamName(),
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: unsupported('done'),
     fail: unsupported('fail'),

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createLambdaContext } from './lambda-context.ts';
+import { createLambdaContext, newLogStreamName } from './lambda-context.ts';
 import { interpretBatchResponse, toSqsRecord } from './sqs-event.ts';
 
 /** A Lambda handler for SQS events (returning an `SQSBatchResponse` when it reports partial failures). */
@@ -281,9 +281,9 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     return records;
   }
 
-  async function invoke(records: SQSRecord[]): Promise<void> {
+  async function invoke(records: SQSRecord[], logStreamName: string): Promise<void> {
     const event: SQSEvent = { Records: records };
-    const context = createLambdaContext({ functionName, timeoutMs: functionTimeoutMs, region, accountId });
+    const context = createLambdaContext({ functionName, timeoutMs: functionTimeoutMs, region, accountId, logStreamName });
     counters.invocations += 1;
     counters.records += records.length;
     options.onInvoke?.(event, context);
@@ -341,9 +341,11 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   /**
    * One of `maximumConcurrency` loops: gathers only when this slot is free, so no message waits out
    * its visibility timeout in a local buffer. On stop, a batch being gathered is invoked at once.
+   * A slot stands for one execution environment: its invocations share a log stream.
    */
   async function runSlot(ready: Promise<void>): Promise<void> {
     await ready;
+    const logStreamName = newLogStreamName();
     let consecutiveErrors = 0;
     while (!fatal && (!stopping.signal.aborted || carried.length > 0)) {
       let records: SQSRecord[];
@@ -364,7 +366,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       gathered();
       if (records.length === 0) continue;
       try {
-        await invoke(records);
+        await invoke(records, logStreamName);
       } catch (error) {
         // Not the handler (invoke() catches its failures) but a throwing onInvoke hook: nothing
         // was deleted, so the batch comes back like any failure.

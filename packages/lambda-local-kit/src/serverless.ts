@@ -24,7 +24,7 @@ export interface ServerlessFunction {
 /** An `sqs` event of a serverless.yml function: its event source mapping. */
 export interface ServerlessSqsEvent {
   arn: unknown;
-  batchSize?: number;
+  batchSize?: unknown;
   maximumBatchingWindow?: number;
   maximumConcurrency?: unknown;
   functionResponseType?: string;
@@ -132,7 +132,7 @@ export async function resolveFunctionSettings(options: FunctionSettingsOptions):
       ? {
           sqs: {
             queue: (sqsEvent.arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
-            batchSize: sqsEvent.batchSize ?? 10,
+            batchSize: Number(await resolve(sqsEvent.batchSize ?? 10, `${name}.batchSize`)),
             maximumBatchingWindowSeconds: sqsEvent.maximumBatchingWindow ?? 0,
             maximumConcurrency: Number(await resolve(sqsEvent.maximumConcurrency ?? 2, `${name}.maximumConcurrency`)),
             reportBatchItemFailures: sqsEvent.functionResponseType === 'ReportBatchItemFailures',

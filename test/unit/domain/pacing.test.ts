@@ -6,6 +6,7 @@ import {
   afterRefusal,
   afterThrottle,
   appendWindow,
+  BATCH_SECONDS,
   blockTimes,
   effectiveRate,
   MIN_PACE_FACTOR,
@@ -14,7 +15,7 @@ import {
   PACE_RECOVERY_PER_SECOND,
   paceFactor,
   reachableCount,
-  SEND_BATCH_SIZE,
+  sendBatchSizeFor,
   sendIntervalMicros,
   THROTTLE_BACKOFF,
   THROTTLE_REACTION_GAP_MS,
@@ -97,33 +98,37 @@ describe('pacing', () => {
 
   it('derives maximumConcurrency from the rate and the batch size, the same way serverless.yml does', () => {
     const derived = createRequire(import.meta.url)('../../../infra/derived-params.cjs') as {
-      SEND_BATCH_SIZE: number;
+      sendBatchSizeFor: (rate: number) => number;
       maxConcurrencyFor: (rate: number, batchSize?: number) => number;
     };
-    expect(derived.SEND_BATCH_SIZE).toBe(SEND_BATCH_SIZE);
     for (const rate of [1, 10, 80, 150, 200, 500, 1_000]) {
+      expect(derived.sendBatchSizeFor(rate)).toBe(sendBatchSizeFor(rate));
       expect(derived.maxConcurrencyFor(rate)).toBe(maxConcurrencyFor(rate));
       expect(derived.maxConcurrencyFor(rate, 10)).toBe(maxConcurrencyFor(rate, 10));
     }
-    expect(maxConcurrencyFor(80)).toBe(3);
-    expect(maxConcurrencyFor(150)).toBe(4);
-    expect(maxConcurrencyFor(1_000)).toBe(12);
-    expect(maxConcurrencyFor(1)).toBe(3);
+    expect([sendBatchSizeFor(80), maxConcurrencyFor(80)]).toEqual([200, 3]);
+    expect([sendBatchSizeFor(150), maxConcurrencyFor(150)]).toEqual([380, 3]);
+    expect([sendBatchSizeFor(1_000), maxConcurrencyFor(1_000)]).toEqual([1_000, 5]);
+    expect([sendBatchSizeFor(1), maxConcurrencyFor(1)]).toEqual([10, 3]);
     expect(maxConcurrencyFor(1_000, 1)).toBe(1_000);
   });
 
-  it('runs the send function with the batch size the concurrency is derived for', () => {
+  it('runs the send function with batches that hold BATCH_SECONDS of send times', () => {
     const service = parse(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8')) as {
-      functions: { send: { events: Array<{ sqs?: { batchSize: number } }> } };
+      functions: { send: { events: Array<{ sqs?: { batchSize: unknown } }> } };
     };
-    expect(service.functions.send.events.find((event) => event.sqs)?.sqs?.batchSize).toBe(SEND_BATCH_SIZE);
+    expect(service.functions.send.events.find((event) => event.sqs)?.sqs?.batchSize).toBe(
+      '${file(infra/derived-params.cjs):sendBatchSize}',
+    );
+    for (const rate of [10, 80, 150, 400]) expect(sendBatchSizeFor(rate) / rate).toBeGreaterThanOrEqual(BATCH_SECONDS);
   });
 
   it('covers the turnaround of an invocation with the blocks the others hold, with one invocation to spare', () => {
     for (const rate of [80, 150, 1_000]) {
+      const batch = sendBatchSizeFor(rate);
       const others = maxConcurrencyFor(rate) - 2;
-      expect((others * SEND_BATCH_SIZE) / rate).toBeGreaterThanOrEqual(TURNAROUND_SECONDS);
-      expect(((others - 1) * SEND_BATCH_SIZE) / rate).toBeLessThan(TURNAROUND_SECONDS);
+      expect((others * batch) / rate).toBeGreaterThanOrEqual(TURNAROUND_SECONDS);
+      expect(((others - 1) * batch) / rate).toBeLessThan(TURNAROUND_SECONDS);
     }
   });
 });
