@@ -90,7 +90,10 @@ export function createBenchTarget(): BenchTarget {
       workerCommand({
         ...input,
         env: { PHONE_NUMBER_RATE_PER_SECOND: String(input.ratePerSecond), ...input.env },
-        extra: { WORKER_CONCURRENCY: String(input.concurrency) },
+        extra: {
+          WORKER_CONCURRENCY: String(input.concurrency),
+          WORKER_PARAMS: JSON.stringify({ sendingNumbers: String(input.sendingNumbers) }),
+        },
       }),
     feed: createFeedTarget({ workerCommand }),
   };

@@ -59,6 +59,8 @@ export interface LocalDeploymentOptions {
   resourceOverrides?: Record<string, Record<string, unknown>>;
   /** Extra or changed environment for every function (README's configuration table). */
   env?: Record<string, string>;
+  /** Stage parameters over serverless.yml's defaults (as `--param name=value` on deploy), e.g. `sendingNumbers`. */
+  params?: Record<string, string>;
   /** Wraps the send handler, e.g. to inject a crash. */
   wrapSendHandler?: (handler: SqsLambdaHandler) => SqsLambdaHandler;
   /** Poller tweaks (tests use a shorter function timeout with a short visibility timeout). */
@@ -390,7 +392,7 @@ async function buildFunctions(resources: LocalResources, stage: string, options:
   const build = async <Runtime, Handler, O extends LoggerOnly>(
     definition: FunctionDefinition<Runtime, Handler, O>,
   ): Promise<LocalFunction<Runtime, Handler>> => {
-    const settings = await localFunctionSettings(definition.name, resources, stage);
+    const settings = await localFunctionSettings(definition.name, resources, stage, options.params);
     const callsMeta = definition.name === 'send' || definition.name === 'campaigns' || definition.name === 'feeder';
     const metaBaseUrl = callsMeta ? { META_GRAPH_BASE_URL: options.metaBaseUrl } : {};
     const env = { ...process.env, ...settings.environment, ...metaBaseUrl, ...options.env } as Record<string, string>;

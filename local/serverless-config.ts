@@ -33,8 +33,13 @@ export function serviceName(): string {
 }
 
 /** A function's settings from serverless.yml, resolved against the local resources (see `resolveFunctionSettings`). */
-export function localFunctionSettings(name: string, resources: LocalResources, stage: string): Promise<LocalFunctionSettings> {
-  return resolveFunctionSettings({ serverlessFile: SERVERLESS_FILE, functionName: name, resources, stage });
+export function localFunctionSettings(
+  name: string,
+  resources: LocalResources,
+  stage: string,
+  params?: Record<string, string>,
+): Promise<LocalFunctionSettings> {
+  return resolveFunctionSettings({ serverlessFile: SERVERLESS_FILE, functionName: name, resources, stage, ...(params ? { params } : {}) });
 }
 
 /** This service's queues and tables for `stage` on the local stack, from the files serverless.yml deploys. */

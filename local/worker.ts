@@ -7,7 +7,8 @@
  *   WORKER_STAGE=bench WORKER_META_BASE_URL=http://127.0.0.1:4010 [WORKER_ENV='{"K":"V"}'] \
  *   node local/worker.ts
  *
- * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides),
+ * Optional: WORKER_RESOURCE_OVERRIDES (JSON, as deployLocally's resourceOverrides), WORKER_PARAMS
+ * (JSON: stage parameters over serverless.yml's defaults, as deployLocally's params),
  * WORKER_CONCURRENCY, WORKER_FUNCTION_TIMEOUT_MS, WORKER_BATCHING_WINDOW_SECONDS (as
  * deployLocally's maximumBatchingWindowSeconds; default: serverless.yml's windows),
  * WORKER_FUNCTIONS (comma-separated: send, release, status, webhook, feeder, countJobChanges; default all),
@@ -54,6 +55,7 @@ const deployment = await deployLocally({
   ...(process.env.WORKER_RESOURCE_OVERRIDES
     ? { resourceOverrides: JSON.parse(process.env.WORKER_RESOURCE_OVERRIDES) as Record<string, Record<string, unknown>> }
     : {}),
+  ...(process.env.WORKER_PARAMS ? { params: JSON.parse(process.env.WORKER_PARAMS) as Record<string, string> } : {}),
   ...(process.env.WORKER_CONCURRENCY ? { maximumConcurrency: Number(process.env.WORKER_CONCURRENCY) } : {}),
   ...(process.env.WORKER_FUNCTION_TIMEOUT_MS ? { functionTimeoutMs: Number(process.env.WORKER_FUNCTION_TIMEOUT_MS) } : {}),
   ...(process.env.WORKER_BATCHING_WINDOW_SECONDS

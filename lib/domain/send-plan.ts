@@ -61,6 +61,8 @@ export type Decision =
       retries: number;
       errorCode?: number;
       errorKind?: ErrorKind;
+      /** A claimed job put back unsent (a breaker, no send time free): not a retry, and not counted as one. */
+      held?: true;
     };
 
 export type WaitDecision = Extract<Decision, { dueAt: number }>;
@@ -133,10 +135,12 @@ function planMetaError(code: number, progress: JobProgress, planning: Planning):
 
 /**
  * A claimed job that may not be sent after all (a breaker opened while it waited for its send
- * time): it waits until `until` without spending a retry, unless its validity ends first.
+ * time, or no send time was free): it waits until `until` without spending a retry, unless its
+ * validity ends first. Nothing was sent, so the campaign's figures count no retry for it.
  */
 export function planHold(progress: JobProgress, now: number, until: number, reason: string): Decision {
-  return planWait(progress, now, { waitSeconds: Math.max(1, (until - now) / 1000), reason, retries: progress.retries });
+  const decision = planWait(progress, now, { waitSeconds: Math.max(1, (until - now) / 1000), reason, retries: progress.retries });
+  return 'dueAt' in decision ? { ...decision, held: true } : decision;
 }
 
 /**

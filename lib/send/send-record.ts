@@ -148,7 +148,12 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
   if (!claim.claimed) return settleConflict(sending, claim.existing);
   const jobRecord = claim.record;
   const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
-  await waitForSendTime(sending, slot);
+  if (!(await waitForSendTime(sending, slot))) {
+    // No send time this invocation can keep: going now would crowd the number's second (130429),
+    // so the claim is released as a wait that spends no retry, and the job comes back after it.
+    sending.tally.metric('ClaimedJobsDeferred');
+    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), deps.now() + PACING_RETRY_MS, 'no send time free in time'));
+  }
   const stopped = probe ? undefined : gateNow(sending, deps.now());
   if (stopped && stopped.action !== 'send') {
     // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
@@ -231,31 +236,34 @@ function gateNow({ job, batch, deps }: SendingRecord, now: number): Gate {
   );
 }
 
-/** A claimed job whose send time keeps slipping by (a stalled event loop) is sent late after this many new times. */
+/** A claimed job whose send time keeps slipping by (a stalled event loop) goes back to the queue after this many. */
 const MAX_MISSED_SEND_TIMES = 3;
-/** Reservations a claimed job makes for itself when the batch's times are all taken, before it is sent late. */
+/** Reservations a claimed job makes for itself when the batch's times are all taken, before it goes back to the queue. */
 const MAX_OWN_RESERVATIONS = 3;
+/** A claimed job that found no send time comes back this much later (a wait that spends no retry). */
+const PACING_RETRY_MS = 1_000;
 
 /**
  * Sleeps until the earliest reserved time of the batch no other send has taken (see
- * SlotDispenser). A send that wakes up too late takes the next one instead of leaving late:
- * late sends bunch with the next ones and Meta answers 130429. When the batch has none left it
- * reserves more. The job is already claimed, so when no time is free before the deadline, or
- * its times keep slipping by, it is sent late rather than left `sending`.
+ * SlotDispenser), and says whether the send may go. A send that wakes up too late takes the next
+ * time instead of leaving late: late sends bunch with the next ones and Meta answers 130429.
+ * When the batch has none left it reserves more. False when no time is free before the deadline,
+ * or the job's times keep slipping by: the job is released rather than sent off the pace.
  */
-async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, { factor }: Slot): Promise<void> {
+async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, { factor }: Slot): Promise<boolean> {
   let missed = 0;
   let reservations = 0;
   while (missed < MAX_MISSED_SEND_TIMES && reservations <= MAX_OWN_RESERVATIONS) {
     const at = batch.slots.take(job.phoneNumberId);
     if (at === undefined) {
       reservations += 1;
-      if ((await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor)) === undefined) return;
+      if ((await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor)) === undefined) return false;
       continue;
     }
     if (at > deps.now()) await deps.sleep(at - deps.now());
-    if (deps.now() - at <= LATE_TOLERANCE_MS) return;
+    if (deps.now() - at <= LATE_TOLERANCE_MS) return true;
     missed += 1;
     tally.metric('SendTimesMissed');
   }
+  return false;
 }

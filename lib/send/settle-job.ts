@@ -144,7 +144,7 @@ function countDecision(before: JobRecord, decision: Decision, tally: BatchTally)
       if (before.attempt > 1 || before.retries > 0) tally.metric('JobsAcceptedOnRetry');
       return;
     case JOB_STATES.retryWait:
-      tally.metric(decision.errorKind === 'throttled' ? 'Throttled' : 'RetriesScheduled');
+      if (!decision.held) tally.metric(decision.errorKind === 'throttled' ? 'Throttled' : 'RetriesScheduled');
       return;
     case JOB_STATES.deferred:
       tally.metric('Deferred');

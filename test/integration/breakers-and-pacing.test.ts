@@ -59,7 +59,7 @@ describe('account-level errors stop the phone number, keep every job, and resume
     await expect.poll(async () => (await control(`phone#${OTHER_PHONE_NUMBER_ID}`))?.state, { timeout: 15_000 }).toBe('open');
     await harness.waitForJobs((jobs) => jobs.filter((j) => j.campaignId === 'healthy' && j.state === 'accepted').length === 5);
     await new Promise((resolve) => setTimeout(resolve, 4_000));
-    // The sends of the batch in flight (all 30 jobs: a batch holds 100) already claimed when the
+    // The sends of the batch in flight (all 30 jobs: a batch holds 200) already claimed when the
     // first 190 came back reached Meta; the others were held before their call. A batch read
     // after the breaker opened holds its jobs without a call. Nothing failed, nothing was
     // dead-lettered.

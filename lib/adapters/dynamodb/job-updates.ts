@@ -110,7 +110,7 @@ export function decisionUpdate(decision: Decision, now: number, nextDispatchId: 
   // A decision without a code clears the last one: a job failed for another reason must not show (and be counted with) an older code.
   if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
   else update.remove('lastErrorCode');
-  if ('dueAt' in decision) increment(update, 'retriesScheduled');
+  if ('dueAt' in decision && !decision.held) increment(update, 'retriesScheduled');
   if (isPerUserLimitHit(decision)) increment(update, 'perUserLimitHits');
   return update;
 }

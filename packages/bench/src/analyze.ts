@@ -230,6 +230,30 @@ export function analyze(run: RunResult, prices: Prices): Analysis {
     value: `${pct(run.sends.throttledShare, 3)} (${run.sends.throttled} of ${run.sends.apiCalls})`,
     pass: run.sends.throttledShare < 0.001,
   });
+  for (const number of run.perNumber ?? []) {
+    analysis.targets.push({
+      name: `number ${number.phoneNumberId}: send rate`,
+      goal: '≥ 95 % of its ceiling',
+      value: pct(number.ofCeiling),
+      pass: number.ofCeiling === undefined ? undefined : number.ofCeiling >= 0.95,
+    });
+    analysis.targets.push({
+      name: `number ${number.phoneNumberId}: 130429`,
+      goal: '< 0.1 % of its responses',
+      value: `${pct(number.throttledShare, 3)} (${number.throttled} of ${number.apiCalls})`,
+      pass: number.throttledShare < 0.001,
+    });
+    if (number.campaigns.length < 2) continue;
+    const fair = 1 / number.campaigns.length;
+    for (const campaign of number.campaigns) {
+      analysis.targets.push({
+        name: `${campaign.campaignId}: share of its number`,
+        goal: `within 10 % of ${pct(fair, 0)}`,
+        value: pct(campaign.shareInSteadyWindow),
+        pass: Math.abs(campaign.shareInSteadyWindow - fair) <= 0.1 * fair,
+      });
+    }
+  }
   const send = analysis.perJob?.send;
   analysis.targets.push({
     name: 'SQS requests per job, send path',

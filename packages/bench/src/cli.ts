@@ -6,7 +6,8 @@
  *   npm run bench                               # full: 50,000 jobs at 80/s, then 50,000 at the highest ceiling
  *   npm run bench -- --quick                    # 2,000 jobs at 80/s (about a minute)
  *   npm run bench -- --scenario probe           # 5,000 jobs at each of 100…1000/s: find the highest ceiling
- *   npm run bench -- --jobs 10000 --rate 80,200 [--concurrency 8] [--arrival paced] [--log-level SILENT]
+ *   npm run bench -- --scenario numbers         # 9,000 jobs on 3 numbers at 80/s each, the second shared by 2 campaigns
+ *   npm run bench -- --jobs 10000 --rate 80,200 [--numbers 3] [--concurrency 8] [--arrival paced] [--log-level SILENT]
  *                    [--latency 30-150] [--read-rate 1] [--status-gap 50-300] [--env KEY=VALUE]… [--no-instrument] [--profile dir] [--single-worker] [--stall 120] [--timeout s]
  *   npm run bench -- --reanalyze packages/bench/results/<file>.json   # recompute figures and cost from a results file
  *   npm run bench -- --scenario feed            # audiences of 100,000 and 1,000,000 rows through the feeder, then

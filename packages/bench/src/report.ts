@@ -25,15 +25,21 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
       .join(', ')}); 130429: ${n(run.sends.throttled)} = ${n(run.sends.throttledShare * 100, 3)} %`,
   );
   if (run.sends.steadySeconds && run.sends.steadySeconds.length > 0) {
-    const seconds = summarizeSeconds(run.sends.steadySeconds, o.rate);
+    const ceiling = o.rate * (o.numbers ?? 1);
+    const seconds = summarizeSeconds(run.sends.steadySeconds, ceiling);
     lines.push(
-      `  per second (steady window)    ${n(seconds.seconds)} s, median ${n(seconds.median)}; ${n(seconds.under90)} under 90 % of the ceiling (${n(0.9 * o.rate, 1)}/s); worst ${seconds.worst.map((w) => `s${w.second}: ${w.sends}`).join(', ')}`,
+      `  per second (steady window)    ${n(seconds.seconds)} s, median ${n(seconds.median)}; ${n(seconds.under90)} under 90 % of the ceiling (${n(0.9 * ceiling, 1)}/s); worst ${seconds.worst.map((w) => `s${w.second}: ${w.sends}`).join(', ')}`,
     );
   }
   if (run.pacing) {
     const p = run.pacing;
     lines.push(
       `  pace hand-over                ${n(p.invocations)} send invocations: hand-over p50 ${s(p.handOverMs.p50)}, p90 ${s(p.handOverMs.p90)}, p99 ${s(p.handOverMs.p99)}, max ${s(p.handOverMs.max)}; first block's lead p50 ${s(p.leadMs.p50)}, min ${s(p.leadMs.min)}; pace idle ${n(p.idle.count)} times, ${s(p.idle.totalMs)} in all (longest ${s(p.idle.maxMs)})`,
+    );
+  }
+  for (const number of run.perNumber ?? []) {
+    lines.push(
+      `  number ${number.phoneNumberId}         ${n(number.steadyRate, 1)}/s = ${number.ofCeiling === undefined ? 'n/a' : `${n(number.ofCeiling * 100, 1)} %`} of its ceiling; 130429: ${n(number.throttled)} = ${n(number.throttledShare * 100, 3)} %; ${number.campaigns.map((c) => `${c.campaignId} ${n(c.accepted)} sent, ${n(c.shareInSteadyWindow * 100, 1)} % of its steady window`).join('; ')}`,
     );
   }
   const sendMetrics = Object.entries(run.metrics ?? {}).filter(([name, value]) => name.startsWith('send/') && value > 0);
@@ -147,7 +153,7 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
     lines.push(`    ${t.pass === undefined ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(24)} ${t.value}`);
   if (run.sends.steadySeconds && run.sends.steadySeconds.length > 0) {
     lines.push('  sends per second in the steady window, against the ceiling');
-    for (const line of rateChart(run.sends.steadySeconds, o.rate)) lines.push(`    ${line}`);
+    for (const line of rateChart(run.sends.steadySeconds, o.rate * (o.numbers ?? 1))) lines.push(`    ${line}`);
   }
   if (w.stderrTail.some((line) => !line.startsWith('{')))
     lines.push(

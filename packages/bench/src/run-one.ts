@@ -24,7 +24,7 @@ import { startEnqueue } from './enqueue.ts';
 import { scanJobs } from './jobs-scan.ts';
 import { findChildPids, machineBusyPercent, ProcSampler, readProcessCpuMs } from './proc-sampler.ts';
 import { runResult } from './run-result.ts';
-import { benchScenario } from './scenario.ts';
+import { benchCampaigns, benchScenario } from './scenario.ts';
 import { SimulatorChild } from './simulator-child.ts';
 import type { SimSummary } from './simulator-protocol.ts';
 import type { BenchStage, BenchTarget, WorkerGroup } from './target.ts';
@@ -44,7 +44,8 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
   const instrumentFile = join(tmpdir(), `wa-bench-instrument-${process.pid}-${started}.json`);
   const groups = target.workerGroups(options.singleWorker === true);
   const sampler = new ProcSampler();
-  const concurrency = options.concurrency ?? target.concurrencyFor(options.rate);
+  // The send function is sized for every number sending at once (serverless.yml's sendingNumbers).
+  const concurrency = options.concurrency ?? target.concurrencyFor(options.rate * (options.numbers ?? 1));
   const machineBusyBeforePercent = await machineBusyPercent(3_000);
   if (machineBusyBeforePercent > 10)
     say(
@@ -88,8 +89,10 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
       `[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`,
     );
 
-    const enqueue = startEnqueue({ stage, sqs: producerSqs, campaignId, options });
-    const outcome = await waitUntilDone({ sim, stage, sqs: clients.sqs, sampler, enqueue, campaignId, options });
+    const campaigns = benchCampaigns(campaignId, options.jobs, options.numbers ?? 1);
+    const enqueue = startEnqueue({ stage, sqs: producerSqs, campaigns, options });
+    const campaignIds = campaigns.map((c) => c.campaignId);
+    const outcome = await waitUntilDone({ sim, stage, sqs: clients.sqs, sampler, enqueue, campaignIds, options });
     const finishedAt = Date.now();
     if (!outcome.completed)
       say(`[${options.label}] INCOMPLETE: ${outcome.incompleteReason}; the results below cover what happened until then`);
@@ -122,6 +125,7 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
       machineBusyBeforePercent,
       summary,
       createdAt: enqueue.createdAt,
+      campaignOf: enqueue.campaignOf,
       jobs,
       stopped,
       cpuMsAfterReady:
@@ -175,6 +179,7 @@ function startGroupWorker(start: WorkerStart): WorkerHandle {
     functions: group.functions,
     metaBaseUrl: start.sim.url,
     ratePerSecond: options.rate,
+    sendingNumbers: options.numbers ?? 1,
     concurrency: start.concurrency,
     logLevel: options.logLevel,
     env: options.env,

@@ -5,7 +5,7 @@ import type { ProcSampler } from './proc-sampler.ts';
 import type { SimSummary } from './simulator-protocol.ts';
 import { maxInWindow, percentile, perSecondCounts, round, spread, steadyRate } from './stats.ts';
 import type { LambdaSettings } from './target.ts';
-import type { PacingFigures, PacingLine, RunOptions, RunResult, WorkerLogBytes, WorkerStopped } from './types.ts';
+import type { NumberFigures, PacingFigures, PacingLine, RunOptions, RunResult, WorkerLogBytes, WorkerStopped } from './types.ts';
 
 /** Everything a run collected after its workers stopped. */
 export interface Collected {
@@ -20,6 +20,8 @@ export interface Collected {
   summary: SimSummary;
   /** When each recipient's job was created, by the recipient's digits. */
   createdAt: ReadonlyMap<string, number>;
+  /** Each recipient's campaign, by the recipient's digits. */
+  campaignOf: ReadonlyMap<string, string>;
   jobs: JobsScan;
   stopped: WorkerStopped | undefined;
   cpuMsAfterReady: number | undefined;
@@ -61,7 +63,7 @@ export function runResult(c: Collected): RunResult {
         ? {
             steadyRate: round(steady.rate, 2),
             steadyWindow: { fromMs: steady.fromMs, toMs: steady.toMs, count: steady.count },
-            ofCeiling: round(steady.rate / options.rate, 4),
+            ofCeiling: round(steady.rate / (options.rate * (options.numbers ?? 1)), 4),
           }
         : {}),
       maxInAnySecond: maxInWindow(acceptedTimes),
@@ -69,6 +71,7 @@ export function runResult(c: Collected): RunResult {
       ...(steady ? { steadySeconds: perSecondCounts(acceptedTimes, steady.fromMs, steady.toMs) } : {}),
     },
     ...(c.pacingLines.length > 0 ? { pacing: pacingFigures(c.pacingLines) } : {}),
+    ...((options.numbers ?? 1) > 1 ? { perNumber: numberFigures(summary, c.campaignOf, options.rate) } : {}),
     metrics: c.metricTotals,
     latency: {
       enqueueToAcceptedMs: {
@@ -124,6 +127,47 @@ export function runResult(c: Collected): RunResult {
     memoryMb: c.lambda.memoryMb,
     lambdaLogging: c.lambda.logging,
   };
+}
+
+/** Each number's calls, 130429s and steady rate, and its campaigns' shares of its steady window. */
+export function numberFigures(summary: SimSummary, campaignOf: ReadonlyMap<string, string>, ceiling: number): NumberFigures[] {
+  const acceptedByNumber = new Map<string, Array<[string, number]>>();
+  for (const [digits, at, phoneNumberId = 'unknown'] of summary.accepted) {
+    const list = acceptedByNumber.get(phoneNumberId) ?? [];
+    list.push([digits, at]);
+    acceptedByNumber.set(phoneNumberId, list);
+  }
+  const ids = [...new Set([...Object.keys(summary.byNumber ?? {}), ...acceptedByNumber.keys()])].sort();
+  return ids.map((phoneNumberId) => {
+    const outcomes = summary.byNumber?.[phoneNumberId] ?? {};
+    const apiCalls = Object.values(outcomes).reduce((a, b) => a + b, 0);
+    const throttled = outcomes['130429'] ?? 0;
+    const sends = (acceptedByNumber.get(phoneNumberId) ?? []).sort((a, b) => a[1] - b[1]);
+    const steady = steadyRate(sends.map(([, at]) => at));
+    const inWindow = steady ? sends.filter(([, at]) => at >= steady.fromMs && at <= steady.toMs) : sends;
+    const byCampaign = new Map<string, { accepted: number; inWindow: number }>();
+    for (const [digits] of sends) {
+      const entry = byCampaign.get(campaignOf.get(digits) ?? 'unknown') ?? { accepted: 0, inWindow: 0 };
+      entry.accepted += 1;
+      byCampaign.set(campaignOf.get(digits) ?? 'unknown', entry);
+    }
+    for (const [digits] of inWindow) byCampaign.get(campaignOf.get(digits) ?? 'unknown')!.inWindow += 1;
+    return {
+      phoneNumberId,
+      apiCalls,
+      accepted: sends.length,
+      throttled,
+      throttledShare: apiCalls > 0 ? throttled / apiCalls : 0,
+      ...(steady ? { steadyRate: round(steady.rate, 2)!, ofCeiling: round(steady.rate / ceiling, 4)! } : {}),
+      campaigns: [...byCampaign]
+        .map(([campaignId, entry]) => ({
+          campaignId,
+          accepted: entry.accepted,
+          shareInSteadyWindow: round(entry.inWindow / Math.max(1, inWindow.length), 4)!,
+        }))
+        .sort((a, b) => a.campaignId.localeCompare(b.campaignId)),
+    };
+  });
 }
 
 /** The pacing lines' distributions: hand-over, lead, and the times the pace went idle. */

@@ -15,7 +15,8 @@ if (!process.send) {
 
 const scenario = JSON.parse(process.env.BENCH_SIM_SCENARIO ?? '{}') as ScenarioInput;
 const sim = await startSimulator({ ...scenario, port: 0, host: '127.0.0.1', maxRecordedCalls: 1_000, maxRecordedWebhooks: 1_000 });
-const accepted: Array<[string, number]> = [];
+const accepted: Array<[string, number, string]> = [];
+const byNumber: Record<string, Record<string, number>> = {};
 const acceptedSet = new Set<string>();
 let firstSecond: number | undefined;
 const perSecond: Array<Record<string, number>> = [];
@@ -29,9 +30,12 @@ sim.onCall((call) => {
     const bucket = perSecond[index]!;
     bucket[call.outcome] = (bucket[call.outcome] ?? 0) + 1;
   }
+  const number = byNumber[call.phoneNumberId] ?? {};
+  number[call.outcome] = (number[call.outcome] ?? 0) + 1;
+  byNumber[call.phoneNumberId] = number;
   if (call.outcome === 'accepted') {
     const digits = (call.recipient ?? '').replace(/\D/g, '');
-    accepted.push([digits, call.at]);
+    accepted.push([digits, call.at, call.phoneNumberId]);
     acceptedSet.add(digits);
   }
 });
@@ -51,7 +55,12 @@ process.on('message', (raw) => {
         reply(progress());
         return;
       case 'summary':
-        reply({ ...progress(), accepted, perSecond: { start: (firstSecond ?? 0) * 1000, outcomes: perSecond } } satisfies SimSummary);
+        reply({
+          ...progress(),
+          accepted,
+          byNumber,
+          perSecond: { start: (firstSecond ?? 0) * 1000, outcomes: perSecond },
+        } satisfies SimSummary);
         return;
       case 'stop':
         void sim.stop().then(() => {

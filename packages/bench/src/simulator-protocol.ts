@@ -18,8 +18,10 @@ export interface SimProgress {
 
 /** Everything the run needs from the simulator once it is over. */
 export interface SimSummary extends SimProgress {
-  /** Every accepted send: recipient digits and arrival time (ms since the epoch), in arrival order. */
-  accepted: Array<[digits: string, at: number]>;
+  /** Every accepted send: recipient digits, arrival time (ms since the epoch) and phone number id, in arrival order. */
+  accepted: Array<[digits: string, at: number, phoneNumberId?: string]>;
+  /** Calls by phone number id and outcome (absent in older results). */
+  byNumber?: Record<string, Record<string, number>>;
   /** Per second since the first call: sends by outcome (`accepted`, `130429`, …). */
   perSecond: { start: number; outcomes: Array<Record<string, number>> };
 }

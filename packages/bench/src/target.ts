@@ -20,8 +20,8 @@ export interface BenchTarget {
    * the groups run side by side, as Lambda runs each function in processes of its own.
    */
   workerGroups(single: boolean): WorkerGroup[];
-  /** The send event source's maximumConcurrency the target deploys for a per-number ceiling. */
-  concurrencyFor(ratePerSecond: number): number;
+  /** The send event source's maximumConcurrency the target deploys for a fleet rate (every number sending at once, each at its ceiling). */
+  concurrencyFor(fleetRatePerSecond: number): number;
   /** How the benchmark's worker instrument tells the send path's requests from the status path's. */
   readonly attribution: AttributionRules;
   /** Memory and logging settings per function, as deployed: the cost model prices them. */
@@ -188,6 +188,8 @@ export interface WorkerInput {
   metaBaseUrl: string;
   /** The per-phone-number ceiling the simulator enforces (messages per second). */
   ratePerSecond: number;
+  /** Phone numbers sending at once at that rate: the target sizes its send function for all of them. */
+  sendingNumbers: number;
   /** The send event source's maximumConcurrency. */
   concurrency: number;
   /** `INFO` as deployed; `SILENT` to measure without logging. */

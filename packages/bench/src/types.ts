@@ -13,6 +13,11 @@ export interface RunOptions {
   jobs: number;
   /** The ceiling: the simulator's ratePerSecond, and the per-number rate the target is told to keep. */
   rate: number;
+  /**
+   * Phone numbers sending at once, each at `rate` (absent in older results: 1). With more than one,
+   * the second number is shared by two campaigns (see scenario.ts's `benchCampaigns`).
+   */
+  numbers?: number;
   /** The send event source's maximumConcurrency; default: the target's for the rate. */
   concurrency?: number;
   /** `burst`: all jobs enqueued at once (a campaign launch); `paced`: enqueued at the ceiling. */
@@ -86,6 +91,8 @@ export interface RunResult {
   };
   /** How the target's send invocations handed the pace over, from their pacing log lines (absent when it logs none). */
   pacing?: PacingFigures;
+  /** Each phone number's figures, and its campaigns' shares (runs with more than one number). */
+  perNumber?: NumberFigures[];
   /** The target's EMF metrics, summed by `function/metric` (absent in older results). */
   metrics?: Record<string, number>;
   latency: {
@@ -121,6 +128,19 @@ export interface RunResult {
   memoryMb: Record<string, number>;
   /** Lambda logging settings by function, as deployed; absent in older results (then treated as Lambda's defaults). */
   lambdaLogging?: Record<string, LambdaLogging>;
+}
+
+/** One phone number's sends in a run of several. */
+export interface NumberFigures {
+  phoneNumberId: string;
+  apiCalls: number;
+  accepted: number;
+  throttled: number;
+  throttledShare: number;
+  steadyRate?: number;
+  ofCeiling?: number;
+  /** Its campaigns' shares of its accepted sends in its steady window (a campaign alone: 1). */
+  campaigns: Array<{ campaignId: string; accepted: number; shareInSteadyWindow: number }>;
 }
 
 /** A distribution: how many values, p50, p90, p99 and the maximum. */

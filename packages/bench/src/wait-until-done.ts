@@ -21,7 +21,7 @@ export interface WatchInput {
   sqs: SQSClient;
   sampler: ProcSampler;
   enqueue: EnqueueProgress;
-  campaignId: string;
+  campaignIds: string[];
   options: Pick<RunOptions, 'label' | 'jobs' | 'stallSeconds' | 'timeoutSeconds' | 'signal' | 'say'>;
 }
 
@@ -100,7 +100,8 @@ export async function waitUntilDone(input: WatchInput): Promise<WatchOutcome> {
 async function lookAt(input: WatchInput): Promise<Look> {
   const { queues } = input.stage;
   const progress = await input.sim.request<SimProgress>({ type: 'progress' });
-  const deliveredOrRead = await input.stage.deliveredOrRead(input.campaignId);
+  const perCampaign = await Promise.all(input.campaignIds.map((campaignId) => input.stage.deliveredOrRead(campaignId)));
+  const deliveredOrRead = perCampaign.reduce((sum, n) => sum + n, 0);
   const depth = (queueUrl: string) => queueDepth(input.sqs, queueUrl);
   const [sendDepth, statusDepth, deferredDepth] = await Promise.all([depth(queues.send), depth(queues.status), depth(queues.deferred)]);
   return { progress, deliveredOrRead, sendDepth, statusDepth, deferredDepth };

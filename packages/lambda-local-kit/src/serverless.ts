@@ -91,6 +91,8 @@ export interface FunctionSettingsOptions {
   resources: LocalResources;
   /** Value of `${sls:stage}`. */
   stage: string;
+  /** Stage parameters, over the file's `params.default` (as `osls deploy --param name=value`). */
+  params?: Record<string, string>;
 }
 
 /** Lambda's default when a function sets no timeout, as the Serverless Framework deploys it. */
@@ -186,7 +188,7 @@ function resolver(file: ServerlessFile, options: FunctionSettingsOptions): (valu
   const { resources, stage, serverlessFile } = options;
   // `${file(x.cjs):name}` paths are relative to the serverless.yml, as the Serverless Framework reads them.
   const requireNextToFile = createRequire(resolvePath(serverlessFile));
-  const params = file.params?.default ?? {};
+  const params = { ...file.params?.default, ...options.params };
   const service = String(file.service);
   const fail = (where: string, problem: string) => new Error(`${displayPath(serverlessFile)} ${where}: ${problem}`);
   const resolveVariable = async (variable: string, where: string): Promise<string> => {

@@ -156,13 +156,14 @@ describe('planRelease', () => {
 describe('planHold', () => {
   const progress = { attempt: 2, retries: 3, validUntil: now + 3_600_000 };
 
-  it('waits until the breaker lets the job go, spending no retry', () => {
+  it('waits until the breaker lets the job go, spending no retry, marked as held (not counted as a retry)', () => {
     expect(planHold(progress, now, now + 60_000, 'held')).toEqual({
       state: 'retry_wait',
       reason: 'held',
       dueAt: now + 60_000,
       attempt: 2,
       retries: 3,
+      held: true,
     });
   });
 
