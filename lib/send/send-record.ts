@@ -148,12 +148,7 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
   if (!claim.claimed) return settleConflict(sending, claim.existing);
   const jobRecord = claim.record;
   const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
-  if (!(await waitForSendTime(sending, slot))) {
-    // No send time this invocation can keep: going now would crowd the number's second (130429),
-    // so the claim is released as a wait that spends no retry, and the job comes back after it.
-    sending.tally.metric('ClaimedJobsDeferred');
-    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), deps.now() + PACING_RETRY_MS, 'no send time free in time'));
-  }
+  const onTime = await waitForSendTime(sending, slot);
   const stopped = probe ? undefined : gateNow(sending, deps.now());
   if (stopped && stopped.action !== 'send') {
     // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
@@ -162,6 +157,12 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
     sending.tally.metric('ClaimedJobsHeld');
     const holdUntil = Math.min(until, deps.now() + deps.config.retryPolicy.holdSeconds * 1000);
     return applyDecision(sending, jobRecord, planHold(progress, deps.now(), holdUntil, `held before sending: ${reason}`));
+  }
+  if (!onTime) {
+    // No send time this invocation can keep: going now would crowd the number's second (130429),
+    // so the claim is released the same way, and the job comes back a second later.
+    sending.tally.metric('ClaimedJobsDeferred');
+    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), deps.now() + PACING_RETRY_MS, 'no send time free in time'));
   }
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message, sending.token));
   const decision = planAfterSend(outcome, progress, { now: deps.now(), policy: deps.config.retryPolicy, random: deps.random });

@@ -138,6 +138,10 @@ describe('a number stopped while a batch waits for its send times', () => {
       60_000,
     );
     for (const recipient of recipients) expect(harness.sim.calls().filter((c) => c.recipient === recipient)).toHaveLength(1);
+    // A job held after its claim made no call then: its item counts the one call it made, and no retry.
+    const sent = (await harness.allJobs()).filter((j) => j.campaignId === 'stopped-mid-batch');
+    expect(sent.every((j) => j.apiCalls === 1)).toBe(true);
+    expect((await harness.figures('stopped-mid-batch')).retries.scheduled).toBe(0);
   });
 });
 

@@ -111,6 +111,8 @@ export function decisionUpdate(decision: Decision, now: number, nextDispatchId: 
   if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
   else update.remove('lastErrorCode');
   if ('dueAt' in decision && !decision.held) increment(update, 'retriesScheduled');
+  // The claim counted a call that a held job never made.
+  if ('dueAt' in decision && decision.held) update.set('apiCalls', 1, 'apiCalls - :apiCalls');
   if (isPerUserLimitHit(decision)) increment(update, 'perUserLimitHits');
   return update;
 }
