@@ -10,7 +10,8 @@ import type { ReservedBlock } from './slot-dispenser.ts';
  * - `leadMs`: how far ahead of its reservation the first block starts: the pace the rest of the
  *   fleet still held. About SEND_LEAD_MS when the number was idle or nearly so.
  * - `idleMs`: how long the number had had no send time reserved when a block restarted its pace:
- *   a gap while this batch had jobs waiting (or the end of a quiet spell).
+ *   a gap while this batch had jobs waiting. A minute or more is a quiet spell ending, not a
+ *   gap, and is left out.
  */
 export interface PacingSummary {
   sends: number;
@@ -20,7 +21,7 @@ export interface PacingSummary {
   handOverMs?: number;
 }
 
-/** A previous invocation's last send longer ago than this was a quiet spell, not a hand-over. */
+/** A previous invocation's last send, or a number's last reserved time, longer ago than this was a quiet spell, not a hand-over. */
 const HAND_OVER_HORIZON_MS = 60_000;
 /** Environments remembered at most: one on Lambda, one per event-source slot locally. */
 const ENVIRONMENTS_KEPT = 1_000;
@@ -43,13 +44,13 @@ export class BatchPacing {
     lastSendAtByEnvironment.delete(environment);
     if (lastSendAtByEnvironment.size >= ENVIRONMENTS_KEPT) lastSendAtByEnvironment.delete(lastSendAtByEnvironment.keys().next().value!);
     lastSendAtByEnvironment.set(environment, Math.max(...this.blocks.map((block) => block.lastAt)));
-    const idleMs = this.blocks.reduce((sum, block) => sum + (block.idleMs ?? 0), 0);
+    const gaps = this.blocks.flatMap((block) => (block.idleMs !== undefined && block.idleMs < HAND_OVER_HORIZON_MS ? [block.idleMs] : []));
     const handOverMs = previousLastSend === undefined ? undefined : first.askedAt - previousLastSend;
     return {
       sends: this.blocks.reduce((sum, block) => sum + block.count, 0),
       blocks: this.blocks.length,
       leadMs: Math.round(first.firstAt - first.askedAt),
-      ...(this.blocks.some((block) => block.idleMs !== undefined) ? { idleMs: Math.round(idleMs) } : {}),
+      ...(gaps.length > 0 ? { idleMs: Math.round(gaps.reduce((sum, ms) => sum + ms, 0)) } : {}),
       ...(handOverMs !== undefined && handOverMs >= 0 && handOverMs < HAND_OVER_HORIZON_MS ? { handOverMs: Math.round(handOverMs) } : {}),
     };
   }

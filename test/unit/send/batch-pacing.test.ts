@@ -25,8 +25,11 @@ describe('the pacing line of a send invocation', () => {
     expect(other.close('env-b')).not.toHaveProperty('handOverMs');
   });
 
-  it('says nothing for an invocation that reserved nothing, and treats a long quiet spell as no hand-over', () => {
+  it('says nothing for an invocation that reserved nothing, and treats a long quiet spell as no hand-over and no gap', () => {
     expect(new BatchPacing().close('env-c')).toBeUndefined();
+    const afterQuiet = new BatchPacing();
+    afterQuiet.record(block(500_000, 500_050, 501_000, 3_600_000));
+    expect(afterQuiet.close('env-e')).not.toHaveProperty('idleMs');
     const before = new BatchPacing();
     before.record(block(0, 50, 100));
     before.close('env-d');
