@@ -143,10 +143,6 @@ export function planHold(progress: JobProgress, now: number, until: number, reas
   return 'dueAt' in decision ? { ...decision, held: true } : decision;
 }
 
-/**
- * 131049: the next attempt is due no sooner than `perUserLimitDelaySeconds` after the hit,
- * unless the validity ends first or the attempts are used up.
- */
 /** Meta's per-user marketing limit. */
 export const PER_USER_LIMIT_CODE = 131049;
 
@@ -155,6 +151,10 @@ export function isPerUserLimitHit(decision: Decision): boolean {
   return 'errorCode' in decision && decision.errorCode === PER_USER_LIMIT_CODE;
 }
 
+/**
+ * 131049: the next attempt is due no sooner than `perUserLimitDelaySeconds` after the hit,
+ * unless the validity ends first or the attempts are used up.
+ */
 export function planPerUserLimitRetry(
   progress: JobProgress,
   hitAt: number,

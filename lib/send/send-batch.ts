@@ -42,9 +42,8 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   tally.metric('RecordsReceived', event.Records.length);
   const pacing = new BatchPacing();
   const batch = await lookUpBatch({ records: event.Records, context, runtime, signal, pacing });
-  const deps = runtime;
   const processor = new BatchProcessor(EventType.SQS);
-  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, deps, tally), processor, {
+  const response = await processPartialResponse(event, (record: SQSRecord) => sendRecord(record, batch, runtime, tally), processor, {
     context,
     throwOnFullBatchFailure: false,
   });

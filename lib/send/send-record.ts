@@ -6,12 +6,12 @@ import { marketingMessageBody } from '../domain/marketing-message.ts';
 import { classifyMetaError } from '../domain/meta-errors.ts';
 import { optOutFor } from '../domain/opt-out.ts';
 import { LATE_TOLERANCE_MS, paceFactor } from '../domain/pacing.ts';
-import { type Decision, dispatchRoute, planAfterSend, planHold, type SendOutcome } from '../domain/send-plan.ts';
+import { type Decision, dispatchRoute, type JobProgress, planAfterSend, planHold, type SendOutcome } from '../domain/send-plan.ts';
 import { type Rejection, rejectionOf } from '../domain/validate-job.ts';
 import { NotStarted, TooLargeToDeadLetter, UnstorableJob } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBody } from '../jobs/dispatch-body.ts';
-import { jobKeyOf } from '../jobs/job-record.ts';
+import { type JobRecord, jobKeyOf } from '../jobs/job-record.ts';
 import { jobRef } from '../observability.ts';
 import type { Scope } from '../ports/control-store.ts';
 import type { UserRecord } from '../ports/user-store.ts';
@@ -139,31 +139,30 @@ async function rejectRecord(record: SQSRecord, rejection: Rejection, deps: SendD
  */
 async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promise<void> {
   const { job, deps } = sending;
-  const slot = await takeSendTime(sending, probe);
-  if (!slot) return;
+  const factor = await takeSendTime(sending, probe);
+  if (factor === undefined) return;
   // Claim before waiting for the slot (it is handed out CLAIM_LEAD_MS early), so the request
   // leaves on time: a claim's variable latency after the wait would bunch sends and break the pace.
   const { token, createdAt, validUntil } = sending;
   const claim = await deps.jobs.claim({ job, token, createdAt, validUntil, now: deps.now(), state: JOB_STATES.sending });
   if (!claim.claimed) return settleConflict(sending, claim.existing);
   const jobRecord = claim.record;
-  const progress = { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
-  const onTime = await waitForSendTime(sending, slot);
+  const progress = progressOf(jobRecord);
+  const onTime = await waitForSendTime(sending, factor);
   const stopped = probe ? undefined : gateNow(sending, deps.now());
   if (stopped && stopped.action !== 'send') {
-    // A breaker opened during the last second's wait (this batch's answers, or the last re-read):
-    // the claim is released as a wait that spends no retry, and the job comes back after it.
+    // A breaker opened during the last second's wait (this batch's answers, or the last re-read).
     const { until, reason } = holdingOf(stopped, deps.now());
-    sending.tally.metric('ClaimedJobsHeld');
     const holdUntil = Math.min(until, deps.now() + deps.config.retryPolicy.holdSeconds * 1000);
-    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), holdUntil, `held before sending: ${reason}`));
+    return releaseClaim(sending, jobRecord, { until: holdUntil, reason: `held before sending: ${reason}`, metric: 'ClaimedJobsHeld' });
   }
-  if (!onTime) {
-    // No send time this invocation can keep: going now would crowd the number's second (130429),
-    // so the claim is released the same way, and the job comes back a second later.
-    sending.tally.metric('ClaimedJobsDeferred');
-    return applyDecision(sending, jobRecord, planHold(progress, deps.now(), deps.now() + PACING_RETRY_MS, 'no send time free in time'));
-  }
+  // No send time this invocation can keep: going now would crowd the number's second (130429).
+  if (!onTime)
+    return releaseClaim(sending, jobRecord, {
+      until: deps.now() + PACING_RETRY_MS,
+      reason: 'no send time free in time',
+      metric: 'ClaimedJobsDeferred',
+    });
   const outcome = await deps.mmApi.sendMarketingMessage(job.phoneNumberId, marketingMessageBody(job, deps.config.message, sending.token));
   const decision = planAfterSend(outcome, progress, { now: deps.now(), policy: deps.config.retryPolicy, random: deps.random });
   countOutcome(sending, outcome, decision);
@@ -171,22 +170,34 @@ async function sendNow(sending: SendingRecord, probe: Scope | undefined): Promis
   await applyDecision(sending, jobRecord, decision);
 }
 
-/** A send time from the number's shared pace, and the pace factor it was taken at. */
-interface Slot {
-  startAt: number;
-  factor: number;
+/** What a claimed job's planning needs from its record. */
+function progressOf(jobRecord: JobRecord): JobProgress {
+  return { attempt: jobRecord.attempt, retries: jobRecord.retries, validUntil: Date.parse(jobRecord.validUntil) };
 }
 
 /**
- * The job's send time, or none when the job went back to the queue: no time free before the
- * deadline, or a breaker that turned while it waited. Throws `NotStarted` near the deadline.
+ * Releases a claimed job unsent, as a hold that spends no retry and counts no call: it comes back
+ * at `until`, or ends `expired` if its validity ends first.
  */
-async function takeSendTime(sending: SendingRecord, probe: Scope | undefined): Promise<Slot | undefined> {
+function releaseClaim(
+  sending: SendingRecord,
+  jobRecord: JobRecord,
+  hold: { until: number; reason: string; metric: 'ClaimedJobsHeld' | 'ClaimedJobsDeferred' },
+): Promise<void> {
+  sending.tally.metric(hold.metric);
+  return applyDecision(sending, jobRecord, planHold(progressOf(jobRecord), sending.deps.now(), hold.until, hold.reason));
+}
+
+/**
+ * A send time is free for the job: the pace factor it was taken at; or undefined when the job
+ * went back to the queue: no time free before the deadline, or a breaker that turned while it
+ * waited. Throws `NotStarted` near the deadline.
+ */
+async function takeSendTime(sending: SendingRecord, probe: Scope | undefined): Promise<number | undefined> {
   const { job, deps, batch } = sending;
   if (batch.signal?.aborted || deps.now() >= batch.latestStart()) throw new NotStarted('function deadline near: send not started');
   const factor = paceFactor(batch.controls.phones.get(job.phoneNumberId), deps.now());
-  const startAt = await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor);
-  if (startAt === undefined) {
+  if ((await batch.slots.acquire(job.phoneNumberId, batch.latestStart(), factor)) === undefined) {
     await deps.queues.dispatch(sending.record.body, { queue: 'send', delaySeconds: 1 }, 'no send slot free in time');
     sending.tally.metric('PacingDeferrals');
     return undefined;
@@ -202,7 +213,7 @@ async function takeSendTime(sending: SendingRecord, probe: Scope | undefined): P
       return undefined;
     }
   }
-  return { startAt, factor };
+  return factor;
 }
 
 /** The call's metrics, and Meta's refusal in the log with what follows from it. */
@@ -251,7 +262,7 @@ const PACING_RETRY_MS = 1_000;
  * When the batch has none left it reserves more. False when no time is free before the deadline,
  * or the job's times keep slipping by: the job is released rather than sent off the pace.
  */
-async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, { factor }: Slot): Promise<boolean> {
+async function waitForSendTime({ job, batch, deps, tally }: SendingRecord, factor: number): Promise<boolean> {
   let missed = 0;
   let reservations = 0;
   while (missed < MAX_MISSED_SEND_TIMES && reservations <= MAX_OWN_RESERVATIONS) {

@@ -48,11 +48,14 @@ export async function applyStatuses(wamid: string, statuses: readonly MetaStatus
   // hold this wamid (another recipient id, an `unknown` job, a status before the send's own write),
   // the lookup by wamid below decides as if the shortcut had not been tried.
   const named = progress ? jobNamedBy(delivery, recipient) : undefined;
-  if (progress && named && (await applyProgressToNamedJob({ jobKey: named, ...progress }, deps, tally))) return;
+  if (progress && named && (await applyProgress({ jobKey: named, ...progress }, deps, tally, { onlyIfItHoldsTheWamid: true }))) return;
   const jobKey =
     (await deps.jobs.findByWamid(wamid, recipient)) ?? (await reconcileUnknownJob({ wamid, recipient, statuses: delivery }, deps, tally));
   if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
-  if (progress) return applyProgress({ jobKey, ...progress }, deps, tally);
+  if (progress) {
+    await applyProgress({ jobKey, ...progress }, deps, tally);
+    return;
+  }
   for (const status of delivery) {
     if (status.status === 'failed') await applyFailure(jobKey, status, deps, tally);
     else await applyProgress({ jobKey, wamid, change: combineProgress([progressReport(status)])!, statuses: 1 }, deps, tally);
@@ -79,22 +82,25 @@ interface ProgressWrite {
   statuses: number;
 }
 
-async function applyProgress(write: ProgressWrite, deps: StatusDeps, tally: BatchTally): Promise<void> {
+/**
+ * The progress write on `write.jobKey`, and its counts. With `onlyIfItHoldsTheWamid` (a job named
+ * by callback data, not found by wamid) an item that does not hold the wamid is left alone and
+ * false is returned: nothing written, nothing counted.
+ */
+async function applyProgress(
+  write: ProgressWrite,
+  deps: StatusDeps,
+  tally: BatchTally,
+  { onlyIfItHoldsTheWamid = false } = {},
+): Promise<boolean> {
   const result = await deps.jobs.applyProgress(write.jobKey, write.wamid, write.change);
-  if (!result.written) {
-    if (!result.current) throw new WamidNotFound('job item not readable yet');
-    countNoOp(result.current, write.wamid, write.statuses, tally);
-    return;
+  if (result.written) {
+    countProgress(result.before, write.change, tally);
+    return true;
   }
-  countProgress(result.before, write.change, tally);
-}
-
-/** Like `applyProgress`, for a job named by callback data: false, changing nothing, when its item does not hold the wamid. */
-async function applyProgressToNamedJob(write: ProgressWrite, deps: StatusDeps, tally: BatchTally): Promise<boolean> {
-  const result = await deps.jobs.applyProgress(write.jobKey, write.wamid, write.change);
-  if (result.written) countProgress(result.before, write.change, tally);
-  else if (result.current?.wamid === write.wamid) countNoOp(result.current, write.wamid, write.statuses, tally);
-  else return false;
+  if (onlyIfItHoldsTheWamid && result.current?.wamid !== write.wamid) return false;
+  if (!result.current) throw new WamidNotFound('job item not readable yet');
+  countNoOp(result.current, write.wamid, write.statuses, tally);
   return true;
 }
 

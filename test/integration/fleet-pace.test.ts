@@ -116,7 +116,9 @@ describe('the fleet-wide pace', () => {
   it('spaces sends further apart while the pace is scaled down after 130429s', async () => {
     const phone = newPhone();
     const d = dispenser();
-    const times = await Promise.all(Array.from({ length: 5 }, () => d.acquire(phone, Date.now() + 5_000, 0.5)));
+    // One deadline for all five, so that they share one block even when the clock ticks between the calls.
+    const latestStart = Date.now() + 5_000;
+    const times = await Promise.all(Array.from({ length: 5 }, () => d.acquire(phone, latestStart, 0.5)));
     expect(times[1]! - times[0]!).toBeCloseTo(sendIntervalMicros(38) / 1000, 3);
   });
 

@@ -110,9 +110,11 @@ export function decisionUpdate(decision: Decision, now: number, nextDispatchId: 
   // A decision without a code clears the last one: a job failed for another reason must not show (and be counted with) an older code.
   if ('errorCode' in decision && decision.errorCode !== undefined) update.set('lastErrorCode', decision.errorCode);
   else update.remove('lastErrorCode');
-  if ('dueAt' in decision && !decision.held) increment(update, 'retriesScheduled');
-  // The claim counted a call that a held job never made.
-  if ('dueAt' in decision && decision.held) update.set('apiCalls', 1, 'apiCalls - :apiCalls');
+  if ('dueAt' in decision) {
+    // A held job made no call (its claim counted one) and spent no retry.
+    if (decision.held) update.set('apiCalls', 1, 'apiCalls - :apiCalls');
+    else increment(update, 'retriesScheduled');
+  }
   if (isPerUserLimitHit(decision)) increment(update, 'perUserLimitHits');
   return update;
 }

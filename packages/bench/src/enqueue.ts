@@ -6,7 +6,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type BenchCampaign, benchJobBatch } from './scenario.ts';
+import { type BenchCampaign, benchJobBatch, fleetCeiling } from './scenario.ts';
 import type { BenchStage } from './target.ts';
 import type { RunOptions } from './types.ts';
 
@@ -58,13 +58,12 @@ export function startEnqueue(input: EnqueueInput): EnqueueProgress {
 
 async function enqueueAll(input: EnqueueInput, progress: EnqueueProgress): Promise<void> {
   const { options, campaigns } = input;
-  const fleetRate = options.rate * (options.numbers ?? 1);
   const chunk = campaigns.length > 1 ? TURN_CHUNK : options.arrival === 'burst' ? BURST_CHUNK : Math.max(10, Math.round(options.rate / 5));
   let sent = 0;
   for (const { campaign, from, count } of chunksInTurn(campaigns, chunk)) {
     if (options.signal?.aborted) return;
     if (options.arrival === 'paced') {
-      const due = progress.startedAt + (sent / fleetRate) * 1000;
+      const due = progress.startedAt + (sent / fleetCeiling(options)) * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
     }
     sent += count;

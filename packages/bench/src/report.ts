@@ -1,6 +1,7 @@
 /** Prints a run's figures and its targets (PASS/FAIL) as text. */
 import type { Analysis } from './analyze.ts';
 import { rateChart, summarizeSeconds } from './rate-chart.ts';
+import { fleetCeiling } from './scenario.ts';
 import type { RunResult } from './types.ts';
 
 const n = (value: number | undefined, digits = 0) =>
@@ -25,7 +26,7 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
       .join(', ')}); 130429: ${n(run.sends.throttled)} = ${n(run.sends.throttledShare * 100, 3)} %`,
   );
   if (run.sends.steadySeconds && run.sends.steadySeconds.length > 0) {
-    const ceiling = o.rate * (o.numbers ?? 1);
+    const ceiling = fleetCeiling(o);
     const seconds = summarizeSeconds(run.sends.steadySeconds, ceiling);
     lines.push(
       `  per second (steady window)    ${n(seconds.seconds)} s, median ${n(seconds.median)}; ${n(seconds.under90)} under 90 % of the ceiling (${n(0.9 * ceiling, 1)}/s); worst ${seconds.worst.map((w) => `s${w.second}: ${w.sends}`).join(', ')}`,
@@ -153,7 +154,7 @@ export function formatRun(run: RunResult, analysis: Analysis): string {
     lines.push(`    ${t.pass === undefined ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(24)} ${t.value}`);
   if (run.sends.steadySeconds && run.sends.steadySeconds.length > 0) {
     lines.push('  sends per second in the steady window, against the ceiling');
-    for (const line of rateChart(run.sends.steadySeconds, o.rate * (o.numbers ?? 1))) lines.push(`    ${line}`);
+    for (const line of rateChart(run.sends.steadySeconds, fleetCeiling(o))) lines.push(`    ${line}`);
   }
   if (w.stderrTail.some((line) => !line.startsWith('{')))
     lines.push(

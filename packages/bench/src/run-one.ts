@@ -24,7 +24,7 @@ import { startEnqueue } from './enqueue.ts';
 import { scanJobs } from './jobs-scan.ts';
 import { findChildPids, machineBusyPercent, ProcSampler, readProcessCpuMs } from './proc-sampler.ts';
 import { runResult } from './run-result.ts';
-import { benchCampaigns, benchScenario } from './scenario.ts';
+import { benchCampaigns, benchScenario, fleetCeiling, numbersOf } from './scenario.ts';
 import { SimulatorChild } from './simulator-child.ts';
 import type { SimSummary } from './simulator-protocol.ts';
 import type { BenchStage, BenchTarget, WorkerGroup } from './target.ts';
@@ -45,7 +45,7 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
   const groups = target.workerGroups(options.singleWorker === true);
   const sampler = new ProcSampler();
   // The send function is sized for every number sending at once (serverless.yml's sendingNumbers).
-  const concurrency = options.concurrency ?? target.concurrencyFor(options.rate * (options.numbers ?? 1));
+  const concurrency = options.concurrency ?? target.concurrencyFor(fleetCeiling(options));
   const machineBusyBeforePercent = await machineBusyPercent(3_000);
   if (machineBusyBeforePercent > 10)
     say(
@@ -89,7 +89,7 @@ export async function runBenchmark(target: BenchTarget, options: RunOptions): Pr
       `[${options.label}] ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ready (send maximumConcurrency ${concurrency}, log level ${options.logLevel}); enqueueing ${options.jobs} jobs (${options.arrival})…`,
     );
 
-    const campaigns = benchCampaigns(campaignId, options.jobs, options.numbers ?? 1);
+    const campaigns = benchCampaigns(campaignId, options.jobs, numbersOf(options));
     const enqueue = startEnqueue({ stage, sqs: producerSqs, campaigns, options });
     const campaignIds = campaigns.map((c) => c.campaignId);
     const outcome = await waitUntilDone({ sim, stage, sqs: clients.sqs, sampler, enqueue, campaignIds, options });
@@ -179,7 +179,7 @@ function startGroupWorker(start: WorkerStart): WorkerHandle {
     functions: group.functions,
     metaBaseUrl: start.sim.url,
     ratePerSecond: options.rate,
-    sendingNumbers: options.numbers ?? 1,
+    sendingNumbers: numbersOf(options),
     concurrency: start.concurrency,
     logLevel: options.logLevel,
     env: options.env,

@@ -2,6 +2,7 @@
 import type { InstrumentReport } from './attribution.ts';
 import type { JobsScan } from './jobs-scan.ts';
 import type { ProcSampler } from './proc-sampler.ts';
+import { fleetCeiling, numbersOf } from './scenario.ts';
 import type { SimSummary } from './simulator-protocol.ts';
 import { maxInWindow, percentile, perSecondCounts, round, spread, steadyRate } from './stats.ts';
 import type { LambdaSettings } from './target.ts';
@@ -63,7 +64,7 @@ export function runResult(c: Collected): RunResult {
         ? {
             steadyRate: round(steady.rate, 2),
             steadyWindow: { fromMs: steady.fromMs, toMs: steady.toMs, count: steady.count },
-            ofCeiling: round(steady.rate / (options.rate * (options.numbers ?? 1)), 4),
+            ofCeiling: round(steady.rate / fleetCeiling(options), 4),
           }
         : {}),
       maxInAnySecond: maxInWindow(acceptedTimes),
@@ -71,7 +72,7 @@ export function runResult(c: Collected): RunResult {
       ...(steady ? { steadySeconds: perSecondCounts(acceptedTimes, steady.fromMs, steady.toMs) } : {}),
     },
     ...(c.pacingLines.length > 0 ? { pacing: pacingFigures(c.pacingLines) } : {}),
-    ...((options.numbers ?? 1) > 1 ? { perNumber: numberFigures(summary, c.campaignOf, options.rate) } : {}),
+    ...(numbersOf(options) > 1 ? { perNumber: numberFigures(summary, c.campaignOf, options.rate) } : {}),
     metrics: c.metricTotals,
     latency: {
       enqueueToAcceptedMs: {
@@ -131,27 +132,22 @@ export function runResult(c: Collected): RunResult {
 
 /** Each number's calls, 130429s and steady rate, and its campaigns' shares of its steady window. */
 export function numberFigures(summary: SimSummary, campaignOf: ReadonlyMap<string, string>, ceiling: number): NumberFigures[] {
-  const acceptedByNumber = new Map<string, Array<[string, number]>>();
+  // Each accepted send as its campaign and arrival time, by number.
+  const sendsByNumber = new Map<string, Array<{ campaignId: string; at: number }>>();
   for (const [digits, at, phoneNumberId = 'unknown'] of summary.accepted) {
-    const list = acceptedByNumber.get(phoneNumberId) ?? [];
-    list.push([digits, at]);
-    acceptedByNumber.set(phoneNumberId, list);
+    const sends = sendsByNumber.get(phoneNumberId) ?? [];
+    sends.push({ campaignId: campaignOf.get(digits) ?? 'unknown', at });
+    sendsByNumber.set(phoneNumberId, sends);
   }
-  const ids = [...new Set([...Object.keys(summary.byNumber ?? {}), ...acceptedByNumber.keys()])].sort();
+  const ids = [...new Set([...Object.keys(summary.byNumber ?? {}), ...sendsByNumber.keys()])].sort();
   return ids.map((phoneNumberId) => {
     const outcomes = summary.byNumber?.[phoneNumberId] ?? {};
     const apiCalls = Object.values(outcomes).reduce((a, b) => a + b, 0);
     const throttled = outcomes['130429'] ?? 0;
-    const sends = (acceptedByNumber.get(phoneNumberId) ?? []).sort((a, b) => a[1] - b[1]);
-    const steady = steadyRate(sends.map(([, at]) => at));
-    const inWindow = steady ? sends.filter(([, at]) => at >= steady.fromMs && at <= steady.toMs) : sends;
-    const byCampaign = new Map<string, { accepted: number; inWindow: number }>();
-    for (const [digits] of sends) {
-      const entry = byCampaign.get(campaignOf.get(digits) ?? 'unknown') ?? { accepted: 0, inWindow: 0 };
-      entry.accepted += 1;
-      byCampaign.set(campaignOf.get(digits) ?? 'unknown', entry);
-    }
-    for (const [digits] of inWindow) byCampaign.get(campaignOf.get(digits) ?? 'unknown')!.inWindow += 1;
+    const sends = (sendsByNumber.get(phoneNumberId) ?? []).sort((a, b) => a.at - b.at);
+    const steady = steadyRate(sends.map((send) => send.at));
+    const inWindow = steady ? sends.filter((send) => send.at >= steady.fromMs && send.at <= steady.toMs) : sends;
+    const campaignIds = [...new Set(sends.map((send) => send.campaignId))].sort();
     return {
       phoneNumberId,
       apiCalls,
@@ -159,13 +155,11 @@ export function numberFigures(summary: SimSummary, campaignOf: ReadonlyMap<strin
       throttled,
       throttledShare: apiCalls > 0 ? throttled / apiCalls : 0,
       ...(steady ? { steadyRate: round(steady.rate, 2)!, ofCeiling: round(steady.rate / ceiling, 4)! } : {}),
-      campaigns: [...byCampaign]
-        .map(([campaignId, entry]) => ({
-          campaignId,
-          accepted: entry.accepted,
-          shareInSteadyWindow: round(entry.inWindow / Math.max(1, inWindow.length), 4)!,
-        }))
-        .sort((a, b) => a.campaignId.localeCompare(b.campaignId)),
+      campaigns: campaignIds.map((campaignId) => ({
+        campaignId,
+        accepted: sends.filter((send) => send.campaignId === campaignId).length,
+        shareInSteadyWindow: round(inWindow.filter((send) => send.campaignId === campaignId).length / Math.max(1, inWindow.length), 4)!,
+      })),
     };
   });
 }

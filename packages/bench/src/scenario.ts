@@ -11,6 +11,16 @@ export function phoneNumberIdOf(index: number): string {
   return String(100_000_000_000_001 + index);
 }
 
+/** The phone numbers a run sends from: 1 in runs from before there could be more. */
+export function numbersOf(options: Pick<RunOptions, 'numbers'>): number {
+  return options.numbers ?? 1;
+}
+
+/** What the whole run may send: every number at its ceiling. */
+export function fleetCeiling(options: Pick<RunOptions, 'rate' | 'numbers'>): number {
+  return options.rate * numbersOf(options);
+}
+
 /** A campaign of a run: its number, its jobs, and where its recipients' numbers start. */
 export interface BenchCampaign {
   campaignId: string;
@@ -52,7 +62,7 @@ export function benchScenario(
   options: Pick<RunOptions, 'rate' | 'numbers' | 'latencyMs' | 'readRate' | 'statusGapMs'>,
   credentials: BenchTarget['metaCredentials'],
 ): ScenarioInput {
-  const numbers = options.numbers ?? 1;
+  const numbers = numbersOf(options);
   return {
     description: `benchmark: ${numbers === 1 ? 'one number' : `${numbers} numbers`} at the ceiling, no injected errors`,
     tokens: [credentials.accessToken],

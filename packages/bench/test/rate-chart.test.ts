@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rateChart, summarizeSeconds } from '../src/rate-chart.ts';
-import { pacingFigures } from '../src/run-result.ts';
+import { numberFigures, pacingFigures } from '../src/run-result.ts';
 import { perSecondCounts } from '../src/stats.ts';
 
 describe('the per-second timeline', () => {
@@ -48,5 +48,37 @@ describe('the pacing lines', () => {
       leadMs: { n: 3, p50: 900, p90: 1_300, p99: 1_300, max: 1_300, min: 50 },
       idle: { count: 1, totalMs: 300, maxMs: 300 },
     });
+  });
+});
+
+describe('the figures of each phone number', () => {
+  it("gives each number its rate, its 130429s and its campaigns' shares of its steady window", () => {
+    const accepted: Array<[string, number, string]> = [];
+    for (let i = 0; i < 100; i++) accepted.push([`a${i}`, i * 20, '1'], [`b${i}`, i * 20 + 10, '2'], [`c${i}`, i * 20 + 5, '2']);
+    const campaignOf = new Map(
+      accepted.map(([digits]) => [digits, digits.startsWith('a') ? 'solo' : digits.startsWith('b') ? 'shared-b' : 'shared-c']),
+    );
+    const figures = numberFigures(
+      {
+        accepted,
+        byNumber: { '1': { accepted: 100, '130429': 1 }, '2': { accepted: 200 } },
+        stats: {},
+        webhooks: {},
+        acceptedRecipients: 300,
+        perSecond: { start: 0, outcomes: [] },
+      } as never,
+      campaignOf,
+      50,
+    );
+    expect(figures.map((f) => [f.phoneNumberId, f.accepted, f.throttled, f.apiCalls])).toEqual([
+      ['1', 100, 1, 101],
+      ['2', 200, 0, 200],
+    ]);
+    expect(figures[0]!.ofCeiling).toBeCloseTo(1, 1);
+    expect(figures[1]!.campaigns.map((c) => [c.campaignId, c.accepted])).toEqual([
+      ['shared-b', 100],
+      ['shared-c', 100],
+    ]);
+    for (const campaign of figures[1]!.campaigns) expect(campaign.shareInSteadyWindow).toBeCloseTo(0.5, 1);
   });
 });
