@@ -209,6 +209,7 @@ const statusEnvSchema = tablesEnv
   });
 
 const webhookEnvSchema = whatsappAccountsEnv.extend({
+  ...tablesEnv.pick({ JOBS_TABLE: true, JOB_RETENTION_DAYS: true }).shape,
   STATUS_QUEUE_URL: z.url().describe('The status queue: one message per webhook event.'),
   META_APP_SECRET_PARAMETER: z
     .string()
@@ -457,6 +458,9 @@ export function loadSweepConfig(env: NodeJS.ProcessEnv = process.env): SweepConf
 
 export interface WebhookConfig {
   statusQueueUrl: string;
+  /** Where progress statuses that name their job are written. */
+  jobsTable: string;
+  jobRetentionDays: number;
   appSecretParameter: string;
   verifyTokenParameter: string;
   secretCacheSeconds: number;
@@ -469,6 +473,8 @@ export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): Webhook
   const e = parseEnv(webhookEnvSchema, env, 'webhook');
   return {
     statusQueueUrl: e.STATUS_QUEUE_URL,
+    jobsTable: e.JOBS_TABLE,
+    jobRetentionDays: e.JOB_RETENTION_DAYS,
     appSecretParameter: e.META_APP_SECRET_PARAMETER,
     verifyTokenParameter: e.WEBHOOK_VERIFY_TOKEN_PARAMETER,
     secretCacheSeconds: e.TOKEN_CACHE_SECONDS,

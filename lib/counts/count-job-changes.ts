@@ -12,6 +12,8 @@ export interface CountSummary {
   campaigns: number;
   changesCounted: number;
   changesSkipped: number;
+  /** What the runs added to the counters in this invocation, summed over campaigns. */
+  added: CounterDeltas;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface CountSummary {
  * A failure of one campaign's write fails the invocation; the retry skips the campaigns done.
  */
 export async function countJobChanges(batch: JobChangeBatch, deps: CountJobChangesDeps): Promise<CountSummary> {
-  const summary: CountSummary = { campaigns: 0, changesCounted: 0, changesSkipped: 0 };
+  const summary: CountSummary = { campaigns: 0, changesCounted: 0, changesSkipped: 0, added: {} };
   for (const [campaignId, changes] of byCampaign(batch.changes)) {
     summary.campaigns += 1;
     let pending = changes;
@@ -33,6 +35,7 @@ export async function countJobChanges(batch: JobChangeBatch, deps: CountJobChang
       const outcome = await deps.counters.addRun(campaignId, deltas, runOf(batch.batchId, pending));
       if (outcome.added) {
         summary.changesCounted += pending.length;
+        for (const [name, n] of Object.entries(deltas)) summary.added[name] = (summary.added[name] ?? 0) + n;
         break;
       }
       const through = BigInt(outcome.countedThrough);

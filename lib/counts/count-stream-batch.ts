@@ -29,5 +29,8 @@ export async function countStreamBatch<StreamBatch>(event: StreamBatch, runtime:
   metric('JobChangesCounted', summary.changesCounted);
   metric('JobChangesCountedBefore', summary.changesSkipped);
   metric('UncountableJobChanges', unread.length);
+  // Counted here, once per job, because progress statuses are written by two functions (webhook and status).
+  metric('JobsDelivered', summary.added.uniqueDelivered ?? 0);
+  metric('JobsDeliveredAfterRetry', summary.added.deliveredAfterRetry ?? 0);
   return summary;
 }

@@ -1,24 +1,15 @@
-import { parseCallbackData } from '../domain/callback-data.ts';
-import {
-  combineProgress,
-  isDeliveryStatus,
-  type ProgressChange,
-  type ProgressReport,
-  routeOf,
-  statusApplies,
-} from '../domain/delivery-state.ts';
-import { JOB_STATES } from '../domain/job-state.ts';
-import { waIdToE164 } from '../domain/opt-out.ts';
+import { isDeliveryStatus, statusApplies } from '../domain/delivery-state.ts';
 import { type Decision, dispatchRoute, planAfterSend, planPerUserLimitRetry } from '../domain/send-plan.ts';
 import type { MetaStatus } from '../domain/webhook-events.ts';
 import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
 import { InvalidWebhookEvent, JobKeptChanging, WamidNotFound } from '../errors.ts';
 import type { BatchTally } from '../jobs/batch-tally.ts';
 import { dispatchBodyFromItem } from '../jobs/dispatch-body.ts';
-import { type JobRecord, jobKeyOf } from '../jobs/job-record.ts';
+import type { JobRecord } from '../jobs/job-record.ts';
 import { recordUserEffects } from '../jobs/user-effects.ts';
 import { jobRef } from '../observability.ts';
 import type { StatusDeps } from './context.ts';
+import { applyProgress, applyProgressToNamedJob, combinedProgress, countNoOp, metaTime, recipientOf } from './progress-write.ts';
 import { reconcileUnknownJob } from './reconcile-unknown.ts';
 
 /** How often a `failed` status is re-planned after a concurrent change before it is handed back to the queue. */
@@ -38,86 +29,22 @@ export async function applyStatuses(wamid: string, statuses: readonly MetaStatus
   const delivery = statuses.filter((status) => isDeliveryStatus(status.status));
   if (delivery.length < statuses.length) tally.metric('StatusesIgnored', statuses.length - delivery.length);
   if (delivery.length === 0) return;
-  const recipientId = delivery.find((status) => status.recipient_id)?.recipient_id;
-  if (!recipientId) throw new InvalidWebhookEvent('status without recipient_id: its job cannot be looked up');
-  const recipient = waIdToE164(recipientId);
+  const recipient = recipientOf(delivery);
+  if (!recipient) throw new InvalidWebhookEvent('status without recipient_id: its job cannot be looked up');
   const failed = delivery.some((status) => status.status === 'failed');
-  const progress = failed ? undefined : { wamid, change: combineProgress(delivery.map(progressReport))!, statuses: delivery.length };
-  if (progress && delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
-  // The job the callback data names, written without looking it up first; when that item does not
-  // hold this wamid (another recipient id, an `unknown` job, a status before the send's own write),
-  // the lookup by wamid below decides as if the shortcut had not been tried.
-  const named = progress ? jobNamedBy(delivery, recipient) : undefined;
-  if (progress && named && (await applyProgress({ jobKey: named, ...progress }, deps, tally, { onlyIfItHoldsTheWamid: true }))) return;
+  if (!failed && delivery.length > 1) tally.metric('StatusesCoalesced', delivery.length - 1);
+  if (!failed && (await applyProgressToNamedJob(wamid, delivery, deps.jobs, tally))) return;
   const jobKey =
     (await deps.jobs.findByWamid(wamid, recipient)) ?? (await reconcileUnknownJob({ wamid, recipient, statuses: delivery }, deps, tally));
   if (!jobKey) throw new WamidNotFound(`no job with this wamid yet (${delivery.map((s) => s.status).join(', ')})`);
-  if (progress) {
-    await applyProgress({ jobKey, ...progress }, deps, tally);
+  if (!failed) {
+    await applyProgress({ jobKey, ...combinedProgress(wamid, delivery) }, deps.jobs, tally);
     return;
   }
   for (const status of delivery) {
     if (status.status === 'failed') await applyFailure(jobKey, status, deps, tally);
-    else await applyProgress({ jobKey, wamid, change: combineProgress([progressReport(status)])!, statuses: 1 }, deps, tally);
+    else await applyProgress({ jobKey, ...combinedProgress(wamid, [status]) }, deps.jobs, tally);
   }
-}
-
-/** The job a status's callback data names (its campaign, and the recipient the status names), if it carries our reference. */
-function jobNamedBy(statuses: readonly MetaStatus[], recipient: string): string | undefined {
-  const ref = statuses.map((status) => parseCallbackData(status.biz_opaque_callback_data).ref).find(Boolean);
-  return ref ? jobKeyOf(ref.campaignId, recipient) : undefined;
-}
-
-function progressReport(status: MetaStatus): ProgressReport {
-  return { status: status.status as ProgressReport['status'], at: metaTime(status), route: routeOf(status.pricing?.category) };
-}
-
-const metaTime = (status: MetaStatus) => Number(status.timestamp) * 1000;
-
-/** Progress statuses of one message, combined into one change: `statuses` is how many it stands for. */
-interface ProgressWrite {
-  jobKey: string;
-  wamid: string;
-  change: ProgressChange;
-  statuses: number;
-}
-
-/**
- * The progress write on `write.jobKey`, and its counts. With `onlyIfItHoldsTheWamid` (a job named
- * by callback data, not found by wamid) an item that does not hold the wamid is left alone and
- * false is returned: nothing written, nothing counted.
- */
-async function applyProgress(
-  write: ProgressWrite,
-  deps: StatusDeps,
-  tally: BatchTally,
-  { onlyIfItHoldsTheWamid = false } = {},
-): Promise<boolean> {
-  const result = await deps.jobs.applyProgress(write.jobKey, write.wamid, write.change);
-  if (result.written) {
-    countProgress(result.before, write.change, tally);
-    return true;
-  }
-  if (onlyIfItHoldsTheWamid && result.current?.wamid !== write.wamid) return false;
-  if (!result.current) throw new WamidNotFound('job item not readable yet');
-  countNoOp(result.current, write.wamid, write.statuses, tally);
-  return true;
-}
-
-function countProgress(before: JobRecord, change: ProgressChange, tally: BatchTally): void {
-  // The campaign counts follow from the job's change, through the table's stream (`count-job-changes.ts`): metrics only here.
-  if (change.state !== JOB_STATES.sent && !before.deliveredAt) {
-    tally.metric('JobsDelivered');
-    if (before.attempt > 1 || before.retries > 0) tally.metric('JobsDeliveredAfterRetry');
-  }
-  if (change.route === 'cloud_api_fallback') tally.metric('CloudApiFallbacks');
-}
-
-/** Why a status changed nothing, from the item as it was when the write was refused. */
-function countNoOp(current: JobRecord, wamid: string, statuses: number, tally: BatchTally): void {
-  // A status of an earlier attempt (the job has been sent again since): history only.
-  if (current.wamid !== wamid) tally.metric('StaleStatuses', statuses);
-  else tally.metric(current.state === JOB_STATES.sending ? 'StatusesDuringResend' : 'DuplicateOrLateStatuses', statuses);
 }
 
 /** A `failed` status: the same planning as a synchronous error, with the hit time from Meta. */

@@ -1,10 +1,10 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { splitWebhookPayload, WEBHOOK_EVENT_VERSION, type WebhookEvent } from '../domain/webhook-events.ts';
 import type { ServedAccounts } from '../domain/whatsapp-accounts.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { StatusQueue } from '../ports/status-queue.ts';
 import { boundedEvent, MAX_EVENTS_PER_POST } from './event-bounds.ts';
+import { applyProgressHere, type ProgressHere } from './progress-here.ts';
 import { foreignObjectPart, scopeToServedAccounts, type UnservedPart, type UnservedReason, type WebhookPayload } from './scope.ts';
 import { readSignatureHeader, type SignatureCheck, signatureMatches } from './signature.ts';
 import { verifyTokenMatches } from './verify-token.ts';
@@ -12,16 +12,16 @@ import { verifyTokenMatches } from './verify-token.ts';
 /** Why a POST was refused; each is counted as its own metric (`rejections.ts`). */
 export type WebhookRejection = 'signature_missing' | 'signature_invalid' | 'payload_invalid' | 'payload_too_large';
 
-/** The webhook function's runtime. */
-export interface WebhookRuntime {
+/** The webhook function's runtime: with the job writes of the progress statuses that name their job. */
+export interface WebhookRuntime extends ProgressHere {
   appSecret: SecretSource;
   verifyToken: SecretSource;
-  /** Where the events go; its `enqueue` throws when any could not be stored. */
+  /** Where the events not written here go; its `enqueue` throws when any could not be stored. */
   statusQueue: Pick<StatusQueue, 'enqueue'>;
-  logger: Logger;
   /**
    * Counts a refused POST. A normal webhook (3 per message) writes no EMF line: its
-   * invocations, errors and duration are Lambda's own metrics.
+   * invocations, errors and duration are Lambda's own metrics, and deliveries are counted from
+   * the jobs table's stream.
    */
   countRejection: (reason: WebhookRejection) => void;
   /** Counts the events of a signed POST left out because this deployment does not serve their account or number. */
@@ -52,9 +52,9 @@ const accepted = () => text(200, 'ok');
 
 /**
  * Meta's webhook endpoint. GET answers the subscription challenge. POST checks the signature
- * over the raw bytes, splits the payload into single events, puts those of the served accounts
- * on the status queue and answers 200: nothing else happens on this path, so it answers in
- * milliseconds. Every answer is one of docs/meta-api.md#answers-of-the-webhook.
+ * over the raw bytes, splits the payload into single events, writes the progress statuses of the
+ * served accounts that name their job (one conditional write each), puts the rest on the status
+ * queue and answers 200: nothing else happens on this path, so it answers in milliseconds. Every answer is one of docs/meta-api.md#answers-of-the-webhook.
  */
 export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: WebhookRuntime): Promise<LambdaFunctionURLResult> {
   const method = event.requestContext.http.method.toUpperCase();
@@ -100,10 +100,10 @@ async function receiveEvents(event: LambdaFunctionURLEvent, deps: WebhookRuntime
     reportUnserved([read.unserved], deps);
     return accepted();
   }
-  const events = servedEvents(read.payload, deps);
   const receivedAt = new Date(deps.now()).toISOString();
+  const queued = await applyProgressHere(servedEvents(read.payload, deps), deps);
   // Anything but 200 makes Meta retry for up to 7 days, so a queue failure throws (an error answer): nothing is lost.
-  await deps.statusQueue.enqueue(events.map((queued) => ({ v: WEBHOOK_EVENT_VERSION, receivedAt, event: queued })));
+  if (queued.length > 0) await deps.statusQueue.enqueue(queued.map((event) => ({ v: WEBHOOK_EVENT_VERSION, receivedAt, event })));
   return accepted();
 }
 

@@ -30,3 +30,12 @@ export function countUnservedEvents(metrics: Metrics, reason: UnservedReason, ev
   metrics.addMetric('UnservedWebhookEvents', MetricUnit.Count, events);
   metrics.publishStoredMetrics();
 }
+
+/**
+ * The counts of one POST's progress writes that changed nothing or fell back to the queue
+ * (`DuplicateOrLateStatuses`, `StaleStatuses`, `ProgressQueuedAfterWriteError`…), written at once.
+ */
+export function countProgressOutcomes(metrics: Metrics, counts: ReadonlyMap<string, number>): void {
+  for (const [name, value] of counts) metrics.addMetric(name, MetricUnit.Count, value);
+  metrics.publishStoredMetrics();
+}

@@ -1,9 +1,12 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { type DynamoDbStreamHandler, startStreamEventSource, tableOf } from 'lambda-local-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCampaignCounters } from '../../lib/adapters/dynamodb/campaign-counters.ts';
 import { countJobChanges } from '../../lib/counts/count-job-changes.ts';
+import { countStreamBatch } from '../../lib/counts/count-stream-batch.ts';
 import type { JobChange } from '../../lib/jobs/job-change.ts';
 import { countsOfJob, isRecountable } from '../../lib/jobs/state-gauges.ts';
+import { createLogger } from '../../lib/observability.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
@@ -121,5 +124,27 @@ describe('counting job changes from the stream, exactly once', () => {
     });
     expect(skipped).toEqual([2, 2]);
     expect(await counters.read('extended')).toMatchObject({ state_accepted: 2, state_delivered: 1, uniqueAccepted: 3, uniqueDelivered: 1 });
+  });
+
+  it('counts each job delivered once in JobsDelivered, whichever function wrote it, also when a batch is handed over again', async () => {
+    const emitted: Array<[string, number]> = [];
+    const metrics = { addMetric: (name: string, _unit: string, value: number) => void emitted.push([name, value]) } as unknown as Metrics;
+    const delivered = (sequence: string, retries: number): JobChange => ({
+      campaignId: 'delivered-metric',
+      sequence,
+      before: { state: 'sent', attempt: 1, retries, acceptedAt: 't' },
+      after: { state: 'delivered', attempt: 1, retries, acceptedAt: 't', deliveredAt: 't' },
+    });
+    const batch = {
+      batchId: 'shard-2-batch',
+      changes: [delivered('900000000000000000000200', 0), delivered('900000000000000000000201', 1)],
+    };
+    const runtime = { counters, read: () => ({ batch, unread: [] }), logger: createLogger('countJobChanges', 'SILENT'), metrics };
+    await countStreamBatch(batch, runtime);
+    await countStreamBatch(batch, runtime);
+    expect(emitted.filter(([name]) => name.startsWith('JobsDelivered'))).toEqual([
+      ['JobsDelivered', 2],
+      ['JobsDeliveredAfterRetry', 1],
+    ]);
   });
 });

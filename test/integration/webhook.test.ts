@@ -167,6 +167,13 @@ const handlerDeps = (rejections: WebhookRejection[]): WebhookRuntime => ({
   appSecret: async () => appSecret,
   verifyToken: async () => 'token',
   statusQueue: { enqueue: async () => {} },
+  // These statuses carry no callback data: none is written here.
+  jobs: {
+    applyProgress: () => {
+      throw new Error('no progress write expected');
+    },
+  },
+  countProgress: () => {},
   logger: createLogger('webhook', 'SILENT'),
   countRejection: (reason) => void rejections.push(reason),
   countUnserved: () => {},

@@ -143,7 +143,10 @@ describe('packaged CloudFormation', () => {
       }
     }
     const actions = (name: string) => statementsOf(`${name}FunctionRole`).flatMap((s) => s.Action);
-    expect(actions('Webhook').sort()).toEqual(['sqs:SendMessage', 'ssm:GetParameter']);
+    expect(actions('Webhook').sort()).toEqual(['dynamodb:UpdateItem', 'sqs:SendMessage', 'ssm:GetParameter']);
+    // The webhook writes progress to the jobs table only: never the users' opt-outs or the campaigns.
+    const webhookWrite = statementsOf('WebhookFunctionRole').find((s) => s.Action.includes('dynamodb:UpdateItem'))!;
+    expect(webhookWrite.Resource).toEqual([{ 'Fn::GetAtt': ['JobsTable', 'Arn'] }]);
     expect(actions('Send')).not.toContain('dynamodb:DeleteItem');
     expect(actions('Send')).not.toContain('dynamodb:Scan');
     expect(actions('Sweep')).not.toContain('dynamodb:Scan');

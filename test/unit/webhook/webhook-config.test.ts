@@ -3,6 +3,7 @@ import { loadWebhookConfig } from '../../../lib/config.ts';
 
 const env = {
   STATUS_QUEUE_URL: 'http://localhost:4566/000000000000/status',
+  JOBS_TABLE: 'jobs',
   META_APP_SECRET_PARAMETER: '/svc/dev/meta-app-secret',
   WEBHOOK_VERIFY_TOKEN_PARAMETER: '/svc/dev/webhook-verify-token',
   WHATSAPP_ACCOUNTS: '{"100000000000000":["100000000000001","100000000000002"]}',
@@ -11,6 +12,11 @@ const env = {
 describe('loadWebhookConfig', () => {
   it('reads the served accounts and their numbers', () => {
     expect(loadWebhookConfig(env).accounts).toEqual({ numbersByAccount: { '100000000000000': ['100000000000001', '100000000000002'] } });
+  });
+
+  it('reads the jobs table the progress statuses are written to, and refuses a configuration without it', () => {
+    expect(loadWebhookConfig(env)).toMatchObject({ jobsTable: 'jobs', jobRetentionDays: 35 });
+    expect(() => loadWebhookConfig({ ...env, JOBS_TABLE: undefined })).toThrow(/invalid webhook configuration: JOBS_TABLE/);
   });
 
   it.each([
