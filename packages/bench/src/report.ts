@@ -181,13 +181,13 @@ export function formatTable(rows: Array<{ run: RunResult; analysis: Analysis }>)
   return lines.join('\n');
 }
 
-/** `worker (send, release)` → `worker (send)`; `driver: fauxqs + …` → `driver`. */
 /** A Markdown table's header row and the separator row under it, one `---` per column. */
 export function tableHead(header: string): string[] {
   const columns = header.split('|').slice(1, -1);
   return [header, `|${columns.map(() => '---').join('|')}|`];
 }
 
+/** `worker (send, release)` → `worker (send)`; `driver: fauxqs + …` → `driver`. */
 function shortProcessName(name: string): string {
   return name.startsWith('worker (') ? `worker (${name.slice('worker ('.length).split(/[,)]/)[0]})` : name.split(' ')[0]!.replace(':', '');
 }
