@@ -33,7 +33,12 @@ export function statusApplies(current: JobState, status: DeliveryStatus): boolea
 }
 
 export function isDeliveryStatus(value: string): value is DeliveryStatus {
-  return value === 'sent' || value === 'delivered' || value === 'read' || value === 'failed';
+  return isProgressStatus(value) || value === 'failed';
+}
+
+/** sent, delivered or read: a status that only ever moves a job forward, with no decision to make. */
+export function isProgressStatus(value: string): value is ProgressReport['status'] {
+  return value === 'sent' || value === 'delivered' || value === 'read';
 }
 
 /** The route Meta used, from `pricing.category` (docs/meta-api.md#webhooks-and-signatures). */

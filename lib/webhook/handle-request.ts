@@ -53,8 +53,9 @@ const accepted = () => text(200, 'ok');
 /**
  * Meta's webhook endpoint. GET answers the subscription challenge. POST checks the signature
  * over the raw bytes, splits the payload into single events, writes the progress statuses of the
- * served accounts that name their job (one conditional write each), puts the rest on the status
- * queue and answers 200: nothing else happens on this path, so it answers in milliseconds. Every answer is one of docs/meta-api.md#answers-of-the-webhook.
+ * served accounts that name their job (one conditional write per message, nothing read), puts the
+ * rest on the status queue and answers 200, within milliseconds. Every answer is one of
+ * docs/meta-api.md#answers-of-the-webhook.
  */
 export async function handleWebhookRequest(event: LambdaFunctionURLEvent, deps: WebhookRuntime): Promise<LambdaFunctionURLResult> {
   const method = event.requestContext.http.method.toUpperCase();

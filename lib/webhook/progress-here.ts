@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { isProgressStatus } from '../domain/delivery-state.ts';
 import { type MetaStatus, metaStatusSchema, type WebhookEvent } from '../domain/webhook-events.ts';
 import { BatchTally } from '../jobs/batch-tally.ts';
 import { applyProgressToNamedJob, type ProgressJobs } from '../status/progress-write.ts';
@@ -11,14 +12,13 @@ export interface ProgressHere {
   countProgress: (counts: ReadonlyMap<string, number>) => void;
 }
 
-const PROGRESS = new Set(['sent', 'delivered', 'read']);
-
 /**
  * Writes the progress statuses of a POST whose callback data names their job, one conditional
  * write per message, and returns the events left for the status queue: every other kind of event,
- * a message with a `failed` or unreadable status among its statuses, and progress the named item
- * does not take as its own (an alias, an `unknown` job, a status before the send's own write) or
- * that could not be written (any error: the status function tries again from the queue). Each
+ * a status that does not read as one (the status function dead-letters it with its reason), every
+ * status of a message with a `failed` one or another status among them, and progress the named
+ * item does not take as its own (an alias, an `unknown` job, a status before the send's own write)
+ * or that could not be written (any error: the status function tries again from the queue). Each
  * message's statuses are written or queued together, so their order is the one they arrived in.
  */
 export async function applyProgressHere(events: readonly WebhookEvent[], deps: ProgressHere): Promise<WebhookEvent[]> {
@@ -33,7 +33,7 @@ export async function applyProgressHere(events: readonly WebhookEvent[], deps: P
     const message = messages.get(status.data.id) ?? { statuses: [], events: [], allProgress: true };
     message.statuses.push(status.data);
     message.events.push(event);
-    message.allProgress &&= PROGRESS.has(status.data.status);
+    message.allProgress &&= isProgressStatus(status.data.status);
     messages.set(status.data.id, message);
   }
   const tally = new BatchTally();
