@@ -10,9 +10,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * Packages the service with `osls package` (offline, no credentials) and checks the
  * CloudFormation it writes: what serverless.yml promises is really deployed.
  */
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form; the tests read them as the template has them.
-type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
-type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, unknown> };
+type Resource = {
+  Type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form; the tests read them as the template has them.
+  Properties: Record<string, any>;
+  DependsOn?: unknown;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Condition?: string;
+};
+type Template = {
+  Resources: Record<string, Resource>;
+  Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+};
 let template: Template;
 let resources: Record<string, Resource>;
 const root = new URL('../../', import.meta.url);
@@ -326,6 +337,95 @@ describe('packaged CloudFormation', () => {
       expect(['TRACE', 'DEBUG', 'INFO']).toContain(fn.LoggingConfig.ApplicationLogLevel);
     }
   });
+});
+
+describe('resources that survive mistakes', () => {
+  const stateful = () => [...ofType('AWS::DynamoDB::Table'), ...ofType('AWS::SQS::Queue')];
+
+  it('keeps every table and queue through `sls remove`, a renamed logical id or a replacement', () => {
+    expect(stateful().length).toBeGreaterThanOrEqual(13);
+    for (const [logicalId, resource] of stateful()) {
+      expect({ logicalId, deletion: resource.DeletionPolicy, replacement: resource.UpdateReplacePolicy }).toEqual({
+        logicalId,
+        deletion: 'Retain',
+        replacement: 'Retain',
+      });
+    }
+  });
+
+  it('protects every table from deletion and keeps point-in-time recovery on each', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables.map(([id]) => id).sort()).toEqual(['CampaignsTable', 'ControlTable', 'JobsTable', 'UsersTable']);
+    for (const [logicalId, table] of tables) {
+      expect({ logicalId, protection: table.Properties.DeletionProtectionEnabled }).toEqual({ logicalId, protection: true });
+      expect({ logicalId, pitr: table.Properties.PointInTimeRecoverySpecification }).toEqual({
+        logicalId,
+        pitr: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+  });
+
+  it('encrypts every queue at rest, stated explicitly', () => {
+    for (const [logicalId, queue] of ofType('AWS::SQS::Queue')) {
+      expect({ logicalId, sse: queue.Properties.SqsManagedSseEnabled }).toEqual({ logicalId, sse: true });
+    }
+  });
+
+  it('publishes no Lambda versions, so none pile up deploy after deploy', () => {
+    expect(ofType('AWS::Lambda::Version')).toEqual([]);
+  });
+
+  it("gives producers the send queue's URL and ARN and a managed policy that allows enqueuing and nothing else", () => {
+    const outputs = template.Outputs ?? {};
+    expect(outputs.SendQueueUrl?.Value).toEqual({ Ref: 'SendQueue' });
+    expect(outputs.SendQueueArn?.Value).toEqual({ 'Fn::GetAtt': ['SendQueue', 'Arn'] });
+    expect(outputs.SendQueueProducerPolicyArn?.Value).toEqual({ Ref: 'SendQueueProducerPolicy' });
+    for (const name of ['SendQueueUrl', 'SendQueueArn', 'SendQueueProducerPolicyArn'])
+      expect(outputs[name]?.Export?.Name).toBe(`wa-marketing-sender-ci-${name}`);
+    const policy = resources.SendQueueProducerPolicy!;
+    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: [{ 'Fn::GetAtt': ['SendQueue', 'Arn'] }] },
+    ]);
+  });
+});
+
+describe('alarms that reach someone', () => {
+  it('sends every alarm and its recovery to the alarm topic, which CloudWatch of this account may publish to', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(15);
+    for (const [logicalId, alarm] of alarms) {
+      expect({ logicalId, on: alarm.Properties.AlarmActions, off: alarm.Properties.OKActions }).toEqual({
+        logicalId,
+        on: [{ Ref: 'AlarmTopic' }],
+        off: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+    expect(resources.AlarmTopic!.Type).toBe('AWS::SNS::Topic');
+    const [statement] = resources.AlarmTopicPolicy!.Properties.PolicyDocument.Statement;
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: 'AlarmTopic' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(template.Outputs?.AlarmTopicArn?.Value).toEqual({ Ref: 'AlarmTopic' });
+  });
+
+  it('subscribes an email address and an HTTPS endpoint only when the stage params give them', async () => {
+    const subscriptionsOf = (of: Template) =>
+      Object.values(of.Resources)
+        .filter((r) => r.Type === 'AWS::SNS::Subscription' && evaluateCondition(of.Conditions?.[r.Condition!]))
+        .map((r) => ({ protocol: r.Properties.Protocol, endpoint: r.Properties.Endpoint, topic: r.Properties.TopicArn }));
+    expect(subscriptionsOf(template)).toEqual([]);
+    const params = { alarmEmail: 'oncall@example.com', alarmHttpsEndpoint: 'https://hooks.example.com/alarms' };
+    const subscribed = await packageTemplate({ dir: mkdtempSync(join(tmpdir(), 'alarm-topic-')), params });
+    expect(subscriptionsOf(subscribed)).toEqual([
+      { protocol: 'email', endpoint: 'oncall@example.com', topic: { Ref: 'AlarmTopic' } },
+      { protocol: 'https', endpoint: 'https://hooks.example.com/alarms', topic: { Ref: 'AlarmTopic' } },
+    ]);
+  }, 180_000);
 });
 
 describe('the KMS key of the SecureString parameters', () => {
