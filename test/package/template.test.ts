@@ -413,6 +413,43 @@ describe('alarms that reach someone', () => {
     expect(template.Outputs?.AlarmTopicArn?.Value).toEqual({ Ref: 'AlarmTopic' });
   });
 
+  it("alarms on every function's errors and throttles, a sweep that stopped running and sends that draw no webhook", () => {
+    const functionNames = ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties.FunctionName as string);
+    expect(functionNames).toHaveLength(8);
+    const namesIn = (alarm: string, metric: string): string[] => {
+      const properties = resources[alarm]!.Properties;
+      const stats = properties.Metrics
+        ? properties.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+            (m: { MetricStat: { Metric: unknown } }) => m.MetricStat.Metric,
+          )
+        : [properties];
+      return stats
+        .filter((m: { MetricName: string; Namespace: string }) => m.Namespace === 'AWS/Lambda' && m.MetricName === metric)
+        .map((m: { Dimensions: Array<{ Value: string }> }) => m.Dimensions[0]!.Value);
+    };
+    const errorsWatched = [...namesIn('SendFunctionErrorsAlarm', 'Errors'), ...namesIn('FunctionErrorsAlarm', 'Errors')];
+    expect(errorsWatched.sort()).toEqual([...functionNames].sort());
+    expect(namesIn('FunctionThrottlesAlarm', 'Throttles').sort()).toEqual([...functionNames].sort());
+
+    expect(resources.SweepNotRunAlarm!.Properties).toMatchObject({
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: 'wa-marketing-sender-ci-sweep' }],
+      Period: 1800,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    const silent = resources.SendsWithoutWebhooksAlarm!.Properties;
+    expect(namesIn('SendsWithoutWebhooksAlarm', 'Invocations')).toEqual(['wa-marketing-sender-ci-webhook']);
+    expect(silent.Metrics.find((m: { Id: string }) => m.Id === 'calls').MetricStat.Metric).toMatchObject({
+      Namespace: 'WaMarketingSender',
+      MetricName: 'MetaApiCalls',
+    });
+    expect(silent.Metrics.find((m: { ReturnData: boolean }) => m.ReturnData).Expression).toBe(
+      'IF(FILL(calls, 0) > 0 AND FILL(webhooks, 0) == 0, 1, 0)',
+    );
+  });
+
   it('subscribes an email address and an HTTPS endpoint only when the stage params give them', async () => {
     const subscriptionsOf = (of: Template) =>
       Object.values(of.Resources)
