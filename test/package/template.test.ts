@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runTool } from '../helpers/run-tool.ts';
 
 /**
  * Packages the service with `osls package` (offline, no credentials) and checks the
@@ -463,6 +464,34 @@ describe('alarms that reach someone', () => {
       { protocol: 'https', endpoint: 'https://hooks.example.com/alarms', topic: { Ref: 'AlarmTopic' } },
     ]);
   }, 180_000);
+});
+
+describe('the bundles', () => {
+  it('are minified ESM without source maps by default, and each loads in a fresh Node and exports its handler', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bundles-package-'));
+    const packaged = await packageTemplate({ dir });
+    const measured = await runTool('measure-bundles.ts', ['--dir', dir, '--runs', '1', '--json'], process.env);
+    expect(measured.stderr).toBe('');
+    expect(measured.code).toBe(0);
+    const { figures } = JSON.parse(measured.stdout) as { figures: Array<{ function: string; files: string[]; unpackedBytes: number }> };
+    expect(figures.map((f) => f.function).sort()).toEqual(
+      ['campaigns', 'countJobChanges', 'feeder', 'release', 'send', 'status', 'sweep', 'webhook'].sort(),
+    );
+    for (const bundle of figures) {
+      expect(bundle.files).toHaveLength(1);
+      expect(bundle.files[0]).toMatch(/^functions\/[\w-]+\.mjs$/);
+      // Unminified with its map, each was 7–10 MB.
+      expect(bundle.unpackedBytes).toBeLessThan(2_000_000);
+    }
+    expect(packaged.Resources.SendLambdaFunction!.Properties.Environment.Variables.NODE_OPTIONS).toBe('');
+  }, 240_000);
+
+  it('refuses a directory without bundles, changing nothing', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'no-bundles-'));
+    const measured = await runTool('measure-bundles.ts', ['--dir', empty], process.env);
+    expect(measured.code).toBe(2);
+    expect(measured.stderr).toMatch(/no \.zip in/);
+  });
 });
 
 describe('the KMS key of the SecureString parameters', () => {

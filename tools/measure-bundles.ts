@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * Measures what each function deploys and how long its bundle takes to load: the zip's size, the
+ * unpacked size, and the time a fresh Node process takes to import the handler module (the part of
+ * a Lambda cold start that the code decides), median of several runs.
+ *
+ *   npm run measure-bundles -- [--dir <osls package output>] [--runs 5] [--json]
+ *
+ * Without `--dir` it packages the service first (`osls package --stage dev`, offline).
+ * Exit codes: 0 measured, 1 a bundle failed to load or has no `handler` export, 2 usage error.
+ */
+import { execFile } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import yauzl from 'yauzl';
+
+const run = promisify(execFile);
+const USAGE = 'usage: measure-bundles [--dir <osls package output>] [--runs 5] [--json]';
+
+interface BundleFigures {
+  function: string;
+  zipBytes: number;
+  unpackedBytes: number;
+  files: string[];
+  importMs: number;
+}
+
+/** The import as Lambda's runtime does it: a fresh process, the handler module, its `handler` export checked. */
+const IMPORT_PROBE = `
+const started = performance.now();
+const module = await import(process.argv[1]);
+const ms = performance.now() - started;
+if (typeof module.handler !== 'function') { console.error('no handler export'); process.exit(1); }
+console.log(ms.toFixed(1));
+`;
+
+async function packageService(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'bundles-'));
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_PROFILE: 'none-offline',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
+  await run('npx', ['osls', 'package', '--stage', 'dev', '--package', dir], { env, maxBuffer: 16 * 1024 * 1024 });
+  return dir;
+}
+
+/** Unpacks a function's zip into `into`, refusing an entry that would land outside it. */
+async function unzip(zip: string, into: string): Promise<void> {
+  const archive = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(zip, { lazyEntries: true });
+  const openStream = promisify(archive.openReadStream.bind(archive));
+  await new Promise<void>((done, fail) => {
+    archive.on('error', fail);
+    archive.on('end', done);
+    archive.on('entry', (entry: yauzl.Entry) => {
+      const target = resolve(into, entry.fileName);
+      if (!target.startsWith(`${resolve(into)}/`)) return fail(new Error(`${zip}: entry outside the archive: ${entry.fileName}`));
+      if (entry.fileName.endsWith('/')) return archive.readEntry();
+      mkdirSync(dirname(target), { recursive: true });
+      openStream(entry)
+        .then((stream) => pipeline(stream, createWriteStream(target)))
+        .then(() => archive.readEntry(), fail);
+    });
+    archive.readEntry();
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => statSync(join(dir, path)).isFile());
+}
+
+async function measure(zip: string, runs: number): Promise<BundleFigures> {
+  const unpacked = mkdtempSync(join(tmpdir(), 'bundle-'));
+  await unzip(zip, unpacked);
+  const files = filesUnder(unpacked);
+  const entry = files.find((path) => path.endsWith('.mjs'));
+  if (!entry) throw new Error(`${zip}: no .mjs entry point`);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, pathToFileURL(join(unpacked, entry)).href], {
+      cwd: unpacked,
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' },
+    });
+    times.push(Number(stdout.trim()));
+  }
+  times.sort((a, b) => a - b);
+  return {
+    function: zip
+      .split('/')
+      .at(-1)!
+      .replace(/\.zip$/, ''),
+    zipBytes: statSync(zip).size,
+    unpackedBytes: files.reduce((sum, path) => sum + statSync(join(unpacked, path)).size, 0),
+    files: files.sort(),
+    importMs: times[Math.floor(times.length / 2)]!,
+  };
+}
+
+async function main(): Promise<number> {
+  let values: { dir?: string; runs?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
+    console.error(`--runs must be 1 to 50\n${USAGE}`);
+    return 2;
+  }
+  const dir = values.dir ?? (await packageService());
+  const zips = readdirSync(dir)
+    .filter((name) => name.endsWith('.zip'))
+    .sort()
+    .map((name) => join(dir, name));
+  if (zips.length === 0) {
+    console.error(`no .zip in ${dir}\n${USAGE}`);
+    return 2;
+  }
+  const figures: BundleFigures[] = [];
+  for (const zip of zips) {
+    try {
+      figures.push(await measure(zip, runs));
+    } catch (error) {
+      console.error(`${zip}: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  if (values.json) console.log(JSON.stringify({ node: process.version, runs, figures }, null, 1));
+  else {
+    console.log(`Node ${process.version}, import time: median of ${runs} fresh processes`);
+    console.log('| function | zip | unpacked | files | import |');
+    console.log('|---|---|---|---|---|');
+    const kb = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KB`;
+    for (const f of figures)
+      console.log(`| ${f.function} | ${kb(f.zipBytes)} | ${kb(f.unpackedBytes)} | ${f.files.join(', ')} | ${f.importMs} ms |`);
+  }
+  return 0;
+}
+
+process.exitCode = await main();
