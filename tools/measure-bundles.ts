@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import yauzl from 'yauzl';
+import { packageOffline } from './offline-package.ts';
 
 const run = promisify(execFile);
 const USAGE = 'usage: measure-bundles [--dir <osls package output>] [--runs 5] [--json]';
@@ -40,14 +41,7 @@ console.log(ms.toFixed(1));
 
 async function packageService(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bundles-'));
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: '',
-    AWS_SECRET_ACCESS_KEY: '',
-    AWS_PROFILE: 'none-offline',
-    SLS_TELEMETRY_DISABLED: '1',
-  };
-  await run('npx', ['osls', 'package', '--stage', 'dev', '--package', dir], { env, maxBuffer: 16 * 1024 * 1024 });
+  await packageOffline({ cwd: process.cwd(), dir, stage: 'dev' });
   return dir;
 }
 

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { packageOffline } from '../../tools/offline-package.ts';
 import { runTool } from '../helpers/run-tool.ts';
 
 /**
@@ -31,21 +30,8 @@ const root = new URL('../../', import.meta.url);
 
 /** `osls package` offline (no credentials) into `dir` (default `.serverless/`, osls's own), with `--param` values. */
 async function packageTemplate(options: { dir?: string; params?: Record<string, string> } = {}): Promise<Template> {
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: '',
-    AWS_SECRET_ACCESS_KEY: '',
-    AWS_PROFILE: 'none-offline',
-    SLS_TELEMETRY_DISABLED: '1',
-  };
-  const params = Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`);
-  const into = options.dir ? ['--package', options.dir] : [];
+  await packageOffline({ cwd: root, stage: 'ci', ...options });
   const dir = options.dir ?? fileURLToPath(new URL('.serverless/', root));
-  await promisify(execFile)('npx', ['osls', 'package', '--stage', 'ci', ...into, ...params], {
-    cwd: root,
-    env,
-    timeout: 120_000,
-  });
   return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 }
 
