@@ -8,8 +8,10 @@ import { lambdaHandler } from '../lib/wiring/lambda-handler.ts';
 import { createWebhookRuntime } from '../lib/wiring/webhook.ts';
 
 /**
- * Meta's webhook endpoint behind a Lambda function URL: verify, enqueue, answer 200. No metrics
- * middleware: a refused POST writes its metric itself (lib/webhook/rejections.ts).
+ * Meta's webhook endpoint behind a Lambda function URL: verify, write the progress statuses that
+ * name their job, enqueue the rest, answer 200. No metrics middleware: the rare POST that counts
+ * something (a refusal, events left out, progress that changed nothing) writes its metric line
+ * itself (lib/webhook/webhook-metrics.ts).
  */
 export function createWebhookHandler(runtime: () => WebhookRuntime, { logger }: Observability) {
   return middy<LambdaFunctionURLEvent, LambdaFunctionURLResult>()

@@ -10,13 +10,14 @@
  * Exit codes: 0 measured, 1 a bundle failed to load or has no `handler` export, 2 usage error.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import yauzl from 'yauzl';
+import { parseCommandLine } from './command-line.ts';
 import { packageOffline } from './offline-package.ts';
 
 const run = promisify(execFile);
@@ -69,49 +70,63 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => statSync(join(dir, path)).isFile());
 }
 
+/** One bundle's figures, from a temporary unpacked copy that is removed afterwards. */
 async function measure(zip: string, runs: number): Promise<BundleFigures> {
   const unpacked = mkdtempSync(join(tmpdir(), 'bundle-'));
-  await unzip(zip, unpacked);
-  const files = filesUnder(unpacked);
-  const entry = files.find((path) => path.endsWith('.mjs'));
-  if (!entry) throw new Error(`${zip}: no .mjs entry point`);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, pathToFileURL(join(unpacked, entry)).href], {
-      cwd: unpacked,
-      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' },
-    });
-    times.push(Number(stdout.trim()));
+  try {
+    await unzip(zip, unpacked);
+    const files = filesUnder(unpacked).sort();
+    const entry = files.find((path) => path.endsWith('.mjs'));
+    if (!entry) throw new Error(`${zip}: no .mjs entry point`);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) times.push(await importMs(join(unpacked, entry), unpacked));
+    times.sort((a, b) => a - b);
+    return {
+      function: basename(zip, '.zip'),
+      zipBytes: statSync(zip).size,
+      unpackedBytes: files.reduce((sum, path) => sum + statSync(join(unpacked, path)).size, 0),
+      files,
+      importMs: times[Math.floor(times.length / 2)]!,
+    };
+  } finally {
+    rmSync(unpacked, { recursive: true, force: true });
   }
-  times.sort((a, b) => a - b);
-  return {
-    function: zip
-      .split('/')
-      .at(-1)!
-      .replace(/\.zip$/, ''),
-    zipBytes: statSync(zip).size,
-    unpackedBytes: files.reduce((sum, path) => sum + statSync(join(unpacked, path)).size, 0),
-    files: files.sort(),
-    importMs: times[Math.floor(times.length / 2)]!,
-  };
+}
+
+/** The import time of one fresh process, with none of the caller's environment but PATH and a region. */
+async function importMs(entry: string, cwd: string): Promise<number> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, pathToFileURL(entry).href], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' },
+  });
+  return Number(stdout.trim());
 }
 
 async function main(): Promise<number> {
-  let values: { dir?: string; runs?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(
+    () =>
+      parseArgs({
+        options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+      }),
+    USAGE,
+  );
+  if (!parsed) return 2;
+  const { values } = parsed;
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
     console.error(`--runs must be 1 to 50\n${USAGE}`);
     return 2;
   }
+  const packagedHere = values.dir === undefined;
   const dir = values.dir ?? (await packageService());
+  try {
+    return await report(dir, runs, values.json);
+  } finally {
+    if (packagedHere) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function report(dir: string, runs: number, json: boolean): Promise<number> {
   const zips = readdirSync(dir)
     .filter((name) => name.endsWith('.zip'))
     .sort()
@@ -129,7 +144,7 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  if (values.json) console.log(JSON.stringify({ node: process.version, runs, figures }, null, 1));
+  if (json) console.log(JSON.stringify({ node: process.version, runs, figures }, null, 1));
   else {
     console.log(`Node ${process.version}, import time: median of ${runs} fresh processes`);
     console.log('| function | zip | unpacked | files | import |');

@@ -1,5 +1,5 @@
 import type { JobChange, JobChangeBatch } from '../jobs/job-change.ts';
-import { countsOfImages } from '../jobs/state-gauges.ts';
+import { addDeltas, countsOfImages } from '../jobs/state-gauges.ts';
 import type { CampaignCounters, CounterDeltas, StreamRun } from '../ports/campaign-counters.ts';
 
 export interface CountJobChangesDeps {
@@ -35,7 +35,7 @@ export async function countJobChanges(batch: JobChangeBatch, deps: CountJobChang
       const outcome = await deps.counters.addRun(campaignId, deltas, runOf(batch.batchId, pending));
       if (outcome.added) {
         summary.changesCounted += pending.length;
-        for (const [name, n] of Object.entries(deltas)) summary.added[name] = (summary.added[name] ?? 0) + n;
+        addDeltas(summary.added, deltas);
         break;
       }
       const through = BigInt(outcome.countedThrough);
@@ -63,9 +63,7 @@ function byCampaign(changes: readonly JobChange[]): Map<string, JobChange[]> {
 
 function deltasOf(changes: readonly JobChange[]): CounterDeltas {
   const totals: CounterDeltas = {};
-  for (const change of changes) {
-    for (const [name, n] of Object.entries(countsOfImages(change.before, change.after))) totals[name] = (totals[name] ?? 0) + n;
-  }
+  for (const change of changes) addDeltas(totals, countsOfImages(change.before, change.after));
   return totals;
 }
 

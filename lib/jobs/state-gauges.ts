@@ -3,6 +3,12 @@ import type { CounterDeltas } from '../ports/campaign-counters.ts';
 import { failedCodeCounter, stateCounter } from './batch-tally.ts';
 import type { JobRecord } from './job-record.ts';
 
+/** Adds `from` to `into`, counter by counter, and returns `into`. */
+export function addDeltas(into: CounterDeltas, from: Readonly<CounterDeltas>): CounterDeltas {
+  for (const [name, n] of Object.entries(from)) into[name] = (into[name] ?? 0) + n;
+  return into;
+}
+
 /**
  * The tallies a job item keeps of its own events, each only ever increased by the write that
  * makes the event (`job-updates.ts`): a campaign's counter of the same name is their sum.

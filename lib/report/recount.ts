@@ -1,4 +1,4 @@
-import { type CountedImage, countsOfJob, isRecountable } from '../jobs/state-gauges.ts';
+import { addDeltas, type CountedImage, countsOfJob, isRecountable } from '../jobs/state-gauges.ts';
 import type { CampaignCounters, CounterDeltas } from '../ports/campaign-counters.ts';
 
 /** What recounting a campaign needs: its job items, visited one by one, and its counters. */
@@ -36,7 +36,7 @@ export async function recountCampaign(campaignId: string, deps: RecountDeps, opt
   let jobs = 0;
   await deps.forEachJob(campaignId, (job) => {
     jobs++;
-    for (const [name, n] of Object.entries(countsOfJob(job))) recounted[name] = (recounted[name] ?? 0) + n;
+    addDeltas(recounted, countsOfJob(job));
   });
   const counted = await deps.counters.read(campaignId);
   const names = new Set([...Object.keys(recounted), ...Object.keys(counted).filter(isRecountable)]);

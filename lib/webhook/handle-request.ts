@@ -9,7 +9,7 @@ import { foreignObjectPart, scopeToServedAccounts, type UnservedPart, type Unser
 import { readSignatureHeader, type SignatureCheck, signatureMatches } from './signature.ts';
 import { verifyTokenMatches } from './verify-token.ts';
 
-/** Why a POST was refused; each is counted as its own metric (`rejections.ts`). */
+/** Why a POST was refused; each is counted as its own metric (`webhook-metrics.ts`). */
 export type WebhookRejection = 'signature_missing' | 'signature_invalid' | 'payload_invalid' | 'payload_too_large';
 
 /** The webhook function's runtime: with the job writes of the progress statuses that name their job. */

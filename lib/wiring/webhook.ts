@@ -3,7 +3,7 @@ import { createStatusQueue } from '../adapters/sqs/status-queue.ts';
 import { createSecretSource } from '../adapters/ssm/secret-source.ts';
 import { loadWebhookConfig } from '../config.ts';
 import type { WebhookRuntime } from '../webhook/handle-request.ts';
-import { countProgressOutcomes, countUnservedEvents, countWebhookRejection } from '../webhook/rejections.ts';
+import { countProgressOutcomes, countUnservedEvents, countWebhookRejection } from '../webhook/webhook-metrics.ts';
 import type { WiringContext } from './context.ts';
 
 /** The webhook's runtime: its secrets from SSM, the jobs table and the status queue, the served accounts, and what it counts. */

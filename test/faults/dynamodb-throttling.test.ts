@@ -1,5 +1,6 @@
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { isTakenByMeta } from '../helpers/factories.ts';
 import { FaultLedger } from '../helpers/fault-accounting.ts';
 import {
   acceptedByKey,
@@ -90,10 +91,7 @@ describe('DynamoDB throttling on a share of UpdateItem and BatchGetItem calls', 
       const job = settled.get(key);
       const acceptedCalls = accepted.get(key)?.length ?? 0;
       states.set(job?.state ?? 'none', (states.get(job?.state ?? 'none') ?? 0) + 1);
-      const ok =
-        job?.state === 'unknown'
-          ? acceptedCalls <= 1
-          : ['accepted', 'sent', 'delivered', 'read'].includes(job?.state ?? '') && acceptedCalls === 1;
+      const ok = job?.state === 'unknown' ? acceptedCalls <= 1 : isTakenByMeta(job?.state) && acceptedCalls === 1;
       if (!ok) problems.push(`${key}: ${job?.state ?? 'no item'}, ${acceptedCalls} accepted calls`);
     }
     const unknownButAccepted = [...settled.values()].filter((j) => j.state === 'unknown' && accepted.has(j.jobKey)).length;

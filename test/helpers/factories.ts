@@ -73,3 +73,8 @@ export function anAcceptedJobItem(fields: {
     expiresAt: Math.floor(Date.now() / 1000) + 90 * 86_400,
   };
 }
+
+/** Accepted by Meta, or already moved on by its statuses (the webhook writes them within milliseconds). */
+export function isTakenByMeta(state: string | undefined): boolean {
+  return state === 'accepted' || state === 'sent' || state === 'delivered' || state === 'read';
+}

@@ -1,3 +1,7 @@
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { servedAccounts } from '../../lib/domain/whatsapp-accounts.ts';
+import { createLogger } from '../../lib/observability.ts';
+import type { WebhookRuntime } from '../../lib/webhook/handle-request.ts';
 import { signatureFor } from '../../lib/webhook/signature.ts';
 
 /** Builders for Meta's webhook payloads (docs/meta-api.md#webhooks-and-signatures), so tests do not hand-build envelopes. */
@@ -121,4 +125,43 @@ export async function postWebhook(url: string, payload: unknown, options: PostOp
   if (mode === 'garbage') headers['x-hub-signature-256'] = 'sha256=nothex';
   const response = await fetch(url, { method: 'POST', headers, body: options.sendInstead ?? raw });
   return { status: response.status, text: await response.text() };
+}
+
+/** The app secret of {@link aWebhookRuntime}: sign a body with it for the handler to take it. */
+export const HANDLER_APP_SECRET = 'handler-test-secret';
+
+/** A POST as the function URL hands it to the handler; unsigned without `signature`. */
+export function functionUrlPost(body: string, signature?: string): LambdaFunctionURLEvent {
+  return {
+    body,
+    isBase64Encoded: false,
+    headers: signature ? { 'x-hub-signature-256': signature } : {},
+    requestContext: { http: { method: 'POST' } },
+  } as unknown as LambdaFunctionURLEvent;
+}
+
+/**
+ * The webhook handler's runtime for calling it directly: the local simulator's account served,
+ * secrets in memory, nothing queued, counted or logged, and no job write expected unless
+ * `overrides` gives a job store.
+ */
+export function aWebhookRuntime(overrides: Partial<WebhookRuntime> = {}): WebhookRuntime {
+  return {
+    appSecret: async () => HANDLER_APP_SECRET,
+    verifyToken: async () => 'token',
+    statusQueue: { enqueue: async () => {} },
+    jobs: {
+      applyProgress: () => {
+        throw new Error('no progress write expected');
+      },
+    },
+    countProgress: () => {},
+    logger: createLogger('webhook', 'SILENT'),
+    countRejection: () => {},
+    countUnserved: () => {},
+    accounts: servedAccounts({ [WABA_ID]: [PHONE_NUMBER_ID] }),
+    now: Date.now,
+    maxBodyBytes: 100_000,
+    ...overrides,
+  };
 }

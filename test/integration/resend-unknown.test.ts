@@ -5,13 +5,11 @@ import { createJobStore } from '../../lib/adapters/dynamodb/job-store.ts';
 import { createJobQueues } from '../../lib/adapters/sqs/job-queues.ts';
 import { jobKeyOf } from '../../lib/jobs/job-record.ts';
 import { type ResendContext, resendUnknown } from '../../lib/resend/resend-unknown.ts';
-import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { aJob, isTakenByMeta, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { runTool } from '../helpers/run-tool.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
-/** Accepted, or already moved on by its statuses: the webhook writes them as they come, within milliseconds. */
-const takenByMeta = (state: string) => ['accepted', 'sent', 'delivered', 'read'].includes(state);
 /**
  * The operator's re-send of `unknown` jobs (`npm run resend-unknown`), through the real send and
  * status functions: a request "Meta" never took (no answer, no message) is sent once more; never
@@ -71,7 +69,7 @@ describe('re-sending unknown jobs', () => {
 
     const runs = await Promise.all([resendUnknown('resend-once', context()), resendUnknown('resend-once', context())]);
     expect(runs.flatMap((run) => run.resent)).toEqual([key]);
-    await harness.waitForJobs((all) => all.some((j) => j.jobKey === key && takenByMeta(j.state)), 20_000);
+    await harness.waitForJobs((all) => all.some((j) => j.jobKey === key && isTakenByMeta(j.state)), 20_000);
     await harness.quiet('SendQueue');
     expect(callsTo(once).map((c) => c.outcome)).toEqual(['timeout', 'accepted']);
     expect(await harness.job('resend-once', once)).toMatchObject({ apiCalls: 2, resentAt: expect.any(String) });
@@ -138,7 +136,7 @@ describe('re-sending unknown jobs', () => {
     const run = await runCli([...args, 'resend-cli']);
     expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('re-sent: 1') });
     expect(run.stdout).not.toContain(byCli);
-    await harness.waitForJobs((all) => all.some((j) => j.recipient === byCli && takenByMeta(j.state)), 20_000);
+    await harness.waitForJobs((all) => all.some((j) => j.recipient === byCli && isTakenByMeta(j.state)), 20_000);
     expect((await runCli(['resend-cli'])).code).toBe(2);
   });
 

@@ -7,12 +7,10 @@ import { UNKNOWN_INDEX } from '../../lib/adapters/dynamodb/job-updates.ts';
 import { createJobQueues } from '../../lib/adapters/sqs/job-queues.ts';
 import { jobKeyOf } from '../../lib/jobs/job-record.ts';
 import { resendUnknown } from '../../lib/resend/resend-unknown.ts';
-import { aJob, recipientNumber } from '../helpers/factories.ts';
+import { aJob, isTakenByMeta, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
 
-/** Accepted, or already moved on by its statuses: the webhook writes them as they come, within milliseconds. */
-const takenByMeta = (state: string) => ['accepted', 'sent', 'delivered', 'read'].includes(state);
 /**
  * The sweep's automatic re-send of `unknown` jobs (UNKNOWN_RESEND_AUTOMATIC on, the default
  * window of an hour), through the real send, status and sweep functions. The clock is moved past
@@ -99,7 +97,7 @@ describe('the sweep re-sends unknown jobs by itself when configured', () => {
     expect((first.unknown?.resent ?? 0) + (second.unknown?.resent ?? 0) + byOperator.resent.length).toBe(1);
     expect(byOperator.tooRecent).toEqual([jobKeyOf('auto-once', young)]);
 
-    await harness.waitForJobs((all) => all.some((j) => j.jobKey === jobKeyOf('auto-once', old) && takenByMeta(j.state)), 20_000);
+    await harness.waitForJobs((all) => all.some((j) => j.jobKey === jobKeyOf('auto-once', old) && isTakenByMeta(j.state)), 20_000);
     await harness.quiet('SendQueue');
     expect(callsTo(old).map((c) => c.outcome)).toEqual(['timeout', 'accepted']);
     expect(await harness.job('auto-once', old)).toMatchObject({ resentAt: expect.any(String), apiCalls: 2 });
@@ -150,7 +148,7 @@ describe('the sweep re-sends unknown jobs by itself when configured', () => {
     expect(await harness.job('auto-fault', afterFault)).toMatchObject({ state: 'unknown' });
     expect(callsTo(afterFault)).toHaveLength(1);
     expect((await harness.deployment.sweep()).unknown?.resent).toBeGreaterThanOrEqual(1);
-    await harness.waitForJobs((all) => all.some((j) => j.recipient === afterFault && takenByMeta(j.state)), 20_000);
+    await harness.waitForJobs((all) => all.some((j) => j.recipient === afterFault && isTakenByMeta(j.state)), 20_000);
     expect(callsTo(afterFault)).toHaveLength(2);
   });
 });

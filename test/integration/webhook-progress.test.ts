@@ -3,14 +3,19 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { tableOf } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { createJobStore } from '../../lib/adapters/dynamodb/job-store.ts';
-import { servedAccounts } from '../../lib/domain/whatsapp-accounts.ts';
-import { createLogger } from '../../lib/observability.ts';
-import { handleWebhookRequest, type WebhookRuntime } from '../../lib/webhook/handle-request.ts';
+import { handleWebhookRequest } from '../../lib/webhook/handle-request.ts';
 import { signatureFor } from '../../lib/webhook/signature.ts';
 import { anAcceptedJobItem, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
-import { postWebhook, type StatusFields, statusesPayload } from '../helpers/webhook-factories.ts';
+import {
+  aWebhookRuntime,
+  functionUrlPost,
+  HANDLER_APP_SECRET,
+  postWebhook,
+  type StatusFields,
+  statusesPayload,
+} from '../helpers/webhook-factories.ts';
 
 /**
  * Progress statuses whose callback data names their job are written by the webhook function
@@ -105,22 +110,14 @@ describe('progress statuses that name their job', () => {
 
 /** The handler called directly with a real job store, for what a URL cannot show: its counts and a failed write. */
 describe('what the progress writes count, and a write that fails', () => {
-  const appSecret = 'progress-secret';
   const request = (statuses: StatusFields[]): LambdaFunctionURLEvent => {
     const body = JSON.stringify(statusesPayload(statuses));
-    return {
-      body,
-      isBase64Encoded: false,
-      headers: { 'x-hub-signature-256': signatureFor(body, appSecret) },
-      requestContext: { http: { method: 'POST' } },
-    } as unknown as LambdaFunctionURLEvent;
+    return functionUrlPost(body, signatureFor(body, HANDLER_APP_SECRET));
   };
   const runtime = (tableName: string) => {
     const counted: Array<Record<string, number>> = [];
     const queued: string[] = [];
-    const deps: WebhookRuntime = {
-      appSecret: async () => appSecret,
-      verifyToken: async () => 'token',
+    const deps = aWebhookRuntime({
       statusQueue: {
         enqueue: async (envelopes) => {
           for (const { event } of envelopes) queued.push((event as { status: { id: string } }).status.id);
@@ -128,13 +125,7 @@ describe('what the progress writes count, and a write that fails', () => {
       },
       jobs: createJobStore(clients.documents, { tableName, retentionDays: 35 }),
       countProgress: (counts) => void counted.push(Object.fromEntries(counts)),
-      logger: createLogger('webhook', 'SILENT'),
-      countRejection: () => {},
-      countUnserved: () => {},
-      accounts: servedAccounts({ '100000000000000': ['100000000000001'] }),
-      now: Date.now,
-      maxBodyBytes: 100_000,
-    };
+    });
     return { deps, counted, queued };
   };
 

@@ -1,16 +1,23 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { queueOf, RequestCounter } from 'lambda-local-kit';
 import { describe, expect, it } from 'vitest';
 import { servedAccounts } from '../../lib/domain/whatsapp-accounts.ts';
 import { createLogger } from '../../lib/observability.ts';
 import { handleWebhookRequest, type WebhookRejection, type WebhookRuntime } from '../../lib/webhook/handle-request.ts';
-import { countWebhookRejection } from '../../lib/webhook/rejections.ts';
 import { signatureFor } from '../../lib/webhook/signature.ts';
+import { countWebhookRejection } from '../../lib/webhook/webhook-metrics.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
-import { metaStatus, postWebhook, statusesPayload, userPreferencePayload } from '../helpers/webhook-factories.ts';
+import {
+  aWebhookRuntime,
+  functionUrlPost,
+  HANDLER_APP_SECRET,
+  metaStatus,
+  postWebhook,
+  statusesPayload,
+  userPreferencePayload,
+} from '../helpers/webhook-factories.ts';
 
 /**
  * The webhook function behind its (local) function URL: verification, signatures and what it
@@ -155,32 +162,11 @@ describe('POST body handling', () => {
 });
 
 /** The handler called directly, for what a URL cannot show: its metrics and log lines. */
-const appSecret = 'metrics-secret';
-const post = (body: string, signature?: string): LambdaFunctionURLEvent =>
-  ({
-    body,
-    isBase64Encoded: false,
-    headers: signature ? { 'x-hub-signature-256': signature } : {},
-    requestContext: { http: { method: 'POST' } },
-  }) as unknown as LambdaFunctionURLEvent;
-const handlerDeps = (rejections: WebhookRejection[]): WebhookRuntime => ({
-  appSecret: async () => appSecret,
-  verifyToken: async () => 'token',
-  statusQueue: { enqueue: async () => {} },
-  // These statuses carry no callback data: none is written here.
-  jobs: {
-    applyProgress: () => {
-      throw new Error('no progress write expected');
-    },
-  },
-  countProgress: () => {},
-  logger: createLogger('webhook', 'SILENT'),
-  countRejection: (reason) => void rejections.push(reason),
-  countUnserved: () => {},
-  accounts: servedAccounts({ '100000000000000': ['100000000000001'] }),
-  now: Date.now,
-  maxBodyBytes: 1_000,
-});
+const appSecret = HANDLER_APP_SECRET;
+const post = functionUrlPost;
+// These statuses carry no callback data: no job is written here.
+const handlerDeps = (rejections: WebhookRejection[]): WebhookRuntime =>
+  aWebhookRuntime({ countRejection: (reason) => void rejections.push(reason), maxBodyBytes: 1_000 });
 
 describe('metrics', () => {
   const valid = JSON.stringify(statusesPayload([{ wamid: 'wamid.m', status: 'read', recipient: '+4915112345678' }]));

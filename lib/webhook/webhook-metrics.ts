@@ -1,3 +1,7 @@
+/**
+ * What the webhook function counts, each written at once as its own EMF line: a normal POST counts
+ * nothing, so the function has no per-invocation metrics flush.
+ */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { WebhookRejection } from './handle-request.ts';
 import type { UnservedReason } from './scope.ts';
