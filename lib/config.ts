@@ -91,7 +91,9 @@ const retryEnv = z.object({
     .describe('Attempts (the first send included) before a job that keeps hitting 131049 ends `limit_exhausted`.'),
   HOLD_SECONDS: int(1, 86_400)
     .default(DEFAULT_RETRY_POLICY.holdSeconds)
-    .describe('Longest a held job (number stopped, campaign paused) stays away before it looks again; the job that hit the error too.'),
+    .describe(
+      'Longest a held job (number stopped, campaign paused, all sending stopped) stays away before it looks again; the job that hit the error too. Closing a breaker or resuming shows within it.',
+    ),
   RETRY_131009_AFTER_SECONDS: int(0, 86_400)
     .default(0)
     .describe("Retry a 131009 after this wait instead of failing the job (the MM API's ad sync may be unfinished); 0 turns it off."),

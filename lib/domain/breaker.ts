@@ -17,6 +17,15 @@ export interface PhoneControl extends ThrottleState {
   probeIntervalSeconds?: number;
 }
 
+/**
+ * The fleet's control item (`fleet`): an operator's emergency stop of all sending, from every
+ * number and campaign at once. Jobs are held, never failed, until it says `running` again (or is deleted).
+ */
+export interface FleetControl {
+  state?: 'stopped' | 'running';
+  reason?: string;
+}
+
 /** A campaign's control item. Operators pause, resume or cancel by editing `status`. */
 export interface CampaignControl {
   status?: 'RUNNING' | 'PAUSED' | 'CANCELLED';
@@ -37,9 +46,18 @@ export type Gate =
 export const FIRST_PROBE_INTERVAL_SECONDS = 60;
 export const MAX_PROBE_INTERVAL_SECONDS = 1_800;
 
+/** The control items that bear on one job, as last read. */
+export interface JobControls {
+  fleet?: FleetControl | undefined;
+  phone?: PhoneControl | undefined;
+  campaign?: CampaignControl | undefined;
+}
+
 /** What a sender may do with a job of this campaign from this phone number, now. */
-export function gateFor(phone: PhoneControl | undefined, campaign: CampaignControl | undefined, now: number, holdMs: number): Gate {
+export function gateFor({ fleet, phone, campaign }: JobControls, now: number, holdMs: number): Gate {
   if (campaign?.status === 'CANCELLED') return { action: 'cancel', reason: 'campaign cancelled' };
+  // After a cancel: a cancelled campaign's jobs end at once even while everything is stopped.
+  if (fleet?.state === 'stopped') return { action: 'hold', until: now + holdMs, reason: 'all sending stopped by an operator' };
   if (campaign?.status === 'PAUSED') {
     if (campaign.pausedBy === 'operator' || campaign.nextProbeAt === undefined) {
       return { action: 'hold', until: now + holdMs, reason: 'campaign paused by an operator' };

@@ -12,7 +12,11 @@ export interface RetryPolicy {
   perUserLimitDelaySeconds: number;
   /** Attempts (first send included) before a job that keeps hitting 131049 ends `limit_exhausted`. */
   maxLimitAttempts: number;
-  /** How long jobs wait when their phone number or campaign is stopped by an account/template error. */
+  /**
+   * Longest a held job stays away before it looks at its breakers again (number stopped, campaign
+   * paused, all sending stopped), the job that met the error included. Under a minute, so that an
+   * operator's close or resume shows within one: a look costs a receive and a send on the queue.
+   */
   holdSeconds: number;
   /** Spread of retry waits, 0..1, so a burst of errors does not come back as a burst. */
   jitterRatio: number;
@@ -25,7 +29,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxTransientRetries: 10,
   perUserLimitDelaySeconds: 86_400,
   maxLimitAttempts: 3,
-  holdSeconds: 900,
+  holdSeconds: 45,
   jitterRatio: 0.2,
 };
 

@@ -1,4 +1,4 @@
-import type { CampaignControl, PhoneControl } from '../domain/breaker.ts';
+import type { CampaignControl, FleetControl, PhoneControl } from '../domain/breaker.ts';
 import type { ThrottleState } from '../domain/pacing.ts';
 
 /** Which breaker: a phone number's or a campaign's. */
@@ -7,13 +7,15 @@ export type Scope = { kind: 'phone'; id: string } | { kind: 'campaign'; id: stri
 export type PaceAnswer = { appended: true; startMicros: number } | { appended: false; nextFreeMicros: number | undefined };
 
 export interface Controls {
+  /** The emergency stop of all sending (`fleet` item); undefined when there is none. */
+  fleet?: FleetControl | undefined;
   phones: Map<string, PhoneControl>;
   campaigns: Map<string, CampaignControl>;
 }
 
 /** The control table: breakers, campaign status, the reaction to 130429 and each number's pace. */
 export interface ControlStore {
-  /** One BatchGetItem for a batch's phone numbers and campaigns. */
+  /** One BatchGetItem for the fleet item and a batch's phone numbers and campaigns. */
   read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls>;
   /**
    * Moves the number's next free send time on by `spanMicros` if it lies within `window`

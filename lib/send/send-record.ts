@@ -240,9 +240,9 @@ function gateNow({ job, batch, deps }: SendingRecord, now: number): Gate {
   if (batch.openedHere.has(`phone#${job.phoneNumberId}`) || batch.openedHere.has(`campaign#${job.campaignId}`)) {
     return { action: 'hold', until: now + 60_000, reason: 'breaker opened in this batch' };
   }
+  const { fleet, phones, campaigns } = batch.controls;
   return gateFor(
-    batch.controls.phones.get(job.phoneNumberId),
-    batch.controls.campaigns.get(job.campaignId),
+    { fleet, phone: phones.get(job.phoneNumberId), campaign: campaigns.get(job.campaignId) },
     now,
     deps.config.retryPolicy.holdSeconds * 1000,
   );

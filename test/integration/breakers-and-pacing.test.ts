@@ -114,6 +114,32 @@ describe('account-level errors stop the phone number, keep every job, and resume
   });
 });
 
+describe('an emergency stop of all sending', () => {
+  it('holds every job of every number and campaign, spending no retry, until an operator lets sending run again', async () => {
+    await setControl('fleet', 'state', 'stopped');
+    const jobs = [
+      ...Array.from({ length: 4 }, (_, i) => aJob({ campaignId: 'stop-all-a', recipient: r(800 + i) })),
+      ...Array.from({ length: 4 }, (_, i) => aJob({ campaignId: 'stop-all-b', recipient: r(810 + i), phoneNumberId: PACED_PHONE })),
+    ];
+    await harness.enqueue(jobs);
+    // Every job is held, comes back after HOLD_SECONDS, and is held again: it keeps looking.
+    await expect
+      .poll(async () => ((await harness.counters('stop-all-a')).holds ?? 0) + ((await harness.counters('stop-all-b')).holds ?? 0), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThanOrEqual(2 * jobs.length);
+    expect(jobs.flatMap((job) => harness.sim.acceptedFor(job.recipient))).toEqual([]);
+    expect((await harness.allJobs()).filter((j) => j.campaignId.startsWith('stop-all-'))).toEqual([]);
+    await setControl('fleet', 'state', 'running');
+    await harness.waitForJobs(
+      (all) => all.filter((j) => j.campaignId.startsWith('stop-all-') && j.state === 'accepted').length === jobs.length,
+      20_000,
+    );
+    for (const job of jobs) expect(harness.sim.acceptedFor(job.recipient)).toHaveLength(1);
+    expect((await harness.allJobs()).filter((j) => j.campaignId.startsWith('stop-all-')).every((j) => j.retries === 0)).toBe(true);
+  });
+});
+
 describe('a number stopped while a batch waits for its send times', () => {
   it('holds the rest of the batch, claimed or not, within about a second, and sends each job once after it resumes', async () => {
     // 100 jobs at 20/s: one batch whose sends span 5 s. Another invocation (here: the test)

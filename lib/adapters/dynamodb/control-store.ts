@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type CampaignControl, nextProbeInterval, type PhoneControl } from '../../domain/breaker.ts';
+import { type CampaignControl, type FleetControl, nextProbeInterval, type PhoneControl } from '../../domain/breaker.ts';
 import type { ThrottleState } from '../../domain/pacing.ts';
 import type { ControlStore, Controls, PaceAnswer, Scope } from '../../ports/control-store.ts';
 import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
@@ -9,6 +9,8 @@ export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
 /** The number's shared next free send time (pacing), apart from its breaker item so that breaker edits never race it. */
 export const paceKey = (phoneNumberId: string) => `pace#${phoneNumberId}`;
 export const campaignKey = (campaignId: string) => `campaign#${campaignId}`;
+/** The emergency stop of all sending: one item, so that a console edit or one command stops every number. */
+export const FLEET_KEY = 'fleet';
 const keyOf = (scope: Scope) => (scope.kind === 'phone' ? phoneKey(scope.id) : campaignKey(scope.id));
 
 /** A phone number's breaker is `state` open/closed; a campaign's is its operator-facing `status`. */
@@ -30,13 +32,14 @@ export class DynamoControlStore implements ControlStore {
 
   async read(phoneNumberIds: readonly string[], campaignIds: readonly string[]): Promise<Controls> {
     const controls: Controls = { phones: new Map(), campaigns: new Map() };
-    const keys = [...new Set([...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
+    const keys = [...new Set([FLEET_KEY, ...phoneNumberIds.map(phoneKey), ...campaignIds.map(campaignKey)])];
     for (const item of await batchGetAll<{ key: string }>(
       this.doc,
       this.table,
       keys.map((key) => ({ key })),
     )) {
-      if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
+      if (item.key === FLEET_KEY) controls.fleet = item as FleetControl;
+      else if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
       else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
     }
     return controls;
