@@ -32,4 +32,6 @@ export interface CampaignDeps {
   logger: Logger;
   /** Adds to a metric of this invocation. */
   metric: (name: string, value?: number) => void;
+  /** A metric of one campaign (its own dimension), such as its progress for the dashboard. */
+  campaignMetric: (campaignId: string, name: string, value: number) => void;
 }

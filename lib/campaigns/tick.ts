@@ -1,6 +1,7 @@
 import { campaignFigures } from '../domain/campaign-figures.ts';
 import { reconcileStatus, CAMPAIGN_STATUSES as S } from '../domain/campaign-lifecycle.ts';
 import { campaignProgress } from '../domain/campaign-progress.ts';
+import { acceptedChangedAt, isStalled } from '../domain/campaign-stall.ts';
 import { launchInstant } from '../domain/launch-time.ts';
 import type { CampaignRecord } from '../ports/campaign-store.ts';
 import type { CampaignDeps } from './context.ts';
@@ -121,16 +122,23 @@ async function keepGoing(record: CampaignRecord, deps: CampaignDeps): Promise<vo
     sendWindow: record.definition?.sendWindow,
   });
   const { done, etaAt, ...figures } = progress;
+  const changedAt = acceptedChangedAt(record.progress, figures.accepted, now);
   await deps.campaigns.saveProgress(
     record.campaignId,
     {
       ...figures,
       ...(etaAt === undefined ? {} : { eta: new Date(etaAt).toISOString() }),
+      acceptedChangedAt: changedAt,
       updatedAt: new Date(now).toISOString(),
     },
     done ? campaignFigures(counters) : undefined,
   );
   if (record.appliedStatus !== S.sending) return;
+  deps.campaignMetric(record.campaignId, 'CampaignProgressPercent', figures.percentDone);
+  if (!done && isStalled({ readyToSend: figures.readyToSend, acceptedChangedAt: changedAt, now, sendWindow: record.definition?.sendWindow })) {
+    deps.logger.error('campaign stalled: nothing accepted for 10 minutes while jobs are ready', { campaignId: record.campaignId });
+    deps.metric('CampaignsStalled');
+  }
   if (done) {
     await moveCampaign({ record, from: S.sending, to: S.completed, actor: 'feeder', reason: 'every recipient has an outcome' }, deps);
     return;

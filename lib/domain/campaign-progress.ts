@@ -38,6 +38,10 @@ export interface ProgressFigures {
   failed: number;
   /** Jobs without an outcome yet: on the queue, held, waiting for a window or a retry, or accepted and not yet delivered. */
   waiting: number;
+  /** Jobs that could go to Meta now (on the queue, held, waiting to retry; not the 24 h deferrals) and rows not yet read. */
+  readyToSend: number;
+  /** The share of the audience's rows with an outcome (rejected and duplicate rows included), 0–100, one decimal. */
+  percentDone: number;
   /** Estimated end of sending (epoch ms); undefined once everything was sent or nothing is known yet. */
   etaAt?: number;
   /** Fed, and every job has its outcome or its validity is over. */
@@ -78,6 +82,9 @@ export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond
   const waiting = Math.max(0, fed.enqueued - settledOnQueue - inStates(OUTCOME_STATES));
   const toSend = notYetRecorded + count(`state_${JOB_STATES.retryWait}`) + count(`state_${JOB_STATES.deferred}`);
   const rowsLeft = fed.fedAt !== undefined ? 0 : estimateRowsLeft(fed);
+  // Before the first row nothing is known of the file: one row left stands for "not yet read".
+  const rowsNotRead = rowsLeft ?? 1;
+  const readyToSend = notYetRecorded + count(`state_${JOB_STATES.retryWait}`) + rowsNotRead;
   const sendingLeft = rowsLeft === undefined ? undefined : rowsLeft + toSend;
   const etaAt =
     sendingLeft !== undefined && sendingLeft > 0
@@ -93,9 +100,15 @@ export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond
     read: count(`state_${JOB_STATES.read}`),
     failed: count(`state_${JOB_STATES.failed}`),
     waiting,
+    readyToSend,
+    percentDone: percentOf(fed.rowsRead - waiting, fed.rowsRead + rowsNotRead),
     ...(etaAt === undefined ? {} : { etaAt }),
     done: fed.fedAt !== undefined && (waiting === 0 || now >= validUntil + COMPLETION_GRACE_MS),
   };
+}
+
+function percentOf(part: number, whole: number): number {
+  return whole > 0 ? Math.round((1_000 * Math.max(0, part)) / whole) / 10 : 0;
 }
 
 /** Rows left in the file, from the bytes left and the bytes per row so far; undefined before the first row. */

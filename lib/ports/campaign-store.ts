@@ -53,6 +53,8 @@ export interface FeedLease {
 export type CampaignProgress = Omit<ProgressFigures, 'done' | 'etaAt'> & {
   /** Estimated end of sending (ISO); absent when unknown. */
   eta?: string;
+  /** When the accepted count last moved (ISO): the ticker's watch for a stalled campaign. */
+  acceptedChangedAt?: string;
   updatedAt: string;
 };
 

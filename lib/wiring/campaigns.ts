@@ -60,6 +60,12 @@ export function createCampaignsRuntime(context: WiringContext): CampaignsRuntime
     sleep: context.sleep ?? ((ms) => setTimeout(ms)),
     logger,
     metric: (name, value = 1) => metrics.addMetric(name, name.endsWith('Ms') ? MetricUnit.Milliseconds : MetricUnit.Count, value),
+    // One EMF line per sending campaign and tick: the per-campaign dimension needs a set of its own.
+    campaignMetric: (campaignId, name, value) => {
+      const single = metrics.singleMetric();
+      single.addDimension('campaignId', campaignId);
+      single.addMetric(name, MetricUnit.Percent, value);
+    },
   };
   return { config, deps, audience, tick: { lookAheadMs: config.lookAheadSeconds * 1000, staleLaunchMs: 120_000 } };
 }

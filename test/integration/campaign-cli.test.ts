@@ -163,6 +163,8 @@ describe('npm run campaign -- list and show', () => {
     read: 1,
     failed: 0,
     waiting: 1,
+    readyToSend: 0,
+    percentDone: 75,
     updatedAt: new Date(NOW).toISOString(),
   };
 

@@ -64,6 +64,7 @@ function steeringDeps(context: CampaignCliContext): CampaignDeps {
     // The CLI prints what changed itself; the functions' structured log would only repeat it.
     logger: createLogger('campaign-cli', 'SILENT'),
     metric: () => {},
+    campaignMetric: () => {},
   };
 }
 

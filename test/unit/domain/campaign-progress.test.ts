@@ -60,4 +60,25 @@ describe('campaign progress', () => {
     const progress = campaignProgress(input({ fed, counters: { state_accepted: 80 }, sendWindow: window }));
     expect(progress.etaAt).toBe(NOW + Math.ceil((920 / 80) * 2 * 1000));
   });
+
+  it('counts as ready to send the jobs on the queue or waiting to retry and the rows not read, not the deferrals', () => {
+    const fed = { rowsRead: 10, enqueued: 9, rejected: 1, offset: 50, size: 100 };
+    const progress = campaignProgress(
+      input({ fed, counters: { state_accepted: 3, state_delivered: 1, state_retry_wait: 2, state_deferred: 1 } }),
+    );
+    // 9 enqueued, 7 with an item: 2 on the queue, 2 waiting to retry, 10 rows in the half not read.
+    expect(progress.readyToSend).toBe(2 + 2 + 10);
+    // Of the 20 rows, the rejected one and the delivered one have their outcome.
+    expect(progress.waiting).toBe(8);
+    expect(progress.percentDone).toBe(10);
+  });
+
+  it('counts one row not read before the first row, and is 100 % done when every row has its outcome', () => {
+    expect(campaignProgress(input())).toMatchObject({ readyToSend: 1, percentDone: 0 });
+    const fed = { rowsRead: 4, enqueued: 3, duplicates: 1, fedAt: NOW, offset: 100, size: 100 };
+    expect(campaignProgress(input({ fed, counters: { state_delivered: 2, state_failed: 1 } }))).toMatchObject({
+      readyToSend: 0,
+      percentDone: 100,
+    });
+  });
 });
