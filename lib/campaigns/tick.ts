@@ -135,7 +135,10 @@ async function keepGoing(record: CampaignRecord, deps: CampaignDeps): Promise<vo
   );
   if (record.appliedStatus !== S.sending) return;
   deps.campaignMetric(record.campaignId, 'CampaignProgressPercent', figures.percentDone);
-  if (!done && isStalled({ readyToSend: figures.readyToSend, acceptedChangedAt: changedAt, now, sendWindow: record.definition?.sendWindow })) {
+  if (
+    !done &&
+    isStalled({ readyToSend: figures.readyToSend, acceptedChangedAt: changedAt, now, sendWindow: record.definition?.sendWindow })
+  ) {
     deps.logger.error('campaign stalled: nothing accepted for 10 minutes while jobs are ready', { campaignId: record.campaignId });
     deps.metric('CampaignsStalled');
   }

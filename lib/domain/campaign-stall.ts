@@ -8,7 +8,11 @@ import { isWindowOpenIn, type SendWindow } from './send-window.ts';
 export const STALL_AFTER_MS = 10 * 60_000;
 
 /** When the accepted count last moved: now if it differs from the last tick's, else as it was. */
-export function acceptedChangedAt(previous: { accepted?: number; acceptedChangedAt?: string } | undefined, accepted: number, now: number): string {
+export function acceptedChangedAt(
+  previous: { accepted?: number; acceptedChangedAt?: string } | undefined,
+  accepted: number,
+  now: number,
+): string {
   if (previous?.accepted === accepted && previous.acceptedChangedAt) return previous.acceptedChangedAt;
   return new Date(now).toISOString();
 }
@@ -32,4 +36,3 @@ export function isStalled({ readyToSend, acceptedChangedAt: changedAt, now, send
   const zone = sendWindow.defaultTimeZone;
   return isWindowOpenIn(sendWindow, zone, now) && isWindowOpenIn(sendWindow, zone, now - STALL_AFTER_MS);
 }
-

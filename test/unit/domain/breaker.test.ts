@@ -23,7 +23,9 @@ describe('breaker gate', () => {
     });
   });
   it('resumes when an operator closes the breaker', () =>
-    expect(gateFor({ phone: { state: 'closed', nextProbeAt: now }, campaign: { status: 'RUNNING' } }, now, hold)).toEqual({ action: 'send' }));
+    expect(gateFor({ phone: { state: 'closed', nextProbeAt: now }, campaign: { status: 'RUNNING' } }, now, hold)).toEqual({
+      action: 'send',
+    }));
   it('holds every job while all sending is stopped, without probing, and sends once it runs again', () => {
     const due = { phone: { state: 'open' as const, nextProbeAt: now }, campaign: { status: 'RUNNING' as const } };
     expect(gateFor({ ...due, fleet: { state: 'stopped' } }, now, hold)).toEqual({
