@@ -237,10 +237,24 @@ export function dispatchRoute(dueAt: number, now: number): DispatchRoute {
  * visibility change may not exceed 12 h, and the last 900 s are a send-queue delay instead,
  * so the job lands on the send queue at its due second.
  */
-export type ReleaseStep = { action: 'forward'; delaySeconds: number } | { action: 'park'; visibilitySeconds: number };
+export type ReleaseStep =
+  | { action: 'forward'; delaySeconds: number }
+  | { action: 'park'; visibilitySeconds: number }
+  /** Sent again as a new deferred message: parking on would take this one towards SQS's retention. */
+  | { action: 'renew' };
 
-export function planRelease(dueAt: number, now: number): ReleaseStep {
+/**
+ * A deferred message older than this after its next park is sent again as a new one. SQS deletes
+ * a message 14 days after it was sent (the queue's retention, its maximum), while a job's wait
+ * may be longer (a `notBefore` up to its 30-day validity); half the retention leaves a week for
+ * a release function that stopped to be noticed (DeferredQueueOldestMessageAlarm) and mended.
+ */
+export const DEFERRED_RENEW_AFTER_SECONDS = 7 * 86_400;
+
+export function planRelease({ dueAt, now, sentAt }: { dueAt: number; now: number; sentAt: number }): ReleaseStep {
   const remainingSeconds = Math.max(0, Math.ceil((dueAt - now) / 1000));
   if (remainingSeconds <= SQS_MAX_DELAY_SECONDS) return { action: 'forward', delaySeconds: remainingSeconds };
-  return { action: 'park', visibilitySeconds: Math.min(remainingSeconds - SQS_MAX_DELAY_SECONDS, SQS_MAX_VISIBILITY_SECONDS) };
+  const visibilitySeconds = Math.min(remainingSeconds - SQS_MAX_DELAY_SECONDS, SQS_MAX_VISIBILITY_SECONDS);
+  if ((now - sentAt) / 1000 + visibilitySeconds > DEFERRED_RENEW_AFTER_SECONDS) return { action: 'renew' };
+  return { action: 'park', visibilitySeconds };
 }

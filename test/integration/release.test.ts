@@ -11,9 +11,10 @@ const HOUR = 3_600_000;
 
 /** The release function's clock runs 25 h ahead: it releases a 24-hour deferral at once. */
 let sendClockOffset = 0;
+let releaseClockOffset = 25 * HOUR;
 const harness = await startSendHarness(baseScenario({ rules: [{ name: 'limit-once', recipients: [limited], times: 1, error: 131049 }] }), {
   now: () => Date.now() + sendClockOffset,
-  releaseNow: () => Date.now() + 25 * HOUR,
+  releaseNow: () => Date.now() + releaseClockOffset,
 });
 const { clients } = useLocalStack();
 
@@ -73,5 +74,26 @@ describe('deferred queue and release function', () => {
   it('forwards a message without a readable due time at once, for the send function to judge', async () => {
     await putDeferred(JSON.stringify(aJob({ campaignId: 'no-due', recipient: recipientNumber(4_002) })));
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'no-due' && j.state === 'accepted'));
+  });
+
+  it('sends a message a week old again as a new deferred message, which keeps its due time and is parked', async () => {
+    const release = harness.deployment.sources.release!;
+    const deletedBefore = release.stats().deleted;
+    const parkedBefore = (await harness.queueCounts('DeferredQueue')).inFlight;
+    // To the release clock the message was sent 7 days ago: parking it on would near SQS's retention.
+    releaseClockOffset = 7 * 24 * HOUR;
+    const recipient = recipientNumber(4_003);
+    await putDeferred(
+      JSON.stringify(aJob({ campaignId: 'renewed', recipient, validitySeconds: 30 * 86_400 })),
+      Date.now() + 20 * 24 * HOUR,
+    );
+    await expect.poll(() => release.stats().deleted, { timeout: 10_000 }).toBeGreaterThan(deletedBefore);
+    releaseClockOffset = 25 * HOUR;
+    // The copy (and only it) is parked now: one message more, hidden, still deferred.
+    await expect
+      .poll(async () => harness.queueCounts('DeferredQueue'), { timeout: 10_000 })
+      .toMatchObject({ visible: 0, inFlight: parkedBefore + 1, delayed: 0 });
+    expect(await harness.job('renewed', recipient)).toBeUndefined();
+    expect(harness.sim.acceptedFor(recipient)).toEqual([]);
   });
 });

@@ -105,7 +105,7 @@ describe('planAfterSend', () => {
     expect(plan(metaError(190), { ...fresh, retries: 4 })).toMatchObject({
       state: 'retry_wait',
       retries: 4,
-      dueAt: now + 900_000,
+      dueAt: now + DEFAULT_RETRY_POLICY.holdSeconds * 1000,
       errorKind: 'stop_phone_number',
     });
     expect(plan(metaError(132015))).toMatchObject({ state: 'retry_wait', errorKind: 'pause_campaign' });
@@ -131,18 +131,31 @@ describe('dispatchRoute', () => {
 
 describe('planRelease', () => {
   it('forwards with the remaining delay in the last 900 s', () => {
-    expect(planRelease(now + 600_000, now)).toEqual({ action: 'forward', delaySeconds: 600 });
-    expect(planRelease(now - 1, now)).toEqual({ action: 'forward', delaySeconds: 0 });
+    expect(planRelease({ dueAt: now + 600_000, now, sentAt: now })).toEqual({ action: 'forward', delaySeconds: 600 });
+    expect(planRelease({ dueAt: now - 1, now, sentAt: now })).toEqual({ action: 'forward', delaySeconds: 0 });
   });
 
   it('parks for at most 12 h, leaving the last 900 s to the delay', () => {
-    expect(planRelease(now + 24 * HOUR, now)).toEqual({ action: 'park', visibilitySeconds: 43_200 });
-    expect(planRelease(now + 2 * HOUR, now)).toEqual({ action: 'park', visibilitySeconds: 7_200 - 900 });
+    expect(planRelease({ dueAt: now + 24 * HOUR, now, sentAt: now })).toEqual({ action: 'park', visibilitySeconds: 43_200 });
+    expect(planRelease({ dueAt: now + 2 * HOUR, now, sentAt: now })).toEqual({ action: 'park', visibilitySeconds: 7_200 - 900 });
+  });
+
+  it('sends a message again as a new one rather than park it past a week old, so that no wait meets the 14-day retention', () => {
+    const due = now + 20 * 24 * HOUR;
+    expect(planRelease({ dueAt: due, now, sentAt: now - 6 * 24 * HOUR })).toEqual({ action: 'park', visibilitySeconds: 43_200 });
+    expect(planRelease({ dueAt: due, now, sentAt: now - 6.5 * 24 * HOUR - 1 })).toEqual({ action: 'renew' });
+    // A message due within the next park is parked or forwarded, however old.
+    expect(planRelease({ dueAt: now + 2 * HOUR, now, sentAt: now - 6.9 * 24 * HOUR })).toEqual({
+      action: 'park',
+      visibilitySeconds: 6_300,
+    });
+    expect(planRelease({ dueAt: now + 60_000, now, sentAt: now - 13 * 24 * HOUR })).toEqual({ action: 'forward', delaySeconds: 60 });
   });
 
   it('never produces a value SQS would reject', () => {
     for (let offset = -10_000; offset < 40 * HOUR; offset += 997_000) {
-      const step = planRelease(now + offset, now);
+      const step = planRelease({ dueAt: now + offset, now, sentAt: now });
+      if (step.action === 'renew') throw new Error('a fresh message is never renewed');
       if (step.action === 'park') {
         expect(step.visibilitySeconds).toBeGreaterThan(0);
         expect(step.visibilitySeconds).toBeLessThanOrEqual(43_200);
