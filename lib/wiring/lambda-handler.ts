@@ -6,15 +6,33 @@ import type { FunctionDefinition, LoggerOnly } from './context.ts';
  * built from `process.env` on the first invocation (a bad environment then fails that invocation
  * with a `ConfigError` naming every bad variable) and kept for the warm ones.
  *
+ * The first invocation of an execution environment also logs one `cold start` line: how long the
+ * process took to load the bundle and how much memory it holds. Lambda's own REPORT line says the
+ * same (Init Duration, Max Memory Used) where the platform lines are kept; the webhook's are not
+ * (docs/operations.md#logs), so its cold starts are seen through this line.
+ *
  * @example
  * export const handler = lambdaHandler(sendFunction);
  */
 export function lambdaHandler<Runtime, Handler, O extends LoggerOnly>(definition: FunctionDefinition<Runtime, Handler, O>): Handler {
+  // Imports are evaluated before this module body: the time since the process started is the load.
+  const loadedAfterMs = performance.now();
   const observability = definition.observe();
   let runtime: Runtime | undefined;
   const lazyRuntime = () => {
-    runtime ??= definition.createRuntime({ ...observability, env: process.env, clients: createAwsClients() });
+    if (runtime) return runtime;
+    observability.logger.info('cold start', coldStartFacts(loadedAfterMs));
+    runtime = definition.createRuntime({ ...observability, env: process.env, clients: createAwsClients() });
     return runtime;
   };
   return definition.createHandler(lazyRuntime, observability);
+}
+
+function coldStartFacts(loadedAfterMs: number) {
+  const memorySizeMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return {
+    loadMs: Math.round(loadedAfterMs),
+    memoryUsedMb: Math.round(process.memoryUsage.rss() / 1_048_576),
+    ...(Number.isFinite(memorySizeMb) ? { memorySizeMb } : {}),
+  };
 }

@@ -312,13 +312,17 @@ describe('packaged CloudFormation', () => {
     expect(mapping.Properties).toMatchObject({ BatchSize: 1_000, ScalingConfig: { MaximumConcurrency: 5 } });
   }, 180_000);
 
-  it("writes JSON logs without Lambda's START/END/REPORT lines, at the Powertools log level, on every function", () => {
-    for (const name of ['Send', 'Release', 'Webhook', 'Status', 'Sweep']) {
-      const fn = resources[`${name}LambdaFunction`]!.Properties;
-      expect(fn.LoggingConfig).toEqual({
-        LogFormat: 'JSON',
-        SystemLogLevel: 'WARN',
-        ApplicationLogLevel: fn.Environment.Variables.POWERTOOLS_LOG_LEVEL,
+  it("writes JSON logs with Lambda's report lines (cold starts, memory) on every function but the webhook, at the Powertools log level", () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(8);
+    for (const [logicalId, { Properties: fn }] of functions) {
+      expect({ logicalId, logging: fn.LoggingConfig }).toEqual({
+        logicalId,
+        logging: {
+          LogFormat: 'JSON',
+          SystemLogLevel: logicalId === 'WebhookLambdaFunction' ? 'WARN' : 'INFO',
+          ApplicationLogLevel: fn.Environment.Variables.POWERTOOLS_LOG_LEVEL,
+        },
       });
       // EMF lines carry no level and count as INFO: a stricter application level would drop the metrics.
       expect(['TRACE', 'DEBUG', 'INFO']).toContain(fn.LoggingConfig.ApplicationLogLevel);
@@ -435,6 +439,33 @@ describe('alarms that reach someone', () => {
     expect(silent.Metrics.find((m: { ReturnData: boolean }) => m.ReturnData).Expression).toBe(
       'IF(FILL(calls, 0) > 0 AND FILL(webhooks, 0) == 0, 1, 0)',
     );
+  });
+
+  it('watches the age of the oldest message on every queue, and a campaign that stalls', () => {
+    const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
+    expect(queues).toHaveLength(9);
+    const agesWatched = ofType('AWS::CloudWatch::Alarm').flatMap(([, alarm]) => {
+      const metrics = alarm.Properties.Metrics
+        ? alarm.Properties.Metrics.flatMap((m: { MetricStat?: { Metric: unknown } }) => (m.MetricStat ? [m.MetricStat.Metric] : []))
+        : [alarm.Properties];
+      return metrics
+        .filter((m: { MetricName: string }) => m.MetricName === 'ApproximateAgeOfOldestMessage')
+        .map((m: { Dimensions: Array<{ Value: { 'Fn::GetAtt': [string, string] } }> }) => m.Dimensions[0]!.Value['Fn::GetAtt'][0]);
+    });
+    expect(agesWatched.sort()).toEqual([...queues].sort());
+    // Deferred messages are renewed at a week old; a DLQ message is deleted at 14 days.
+    expect(resources.DeferredQueueOldestMessageAlarm!.Properties.Threshold).toBe(8 * 86_400);
+    expect(resources.DeadLetterNearRetentionAlarm!.Properties.Threshold).toBeLessThan(14 * 86_400);
+    expect(resources.CampaignStalledAlarm!.Properties).toMatchObject({
+      Namespace: 'WaMarketingSender',
+      MetricName: 'CampaignsStalled',
+      Dimensions: [
+        { Name: 'service', Value: 'wa-marketing-sender' },
+        { Name: 'function', Value: 'campaigns' },
+      ],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
   });
 
   it('subscribes an email address and an HTTPS endpoint only when the stage params give them', async () => {
