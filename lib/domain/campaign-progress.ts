@@ -80,11 +80,12 @@ export function campaignProgress({ fed, counters, now, validUntil, ratePerSecond
   const settledOnQueue = count('rejected') + count('duplicates');
   const notYetRecorded = Math.max(0, fed.enqueued - recorded - settledOnQueue);
   const waiting = Math.max(0, fed.enqueued - settledOnQueue - inStates(OUTCOME_STATES));
-  const toSend = notYetRecorded + count(`state_${JOB_STATES.retryWait}`) + count(`state_${JOB_STATES.deferred}`);
+  const sendableNow = notYetRecorded + count(`state_${JOB_STATES.retryWait}`);
+  const toSend = sendableNow + count(`state_${JOB_STATES.deferred}`);
   const rowsLeft = fed.fedAt !== undefined ? 0 : estimateRowsLeft(fed);
   // Before the first row nothing is known of the file: one row left stands for "not yet read".
   const rowsNotRead = rowsLeft ?? 1;
-  const readyToSend = notYetRecorded + count(`state_${JOB_STATES.retryWait}`) + rowsNotRead;
+  const readyToSend = sendableNow + rowsNotRead;
   const sendingLeft = rowsLeft === undefined ? undefined : rowsLeft + toSend;
   const etaAt =
     sendingLeft !== undefined && sendingLeft > 0
