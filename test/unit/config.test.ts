@@ -33,6 +33,13 @@ describe('loadSendConfig', async () => {
     expect(config.recipientPolicy.blockedCountries).toEqual(['CU', 'IR', 'KP', 'SY']);
   });
 
+  it('lets a held job look again within a minute by default, so that a close or a resume shows within one', () => {
+    const { holdSeconds } = loadSendConfig(valid).retryPolicy;
+    // The hold's SQS delay, then the send queue's 1 s batching window and the batch's controls read (at most 1 s old).
+    expect(holdSeconds + 1 + 1).toBeLessThanOrEqual(60);
+    expect(loadSendConfig({ ...valid, HOLD_SECONDS: '900' }).retryPolicy.holdSeconds).toBe(900);
+  });
+
   it('parses lists and retry-wait overrides', () => {
     const config = loadSendConfig({ ...valid, BLOCKED_COUNTRIES: 'CU, US', META_RETRY_WAITS: '{"131000":5}' });
     expect(config.recipientPolicy.blockedCountries).toEqual(['CU', 'US']);
