@@ -15,6 +15,8 @@ export const failedCodeCounter = (code: number) => `failedCode_${code}`;
 export class BatchTally {
   readonly byCampaign = new Map<string, CounterDeltas>();
   readonly metrics = new Map<string, number>();
+  /** Metrics of one phone number each (their own dimension), by phone number id. */
+  readonly byNumber = new Map<string, Map<string, number>>();
 
   /** Adds one to a monotonic campaign counter and to its metric (`Jobs` + the counter's name unless given). */
   count(campaignId: string | undefined, counter: string, metric = `Jobs${counter[0]?.toUpperCase()}${counter.slice(1)}`): void {
@@ -24,6 +26,12 @@ export class BatchTally {
 
   metric(name: string, value = 1): void {
     this.metrics.set(name, (this.metrics.get(name) ?? 0) + value);
+  }
+
+  numberMetric(phoneNumberId: string, name: string, value = 1): void {
+    const metrics = this.byNumber.get(phoneNumberId) ?? new Map<string, number>();
+    metrics.set(name, (metrics.get(name) ?? 0) + value);
+    this.byNumber.set(phoneNumberId, metrics);
   }
 
   private add(campaignId: string, counter: string, delta: number): void {

@@ -50,4 +50,5 @@ export async function hold({ record, job, deps, tally }: SendingRecord, until: n
   const seconds = Math.min(deps.config.retryPolicy.holdSeconds, Math.max(5, Math.ceil((until - deps.now()) / 1000)));
   await deps.queues.dispatch(record.body, { queue: 'send', delaySeconds: Math.min(900, seconds) }, `held: ${reason}`);
   tally.count(job.campaignId, 'holds', 'JobsHeld');
+  tally.numberMetric(job.phoneNumberId, 'NumberJobsHeld');
 }

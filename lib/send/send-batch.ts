@@ -11,6 +11,7 @@ import type { Controls } from '../ports/control-store.ts';
 import { deadlineBucketOf } from '../ports/open-deadlines.ts';
 import { BatchPacing } from './batch-pacing.ts';
 import type { BatchContext, PreparedRecord, SendRuntime } from './context.ts';
+import { flushNumberMetrics } from './number-metrics.ts';
 import { sendRecord } from './send-record.ts';
 import { SlotDispenser } from './slot-dispenser.ts';
 
@@ -58,6 +59,7 @@ export async function sendBatch(event: SQSEvent, context: Context, runtime: Send
   const paced = pacing.close(context.logStreamName);
   if (paced) runtime.logger.info('send batch paced', { pacing: paced });
   await flushTally(tally, runtime);
+  flushNumberMetrics({ tally, batch, runtime });
   return response;
 }
 

@@ -217,9 +217,11 @@ async function takeSendTime(sending: SendingRecord, probe: Scope | undefined): P
 }
 
 /** The call's metrics, and Meta's refusal in the log with what follows from it. */
-function countOutcome({ tally, log }: SendingRecord, outcome: SendOutcome, decision: Decision): void {
+function countOutcome({ tally, log, job }: SendingRecord, outcome: SendOutcome, decision: Decision): void {
   tally.metric('MetaApiCalls');
+  tally.numberMetric(job.phoneNumberId, 'NumberSends');
   if (outcome.kind !== 'meta_error') return;
+  if (outcome.code === 130429) tally.numberMetric(job.phoneNumberId, 'NumberThrottled');
   log.warn('Meta rejected the send', { code: outcome.code, details: outcome.details, fbtraceId: outcome.fbtraceId, next: decision.state });
   tally.metric(`MetaErrors_${classifyMetaError(outcome.code).kind}`);
 }
