@@ -1,8 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { failedCodeCounter } from '../jobs/batch-tally.ts';
 import type { JobChangeBatch, UnreadChange } from '../jobs/job-change.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import { type CountSummary, countJobChanges } from './count-job-changes.ts';
+
+/** `failedCode_`: the counters' prefix of the gauge of failures by code. */
+const FAILED_CODE_PREFIX = failedCodeCounter(0).slice(0, -1);
 
 export interface CountsRuntime<StreamBatch> {
   counters: CampaignCounters;
@@ -32,5 +36,21 @@ export async function countStreamBatch<StreamBatch>(event: StreamBatch, runtime:
   // Counted here, once per job, because progress statuses are written by two functions (webhook and status).
   metric('JobsDelivered', summary.added.uniqueDelivered ?? 0);
   metric('JobsDeliveredAfterRetry', summary.added.deliveredAfterRetry ?? 0);
+  emitFailuresByCode(summary.added, runtime.metrics);
   return summary;
+}
+
+/**
+ * Jobs that became `failed`, by Meta's error code (`errorCode`, a bounded set of codes), from the
+ * batch's `failedCode_<code>` gauge deltas: the dashboard's failures row. One line per code, as
+ * one EMF blob holds one set of dimensions. A net delta at or below zero (a failed job moving on)
+ * writes nothing.
+ */
+function emitFailuresByCode(added: Readonly<Record<string, number>>, metrics: Metrics): void {
+  for (const [counter, delta] of Object.entries(added)) {
+    if (!counter.startsWith(FAILED_CODE_PREFIX) || delta <= 0) continue;
+    const single = metrics.singleMetric();
+    single.addDimension('errorCode', counter.slice(FAILED_CODE_PREFIX.length));
+    single.addMetric('JobsFailedByCode', MetricUnit.Count, delta);
+  }
 }

@@ -6,7 +6,8 @@ import { countJobChanges } from '../../lib/counts/count-job-changes.ts';
 import { countStreamBatch } from '../../lib/counts/count-stream-batch.ts';
 import type { JobChange } from '../../lib/jobs/job-change.ts';
 import { countsOfJob, isRecountable } from '../../lib/jobs/state-gauges.ts';
-import { createLogger } from '../../lib/observability.ts';
+import { createLogger, createMetrics } from '../../lib/observability.ts';
+import { captureEmf } from '../helpers/emf-lines.ts';
 import { aJob, recipientNumber } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
 import { baseScenario, startSendHarness } from '../helpers/send-harness.ts';
@@ -146,5 +147,37 @@ describe('counting job changes from the stream, exactly once', () => {
       ['JobsDelivered', 2],
       ['JobsDeliveredAfterRetry', 1],
     ]);
+  });
+
+  it('counts the jobs that became failed by their error code, as EMF lines with an errorCode dimension', async () => {
+    const emf = captureEmf();
+    const failed = (sequence: string, code: number): JobChange => ({
+      campaignId: 'failed-by-code',
+      sequence,
+      before: { state: 'accepted', attempt: 1, retries: 0 },
+      after: { state: 'failed', attempt: 1, retries: 0, lastErrorCode: code },
+    });
+    const batch = {
+      batchId: 'shard-3-batch',
+      changes: [
+        failed('900000000000000000000300', 131026),
+        failed('900000000000000000000301', 131026),
+        failed('900000000000000000000302', 131000),
+      ],
+    };
+    const metrics = createMetrics('countJobChanges');
+    await countStreamBatch(batch, {
+      counters,
+      read: () => ({ batch, unread: [] }),
+      logger: createLogger('countJobChanges', 'SILENT'),
+      metrics,
+    });
+    expect(await counters.read('failed-by-code')).toMatchObject({ failedCode_131026: 2, failedCode_131000: 1 });
+    expect(emf.emitted('JobsFailedByCode').map(({ value, dimensions, values }) => ({ value, dimensions, code: values.errorCode }))).toEqual(
+      [
+        { value: 2, dimensions: ['errorCode', 'function', 'service'], code: '131026' },
+        { value: 1, dimensions: ['errorCode', 'function', 'service'], code: '131000' },
+      ],
+    );
   });
 });
