@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { failedCodeCounter } from '../jobs/batch-tally.ts';
+import { JOB_STATES } from '../domain/job-state.ts';
+import { failedCodeCounter, stateCounter } from '../jobs/batch-tally.ts';
 import type { JobChangeBatch, UnreadChange } from '../jobs/job-change.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import { type CountSummary, countJobChanges } from './count-job-changes.ts';
@@ -36,6 +37,8 @@ export async function countStreamBatch<StreamBatch>(event: StreamBatch, runtime:
   // Counted here, once per job, because progress statuses are written by two functions (webhook and status).
   metric('JobsDelivered', summary.added.uniqueDelivered ?? 0);
   metric('JobsDeliveredAfterRetry', summary.added.deliveredAfterRetry ?? 0);
+  // A job enters `read` once and never leaves it: the gauge's rise is the jobs read.
+  metric('JobsRead', summary.added[stateCounter(JOB_STATES.read)] ?? 0);
   emitFailuresByCode(summary.added, runtime.metrics);
   return summary;
 }

@@ -143,13 +143,14 @@ describe('counting job changes from the stream, exactly once', () => {
     const runtime = { counters, read: () => ({ batch, unread: [] }), logger: createLogger('countJobChanges', 'SILENT'), metrics };
     await countStreamBatch(batch, runtime);
     await countStreamBatch(batch, runtime);
+    expect(emitted.filter(([name]) => name === 'JobsRead')).toEqual([]);
     expect(emitted.filter(([name]) => name.startsWith('JobsDelivered'))).toEqual([
       ['JobsDelivered', 2],
       ['JobsDeliveredAfterRetry', 1],
     ]);
   });
 
-  it('counts the jobs that became failed by their error code, as EMF lines with an errorCode dimension', async () => {
+  it('counts the jobs that became failed by their error code (an errorCode dimension) and the jobs read, as EMF lines', async () => {
     const emf = captureEmf();
     const failed = (sequence: string, code: number): JobChange => ({
       campaignId: 'failed-by-code',
@@ -163,6 +164,12 @@ describe('counting job changes from the stream, exactly once', () => {
         failed('900000000000000000000300', 131026),
         failed('900000000000000000000301', 131026),
         failed('900000000000000000000302', 131000),
+        {
+          campaignId: 'failed-by-code',
+          sequence: '900000000000000000000303',
+          before: { state: 'delivered', attempt: 1, retries: 0, acceptedAt: 't', deliveredAt: 't' },
+          after: { state: 'read', attempt: 1, retries: 0, acceptedAt: 't', deliveredAt: 't' },
+        } satisfies JobChange,
       ],
     };
     const metrics = createMetrics('countJobChanges');
@@ -172,6 +179,8 @@ describe('counting job changes from the stream, exactly once', () => {
       logger: createLogger('countJobChanges', 'SILENT'),
       metrics,
     });
+    // The function's middleware publishes the invocation's metrics after the handler.
+    metrics.publishStoredMetrics();
     expect(await counters.read('failed-by-code')).toMatchObject({ failedCode_131026: 2, failedCode_131000: 1 });
     expect(emf.emitted('JobsFailedByCode').map(({ value, dimensions, values }) => ({ value, dimensions, code: values.errorCode }))).toEqual(
       [
@@ -179,5 +188,8 @@ describe('counting job changes from the stream, exactly once', () => {
         { value: 1, dimensions: ['errorCode', 'function', 'service'], code: '131000' },
       ],
     );
+    expect(emf.emitted('JobsRead').map(({ value, dimensions }) => ({ value, dimensions }))).toEqual([
+      { value: 1, dimensions: ['function', 'service'] },
+    ]);
   });
 });
