@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageOffline } from '../../tools/offline-package.ts';
 import { runTool } from '../helpers/run-tool.ts';
+import { EMITTED_METRICS } from './emitted-metrics.ts';
 
 /**
  * Packages the service with `osls package` (offline, no credentials) and checks the
@@ -540,4 +541,112 @@ describe('the KMS key of the SecureString parameters', () => {
       ]);
     }
   }, 180_000);
+});
+
+describe('the dashboard and the metrics it and the alarms name', () => {
+  /** A metric as the template names it: namespace, name, dimension names (sorted) and the values given. */
+  type Named = { where: string; namespace: string; name: string; dimensions: string[]; values: Record<string, unknown> };
+
+  /** `[namespace, name, dim, value, …, {options}]`, or a SEARCH over `{namespace,dims…} MetricName="…"`. */
+  function namedInDashboard(body: { widgets: Array<{ properties: { title?: string; metrics?: unknown[][] } }> }): Named[] {
+    return body.widgets.flatMap(({ properties }) =>
+      (properties.metrics ?? []).flatMap((entry): Named[] => {
+        const where = `dashboard: ${properties.title}`;
+        const first = entry[0];
+        if (typeof first === 'string') {
+          const pairs = entry.slice(2).filter((part) => typeof part === 'string') as string[];
+          const values = Object.fromEntries(pairs.flatMap((part, i) => (i % 2 === 0 ? [[part, pairs[i + 1]]] : [])));
+          return [{ where, namespace: first, name: entry[1] as string, dimensions: Object.keys(values).sort(), values }];
+        }
+        const expression = (first as { expression: string }).expression;
+        const found = /SEARCH\('\{([^}]+)\} MetricName="([^"]+)"'/.exec(expression);
+        if (!found) throw new Error(`${where}: an expression that is not a SEARCH over one metric: ${expression}`);
+        const [namespace, ...dimensions] = found[1]!.split(',');
+        return [{ where, namespace: namespace!, name: found[2]!, dimensions: dimensions.sort(), values: {} }];
+      }),
+    );
+  }
+
+  function namedInAlarms(): Named[] {
+    return ofType('AWS::CloudWatch::Alarm').flatMap(([logicalId, { Properties: p }]) => {
+      const stats = p.Metrics
+        ? p.Metrics.flatMap((m: { MetricStat?: { Metric: unknown } }) => (m.MetricStat ? [m.MetricStat.Metric] : []))
+        : [p];
+      return stats.map((m: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> }) => ({
+        where: `alarm ${logicalId}`,
+        namespace: m.Namespace,
+        name: m.MetricName,
+        dimensions: m.Dimensions.map((d) => d.Name).sort(),
+        values: Object.fromEntries(m.Dimensions.map((d) => [d.Name, d.Value])),
+      }));
+    });
+  }
+
+  const dashboardBody = () => JSON.parse(resources.OperationsDashboard!.Properties.DashboardBody as string);
+
+  it('has a row for each thing an operator watches, in the region and names of the stage', () => {
+    const body = dashboardBody();
+    const titles = body.widgets.map((w: { properties: { title?: string } }) => w.properties.title).filter(Boolean);
+    expect(titles).toEqual([
+      'Sends per second per phone number, against its ceiling',
+      '130429 (throughput) per phone number, and the fleet slowing down',
+      'Breakers: open per phone number (1), jobs held, stops and closes',
+      'Jobs accepted, delivered, read, failed',
+      'Failed jobs by error code',
+      '131049 hits (per-user marketing limit)',
+      'Unknown outcomes, and how they settled',
+      'Status lag: oldest webhook event waiting, figures behind the jobs',
+      'Dead-letter queue depths',
+      'Webhook refusals',
+      'Campaign progress (% of rows with an outcome)',
+      'Campaigns launched, stalled, failed',
+    ]);
+    expect(
+      new Set(
+        body.widgets
+          .filter((w: { type: string }) => w.type === 'metric')
+          .map((w: { properties: { region: string } }) => w.properties.region),
+      ),
+    ).toEqual(new Set(['eu-west-1']));
+    expect(resources.OperationsDashboard!.Properties.DashboardName).toBe('wa-marketing-sender-ci');
+  });
+
+  it('names only metrics the code emits, with the dimensions it emits them with, and functions and queues the template creates', () => {
+    const named = [...namedInDashboard(dashboardBody()), ...namedInAlarms()];
+    const functionNames = new Set(ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties.FunctionName as string));
+    const queueNames = new Set(ofType('AWS::SQS::Queue').map(([, queue]) => queue.Properties.QueueName as string));
+    const queueIds = new Set(ofType('AWS::SQS::Queue').map(([id]) => id));
+    const problems = named.flatMap((metric): string[] => {
+      if (metric.namespace === 'AWS/Lambda')
+        return functionNames.has(metric.values.FunctionName as string)
+          ? []
+          : [`${metric.where}: no function ${metric.values.FunctionName}`];
+      if (metric.namespace === 'AWS/SQS') {
+        const queue = metric.values.QueueName as string | { 'Fn::GetAtt': [string, string] };
+        const known = typeof queue === 'string' ? queueNames.has(queue) : queueIds.has(queue['Fn::GetAtt'][0]);
+        return known ? [] : [`${metric.where}: no queue ${JSON.stringify(queue)}`];
+      }
+      if (metric.namespace !== 'WaMarketingSender') return [`${metric.where}: namespace ${metric.namespace}`];
+      const emitters = EMITTED_METRICS.filter(
+        (e) =>
+          e.name === metric.name &&
+          e.dimensions.join() === metric.dimensions.join() &&
+          (metric.values.function === undefined || metric.values.function === e.function),
+      );
+      return emitters.length > 0
+        ? []
+        : [`${metric.where}: ${metric.name} [${metric.dimensions}] function=${metric.values.function} is not emitted so`];
+    });
+    expect(problems).toEqual([]);
+    expect(named.filter((m) => m.namespace === 'WaMarketingSender').length).toBeGreaterThan(30);
+  });
+
+  it('lists in its catalogue only metrics whose emitting text is in the sources', () => {
+    const missing = EMITTED_METRICS.flatMap(({ name, evidence }) =>
+      evidence.flatMap(([file, text]) =>
+        readFileSync(new URL(file, root), 'utf8').includes(text) ? [] : [`${name}: ${file} lacks ${text}`],
+      ),
+    );
+    expect(missing).toEqual([]);
+  });
 });
