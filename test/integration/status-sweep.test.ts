@@ -297,12 +297,14 @@ describe('dropped sweep', () => {
     await harness.enqueue([aJob({ campaignId: 'sweep-retried', recipient: retried, validitySeconds: 120 * 3_600 })]);
     await harness.waitForJobs((all) => all.some((j) => j.campaignId === 'sweep-retried' && j.state === 'accepted'));
     expect(await harness.job('sweep-retried', retried)).toMatchObject({ state: 'accepted', retries: 1 });
+    // Both attempts' batches list it; on a starved machine a batch may also put its claimed job
+    // back for a later send time (no time it could keep), and the batch that sends it lists it again.
     const records = await recordsListing('sweep-retried');
-    expect(records).toHaveLength(2);
+    expect(records.length).toBeGreaterThanOrEqual(2);
     expect(new Set(records.map(deadlineOf)).size).toBe(1);
 
     clockOffset = 120 * HOUR + DEADLINE_BUCKET_MS + SWEEP_SETTLE_MS + 60_000;
-    expect(await harness.deployment.sweep()).toEqual({ examined: 2, dropped: 1 });
+    expect(await harness.deployment.sweep()).toEqual({ examined: records.length, dropped: 1 });
     expect(await harness.figures('sweep-retried')).toMatchObject({ byState: { dropped: 1 }, uniqueAccepted: 1 });
   });
 });
