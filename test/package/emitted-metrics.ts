@@ -28,17 +28,37 @@ const emitted = (name: string, fn: string, evidence: Array<[string, string]>, di
 });
 
 /** A metric a file names literally, as `'Name'`. */
-const literal = (name: string, fn: string, file: string, dimensions = BASE) => emitted(name, fn, [[file, `'${name}'`]], dimensions);
+const literal = (name: string, fn: string, file: string) => emitted(name, fn, [[file, `'${name}'`]]);
 
-const NUMBER = withDimension('phoneNumberId');
+/** A metric a file names literally, written with one more dimension that `dimensionFile` adds. */
+const withOwnDimension = (
+  name: string,
+  fn: string,
+  { file, dimension, dimensionFile = file }: { file: string; dimension: string; dimensionFile?: string },
+) =>
+  emitted(
+    name,
+    fn,
+    [
+      [file, `'${name}'`],
+      [dimensionFile, `addDimension('${dimension}'`],
+    ],
+    withDimension(dimension),
+  );
 
 export const EMITTED_METRICS: EmittedMetric[] = [
   // send
-  literal('NumberSends', 'send', 'lib/send/send-record.ts', NUMBER),
-  literal('NumberThrottled', 'send', 'lib/send/send-record.ts', NUMBER),
-  literal('NumberJobsHeld', 'send', 'lib/send/fleet-controls.ts', NUMBER),
-  literal('NumberRateCeiling', 'send', 'lib/send/number-metrics.ts', NUMBER),
-  literal('NumberBreakerOpen', 'send', 'lib/send/number-metrics.ts', NUMBER),
+  ...(
+    [
+      ['NumberSends', 'lib/send/send-record.ts'],
+      ['NumberThrottled', 'lib/send/send-record.ts'],
+      ['NumberJobsHeld', 'lib/send/fleet-controls.ts'],
+      ['NumberRateCeiling', 'lib/send/number-metrics.ts'],
+      ['NumberBreakerOpen', 'lib/send/number-metrics.ts'],
+    ] as const
+  ).map(([name, file]) =>
+    withOwnDimension(name, 'send', { file, dimension: 'phoneNumberId', dimensionFile: 'lib/send/number-metrics.ts' }),
+  ),
   literal('PaceReductions', 'send', 'lib/send/fleet-controls.ts'),
   literal('JobsHeld', 'send', 'lib/send/fleet-controls.ts'),
   literal('PhoneNumberStopped', 'send', 'lib/send/fleet-controls.ts'),
@@ -57,15 +77,7 @@ export const EMITTED_METRICS: EmittedMetric[] = [
   // countJobChanges
   literal('JobsDelivered', 'countJobChanges', 'lib/counts/count-stream-batch.ts'),
   literal('JobsRead', 'countJobChanges', 'lib/counts/count-stream-batch.ts'),
-  emitted(
-    'JobsFailedByCode',
-    'countJobChanges',
-    [
-      ['lib/counts/count-stream-batch.ts', "'JobsFailedByCode'"],
-      ['lib/counts/count-stream-batch.ts', "addDimension('errorCode'"],
-    ],
-    withDimension('errorCode'),
-  ),
+  withOwnDimension('JobsFailedByCode', 'countJobChanges', { file: 'lib/counts/count-stream-batch.ts', dimension: 'errorCode' }),
   // sweep
   literal('UnknownJobsResent', 'sweep', 'lib/sweep/sweep-unknown.ts'),
   // webhook
@@ -73,28 +85,16 @@ export const EMITTED_METRICS: EmittedMetric[] = [
   literal('WebhookSignatureMissing', 'webhook', 'lib/webhook/webhook-metrics.ts'),
   literal('WebhookPayloadInvalid', 'webhook', 'lib/webhook/webhook-metrics.ts'),
   literal('WebhookPayloadTooLarge', 'webhook', 'lib/webhook/webhook-metrics.ts'),
-  emitted(
-    'UnservedWebhookEvents',
-    'webhook',
-    [
-      ['lib/webhook/webhook-metrics.ts', "'UnservedWebhookEvents'"],
-      ['lib/webhook/webhook-metrics.ts', "addDimension('reason'"],
-    ],
-    withDimension('reason'),
-  ),
+  withOwnDimension('UnservedWebhookEvents', 'webhook', { file: 'lib/webhook/webhook-metrics.ts', dimension: 'reason' }),
   // campaigns (the ticker) and feeder
   literal('CampaignsLaunched', 'campaigns', 'lib/campaigns/launch.ts'),
   literal('CampaignsStalled', 'campaigns', 'lib/campaigns/tick.ts'),
   literal('CampaignEditsRefused', 'campaigns', 'lib/campaigns/tick.ts'),
-  emitted(
-    'CampaignProgressPercent',
-    'campaigns',
-    [
-      ['lib/campaigns/tick.ts', "'CampaignProgressPercent'"],
-      ['lib/wiring/campaigns.ts', "addDimension('campaignId'"],
-    ],
-    withDimension('campaignId'),
-  ),
+  withOwnDimension('CampaignProgressPercent', 'campaigns', {
+    file: 'lib/campaigns/tick.ts',
+    dimension: 'campaignId',
+    dimensionFile: 'lib/wiring/campaigns.ts',
+  }),
   emitted('CampaignsFailed', 'campaigns', [['lib/campaigns/steer.ts', '`Campaigns${to[0]}${to.slice(1).toLowerCase()}`']]),
   emitted('CampaignsFailed', 'feeder', [['lib/campaigns/steer.ts', '`Campaigns${to[0]}${to.slice(1).toLowerCase()}`']]),
 ];
