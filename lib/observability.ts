@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, type MetricUnit } from '@aws-lambda-powertools/metrics';
 import { maskPhoneNumber } from './domain/phone.ts';
 
 export const SERVICE_NAME = 'wa-marketing-sender';
@@ -19,6 +19,24 @@ export function createMetrics(functionName: string, options: { logger?: Console 
     defaultDimensions: { function: functionName },
     ...options,
   });
+}
+
+/**
+ * Writes one value of a metric with one dimension more than the function's own (a phone number,
+ * an error code, a campaign), as its own EMF line at once: one EMF blob holds one set of dimensions.
+ */
+export function emitWithDimension(
+  metrics: Metrics,
+  {
+    dimension,
+    metric,
+    unit,
+    value,
+  }: { dimension: [name: string, value: string]; metric: string; unit: (typeof MetricUnit)[keyof typeof MetricUnit]; value: number },
+): void {
+  const single = metrics.singleMetric();
+  single.addDimension(...dimension);
+  single.addMetric(metric, unit, value);
 }
 
 /** A job reference safe for logs: the campaign and a masked recipient. */

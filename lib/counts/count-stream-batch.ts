@@ -3,6 +3,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { JOB_STATES } from '../domain/job-state.ts';
 import { failedCodeCounter, stateCounter } from '../jobs/batch-tally.ts';
 import type { JobChangeBatch, UnreadChange } from '../jobs/job-change.ts';
+import { emitWithDimension } from '../observability.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import { type CountSummary, countJobChanges } from './count-job-changes.ts';
 
@@ -45,15 +46,13 @@ export async function countStreamBatch<StreamBatch>(event: StreamBatch, runtime:
 
 /**
  * Jobs that became `failed`, by Meta's error code (`errorCode`, a bounded set of codes), from the
- * batch's `failedCode_<code>` gauge deltas: the dashboard's failures row. One line per code, as
- * one EMF blob holds one set of dimensions. A net delta at or below zero (a failed job moving on)
+ * batch's `failedCode_<code>` gauge deltas: the dashboard's failures row, one line per code. A net delta at or below zero (a failed job moving on)
  * writes nothing.
  */
 function emitFailuresByCode(added: Readonly<Record<string, number>>, metrics: Metrics): void {
   for (const [counter, delta] of Object.entries(added)) {
     if (!counter.startsWith(FAILED_CODE_PREFIX) || delta <= 0) continue;
-    const single = metrics.singleMetric();
-    single.addDimension('errorCode', counter.slice(FAILED_CODE_PREFIX.length));
-    single.addMetric('JobsFailedByCode', MetricUnit.Count, delta);
+    const code = counter.slice(FAILED_CODE_PREFIX.length);
+    emitWithDimension(metrics, { dimension: ['errorCode', code], metric: 'JobsFailedByCode', unit: MetricUnit.Count, value: delta });
   }
 }

@@ -12,6 +12,7 @@ import { runPreflight } from '../campaigns/preflight.ts';
 import type { TickOptions } from '../campaigns/tick.ts';
 import { type CampaignConfig, loadCampaignConfig } from '../config.ts';
 import { accountOfNumber } from '../domain/whatsapp-accounts.ts';
+import { emitWithDimension } from '../observability.ts';
 import type { AudienceSource } from '../ports/audience-source.ts';
 import type { WiringContext } from './context.ts';
 import { createStores } from './stores.ts';
@@ -60,12 +61,9 @@ export function createCampaignsRuntime(context: WiringContext): CampaignsRuntime
     sleep: context.sleep ?? ((ms) => setTimeout(ms)),
     logger,
     metric: (name, value = 1) => metrics.addMetric(name, name.endsWith('Ms') ? MetricUnit.Milliseconds : MetricUnit.Count, value),
-    // One EMF line per sending campaign and tick: the per-campaign dimension needs a set of its own.
-    campaignMetric: (campaignId, name, value) => {
-      const single = metrics.singleMetric();
-      single.addDimension('campaignId', campaignId);
-      single.addMetric(name, MetricUnit.Percent, value);
-    },
+    // One EMF line per sending campaign and tick.
+    campaignMetric: (campaignId, metric, value) =>
+      emitWithDimension(metrics, { dimension: ['campaignId', campaignId], metric, unit: MetricUnit.Percent, value }),
   };
   return { config, deps, audience, tick: { lookAheadMs: config.lookAheadSeconds * 1000, staleLaunchMs: 120_000 } };
 }

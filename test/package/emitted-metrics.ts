@@ -30,7 +30,7 @@ const emitted = (name: string, fn: string, evidence: Array<[string, string]>, di
 /** A metric a file names literally, as `'Name'`. */
 const literal = (name: string, fn: string, file: string) => emitted(name, fn, [[file, `'${name}'`]]);
 
-/** A metric a file names literally, written with one more dimension that `dimensionFile` adds. */
+/** A metric a file names literally, written with one more dimension that `dimensionFile` names (and adds). */
 const withOwnDimension = (
   name: string,
   fn: string,
@@ -41,7 +41,7 @@ const withOwnDimension = (
     fn,
     [
       [file, `'${name}'`],
-      [dimensionFile, `addDimension('${dimension}'`],
+      [dimensionFile, `'${dimension}'`],
     ],
     withDimension(dimension),
   );
