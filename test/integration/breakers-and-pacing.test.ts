@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { THROTTLE_BACKOFF } from '../../lib/domain/pacing.ts';
 import { aJob, recipientNumber, sqsRecord } from '../helpers/factories.ts';
 import { useLocalStack } from '../helpers/local-stack.ts';
+import { runTool } from '../helpers/run-tool.ts';
 import { baseScenario, OTHER_PHONE_NUMBER_ID, PHONE_NUMBER_ID, startSendHarness } from '../helpers/send-harness.ts';
 
 /**
@@ -33,7 +34,7 @@ const harness = await startSendHarness(
     env: { HOLD_SECONDS: '3', PHONE_NUMBER_RATES: JSON.stringify({ [PACED_PHONE]: 20 }), META_REQUEST_TIMEOUT_MS: '2000' },
   },
 );
-const { clients } = useLocalStack();
+const { clients, endpoints } = useLocalStack();
 const controlTable = tableOf(harness.deployment.resources, 'ControlTable').name;
 const control = async (key: string) =>
   (await clients.documents.send(new GetCommand({ TableName: controlTable, Key: { key }, ConsistentRead: true }))).Item;
@@ -47,6 +48,9 @@ const setControl = (key: string, name: string, value: unknown) =>
       ExpressionAttributeValues: { ':v': value },
     }),
   );
+/** `npm run ops -- …` against this deployment's control table. */
+const ops = (...args: string[]) =>
+  runTool('ops.ts', args, { ...process.env, CONTROL_TABLE: controlTable, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb });
 const callsFrom = (phone: string) => harness.sim.calls().filter((c) => c.phoneNumberId === phone);
 
 describe('account-level errors stop the phone number, keep every job, and resume', () => {
@@ -103,20 +107,20 @@ describe('account-level errors stop the phone number, keep every job, and resume
     expect(await harness.figures('token')).toMatchObject({ byState: { accepted: 30 }, uniqueAccepted: 30 });
   });
 
-  it('resumes when an operator clears the flag', async () => {
+  it('resumes when an operator closes the breaker with `npm run ops -- breaker close`', async () => {
     await setControl(`phone#${PHONE_NUMBER_ID}`, 'state', 'open');
     await setControl(`phone#${PHONE_NUMBER_ID}`, 'nextProbeAt', Date.now() + clockOffset + 3_600_000);
     await harness.enqueue([aJob({ campaignId: 'operator-resume', recipient: r(200) })]);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(harness.sim.acceptedFor(r(200))).toHaveLength(0);
-    await setControl(`phone#${PHONE_NUMBER_ID}`, 'state', 'closed');
+    expect((await ops('breaker', 'close', PHONE_NUMBER_ID)).code).toBe(0);
     await harness.waitForJobs((jobs) => jobs.some((j) => j.campaignId === 'operator-resume' && j.state === 'accepted'), 20_000);
   });
 });
 
 describe('an emergency stop of all sending', () => {
-  it('holds every job of every number and campaign, spending no retry, until an operator lets sending run again', async () => {
-    await setControl('fleet', 'state', 'stopped');
+  it('holds every job of every number and campaign, spending no retry, until an operator lets sending run again (npm run ops -- sending stop|start)', async () => {
+    expect((await ops('sending', 'stop', '--reason', 'test of the emergency stop')).code).toBe(0);
     const jobs = [
       ...Array.from({ length: 4 }, (_, i) => aJob({ campaignId: 'stop-all-a', recipient: r(800 + i) })),
       ...Array.from({ length: 4 }, (_, i) => aJob({ campaignId: 'stop-all-b', recipient: r(810 + i), phoneNumberId: PACED_PHONE })),
@@ -130,7 +134,7 @@ describe('an emergency stop of all sending', () => {
       .toBeGreaterThanOrEqual(2 * jobs.length);
     expect(jobs.flatMap((job) => harness.sim.acceptedFor(job.recipient))).toEqual([]);
     expect((await harness.allJobs()).filter((j) => j.campaignId.startsWith('stop-all-'))).toEqual([]);
-    await setControl('fleet', 'state', 'running');
+    expect((await ops('sending', 'start')).code).toBe(0);
     await harness.waitForJobs(
       (all) => all.filter((j) => j.campaignId.startsWith('stop-all-') && j.state === 'accepted').length === jobs.length,
       20_000,
