@@ -73,7 +73,7 @@ try {
     stage: 'local',
     requestCounter: counter,
     now,
-    // Holds of 3 s instead of 15 minutes, so a resumed campaign's held jobs come back at once.
+    // Holds of 3 s instead of 45 s, so a resumed campaign's held jobs come back at once.
     env: { ...DEMO_ENV, HOLD_SECONDS: '3', ...(values.rate ? { PHONE_NUMBER_RATE_PER_SECOND: values.rate } : {}) },
     campaignTickEveryMs: TICK_EVERY_MS,
   });
@@ -288,7 +288,7 @@ async function report(input: {
       `${performanceFigures.sqsRequestsPerRow} SQS and ${performanceFigures.dynamodbRequestsPerRow} DynamoDB requests per row · peak RSS ${performanceFigures.peakRssMb} MB · ${performanceFigures.totalSeconds} s`,
   );
   console.log(
-    'Waits are shortened for the demo (131049 retry 8 s instead of 24 h, holds 3 s instead of 15 min, a tick every 5 s instead of a minute).',
+    'Waits are shortened for the demo (131049 retry 8 s instead of 24 h, holds 3 s instead of 45 s, a tick every 5 s instead of a minute).',
   );
 }
 
