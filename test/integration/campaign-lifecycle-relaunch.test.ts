@@ -37,8 +37,9 @@ describe('a failed campaign scheduled again', () => {
     expect(checkpoint.row).toBeGreaterThanOrEqual(RATE * HORIZON_SECONDS);
     expect(checkpoint.row).toBeLessThan(rows);
     expect(failed.feed?.fedAt).toBeUndefined();
-    // A failed campaign's queued jobs are held, not sent and not dropped.
-    expect(await harness.control('again')).toMatchObject({ status: 'PAUSED' });
+    // A failed campaign's queued jobs are held, not sent and not dropped. The feeder writes the
+    // control item just after the campaign item: wait for it.
+    await expect.poll(async () => (await harness.control('again'))?.status).toBe('PAUSED');
 
     // The operator puts the original file back (the same bytes: the same ETag) and schedules it again.
     expect(await harness.putAudience('again.csv', original)).toBe(etag);
