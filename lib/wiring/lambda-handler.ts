@@ -7,9 +7,9 @@ import type { FunctionDefinition, LoggerOnly } from './context.ts';
  * with a `ConfigError` naming every bad variable) and kept for the warm ones.
  *
  * The first invocation of an execution environment also logs one `cold start` line: how long the
- * process took to load the bundle and how much memory it holds. Lambda's own REPORT line says the
- * same (Init Duration, Max Memory Used) where the platform lines are kept; the webhook's are not
- * (docs/operations.md#logs), so its cold starts are seen through this line.
+ * process took to load the bundle and how much memory it holds. Lambda's own report line says the
+ * same (init duration, max memory used) while the platform lines are kept; a stage may drop the
+ * webhook's for their cost (docs/operations.md#logs), and its cold starts still show here.
  *
  * @example
  * export const handler = lambdaHandler(sendFunction);

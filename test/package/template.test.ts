@@ -313,7 +313,7 @@ describe('packaged CloudFormation', () => {
     expect(mapping.Properties).toMatchObject({ BatchSize: 1_000, ScalingConfig: { MaximumConcurrency: 5 } });
   }, 180_000);
 
-  it("writes JSON logs with Lambda's report lines (cold starts, memory) on every function but the webhook, at the Powertools log level", () => {
+  it("writes JSON logs with Lambda's report lines (cold starts, memory) on every function, at the Powertools log level", () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions).toHaveLength(8);
     for (const [logicalId, { Properties: fn }] of functions) {
@@ -321,7 +321,7 @@ describe('packaged CloudFormation', () => {
         logicalId,
         logging: {
           LogFormat: 'JSON',
-          SystemLogLevel: logicalId === 'WebhookLambdaFunction' ? 'WARN' : 'INFO',
+          SystemLogLevel: 'INFO',
           ApplicationLogLevel: fn.Environment.Variables.POWERTOOLS_LOG_LEVEL,
         },
       });
