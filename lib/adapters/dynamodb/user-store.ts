@@ -70,14 +70,18 @@ export class DynamoUserStore implements UserStore {
         ExpressionAttributeValues: { ':at': iso(at), ':now': iso(now), ':exp': this.expiry(now), ':one': 1 },
       }),
     );
-    // A late report of an older hit: count it, keep the newer time.
+    // A late report of an older hit: count it, keep the newer time. The same hit reported again
+    // (a duplicate webhook applied by two status batches at once, each before the job moved on) is
+    // not a new hit: it is not counted twice.
     if (!newest) {
-      await this.doc.send(
+      await writeIfAllowed(
+        this.doc,
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { recipient },
+          ConditionExpression: 'lastLimitHitAt <> :at',
           UpdateExpression: 'ADD limitHits :one',
-          ExpressionAttributeValues: { ':one': 1 },
+          ExpressionAttributeValues: { ':one': 1, ':at': iso(at) },
         }),
       );
     }
