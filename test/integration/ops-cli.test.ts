@@ -35,6 +35,11 @@ const env = {
 const ops = (...args: string[]) => runTool('ops.ts', args, env);
 const control = async (key: string) =>
   (await clients.documents.send(new GetCommand({ TableName: controlTable, Key: { key }, ConsistentRead: true }))).Item;
+/** The bodies on a queue now, left there (received with no visibility timeout). */
+const bodiesOn = async (url: string) =>
+  (
+    (await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }))).Messages ?? []
+  ).map((m) => m.Body);
 const putControl = (item: Record<string, unknown>) => clients.documents.send(new PutCommand({ TableName: controlTable, Item: item }));
 
 describe('npm run ops -- breaker', () => {
@@ -140,6 +145,16 @@ describe('npm run ops -- unknown list', () => {
     );
     expect((await ops('unknown', 'list', 'ops-unknown', '--after-seconds', 'soon')).code).toBe(2);
   });
+
+  it('re-sends them through resend-unknown: a dry run lists what would go and changes nothing', async () => {
+    const recipient = recipientNumber(9_100);
+    const run = await ops('unknown', 'resend', 'ops-unknown', '--after-seconds', '0', '--dry-run');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('would re-send: 1');
+    const store = createJobStore(clients.documents, { tableName: jobsTable, retentionDays: 1 });
+    expect(await store.get(`ops-unknown#${recipient}`)).toMatchObject({ state: 'unknown' });
+    expect(await bodiesOn(queueUrl('SendQueue'))).toEqual([]);
+  });
 });
 
 describe('npm run ops -- dlq redrive', () => {
@@ -156,10 +171,6 @@ describe('npm run ops -- dlq redrive', () => {
       (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes
         ?.ApproximateNumberOfMessages,
     );
-  const bodies = async (url: string) =>
-    (
-      (await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }))).Messages ?? []
-    ).map((m) => m.Body);
 
   it('moves dead-lettered jobs back to the send queue and leaves the rejected ones, unless asked', async () => {
     const [sendUrl, dlqUrl] = [queueUrl('SendQueue'), queueUrl('SendDeadLetterQueue')];
@@ -168,7 +179,7 @@ describe('npm run ops -- dlq redrive', () => {
     const run = await ops('dlq', 'redrive', 'send', '--json');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ queue: 'send', moved: 1, left: 1, leftByReason: { invalid_job: 1 } });
-    expect(await bodies(sendUrl)).toEqual(['{"job":"retry me"}']);
+    expect(await bodiesOn(sendUrl)).toEqual(['{"job":"retry me"}']);
     // The rejected one is visible again at once, for the console.
     expect(await visible(dlqUrl)).toBe(1);
 
@@ -195,6 +206,19 @@ describe('npm run ops -- the existing tools', () => {
     const run = await ops('campaign', 'pause', 'no-such-campaign');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('no-such-campaign');
+  });
+
+  it('reaches erase, which erases a number and says so masked', async () => {
+    const store = createJobStore(clients.documents, { tableName: jobsTable, retentionDays: 1 });
+    const recipient = recipientNumber(9_200);
+    const now = Date.now();
+    const job = { ...aJob({ campaignId: 'ops-erase', recipient }), recipientCountry: 'DE' } as unknown as ValidJob;
+    await store.claim({ job, token: 'sqs:ops-erase', now, createdAt: now, validUntil: now + 86_400_000, state: JOB_STATES.sending });
+    const run = await ops('erase', recipient);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`erased ${maskPhoneNumber(recipient)}`);
+    expect(run.stdout).not.toContain(recipient);
+    expect(await store.get(`ops-erase#${recipient}`)).toBeUndefined();
   });
 
   it('reaches erase, which refuses a number that is not one', async () => {
