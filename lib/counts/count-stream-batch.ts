@@ -1,14 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { JOB_STATES } from '../domain/job-state.ts';
-import { failedCodeCounter, stateCounter } from '../jobs/batch-tally.ts';
+import { FAILED_CODE_PREFIX, stateCounter } from '../jobs/batch-tally.ts';
 import type { JobChangeBatch, UnreadChange } from '../jobs/job-change.ts';
 import { emitWithDimension } from '../observability.ts';
 import type { CampaignCounters } from '../ports/campaign-counters.ts';
 import { type CountSummary, countJobChanges } from './count-job-changes.ts';
-
-/** `failedCode_`: the counters' prefix of the gauge of failures by code. */
-const FAILED_CODE_PREFIX = failedCodeCounter(0).slice(0, -1);
 
 export interface CountsRuntime<StreamBatch> {
   counters: CampaignCounters;

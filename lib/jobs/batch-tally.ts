@@ -3,8 +3,10 @@ import type { CounterDeltas } from '../ports/campaign-counters.ts';
 
 /** Counter name of the gauge "recipients of this campaign now in `state`". */
 export const stateCounter = (state: JobState) => `state_${state}`;
+/** The prefix of the gauges of failures by code. */
+export const FAILED_CODE_PREFIX = 'failedCode_';
 /** Counter name of the gauge "recipients now failed with `code`". */
-export const failedCodeCounter = (code: number) => `failedCode_${code}`;
+export const failedCodeCounter = (code: number) => `${FAILED_CODE_PREFIX}${code}`;
 
 /**
  * Collects one batch's metrics, and the campaign counts no job write carries (duplicate rows,

@@ -1,6 +1,6 @@
 import { JOB_STATES, type JobState } from '../domain/job-state.ts';
 import type { CounterDeltas } from '../ports/campaign-counters.ts';
-import { failedCodeCounter, stateCounter } from './batch-tally.ts';
+import { FAILED_CODE_PREFIX, failedCodeCounter, stateCounter } from './batch-tally.ts';
 import type { JobRecord } from './job-record.ts';
 
 /** Adds `from` to `into`, counter by counter, and returns `into`. */
@@ -84,7 +84,7 @@ function moveGauge(add: (name: string, n: number) => void, gauge: GaugeState, n:
 export function isRecountable(counter: string): boolean {
   return (
     counter.startsWith('state_') ||
-    counter.startsWith('failedCode_') ||
+    counter.startsWith(FAILED_CODE_PREFIX) ||
     counter === 'uniqueAccepted' ||
     counter === 'uniqueDelivered' ||
     counter === 'resentAfterUnknown' ||

@@ -49,19 +49,25 @@ export interface ContextOptions {
   out: (line: string) => void;
 }
 
-/** The SDK clients, with the stand-ins' endpoints from the options or AWS_ENDPOINT_URL_*. */
-function createClients(env: NodeJS.ProcessEnv, endpoints: Endpoints) {
+/** The SDK clients, with the stand-ins' endpoints from the options or AWS_ENDPOINT_URL_*, and how to close them. */
+export function createClients(env: NodeJS.ProcessEnv, endpoints: Endpoints = {}) {
   const dynamoEndpoint = endpoints.dynamodb ?? env.AWS_ENDPOINT_URL_DYNAMODB;
   // The SQS endpoint is passed explicitly: the SDK would otherwise send to the host inside the queue URL.
   const sqsEndpoint = endpoints.sqs ?? env.AWS_ENDPOINT_URL_SQS;
   const s3Endpoint = endpoints.s3 ?? env.AWS_ENDPOINT_URL_S3;
   const dynamodb = new DynamoDBClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {});
+  const sqs = new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {});
+  // Stand-ins serve S3 path-style only (no bucket subdomains).
+  const s3 = new S3Client(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {});
   return {
-    dynamodb,
     doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {}),
-    // Stand-ins serve S3 path-style only (no bucket subdomains).
-    s3: new S3Client(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+    sqs,
+    s3,
+    close: () => {
+      dynamodb.destroy();
+      sqs.destroy();
+      s3.destroy();
+    },
   };
 }
 
@@ -94,10 +100,5 @@ export function createCliContext(options: ContextOptions): { context: CampaignCl
     now: Date.now,
     out: options.out,
   };
-  const close = () => {
-    clients.dynamodb.destroy();
-    clients.sqs.destroy();
-    clients.s3.destroy();
-  };
-  return { context, close };
+  return { context, close: () => clients.close() };
 }

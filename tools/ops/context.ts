@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createClients } from '../campaign/context.ts';
 import { invalidInput } from '../campaign/failure.ts';
 
 /** What an ops command works with: the clients on the stage's endpoints, its configuration, and the console. */
@@ -14,15 +14,11 @@ export interface OpsContext {
   close: () => void;
 }
 
-/** The clients, on the local stand-ins' endpoints when AWS_ENDPOINT_URL_* name them. */
+/** The clients, on the local stand-ins' endpoints when AWS_ENDPOINT_URL_* name them (as the campaign CLI's). */
 export function createOpsContext(env: NodeJS.ProcessEnv, out: (line: string) => void): OpsContext {
-  const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB;
-  // The SQS endpoint is passed explicitly: the SDK would otherwise send to the host inside a queue URL.
-  const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS;
-  const dynamodb = new DynamoDBClient(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {});
-  const sqs = new SQSClient(sqsEndpoint ? { endpoint: sqsEndpoint } : {});
+  const { doc, sqs, close } = createClients(env);
   return {
-    doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    doc,
     sqs,
     setting: (name) => {
       const value = env[name];
@@ -31,9 +27,6 @@ export function createOpsContext(env: NodeJS.ProcessEnv, out: (line: string) => 
     },
     now: Date.now,
     out,
-    close: () => {
-      dynamodb.destroy();
-      sqs.destroy();
-    },
+    close,
   };
 }

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CampaignBreaker, ControlAdmin, FleetSwitch, PhoneBreaker } from '../../ports/control-admin.ts';
-import { FLEET_KEY, phoneKey } from './control-store.ts';
+import { CAMPAIGN_PREFIX, FLEET_KEY, PHONE_PREFIX, phoneKey } from './control-store.ts';
 import { writeIfAllowed } from './dynamo.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -26,24 +26,22 @@ export class DynamoControlAdmin implements ControlAdmin {
         TableName: this.table,
         FilterExpression: '(begins_with(#k, :phone) AND #state = :open) OR (begins_with(#k, :campaign) AND #status = :paused)',
         ExpressionAttributeNames: { '#k': 'key', '#state': 'state', '#status': 'status' },
-        ExpressionAttributeValues: { ':phone': 'phone#', ':open': 'open', ':campaign': 'campaign#', ':paused': 'PAUSED' },
+        ExpressionAttributeValues: { ':phone': PHONE_PREFIX, ':open': 'open', ':campaign': CAMPAIGN_PREFIX, ':paused': 'PAUSED' },
       },
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const { key, ...fields } = item as { key: string };
-        if (key.startsWith('phone#')) phones.push({ phoneNumberId: key.slice('phone#'.length), ...fields });
-        else campaigns.push({ campaignId: key.slice('campaign#'.length), ...fields });
+        if (key.startsWith(PHONE_PREFIX)) phones.push({ phoneNumberId: key.slice(PHONE_PREFIX.length), ...fields });
+        else campaigns.push({ campaignId: key.slice(CAMPAIGN_PREFIX.length), ...fields });
       }
     }
     return { phones, campaigns };
   }
 
   async phone(phoneNumberId: string): Promise<PhoneBreaker | undefined> {
-    const item = await this.get(phoneKey(phoneNumberId));
-    if (!item) return undefined;
-    const { key: _key, ...fields } = item;
-    return { phoneNumberId, ...fields };
+    const fields = await this.fieldsOf(phoneKey(phoneNumberId));
+    return fields && { phoneNumberId, ...fields };
   }
 
   closePhone(phoneNumberId: string, now: number): Promise<boolean> {
@@ -60,11 +58,8 @@ export class DynamoControlAdmin implements ControlAdmin {
     );
   }
 
-  async fleet(): Promise<FleetSwitch | undefined> {
-    const item = await this.get(FLEET_KEY);
-    if (!item) return undefined;
-    const { key: _key, ...fields } = item;
-    return fields;
+  fleet(): Promise<FleetSwitch | undefined> {
+    return this.fieldsOf(FLEET_KEY);
   }
 
   stopAll(reason: string, now: number): Promise<boolean> {
@@ -90,8 +85,11 @@ export class DynamoControlAdmin implements ControlAdmin {
     );
   }
 
-  private async get(key: string): Promise<Record<string, unknown> | undefined> {
+  /** An item's attributes without its key; undefined when there is none. */
+  private async fieldsOf(key: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { key }, ConsistentRead: true }));
-    return Item;
+    if (!Item) return undefined;
+    const { key: _key, ...fields } = Item;
+    return fields;
   }
 }

@@ -5,10 +5,13 @@ import type { ThrottleState } from '../../domain/pacing.ts';
 import type { ControlStore, Controls, PaceAnswer, Scope } from '../../ports/control-store.ts';
 import { batchGetAll, refusedItem, writeIfAllowed } from './dynamo.ts';
 
-export const phoneKey = (phoneNumberId: string) => `phone#${phoneNumberId}`;
+/** The key prefixes of a phone number's breaker item and a campaign's control item. */
+export const PHONE_PREFIX = 'phone#';
+export const CAMPAIGN_PREFIX = 'campaign#';
+export const phoneKey = (phoneNumberId: string) => `${PHONE_PREFIX}${phoneNumberId}`;
 /** The number's shared next free send time (pacing), apart from its breaker item so that breaker edits never race it. */
 export const paceKey = (phoneNumberId: string) => `pace#${phoneNumberId}`;
-export const campaignKey = (campaignId: string) => `campaign#${campaignId}`;
+export const campaignKey = (campaignId: string) => `${CAMPAIGN_PREFIX}${campaignId}`;
 /** The emergency stop of all sending: one item, so that a console edit or one command stops every number. */
 export const FLEET_KEY = 'fleet';
 const keyOf = (scope: Scope) => (scope.kind === 'phone' ? phoneKey(scope.id) : campaignKey(scope.id));
@@ -39,8 +42,8 @@ export class DynamoControlStore implements ControlStore {
       keys.map((key) => ({ key })),
     )) {
       if (item.key === FLEET_KEY) controls.fleet = item as FleetControl;
-      else if (item.key.startsWith('phone#')) controls.phones.set(item.key.slice('phone#'.length), item as PhoneControl);
-      else controls.campaigns.set(item.key.slice('campaign#'.length), item as CampaignControl);
+      else if (item.key.startsWith(PHONE_PREFIX)) controls.phones.set(item.key.slice(PHONE_PREFIX.length), item as PhoneControl);
+      else controls.campaigns.set(item.key.slice(CAMPAIGN_PREFIX.length), item as CampaignControl);
     }
     return controls;
   }
